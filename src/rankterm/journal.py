@@ -1,0 +1,258 @@
+"""The journal: an append-only JSONL file of judgments, retractions, resolutions and acks.
+
+It is the durable record of everything a person decided. Each append is written with one
+``write`` and fsynced before it returns, so a verdict that the UI has moved past is on disk.
+Nothing is ever rewritten in place: undo appends a :class:`~rankterm.model.Retraction`, and in
+remote mode the server's receipts are appended as :class:`~rankterm.model.Ack` records, which
+makes the same file the outbox.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from rankterm.errors import LoadIssue, RanktermError, describe_validation_error, display_path
+from rankterm.model import (
+    Ack,
+    Comment,
+    JournalEntry,
+    Judgment,
+    Resolution,
+    Retraction,
+)
+
+_ENTRY = TypeAdapter(JournalEntry)
+
+#: Refuse to start a session with less free space than this: fail before the first verdict.
+MIN_FREE_BYTES = 1 << 20
+
+
+class JournalError(RanktermError):
+    """The journal cannot be opened or written."""
+
+
+class JournalLocked(JournalError):
+    """Another process has the journal open for writing."""
+
+    exit_code = 3
+
+
+def encode(entry: JournalEntry) -> bytes:
+    """One journal line, newline included."""
+    return orjson.dumps(entry.model_dump(mode="json")) + b"\n"
+
+
+def decode(raw: bytes | str | dict) -> JournalEntry:
+    """Parse one journal line or dict; records without ``kind`` are judgments (schema 0)."""
+    data = orjson.loads(raw) if isinstance(raw, bytes | str) else raw
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    data.setdefault("kind", "judgment")
+    return _ENTRY.validate_python(data)
+
+
+class Journal:
+    """An open, exclusively locked journal file that appends durably."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    @classmethod
+    def open(cls, path: Path | str) -> Journal:
+        """Open (creating if needed) and lock a journal, checking it can really be written.
+
+        Problems a person can fix (read-only directory, full disk, another rankterm on the same
+        file) are raised here as :class:`JournalError`, before any verdict is made.
+        """
+        path = Path(path)
+        shown = display_path(path)
+        if not path.parent.exists():
+            raise JournalError(f"{shown}: directory {display_path(path.parent)} does not exist")
+        created = not path.exists()
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise JournalError(
+                f"{shown}: cannot open journal for writing ({exc.strerror})"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalLocked(
+                f"{shown} is open in another rankterm process; close that one first, "
+                "or pass --out to write a separate journal"
+            ) from None
+        journal = cls(path, fd)
+        try:
+            journal._preflight(created)
+        except BaseException:
+            journal.close()
+            raise
+        return journal
+
+    def _preflight(self, created: bool) -> None:
+        shown = display_path(self.path)
+        stats = os.fstatvfs(self._fd)
+        if stats.f_bavail * stats.f_frsize < MIN_FREE_BYTES:
+            raise JournalError(f"{shown}: the disk is full (less than 1 MiB free)")
+        size = os.fstat(self._fd).st_size
+        if size:
+            last = os.pread(self._fd, 1, size - 1)
+            if last != b"\n":
+                # A crash tore the last line. End it, so the next record starts on its own line;
+                # the torn fragment is then reported and ignored by replay.
+                self._write(b"\n")
+        if created:
+            # The new directory entry must survive a crash too, not only the file's contents.
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror
+            raise JournalError(f"{display_path(self.path)}: could not save ({reason})") from None
+
+    def append(self, entry: JournalEntry) -> None:
+        """Append one record and fsync: when this returns, the record survives a crash."""
+        self._write(encode(entry))
+
+    def append_many(self, entries: Iterable[JournalEntry]) -> None:
+        """Append several records with one write and one fsync."""
+        data = b"".join(encode(e) for e in entries)
+        if data:
+            self._write(data)
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_journal(path: Path | str, issues: list[LoadIssue] | None = None) -> Iterator[JournalEntry]:
+    """Every valid record of a journal in order; bad or torn lines go to ``issues``.
+
+    A missing file reads as empty: a session that has not judged anything has no journal yet.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    shown = display_path(path)
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield decode(raw)
+            except orjson.JSONDecodeError as exc:
+                torn = "" if raw.endswith(b"\n") else " (torn write, ignored)"
+                if issues is not None:
+                    issues.append(LoadIssue(shown, line_no, f"invalid JSON ({exc.msg}){torn}"))
+            except ValidationError as exc:
+                if issues is not None:
+                    issues.append(LoadIssue(shown, line_no, describe_validation_error(exc)))
+            except ValueError as exc:
+                if issues is not None:
+                    issues.append(LoadIssue(shown, line_no, str(exc)))
+
+
+@dataclass
+class JournalState:
+    """What a journal says once replayed: which judgments stand, which were undone, acks."""
+
+    judgments: dict[uuid.UUID, Judgment] = field(default_factory=dict)
+    retracted: set[uuid.UUID] = field(default_factory=set)
+    retractions: list[Retraction] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    acks: dict[uuid.UUID, Ack] = field(default_factory=dict)
+
+    def apply(self, entry: JournalEntry) -> None:
+        """Fold one record in; the same function serves replay and live updates."""
+        match entry:
+            case Judgment():
+                self.judgments.setdefault(entry.id, entry)
+            case Retraction():
+                self.retracted.add(entry.retracts)
+                self.retractions.append(entry)
+            case Resolution():
+                self.resolutions.append(entry)
+            case Comment():
+                self.comments.append(entry)
+            case Ack():
+                self.acks[entry.judgment_id] = entry
+
+    def active(self, annotator: str | None = None) -> list[Judgment]:
+        """Judgments not retracted, in journal order, optionally for one annotator."""
+        return [
+            j
+            for j in self.judgments.values()
+            if j.id not in self.retracted and (annotator is None or j.annotator == annotator)
+        ]
+
+    def latest_by_pair(self, annotator: str | None = None) -> dict[str, Judgment]:
+        """The standing judgment per pair (the latest one if a pair was re-judged)."""
+        return {j.pair_id: j for j in self.active(annotator)}
+
+    def unacked(self) -> list[Judgment | Retraction]:
+        """Outbox: judgments and retractions the server has not acknowledged yet."""
+        pending: list[Judgment | Retraction] = [
+            j for j in self.judgments.values() if j.id not in self.acks
+        ]
+        pending += [r for r in self.retractions if r.id not in self.acks]
+        return pending
+
+    def latest_resolutions(self) -> dict[str, Resolution]:
+        """The adjudicated label of record per pair (the latest resolution wins)."""
+        return {r.pair_id: r for r in self.resolutions}
+
+
+def replay(entries: Iterable[JournalEntry]) -> JournalState:
+    """Build a :class:`JournalState` from records in journal order."""
+    state = JournalState()
+    for entry in entries:
+        state.apply(entry)
+    return state
+
+
+def load_journals(
+    paths: Iterable[Path | str], issues: list[LoadIssue] | None = None
+) -> JournalState:
+    """Replay several journals (e.g. one per annotator) into one state; ids dedupe overlaps."""
+    state = JournalState()
+    for path in paths:
+        for entry in read_journal(path, issues):
+            state.apply(entry)
+    return state
