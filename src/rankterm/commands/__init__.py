@@ -8,6 +8,7 @@ import typer
 
 #: Modules under rankterm.commands, in the order their commands appear in --help.
 COMMAND_MODULES = [
+    "annotate",
     "config_cmd",
 ]
 

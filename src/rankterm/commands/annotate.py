@@ -1,0 +1,116 @@
+"""``rankterm annotate``: judge pairs in the TUI, locally or against a task server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from rankterm.errors import UsageError
+
+#: Exit codes a script can rely on.
+EXIT_DONE = 0  # every pair in scope has a verdict
+EXIT_LEFT = 4  # the annotator quit with pairs still unjudged
+
+
+def _stdin_to_file() -> Path:
+    """Pairs piped on stdin: spool them to a file (the index needs offsets), then give the
+    terminal back to stdin so the TUI can read keys."""
+    if sys.stdin.isatty():
+        raise UsageError("'-' reads pairs from stdin, but stdin is a terminal; pipe a file in")
+    handle = tempfile.NamedTemporaryFile(prefix="rankterm-stdin-", suffix=".jsonl", delete=False)
+    with handle:
+        shutil.copyfileobj(sys.stdin.buffer, handle)
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        raise UsageError("no terminal to read keys from (/dev/tty is not available)") from None
+    os.dup2(tty, 0)
+    os.close(tty)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - wraps fd 0, which must stay open
+    return Path(handle.name)
+
+
+def _progress(label: str):
+    """A stderr progress line for long loads; silent when the load is quick."""
+    state = {"shown": False}
+
+    def update(done: int, total: int) -> None:
+        if total < (64 << 20) or not sys.stderr.isatty():
+            return
+        state["shown"] = True
+        sys.stderr.write(f"\r{label}: {done / total:5.1%} of {total >> 20} MiB")
+        sys.stderr.flush()
+        if done >= total:
+            sys.stderr.write("\n")
+
+    return update
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("annotate")
+    def annotate(
+        pairs: str = typer.Argument(..., help="JSONL file of pairs, or - to read them from stdin."),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Journal file [default: <pairs stem>.judgments.jsonl beside it]."
+        ),
+        annotator: str | None = typer.Option(
+            None, "--annotator", "-a", help="Your annotator id [default: config, else login name]."
+        ),
+        guidelines: Path | None = typer.Option(
+            None, "--guidelines", "-g", help="Guidelines Markdown [default: guidelines.md beside the pairs]."
+        ),
+        limit: int | None = typer.Option(
+            None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
+        ),
+    ) -> None:
+        """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
+        journal before the next pair appears. Reopening resumes at the first unjudged pair.
+
+        Exit codes: 0 every pair in scope judged, 1 error, 2 usage, 3 journal in use, 4 quit with
+        pairs left.
+        """
+        from rankterm.config import load_settings
+        from rankterm.guidelines import find_guidelines
+        from rankterm.journal import Journal
+        from rankterm.pairs import index_pairs
+        from rankterm.source.local import LocalSource, default_journal_path
+
+        settings = load_settings({"annotator": annotator})
+        if pairs == "-":
+            if out is None:
+                raise UsageError("reading pairs from stdin needs --out JOURNAL")
+            pairs_path = _stdin_to_file()
+        else:
+            pairs_path = Path(pairs)
+        index = index_pairs(pairs_path, progress=_progress("indexing pairs"))
+        for issue in index.issues[:20]:
+            typer.echo(f"warning: {issue}", err=True)
+        if len(index) == 0:
+            raise UsageError(f"{pairs}: no valid pairs to judge ({len(index.issues)} bad lines)")
+        guide = find_guidelines(guidelines, pairs_path if pairs != "-" else None)
+        journal = Journal.open(out or default_journal_path(pairs_path))
+        source = LocalSource(
+            index, journal, settings.annotator, guideline_version=guide.version, limit=limit
+        )
+        from rankterm.tui.app import make_app
+
+        issues = [*index.issues, *source.journal_issues]
+        try:
+            tui = make_app(source, settings, guide, load_issues=issues)
+            tui.run()
+        finally:
+            source.close()
+        progress = source.progress()
+        typer.echo(
+            f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
+            f"journal: {journal.path}",
+            err=True,
+        )
+        for issue in issues[20:]:
+            typer.echo(f"warning: {issue}", err=True)
+        raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)

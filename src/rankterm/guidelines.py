@@ -1,0 +1,138 @@
+"""Annotation guidelines: a Markdown file split into sections keyed by tag.
+
+A section is a ``## `` heading and what follows it. Its keys are the heading's slug plus any
+names on a ``tags:`` line directly under the heading, so a guideline owner decides which pairs a
+section is shown beside without touching the data. The file's content hash is stamped on every
+judgment as ``guideline_version``: when the guidelines change, the data says which labels were
+made under which text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rankterm.errors import RanktermError, display_path
+
+_TAGS_LINE = re.compile(r"^\s*(?:tags|keys)\s*:\s*(.+)$", re.IGNORECASE)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def slug(text: str) -> str:
+    """``Code and technical answers`` -> ``code-and-technical-answers``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One ``## `` section of the guidelines."""
+
+    title: str
+    keys: frozenset[str]
+    body: str
+
+    @property
+    def summary(self) -> str:
+        """The first sentence-ish line of the body, for the compact panel."""
+        for line in self.body.splitlines():
+            text = line.strip().lstrip("#>*- ").strip()
+            if text:
+                return text
+        return ""
+
+
+@dataclass(frozen=True)
+class Guidelines:
+    """A parsed guideline document and its version."""
+
+    text: str
+    version: str
+    path: Path | None = None
+    title: str = "Guidelines"
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    def for_tags(self, tags: list[str] | tuple[str, ...]) -> list[Section]:
+        """Sections matching any of a pair's tags, in document order; else the general ones."""
+        wanted = {slug(t) for t in tags} | {t.lower() for t in tags}
+        matched = [s for s in self.sections if s.keys & wanted]
+        if matched:
+            return matched
+        return [s for s in self.sections if s.keys & {"general", "overview"}]
+
+
+EMPTY = Guidelines(text="", version="none", title="No guidelines")
+
+
+def content_version(data: bytes) -> str:
+    """``sha256:`` + 12 hex digits of the file's bytes: short to show, long enough to trust."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def parse_guidelines(text: str, *, version: str, path: Path | None = None) -> Guidelines:
+    title = "Guidelines"
+    sections: list[Section] = []
+    current_title: str | None = None
+    current_keys: set[str] = set()
+    body: list[str] = []
+    in_fence = False
+    expect_tags = False
+
+    def close() -> None:
+        if current_title is not None:
+            sections.append(
+                Section(current_title, frozenset(current_keys), "\n".join(body).strip())
+            )
+
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not in_fence and line.startswith("# ") and title == "Guidelines" and not sections:
+            title = line[2:].strip() or title
+            if current_title is None:
+                continue
+        if not in_fence and line.startswith("## "):
+            close()
+            current_title = line[3:].strip()
+            current_keys = {slug(current_title)}
+            body = []
+            expect_tags = True
+            continue
+        if expect_tags:
+            match = _TAGS_LINE.match(line)
+            if match:
+                current_keys |= {slug(k) for k in match.group(1).split(",") if k.strip()}
+                current_keys |= {k.strip().lower() for k in match.group(1).split(",") if k.strip()}
+                expect_tags = False
+                continue
+            if line.strip():
+                expect_tags = False
+        if current_title is not None:
+            body.append(line)
+    close()
+    return Guidelines(text=text, version=version, path=path, title=title, sections=tuple(sections))
+
+
+def load_guidelines(path: Path | str) -> Guidelines:
+    """Read and parse a guideline file; a problem is reported by path, never a traceback."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RanktermError(
+            f"{display_path(path)}: cannot read guidelines ({exc.strerror})"
+        ) from None
+    text = data.decode("utf-8", errors="replace")
+    return parse_guidelines(text, version=content_version(data), path=path)
+
+
+def find_guidelines(explicit: Path | None, pairs_path: Path | None) -> Guidelines:
+    """``--guidelines`` if given, else ``guidelines.md`` beside the pairs file, else none."""
+    if explicit is not None:
+        return load_guidelines(explicit)
+    if pairs_path is not None:
+        beside = pairs_path.parent / "guidelines.md"
+        if beside.is_file():
+            return load_guidelines(beside)
+    return EMPTY

@@ -1,0 +1,109 @@
+"""The protocol every task source implements, and the small value types it hands the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from rankterm.model import Choice, Judgment, Pair
+
+
+class SyncState(StrEnum):
+    """What the status bar says about delivery to the server."""
+
+    LOCAL = "local"
+    SYNCED = "synced"
+    SYNCING = "syncing"
+    OFFLINE = "offline"
+
+
+@dataclass
+class Draft:
+    """What the annotator has set on the current pair before giving the verdict."""
+
+    tags: set[str] = field(default_factory=set)
+    rationale: str = ""
+    flagged: bool = False
+    ideal_response: str | None = None
+
+    @classmethod
+    def from_judgment(cls, judgment: Judgment | None) -> Draft:
+        if judgment is None:
+            return cls()
+        return cls(
+            tags=set(judgment.tags),
+            rationale=judgment.rationale,
+            flagged=judgment.flagged,
+            ideal_response=judgment.ideal_response,
+        )
+
+
+@dataclass(frozen=True)
+class PairView:
+    """One pair as the annotator sees it: which response is on which side, and any verdict."""
+
+    pair: Pair
+    position: int
+    """Place in the serving order (0-based)."""
+    swapped: bool
+    """True when response B is shown on the left."""
+    existing: Judgment | None = None
+    """The annotator's standing verdict on this pair, when revisiting it."""
+
+    @property
+    def left_text(self) -> str:
+        return self.pair.response_b if self.swapped else self.pair.response_a
+
+    @property
+    def right_text(self) -> str:
+        return self.pair.response_a if self.swapped else self.pair.response_b
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    pending_sync: int = 0
+    sync: SyncState = SyncState.LOCAL
+    sync_detail: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+class TaskSource(Protocol):
+    """What the annotation screen needs from wherever pairs and judgments live.
+
+    Methods may block on disk (fsync) or network; the UI calls them from worker threads.
+    ``record`` must not return before the judgment is durable.
+    """
+
+    annotator: str
+    guideline_version: str | None
+
+    def current(self) -> PairView | None:
+        """The pair on screen, or None when there is nothing left to judge."""
+
+    def peek_next(self) -> PairView | None:
+        """The pair that a verdict would show next (so the UI can render it ahead)."""
+
+    def record(
+        self, choice: Choice, strength: int | None, draft: Draft, duration_ms: int
+    ) -> Judgment:
+        """Durably record a verdict on the current pair and move to the next one."""
+
+    def undo(self) -> Judgment | None:
+        """Retract the most recent standing verdict and go back to its pair."""
+
+    def skip(self) -> None:
+        """Leave the current pair unjudged for now and move on."""
+
+    def move(self, delta: int) -> None:
+        """Previous (-1) / next (+1) pair in serving order, judged or not."""
+
+    def progress(self) -> Progress: ...
+
+    def close(self) -> None:
+        """Release locks and leases; flush what can be flushed."""

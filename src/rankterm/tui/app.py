@@ -1,0 +1,101 @@
+"""The Textual application: thin by design. It holds the shared pieces (settings, task source,
+guidelines, active-time clock) and shows the annotation screen; the work happens elsewhere."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import App
+
+from rankterm.clock import ActiveClock
+from rankterm.config import Settings
+from rankterm.errors import LoadIssue, UsageError
+from rankterm.guidelines import Guidelines
+from rankterm.source.base import TaskSource
+from rankterm.tui.keymap import all_bindings, binding_ids
+from rankterm.tui.screens.annotate import AnnotateScreen
+
+_ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+
+class RanktermApp(App[None]):
+    """Annotate pairs from a task source."""
+
+    CSS_PATH = "rankterm.tcss"
+    TITLE = "rankterm"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        source: TaskSource,
+        settings: Settings,
+        guidelines: Guidelines,
+        *,
+        load_issues: list[LoadIssue] | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.settings = settings
+        self.guidelines = guidelines
+        self.load_issues = load_issues or []
+        self.clock = ActiveClock(settings.idle_seconds)
+
+    def on_mount(self) -> None:
+        self.theme = self.settings.theme
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        self.push_screen(AnnotateScreen(self.source, self.guidelines))
+        if self.load_issues:
+            shown = "\n".join(str(issue) for issue in self.load_issues[:5])
+            more = len(self.load_issues) - 5
+            tail = f"\n… and {more} more (listed on stderr after quitting)" if more > 0 else ""
+            self.notify(
+                f"{len(self.load_issues)} bad line(s) skipped:\n{shown}{tail}",
+                severity="warning",
+                timeout=12,
+            )
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY):
+            self.clock.touch()
+        await super().on_event(event)
+
+
+def check_settings(settings: Settings, available_themes: set[str]) -> None:
+    """Reject a config that would make keys ambiguous or name things that do not exist."""
+    known = binding_ids()
+    unknown = sorted(set(settings.keys) - known)
+    if unknown:
+        raise UsageError(
+            f"config [keys]: unknown binding id(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    taken: dict[str, str] = {}
+    for binding in all_bindings():
+        keys = settings.keys.get(binding.id or "", binding.key)
+        for key in keys.split(","):
+            taken[key.strip()] = binding.id or binding.action
+    for tag in settings.tags:
+        if tag.key in taken:
+            raise UsageError(
+                f"config tags: key {tag.key!r} for tag {tag.name!r} "
+                f"is already bound to {taken[tag.key]}"
+            )
+        taken[tag.key] = f"tag {tag.name}"
+    if settings.theme not in available_themes:
+        raise UsageError(
+            f"config theme: unknown theme {settings.theme!r}; "
+            f"try one of {', '.join(sorted(available_themes))}"
+        )
+
+
+def make_app(
+    source: TaskSource,
+    settings: Settings,
+    guidelines: Guidelines,
+    *,
+    load_issues: list[LoadIssue] | None = None,
+) -> RanktermApp:
+    """The one factory the CLI and the tests both use, so tests run what users run."""
+    app = RanktermApp(source, settings, guidelines, load_issues=load_issues)
+    check_settings(settings, set(app.available_themes))
+    return app

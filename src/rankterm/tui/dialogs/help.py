@@ -1,0 +1,59 @@
+"""Every key the annotation screen understands, as currently mapped."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rankterm.config import TagSpec
+from rankterm.tui.keymap import all_bindings, group_of
+
+
+def help_table(keymap: dict[str, str], tags: list[TagSpec]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2), expand=False)
+    table.add_column("key", style="bold cyan", no_wrap=True)
+    table.add_column("action")
+    current = None
+    for binding in all_bindings():
+        group = group_of(binding.id)
+        if group != current:
+            table.add_row("", "")
+            table.add_row(Text(group, style="bold underline"), "")
+            current = group
+        keys = keymap.get(binding.id or "", binding.key)
+        shown = binding.key_display if binding.key_display and binding.id not in keymap else keys
+        table.add_row(shown.replace(",", " / "), binding.description)
+    table.add_row("", "")
+    table.add_row(Text("Error-type tags (toggle)", style="bold underline"), "")
+    for tag in tags:
+        table.add_row(tag.key, tag.title)
+    return table
+
+
+class HelpDialog(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpDialog { align: center middle; }
+    HelpDialog > VerticalScroll {
+        width: auto; max-width: 90%; height: 90%; border: thick $accent;
+        background: $surface; padding: 0 2;
+    }
+    """
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
+
+    def __init__(self, keymap: dict[str, str], tags: list[TagSpec]) -> None:
+        super().__init__()
+        self._keymap = keymap
+        self._tags = tags
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys (remap in config.toml [keys]) · esc to close"
+            yield Static(help_table(self._keymap, self._tags))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,53 @@
+"""A full-screen reader for a long document (the whole guidelines), closed with escape or q."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+
+from rankterm.tui.render import markdown, to_strips
+from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+
+class ReaderDialog(ModalScreen[None]):
+    DEFAULT_CSS = """
+    ReaderDialog { align: center middle; }
+    ReaderDialog RenderedPane { width: 95%; max-width: 140; height: 95%; background: $surface; }
+    """
+
+    BINDINGS = [
+        Binding("escape,q,g", "close", "Close", id="reader.close"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("space", "page", "Page down", show=False),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        yield RenderedPane(id="reader")
+
+    def on_mount(self) -> None:
+        pane = self.query_one(RenderedPane)
+        pane.border_title = self._title
+        pane.border_subtitle = "j/k scroll · esc close"
+        pane.focus()
+        self.call_after_refresh(self._render_text)
+
+    def _render_text(self) -> None:
+        pane = self.query_one(RenderedPane)
+        pane.set_strips(to_strips(markdown(self._text), pane.content_width))
+
+    def action_scroll(self, lines: int) -> None:
+        pane = self.query_one(RenderedPane)
+        pane.scroll_relative(y=lines, animate=False)
+
+    def action_page(self) -> None:
+        self.query_one(RenderedPane).scroll_page_down(animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

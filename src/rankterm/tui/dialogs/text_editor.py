@@ -1,0 +1,53 @@
+"""A multi-line editor dialog, used for the rationale and for writing the ideal answer."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, TextArea
+
+
+class TextEditorDialog(ModalScreen[str | None]):
+    """Edit text; ctrl+s saves and returns it, escape returns None (nothing changes)."""
+
+    DEFAULT_CSS = """
+    TextEditorDialog { align: center middle; }
+    TextEditorDialog > Vertical {
+        width: 90%; max-width: 120; height: 80%; min-height: 10;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    TextEditorDialog TextArea { height: 1fr; }
+    TextEditorDialog .hint { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="editor.cancel"),
+    ]
+
+    def __init__(self, title: str, text: str, *, language: str | None = None) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+        self._language = language
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="title")
+            yield TextArea(
+                self._text, language=self._language, soft_wrap=True, show_line_numbers=False
+            )
+            yield Label("ctrl+s save and return · esc cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,73 @@
+"""Every key binding of the annotation screen, with a stable id users can remap.
+
+Ids are what the config file's ``[keys]`` table names (``"verdict.left_much" = "a"``); Textual's
+``App.set_keymap`` applies them, so remapping never touches private Textual state.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+VERDICT_BINDINGS: list[Binding] = [
+    Binding("1", "verdict('left', 3)", "Left ≫", id="verdict.left_much", show=False),
+    Binding("2", "verdict('left', 2)", "Left >", id="verdict.left", show=False),
+    Binding("3", "verdict('left', 1)", "Left ›", id="verdict.left_slightly", show=False),
+    Binding("4", "verdict('tie', 0)", "Tie", id="verdict.tie", show=False),
+    Binding("5", "verdict('right', 1)", "Right ›", id="verdict.right_slightly", show=False),
+    Binding("6", "verdict('right', 2)", "Right >", id="verdict.right", show=False),
+    Binding("7", "verdict('right', 3)", "Right ≫", id="verdict.right_much", show=False),
+    Binding("0", "verdict('both_bad', 0)", "Both bad", id="verdict.both_bad", show=False),
+    Binding("left", "verdict('left', 2)", "Left", id="verdict.left_arrow", priority=True),
+    Binding("right", "verdict('right', 2)", "Right", id="verdict.right_arrow", priority=True),
+]
+
+ACTION_BINDINGS: list[Binding] = [
+    Binding("r", "rationale", "Why", id="rationale"),
+    Binding("exclamation_mark", "flag", "Flag", id="flag", key_display="!"),
+    Binding("s", "skip", "Skip", id="skip"),
+    Binding("z,ctrl+z", "undo", "Undo", id="undo"),
+    Binding("left_square_bracket", "move(-1)", "Prev", id="prev", key_display="["),
+    Binding("right_square_bracket", "move(1)", "Next", id="next", key_display="]"),
+    Binding("d", "toggle_diff", "Diff", id="diff"),
+    Binding("l", "toggle_sync_scroll", "Sync scroll", id="sync_scroll", show=False),
+    Binding("j", "scroll(1)", "Scroll down", id="scroll.down", show=False),
+    Binding("k", "scroll(-1)", "Scroll up", id="scroll.up", show=False),
+    Binding("space", "scroll_page(1)", "Page down", id="scroll.page_down", show=False),
+    Binding("tab", "focus_next_pane", "Next pane", id="focus.next", show=False, priority=True),
+    Binding("m", "toggle_maximize", "Maximize pane", id="maximize", show=False),
+    Binding("c", "toggle_context", "Expand prompt", id="context", show=False),
+    Binding("g", "guidelines", "Guidelines", id="guidelines"),
+    Binding("w", "ideal_answer", "Write answer", id="ideal_answer", show=False),
+    Binding("S", "stats", "Stats", id="stats", show=False),
+    Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
+    Binding("q", "quit_app", "Quit", id="quit"),
+]
+
+GROUPS = {
+    "verdict": "Verdicts (screen terms: left / right as you see them)",
+    "rationale": "Annotate",
+    "flag": "Annotate",
+    "skip": "Move",
+    "undo": "Move",
+    "prev": "Move",
+    "next": "Move",
+}
+
+
+def group_of(binding_id: str | None) -> str:
+    if binding_id is None:
+        return "Other"
+    head = binding_id.split(".")[0]
+    if head in GROUPS:
+        return GROUPS[head]
+    if head in {"diff", "sync_scroll", "scroll", "focus", "maximize", "context"}:
+        return "Read"
+    return "Other"
+
+
+def all_bindings() -> list[Binding]:
+    return [*VERDICT_BINDINGS, *ACTION_BINDINGS]
+
+
+def binding_ids() -> set[str]:
+    return {b.id for b in all_bindings() if b.id}

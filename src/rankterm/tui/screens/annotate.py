@@ -1,0 +1,311 @@
+"""The annotation screen: context on top, two responses side by side, guidelines beside them.
+
+The screen is thin: verdict logic lives in the task source and plain functions; this class maps
+keys to those calls, keeps the draft (tags, rationale, flag) for the pair on screen, and swaps
+pre-rendered lines into the panes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Group
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from rankterm.errors import RanktermError
+from rankterm.guidelines import Guidelines, Section
+from rankterm.model import Choice, choice_for_side
+from rankterm.sanitize import inert
+from rankterm.source.base import Draft, PairView, TaskSource
+from rankterm.tui.dialogs.help import HelpDialog
+from rankterm.tui.dialogs.reader import ReaderDialog
+from rankterm.tui.dialogs.text_editor import TextEditorDialog
+from rankterm.tui.keymap import all_bindings
+from rankterm.tui.render import PairRenderer, markdown, plain, to_strips
+from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
+from rankterm.tui.widgets.rendered_pane import RenderedPane
+from rankterm.tui.widgets.status_bar import StatusBar
+
+PANES = ("#context", "#left", "#right", "#guidelines")
+
+
+class AnnotateScreen(Screen[None]):
+    """Judge pairs, one keystroke a verdict."""
+
+    BINDINGS = all_bindings()
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    def __init__(self, source: TaskSource, guidelines: Guidelines) -> None:
+        super().__init__()
+        self.source = source
+        self.guidelines = guidelines
+        self.renderer = PairRenderer()
+        self.view: PairView | None = None
+        self.draft = Draft()
+        self.sections: list[Section] = []
+        self.diff = False
+        self.sync_scroll = False
+        self.session_count = 0
+        self.session_active_ms = 0
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Container(id="body"):
+            with Vertical(id="main"):
+                yield RenderedPane(id="context")
+                with Container(id="responses"):
+                    yield RenderedPane(id="left")
+                    yield RenderedPane(id="right")
+            yield RenderedPane(id="guidelines")
+        yield PairInfo(id="info")
+        yield Legend(id="legend")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#context", RenderedPane).border_title = "Prompt"
+        self.query_one("#left", RenderedPane).border_title = "◀ LEFT"
+        self.query_one("#right", RenderedPane).border_title = "RIGHT ▶"
+        self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
+        self.query_one("#left", RenderedPane).focus()
+        self.call_after_refresh(self.show, self.source.current())
+
+    # -- showing a pair -----------------------------------------------------------------------
+
+    def show(self, view: PairView | None) -> None:
+        """Put a pair on screen (from the render cache when it was prepared ahead)."""
+        self.view = view
+        self.draft = Draft.from_judgment(view.existing if view else None)
+        self.app.clock.reset()  # type: ignore[attr-defined]
+        self._paint()
+        if view is not None:
+            self.prepare_next()
+
+    def _paint(self) -> None:
+        view = self.view
+        context = self.query_one("#context", RenderedPane)
+        left = self.query_one("#left", RenderedPane)
+        right = self.query_one("#right", RenderedPane)
+        if view is None:
+            done = Text.assemble(
+                ("All done. ", "bold green"),
+                "Every pair in this set has your verdict.\n\n",
+                "z undo the last verdict · [ review earlier pairs · q quit",
+            )
+            context.set_strips(to_strips(done, context.content_width))
+            left.set_strips([])
+            right.set_strips([])
+            self.sections = []
+        else:
+            pair = view.pair
+            context.set_strips(self.renderer.context(pair, context.content_width))
+            left_strips, right_strips = self.renderer.responses(
+                pair, view.swapped, left.content_width, diff=self.diff
+            )
+            left.set_strips(left_strips)
+            right.set_strips(right_strips)
+            context.border_subtitle = f"{len(pair.conversation)} turn(s)"
+            left.border_subtitle = f"{len(view.left_text.split())} words"
+            right.border_subtitle = f"{len(view.right_text.split())} words"
+            self.sections = self.guidelines.for_tags(pair.tags)
+        self._paint_guidelines()
+        self._paint_status()
+
+    def _paint_guidelines(self) -> None:
+        pane = self.query_one("#guidelines", RenderedPane)
+        if not self.guidelines.sections:
+            body = plain("No guidelines loaded. Pass --guidelines FILE.md", "dim")
+        elif not self.sections:
+            body = plain("No section matches this pair's tags. Press g for all.", "dim")
+        else:
+            parts = []
+            for section in self.sections:
+                parts.append(Text(inert(section.title), style="bold underline"))
+                parts.append(markdown(section.body))
+            body = Group(*parts)
+        pane.set_strips(to_strips(body, pane.content_width))
+
+    def _paint_status(self) -> None:
+        rate = None
+        if self.session_count and self.session_active_ms:
+            rate = self.session_count / (self.session_active_ms / 3_600_000)
+        self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
+        self.query_one(PairInfo).update(info_text(self.view, self.draft, self.sections, self.diff))
+        tags = self.app.settings.tags  # type: ignore[attr-defined]
+        self.query_one(Legend).update(legend_text(tags, self.draft.tags))
+
+    def refresh_status(self) -> None:
+        """Called when the sync state changes (remote mode)."""
+        self._paint_status()
+
+    @work(thread=True, exclusive=True, group="prerender", exit_on_error=False)
+    def prepare_next(self) -> None:
+        """Render the pair a verdict will show next, so the swap is instant."""
+        upcoming = self.source.peek_next()
+        if upcoming is None:
+            return
+        width = self.query_one("#left", RenderedPane).content_width
+        ctx_width = self.query_one("#context", RenderedPane).content_width
+        self.renderer.context(upcoming.pair, ctx_width)
+        self.renderer.responses(upcoming.pair, upcoming.swapped, width, diff=self.diff)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._paint)
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    async def action_verdict(self, side: str, strength: int) -> None:
+        view = self.view
+        if view is None:
+            self.notify("Nothing to judge here. Press z to undo or [ to go back.")
+            return
+        if side in ("left", "right"):
+            choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
+        else:
+            choice = Choice(side)
+            strength = 0
+        duration = self.app.clock.elapsed_ms()  # type: ignore[attr-defined]
+        draft = self.draft
+        try:
+            # fsync off the event loop; the screen waits for it before showing the next pair.
+            await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
+        except RanktermError as exc:
+            self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+            return
+        self.session_count += 1
+        self.session_active_ms += duration
+        self.show(self.source.current())
+
+    async def action_undo(self) -> None:
+        undone = await asyncio.to_thread(self.source.undo)
+        if undone is None:
+            self.notify("Nothing to undo.")
+            return
+        self.session_count = max(0, self.session_count - 1)
+        self.show(self.source.current())
+        # Give the retracted draft back, so re-judging does not lose the rationale and tags.
+        self.draft = Draft.from_judgment(undone)
+        self._paint_status()
+        self.notify(f"Undid your verdict on {inert(undone.pair_id)}.")
+
+    def action_skip(self) -> None:
+        self.source.skip()
+        self.show(self.source.current())
+
+    def action_move(self, delta: int) -> None:
+        self.source.move(delta)
+        self.show(self.source.current())
+
+    # -- the draft ----------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        for tag in self.app.settings.tags:  # type: ignore[attr-defined]
+            if event.key == tag.key and self.view is not None:
+                self.draft.tags ^= {tag.name}
+                self._paint_status()
+                event.stop()
+                return
+
+    def action_flag(self) -> None:
+        if self.view is None:
+            return
+        self.draft.flagged = not self.draft.flagged
+        self._paint_status()
+
+    def action_rationale(self) -> None:
+        if self.view is None:
+            return
+
+        def saved(text: str | None) -> None:
+            if text is not None:
+                self.draft.rationale = text.strip()
+                self._paint_status()
+
+        self.app.push_screen(
+            TextEditorDialog("Rationale for this verdict", self.draft.rationale), saved
+        )
+
+    def action_ideal_answer(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        focused = self.focused
+        start = view.right_text if focused and focused.id == "right" else view.left_text
+        text = self.draft.ideal_response or start
+
+        def saved(answer: str | None) -> None:
+            if answer is not None:
+                self.draft.ideal_response = answer if answer.strip() else None
+                self._paint_status()
+                self.notify("Answer kept; it is saved with your next verdict (0 for both bad).")
+
+        self.app.push_screen(
+            TextEditorDialog(
+                "Write the answer that should have been given", text, language="markdown"
+            ),
+            saved,
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def action_toggle_diff(self) -> None:
+        self.diff = not self.diff
+        self._paint()
+
+    def action_toggle_sync_scroll(self) -> None:
+        self.sync_scroll = not self.sync_scroll
+        self.notify(f"Synchronized scrolling {'on' if self.sync_scroll else 'off'}.")
+
+    @on(RenderedPane.Scrolled, "#left, #right")
+    def _follow(self, event: RenderedPane.Scrolled) -> None:
+        if self.sync_scroll:
+            twin = "#right" if event.pane.id == "left" else "#left"
+            self.query_one(twin, RenderedPane).follow(event.fraction)
+
+    def _target_pane(self) -> RenderedPane:
+        focused = self.focused
+        if isinstance(focused, RenderedPane):
+            return focused
+        return self.query_one("#left", RenderedPane)
+
+    def action_scroll(self, lines: int) -> None:
+        self._target_pane().scroll_relative(y=lines, animate=False)
+
+    def action_scroll_page(self, pages: int) -> None:
+        pane = self._target_pane()
+        pane.scroll_relative(y=pages * max(1, pane.size.height - 2), animate=False)
+
+    def action_focus_next_pane(self) -> None:
+        order = [p for p in PANES if self.query_one(p).display]
+        current = f"#{self.focused.id}" if self.focused and self.focused.id else None
+        nxt = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
+        self.query_one(nxt).focus()
+
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self._target_pane())
+
+    def action_toggle_context(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self.query_one("#context"))
+
+    def action_guidelines(self) -> None:
+        text = self.guidelines.text or "No guidelines were loaded. Pass `--guidelines FILE.md`."
+        title = f"{self.guidelines.title} · {self.guidelines.version}"
+        self.app.push_screen(ReaderDialog(title, text))
+
+    def action_help(self) -> None:
+        keymap = self.app.settings.keys  # type: ignore[attr-defined]
+        self.app.push_screen(HelpDialog(keymap, self.app.settings.tags))  # type: ignore[attr-defined]
+
+    def action_quit_app(self) -> None:
+        self.app.exit()

@@ -1,0 +1,75 @@
+"""The lines under the responses: what is set on this pair, and what each key does."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from rankterm.config import TagSpec
+from rankterm.guidelines import Section
+from rankterm.model import describe
+from rankterm.sanitize import inert
+from rankterm.source.base import Draft, PairView
+
+
+def info_text(view: PairView | None, draft: Draft, sections: list[Section], diff: bool) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if view is None:
+        text.append(" nothing left to judge ", style="bold reverse green")
+        return text
+    pair = view.pair
+    text.append(f" {inert(pair.id)} ", style="bold reverse")
+    meta = [
+        str(pair.metadata.get(k)) for k in ("domain", "language", "dialect") if k in pair.metadata
+    ]
+    if meta:
+        text.append(" " + inert(" · ".join(meta)), style="dim")
+    if view.existing is not None:
+        verdict = describe(view.existing.choice, view.existing.strength, view.swapped)
+        text.append(f"  ✔ judged: {verdict}", style="bold green")
+    if draft.tags:
+        text.append("  tags: ")
+        names = ", ".join(sorted(inert(t).replace("_", " ") for t in draft.tags))
+        text.append(names, style="bold yellow")
+    if draft.flagged:
+        text.append("  ⚑ flagged", style="bold red")
+    if draft.rationale:
+        first = inert(draft.rationale.strip().splitlines()[0]) if draft.rationale.strip() else ""
+        text.append(f"  ✎ {first[:40]}", style="italic")
+    if draft.ideal_response:
+        text.append("  ✍ answer written", style="italic cyan")
+    if diff:
+        text.append("  [diff]", style="bold magenta")
+    if sections:
+        text.append("  📖 " + inert(", ".join(s.title for s in sections)), style="dim")
+    return text
+
+
+def legend_text(tags: list[TagSpec], active: set[str]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for key, label in (
+        ("1", "L≫"),
+        ("2", "L>"),
+        ("3", "L›"),
+        ("4", "tie"),
+        ("5", "R›"),
+        ("6", "R>"),
+        ("7", "R≫"),
+        ("0", "both bad"),
+    ):
+        text.append(f" {key}", style="bold reverse")
+        text.append(f" {label}")
+    text.append("  │")
+    for tag in tags:
+        on = tag.name in active
+        text.append(f" {tag.key}", style="bold reverse yellow" if on else "bold reverse")
+        text.append(f"{inert(tag.title)}", style="bold yellow" if on else "dim")
+    return text
+
+
+class PairInfo(Static):
+    DEFAULT_CSS = "PairInfo { height: 1; background: $boost; }"
+
+
+class Legend(Static):
+    DEFAULT_CSS = "Legend { height: 1; background: $boost; }"
