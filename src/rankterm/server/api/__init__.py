@@ -1,0 +1,1 @@
+"""HTTP routers of the task server, one module per area."""

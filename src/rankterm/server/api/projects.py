@@ -1,0 +1,172 @@
+"""Project endpoints: create and configure (admin), read, guidelines, import, export, progress."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from rankterm.server import projects as svc
+from rankterm.server import reports
+from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
+from rankterm.server.core import get_project
+from rankterm.server.schemas import (
+    GuidelinesIn,
+    GuidelinesPublic,
+    ImportResult,
+    ProjectCreate,
+    ProjectProgress,
+    ProjectPublic,
+    ProjectStats,
+    ProjectUpdate,
+)
+
+router = APIRouter(prefix="/v1")
+
+IMPORT_CHUNK = 1000
+
+
+@router.post("/projects", response_model=ProjectPublic, status_code=201)
+def create_project(body: ProjectCreate, _: Admin, db: DB) -> Any:
+    """Create a project (admin)."""
+
+    def work(conn: Any) -> ProjectPublic:
+        return svc.project_public(conn, svc.create_project(conn, body))
+
+    return db.write(work)
+
+
+@router.get("/projects", response_model=list[ProjectPublic])
+def list_projects(_: Annotator, db: DB) -> Any:
+    with db.read() as conn:
+        return [svc.project_public(conn, p) for p in svc.list_projects(conn)]
+
+
+@router.get("/projects/{project}", response_model=ProjectPublic)
+def show_project(project: str, _: Annotator, db: DB) -> Any:
+    """Settings an annotator's client needs: tags, criteria, guideline version."""
+    with db.read() as conn:
+        return svc.project_public(conn, get_project(conn, project))
+
+
+@router.patch("/projects/{project}", response_model=ProjectPublic)
+def update_project(project: str, body: ProjectUpdate, _: Admin, db: DB) -> Any:
+    def work(conn: Any) -> ProjectPublic:
+        return svc.project_public(conn, svc.update_project(conn, project, body))
+
+    return db.write(work)
+
+
+@router.get("/projects/{project}/guidelines", response_model=GuidelinesPublic)
+def get_guidelines(
+    project: str,
+    _: Annotator,
+    db: DB,
+    version: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    with db.read() as conn:
+        return svc.get_guidelines(conn, get_project(conn, project), version)
+
+
+@router.post("/projects/{project}/guidelines", response_model=GuidelinesPublic, status_code=201)
+def post_guidelines(project: str, body: GuidelinesIn, _: Admin, db: DB) -> Any:
+    """Upload guidelines; a changed text becomes a new version (its SHA-256)."""
+    return db.write(lambda conn: svc.add_guidelines(conn, get_project(conn, project), body.content))
+
+
+async def _records(request: Request) -> AsyncIterator[tuple[str, Any]]:
+    """(where, record) from an NDJSON stream or a JSON list / {"pairs": [...]} body."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("application/x-ndjson", "application/jsonl", "application/ndjson"):
+        buffer = b""
+        line_no = 0
+        async for chunk in request.stream():
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                line_no += 1
+                if line.strip():
+                    yield f"line {line_no}", line
+        if buffer.strip():
+            yield f"line {line_no + 1}", buffer
+        return
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(422, detail=f"body: invalid JSON ({exc.msg})") from None
+    if isinstance(data, dict) and isinstance(data.get("pairs"), list):
+        data = data["pairs"]
+    if not isinstance(data, list):
+        raise HTTPException(422, detail="body: expected a JSON list of pairs or NDJSON")
+    for i, item in enumerate(data):
+        yield f"item {i}", item
+
+
+@router.post(
+    "/projects/{project}/pairs",
+    response_model=ImportResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            }
+        }
+    },
+)
+async def import_pairs(project: str, request: Request, _: Admin, db: DB) -> Any:
+    """Bulk import (admin): NDJSON streamed or a JSON list. Existing pair ids are skipped."""
+
+    def project_row() -> Any:
+        with db.read() as conn:
+            return get_project(conn, project)
+
+    proj = await run_in_threadpool(project_row)
+    result = ImportResult()
+    batch: list[tuple[int, Any]] = []
+
+    async def flush() -> None:
+        part = await run_in_threadpool(db.write, lambda conn: svc.import_pairs(conn, proj, batch))
+        result.added += part.added
+        result.existing += part.existing
+        batch.clear()
+
+    async for where, raw in _records(request):
+        try:
+            data = orjson.loads(raw) if isinstance(raw, bytes) else raw
+            batch.append((0, svc.parse_pair(data)))
+        except orjson.JSONDecodeError as exc:
+            svc.note_issue(result, where, f"invalid JSON ({exc.msg})")
+        except ValueError as exc:
+            svc.note_issue(result, where, str(exc))
+        if len(batch) >= IMPORT_CHUNK:
+            await flush()
+    if batch:
+        await flush()
+    return Json(result.model_dump())
+
+
+@router.get("/projects/{project}/export", response_class=StreamingResponse)
+def export(project: str, _: Admin, db: DB) -> Any:
+    """Everything about a project as NDJSON (admin): pairs, judgments, retractions,
+    resolutions and comments, journal records in journal shape."""
+    with db.read() as conn:
+        proj = get_project(conn, project)
+    return StreamingResponse(reports.export_lines(db, proj), media_type="application/x-ndjson")
+
+
+@router.get("/projects/{project}/progress", response_model=ProjectProgress)
+def progress(project: str, _: Annotator, db: DB) -> Any:
+    with db.read() as conn:
+        return Json(reports.project_progress(conn, get_project(conn, project)))
+
+
+@router.get("/projects/{project}/stats", response_model=ProjectStats)
+def stats(project: str, _: Adjudicator, db: DB) -> Any:
+    """Per-annotator figures, gold accuracy included (adjudicators and admins)."""
+    with db.read() as conn:
+        return Json(reports.project_stats(conn, get_project(conn, project)))

@@ -1,0 +1,92 @@
+"""Adjudication endpoints: the conflict queue, resolutions, comment threads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from rankterm.server import review
+from rankterm.server.api.deps import DB, Adjudicator, Annotator, Config, Json
+from rankterm.server.api.work import _acks, _check_size
+from rankterm.server.core import get_project
+from rankterm.server.schemas import (
+    CommentIn,
+    CommentList,
+    ConflictQueue,
+    ResolutionBatch,
+    SubmitResults,
+)
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/projects/{project}/conflicts", response_model=ConflictQueue)
+def conflicts(
+    project: str,
+    _: Adjudicator,
+    db: DB,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    include_resolved: bool = False,
+) -> Any:
+    """Pairs whose verdicts conflict under the project's rule, with every judgment on each."""
+    with db.read() as conn:
+        queue = review.conflict_queue(conn, get_project(conn, project), limit, include_resolved)
+    return Json(
+        {
+            "items": [
+                {
+                    "pair": item["pair"],
+                    "judgments": [j.model_dump(mode="json") for j in item["judgments"]],
+                    "resolutions": [r.model_dump(mode="json") for r in item["resolutions"]],
+                }
+                for item in queue["items"]
+            ],
+            "remaining": queue["remaining"],
+        }
+    )
+
+
+@router.post("/projects/{project}/resolutions", response_model=SubmitResults)
+def resolve(
+    project: str,
+    body: ResolutionBatch,
+    user: Adjudicator,
+    db: DB,
+    settings: Config,
+) -> Any:
+    """Record adjudicated verdicts (idempotent on the resolution's id)."""
+    _check_size(body.resolutions, settings, "resolutions")
+    return _acks(
+        db.write(
+            lambda conn: review.submit_resolutions(
+                conn, get_project(conn, project), user, body.resolutions
+            )
+        )
+    )
+
+
+@router.get("/projects/{project}/pairs/{pair_id:path}/comments", response_model=CommentList)
+def comments(project: str, pair_id: str, user: Annotator, db: DB) -> Any:
+    """A pair's thread: for annotators who judged it, adjudicators on conflicts, admins."""
+    with db.read() as conn:
+        items = review.list_comments(conn, get_project(conn, project), user, pair_id)
+    return Json({"comments": [c.model_dump(mode="json") for c in items]})
+
+
+@router.post(
+    "/projects/{project}/pairs/{pair_id:path}/comments", response_model=CommentList, status_code=201
+)
+def add_comment(
+    project: str,
+    pair_id: str,
+    body: CommentIn,
+    user: Annotator,
+    db: DB,
+) -> Any:
+    comment = db.write(
+        lambda conn: review.add_comment(
+            conn, get_project(conn, project), user, pair_id, body.text, body.id
+        )
+    )
+    return Json({"comments": [comment.model_dump(mode="json")]}, status_code=201)

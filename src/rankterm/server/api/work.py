@@ -1,0 +1,169 @@
+"""An annotator's loop: lease pairs, submit judgments, retract, see own progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from rankterm.model import Ack
+from rankterm.server import ingest, reports, scheduling
+from rankterm.server.api.deps import DB, Annotator, AnyUser, Config, Json
+from rankterm.server.core import current_guideline, get_project
+from rankterm.server.schemas import (
+    JudgmentBatch,
+    LeaseIds,
+    LeaseRequest,
+    LeaseResponse,
+    LeaseStatuses,
+    MyProgress,
+    RetractionBatch,
+    SubmitResults,
+    UserPublic,
+)
+from rankterm.server.settings import ServerSettings
+
+router = APIRouter(prefix="/v1")
+
+
+def _acks(results: list[Ack]) -> Json:
+    return Json(
+        {
+            "results": [
+                {"judgment_id": str(a.judgment_id), "status": a.status, "reason": a.reason}
+                for a in results
+            ]
+        }
+    )
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: AnyUser) -> Any:
+    """Who the token belongs to: a client stamps this name on its judgments."""
+    return {"name": user.name, "role": user.role, "profile": user.profile}
+
+
+@router.post("/projects/{project}/leases", response_model=LeaseResponse)
+def lease(
+    project: str,
+    body: LeaseRequest,
+    user: Annotator,
+    db: DB,
+    settings: Config,
+) -> Any:
+    """Lease up to n pairs. Use each item's shown_swapped for the side order."""
+    n = min(body.n, settings.max_lease)
+    if not db.is_sqlite:
+        # Its own short transaction: reclaiming waits for pair locks, leasing never does.
+        def reclaim(conn: Any) -> None:
+            proj = get_project(conn, project)
+            if scheduling.has_expired(conn, proj, scheduling.now()):
+                scheduling.reclaim_expired(conn, proj)
+
+        db.write(reclaim)
+
+    def work(conn: Any) -> dict[str, Any]:
+        proj = get_project(conn, project)
+        if db.is_sqlite and scheduling.has_expired(conn, proj, scheduling.now()):
+            scheduling.reclaim_expired(conn, proj)
+        items = scheduling.lease(conn, proj, user, n)
+        guideline = current_guideline(conn, proj.id)
+        return {
+            "leases": items,
+            "guideline_version": guideline.version if guideline else None,
+            "exhausted": not items,
+        }
+
+    result = db.write(work)
+    for item in result["leases"]:
+        item["lease_id"] = str(item["lease_id"])
+        item["expires_at"] = item["expires_at"].isoformat()
+    return Json(result)
+
+
+@router.post("/projects/{project}/leases/renew", response_model=LeaseStatuses)
+def renew(project: str, body: LeaseIds, user: Annotator, db: DB) -> Any:
+    """Extend leases still being worked on (a lease already reclaimed stays expired)."""
+    return {
+        "leases": db.write(
+            lambda conn: scheduling.renew(conn, get_project(conn, project), user, body.lease_ids)
+        )
+    }
+
+
+@router.post("/projects/{project}/leases/release", response_model=LeaseStatuses)
+def release(project: str, body: LeaseIds, user: Annotator, db: DB) -> Any:
+    """Give leases back (skip, or end of session) so others get those pairs now."""
+    return {
+        "leases": db.write(
+            lambda conn: scheduling.release(conn, get_project(conn, project), user, body.lease_ids)
+        )
+    }
+
+
+def _check_size(items: list[Any], settings: ServerSettings, field: str) -> None:
+    if len(items) > settings.max_batch:
+        raise HTTPException(
+            422, detail=f"{field}: at most {settings.max_batch} items per request, got {len(items)}"
+        )
+
+
+@router.post("/projects/{project}/judgments", response_model=SubmitResults)
+def submit(
+    project: str,
+    body: JudgmentBatch,
+    user: Annotator,
+    db: DB,
+    settings: Config,
+) -> Any:
+    """Submit judgments; one Ack per item in order. Resending is harmless (idempotent on id)."""
+    _check_size(body.judgments, settings, "judgments")
+    return _acks(
+        db.write(
+            lambda conn: ingest.submit_judgments(
+                conn, get_project(conn, project), user, body.judgments
+            )
+        )
+    )
+
+
+@router.post("/projects/{project}/retractions", response_model=SubmitResults)
+def retract(
+    project: str,
+    body: RetractionBatch,
+    user: Annotator,
+    db: DB,
+    settings: Config,
+) -> Any:
+    """Undo judgments (idempotent on the retraction's id)."""
+    _check_size(body.retractions, settings, "retractions")
+    return _acks(
+        db.write(
+            lambda conn: ingest.submit_retractions(
+                conn, get_project(conn, project), user, body.retractions
+            )
+        )
+    )
+
+
+@router.get("/projects/{project}/me/progress", response_model=MyProgress)
+def my_progress(project: str, user: Annotator, db: DB) -> Any:
+    with db.read() as conn:
+        return Json(reports.my_progress(conn, get_project(conn, project), user))
+
+
+@router.get("/projects/{project}/me/judgments")
+def my_judgments(project: str, user: Annotator, db: DB) -> Any:
+    """The caller's own judgments (standing and retracted), as journal records."""
+    from sqlalchemy import select
+
+    from rankterm.server import tables as t
+
+    with db.read() as conn:
+        proj = get_project(conn, project)
+        rows = conn.execute(
+            select(t.judgments.c.data, t.judgments.c.retracted)
+            .where(t.judgments.c.project_id == proj.id, t.judgments.c.user_id == user.id)
+            .order_by(t.judgments.c.received_at)
+        ).all()
+    return Json({"judgments": [{**row.data, "retracted": row.retracted} for row in rows]})

@@ -1,0 +1,141 @@
+"""Engine setup and transactions: SQLite for no-setup use, PostgreSQL for teams.
+
+Write transactions go through :meth:`Database.write`, which retries the whole unit of work on
+the errors that mean "try again" (SQLite busy, PostgreSQL deadlock or serialization failure,
+a lost race on a unique index). On SQLite a write starts with ``BEGIN IMMEDIATE`` so that two
+writers never both read and then fail to upgrade their lock; within one process writers also
+queue on a lock, because SQLite's own busy handler sleeps in coarse steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+log = logging.getLogger("rankterm.server")
+
+T = TypeVar("T")
+
+#: PostgreSQL SQLSTATEs that mean the transaction lost a race and can simply run again.
+RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Retry(Exception):
+    """Raised inside a unit of work to ask :meth:`Database.write` to run it again."""
+
+
+class Database:
+    """One engine plus the transaction helpers every service function uses."""
+
+    def __init__(self, url: str, *, pool_size: int = 8, max_overflow: int = 12) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
+        kwargs: dict[str, Any] = {
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+            )
+        self.engine: Engine = create_engine(url, **kwargs)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            _setup_sqlite(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (on SQLite WAL, readers never wait for writers)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def write(self, work: Callable[[Connection], T], *, attempts: int = 8) -> T:
+        """Run ``work(conn)`` in one write transaction, retrying it when it lost a race."""
+        for attempt in range(attempts):
+            lock = self._write_lock if self._write_lock is not None else nullcontext()
+            try:
+                with lock, self.engine.connect() as conn:
+                    conn.execution_options(rankterm_write=True)
+                    with conn.begin():
+                        return work(conn)
+            except (Retry, OperationalError, IntegrityError, DBAPIError) as exc:
+                if attempt == attempts - 1 or not self._retryable(exc):
+                    raise
+                delay = min(0.5, 0.005 * (2**attempt)) * (0.5 + random.random())
+                log.debug("write retry %d after %s", attempt + 1, type(exc).__name__)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _retryable(self, exc: Exception) -> bool:
+        if isinstance(exc, Retry):
+            return True
+        if isinstance(exc, IntegrityError):
+            # Only the live-lease unique index is a race; other integrity errors are real.
+            return "uq_leases_live_pair_user" in str(exc.orig) or "leases.pair_seq" in str(exc.orig)
+        orig = getattr(exc, "orig", None)
+        if self.is_sqlite:
+            return "locked" in str(orig) or "busy" in str(orig)
+        return getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
+
+    @contextmanager
+    def advisory_lock(self, key: int) -> Iterator[None]:
+        """A cross-process lock on PostgreSQL (used around migrations); SQLite needs none."""
+        if not self.is_postgres:
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({int(key)})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({int(key)})")
+                conn.commit()
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and our own BEGIN (pysqlite's implicit transactions get in the way)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("rankterm_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def chunks(items: list[T], size: int = 500) -> Iterator[list[T]]:
+    """Slices small enough for an ``IN (...)`` list on every backend."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

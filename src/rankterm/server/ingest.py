@@ -1,0 +1,405 @@
+"""Taking judgments and retractions in: idempotent on the record's UUID, checked item by item.
+
+Each item gets an :class:`~rankterm.model.Ack`: ``accepted``, ``duplicate`` (already stored;
+a resend creates nothing) or ``rejected`` with a reason (kept, so a resend gets the same
+answer). The rules mirror the journal's: a second judgment by the same person on the same
+pair supersedes the first, and retracting the standing one brings the previous one back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from rankterm.errors import describe_validation_error
+from rankterm.model import Ack, Judgment, Retraction
+from rankterm.server import tables as t
+from rankterm.server.conflicts import is_conflict
+from rankterm.server.core import Project, User, now
+from rankterm.server.db import chunks
+from rankterm.server.scheduling import lock_pairs
+
+P, L, J, R = t.pairs, t.leases, t.judgments, t.retractions
+NIL = uuid.UUID(int=0)
+
+
+@dataclass
+class PairState:
+    seq: int
+    pair_id: str
+    is_gold: bool
+    n_judged: int
+    n_leased: int
+    changed: bool = False
+
+
+@dataclass
+class LeaseRef:
+    id: uuid.UUID
+    kind: str
+    state: str
+
+
+def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping any whose primary key exists (a concurrent resend)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+
+def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Ack | None]:
+    """(record, None) or (None, rejection Ack) for one raw item."""
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    try:
+        ack_id = uuid.UUID(str(rid)) if rid is not None else NIL
+    except ValueError:
+        ack_id = NIL
+    try:
+        record = model.model_validate(raw)
+    except ValidationError as exc:
+        return None, Ack(
+            judgment_id=ack_id, status="rejected", reason=describe_validation_error(exc)
+        )
+    except RecursionError:
+        return None, Ack(judgment_id=ack_id, status="rejected", reason="nested too deeply")
+    who = getattr(record, field)
+    if who != user.name:
+        reason = f"{field} {who!r} is not the token's user {user.name!r}"
+        return None, Ack(judgment_id=record.id, status="rejected", reason=reason)
+    return record, None
+
+
+def _known(conn: Connection, table: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for group in chunks(ids):
+        found.update(conn.execute(select(table.c.id).where(table.c.id.in_(group))).scalars())
+    return found
+
+
+def _rejected(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    found: dict[uuid.UUID, str] = {}
+    rj = t.rejections
+    for group in chunks(ids):
+        for row in conn.execute(select(rj.c.id, rj.c.reason).where(rj.c.id.in_(group))):
+            found[row.id] = row.reason
+    return found
+
+
+def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -> None:
+    """Write back changed counters, the done flag and the conflict flag."""
+    changed = [s for s in states if s.changed]
+    if not changed:
+        return
+    full = [s.seq for s in changed if s.n_judged >= project.overlap]
+    verdicts: dict[int, list[Judgment]] = {seq: [] for seq in full}
+    for group in chunks(full):
+        rows = conn.execute(
+            select(J.c.pair_seq, J.c.data).where(
+                J.c.pair_seq.in_(group),
+                J.c.source.is_(None),
+                J.c.retracted.is_(False),
+                J.c.superseded.is_(False),
+            )
+        )
+        for row in rows:
+            verdicts[row.pair_seq].append(Judgment.model_validate(row.data))
+    stmt = (
+        update(P)
+        .where(P.c.seq == bindparam("s"))
+        .values(
+            n_judged=bindparam("nj"),
+            n_leased=bindparam("nl"),
+            done=bindparam("dn"),
+            conflict=bindparam("cf"),
+        )
+    )
+    conn.execute(
+        stmt,
+        [
+            {
+                "s": s.seq,
+                "nj": s.n_judged,
+                "nl": max(0, s.n_leased),
+                "dn": s.n_judged >= project.overlap,
+                "cf": s.seq in verdicts and is_conflict(verdicts[s.seq], project.conflict_rule),
+            }
+            for s in sorted(changed, key=lambda s: s.seq)
+        ],
+    )
+
+
+def _load_pairs(conn: Connection, project: Project, pair_ids: set[str]) -> dict[str, PairState]:
+    states: dict[str, PairState] = {}
+    for group in chunks(sorted(pair_ids)):
+        stmt = (
+            select(P.c.seq, P.c.pair_id, P.c.is_gold, P.c.n_judged, P.c.n_leased)
+            .where(P.c.project_id == project.id, P.c.pair_id.in_(group))
+            .order_by(P.c.seq)
+            .with_for_update()
+        )
+        for row in conn.execute(stmt):
+            states[row.pair_id] = PairState(
+                row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
+            )
+    return states
+
+
+def submit_judgments(conn: Connection, project: Project, user: User, items: list[Any]) -> list[Ack]:
+    results: list[Ack | None] = [None] * len(items)
+    parsed: list[tuple[int, Judgment]] = []
+    for i, raw in enumerate(items):
+        record, ack = _parse(raw, Judgment, user, "annotator")
+        if ack is not None:
+            results[i] = ack
+        else:
+            parsed.append((i, record))
+    if not parsed:
+        return [r for r in results if r is not None]
+
+    pairs = _load_pairs(conn, project, {j.pair_id for _, j in parsed})
+    ids = [j.id for _, j in parsed]
+    known = _known(conn, J, ids)
+    old_rejections = _rejected(conn, ids)
+    tombstones: set[uuid.UUID] = set()
+    for group in chunks(ids):
+        tombstones.update(
+            conn.execute(select(R.c.retracts).where(R.c.retracts.in_(group))).scalars()
+        )
+    seqs = [s.seq for s in pairs.values()]
+    latest_lease: dict[int, LeaseRef] = {}
+    active: dict[tuple[int, str | None], uuid.UUID] = {}
+    for group in chunks(seqs):
+        for row in conn.execute(
+            select(L.c.id, L.c.pair_seq, L.c.kind, L.c.state)
+            .where(L.c.pair_seq.in_(group), L.c.user_id == user.id, L.c.state != "released")
+            .order_by(L.c.created_at)
+        ):
+            latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
+        for row in conn.execute(
+            select(J.c.id, J.c.pair_seq, J.c.source).where(
+                J.c.project_id == project.id,
+                J.c.pair_seq.in_(group),
+                J.c.user_id == user.id,
+                J.c.retracted.is_(False),
+                J.c.superseded.is_(False),
+            )
+        ):
+            active[(row.pair_seq, row.source)] = row.id
+
+    received = now()
+    new_rows: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    consumed: list[uuid.UUID] = []
+    superseded: list[uuid.UUID] = []
+    seen: set[uuid.UUID] = set()
+    for i, j in parsed:
+        if j.id in known or j.id in seen:
+            results[i] = Ack(judgment_id=j.id, status="duplicate")
+            continue
+        if j.id in old_rejections:
+            results[i] = Ack(judgment_id=j.id, status="rejected", reason=old_rejections[j.id])
+            continue
+        seen.add(j.id)
+        state = pairs.get(j.pair_id)
+        reason = None
+        if state is None:
+            reason = f"unknown pair {j.pair_id!r} in project {project.name!r}"
+        else:
+            lease = latest_lease.get(state.seq)
+            kind = lease.kind if lease is not None else ("gold" if state.is_gold else "normal")
+            source = None if kind == "normal" else kind
+            live = lease is not None and lease.state == "live"
+            previous = active.get((state.seq, source))
+            if j.id in tombstones:
+                retracted = True
+            else:
+                retracted = False
+                if previous is not None:
+                    superseded.append(previous)
+                elif kind == "normal" and not live:
+                    if state.n_judged + state.n_leased >= project.overlap:
+                        why = "your lease expired and " if lease is not None else ""
+                        reason = (
+                            f"{why}pair {j.pair_id!r} already has its {project.overlap} "
+                            "judgments or leases"
+                        )
+                    else:
+                        state.n_judged += 1
+                        state.changed = True
+                elif kind == "normal":
+                    state.n_judged += 1
+                    state.changed = True
+            if reason is None:
+                if live:
+                    consumed.append(lease.id)
+                    lease.state = "consumed"
+                    if kind == "normal":
+                        state.n_leased -= 1
+                        state.changed = True
+                if not retracted:
+                    active[(state.seq, source)] = j.id
+                data = j.model_dump(mode="json")
+                data["source"] = source
+                new_rows.append(
+                    {
+                        "id": j.id,
+                        "project_id": project.id,
+                        "pair_seq": state.seq,
+                        "user_id": user.id,
+                        "source": source,
+                        "choice": j.choice.value,
+                        "strength": j.strength,
+                        "shown_swapped": j.shown_swapped,
+                        "lease_id": lease.id if lease is not None else None,
+                        "retracted": retracted,
+                        "superseded": False,
+                        "data": data,
+                        # Distinct times keep the batch's order for export and replay.
+                        "received_at": received + len(new_rows) * 1e-6,
+                    }
+                )
+                results[i] = Ack(judgment_id=j.id, status="accepted")
+                continue
+        if state is not None:
+            # Only a lost slot is remembered: an unknown pair may be imported later.
+            rejections.append(
+                {
+                    "id": j.id,
+                    "project_id": project.id,
+                    "user_id": user.id,
+                    "reason": reason,
+                    "received_at": received,
+                }
+            )
+        results[i] = Ack(judgment_id=j.id, status="rejected", reason=reason)
+
+    if new_rows:
+        conn.execute(insert(J), new_rows)
+    for group in chunks(consumed):
+        conn.execute(update(L).where(L.c.id.in_(group)).values(state="consumed"))
+    for group in chunks(superseded):
+        conn.execute(update(J).where(J.c.id.in_(group)).values(superseded=True))
+    if superseded:
+        for state in pairs.values():
+            state.changed = state.changed or state.n_judged >= project.overlap
+    insert_ignore(conn, t.rejections, rejections)
+    refresh_pairs(conn, project, list(pairs.values()))
+    return [r for r in results if r is not None]
+
+
+def submit_retractions(
+    conn: Connection, project: Project, user: User, items: list[Any]
+) -> list[Ack]:
+    """Undo judgments. A retraction that arrives before its judgment is kept as a tombstone."""
+    results: list[Ack | None] = [None] * len(items)
+    parsed: list[tuple[int, Retraction]] = []
+    for i, raw in enumerate(items):
+        record, ack = _parse(raw, Retraction, user, "annotator")
+        if ack is not None:
+            results[i] = ack
+        else:
+            parsed.append((i, record))
+    targets_ids = [r.retracts for _, r in parsed]
+    first = {}
+    for group in chunks(targets_ids):
+        for row in conn.execute(select(J.c.id, J.c.pair_seq).where(J.c.id.in_(group))):
+            first[row.id] = row.pair_seq
+    lock_pairs(conn, set(first.values()))
+    targets = {}
+    for group in chunks(targets_ids):
+        for row in conn.execute(
+            select(
+                J.c.id, J.c.pair_seq, J.c.user_id, J.c.source, J.c.retracted, J.c.superseded
+            ).where(J.c.id.in_(group))
+        ):
+            targets[row.id] = row
+    states: dict[int, PairState] = {}
+    seqs = sorted({row.pair_seq for row in targets.values()})
+    for group in chunks(seqs):
+        for row in conn.execute(
+            select(P.c.seq, P.c.pair_id, P.c.is_gold, P.c.n_judged, P.c.n_leased).where(
+                P.c.seq.in_(group), P.c.project_id == project.id
+            )
+        ):
+            states[row.seq] = PairState(
+                row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
+            )
+    known = _known(conn, R, [r.id for _, r in parsed])
+    received = now()
+    rows: list[dict[str, Any]] = []
+    retracted: list[uuid.UUID] = []
+    restored: list[uuid.UUID] = []
+    done_targets: set[uuid.UUID] = set()
+    for i, r in parsed:
+        if r.id in known:
+            results[i] = Ack(judgment_id=r.id, status="duplicate")
+            continue
+        known.add(r.id)
+        target = targets.get(r.retracts)
+        if target is not None and (target.user_id != user.id or target.pair_seq not in states):
+            results[i] = Ack(
+                judgment_id=r.id,
+                status="rejected",
+                reason="that judgment belongs to another annotator or project",
+            )
+            continue
+        if target is not None and not target.retracted and r.retracts not in done_targets:
+            done_targets.add(r.retracts)
+            retracted.append(r.retracts)
+            if not target.superseded:
+                previous = conn.execute(
+                    select(J.c.id)
+                    .where(
+                        J.c.project_id == project.id,
+                        J.c.pair_seq == target.pair_seq,
+                        J.c.user_id == user.id,
+                        J.c.source.is_(None)
+                        if target.source is None
+                        else J.c.source == target.source,
+                        J.c.retracted.is_(False),
+                        J.c.superseded.is_(True),
+                        J.c.id.not_in(retracted),
+                    )
+                    .order_by(J.c.received_at.desc())
+                    .limit(1)
+                ).scalar()
+                if previous is not None:
+                    restored.append(previous)
+                elif target.source is None:
+                    state = states[target.pair_seq]
+                    state.n_judged -= 1
+                    state.changed = True
+        rows.append(
+            {
+                "id": r.id,
+                "project_id": project.id,
+                "user_id": user.id,
+                "retracts": r.retracts,
+                "data": r.model_dump(mode="json"),
+                "received_at": received,
+            }
+        )
+        results[i] = Ack(judgment_id=r.id, status="accepted")
+    insert_ignore(conn, R, rows)
+    for group in chunks(retracted):
+        conn.execute(update(J).where(J.c.id.in_(group)).values(retracted=True))
+    for group in chunks(restored):
+        conn.execute(update(J).where(J.c.id.in_(group)).values(superseded=False))
+    if restored:
+        for state in states.values():
+            state.changed = True
+    refresh_pairs(conn, project, list(states.values()))
+    return [r for r in results if r is not None]
+
+
+def count_by_status(acks: list[Ack]) -> Counter[str]:
+    return Counter(a.status for a in acks)

@@ -1,0 +1,1 @@
+"""Alembic migrations, configured in code by :mod:`rankterm.server.migrate` (no alembic.ini)."""

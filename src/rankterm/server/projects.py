@@ -1,0 +1,199 @@
+"""Projects, their versioned guidelines, and importing pairs (idempotent on pair id)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, insert, select, update
+
+from rankterm.errors import describe_validation_error
+from rankterm.model import Pair
+from rankterm.server import tables as t
+from rankterm.server.core import (
+    Conflict,
+    NotFound,
+    Project,
+    current_guideline,
+    get_project,
+    now,
+    to_datetime,
+)
+from rankterm.server.db import chunks
+from rankterm.server.schemas import (
+    GuidelinesPublic,
+    ImportResult,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectUpdate,
+)
+
+MAX_REPORTED_ISSUES = 50
+
+
+def create_project(conn: Connection, spec: ProjectCreate) -> Project:
+    if conn.execute(select(t.projects.c.id).where(t.projects.c.name == spec.name)).first():
+        raise Conflict(f"a project named {spec.name!r} already exists")
+    values = spec.model_dump(exclude={"name", "guidelines"})
+    conn.execute(insert(t.projects).values(name=spec.name, created_at=now(), **values))
+    project = get_project(conn, spec.name)
+    if spec.guidelines:
+        add_guidelines(conn, project, spec.guidelines)
+    return project
+
+
+def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Project:
+    project = get_project(conn, name)
+    values = changes.model_dump(exclude_none=True)
+    if values:
+        conn.execute(update(t.projects).where(t.projects.c.id == project.id).values(**values))
+    if "overlap" in values and values["overlap"] != project.overlap:
+        # The "done" flag depends on the overlap; conflicts are re-checked as pairs fill.
+        conn.execute(
+            update(t.pairs)
+            .where(t.pairs.c.project_id == project.id)
+            .values(done=t.pairs.c.n_judged >= values["overlap"])
+        )
+    return get_project(conn, name)
+
+
+def list_projects(conn: Connection) -> list[Project]:
+    rows = conn.execute(select(t.projects).order_by(t.projects.c.name)).all()
+    return [Project.from_row(r) for r in rows]
+
+
+def project_public(conn: Connection, project: Project) -> ProjectPublic:
+    guideline = current_guideline(conn, project.id)
+    return ProjectPublic(
+        name=project.name,
+        overlap=project.overlap,
+        lease_ttl=project.lease_ttl,
+        gold_rate=project.gold_rate,
+        repeat_rate=project.repeat_rate,
+        conflict_rule=project.conflict_rule,
+        tags=project.tags,
+        criteria=project.criteria,
+        description=project.description,
+        guideline_version=guideline.version if guideline else None,
+        created_at=to_datetime(project.created_at),
+    )
+
+
+def guideline_version(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def add_guidelines(conn: Connection, project: Project, content: str) -> GuidelinesPublic:
+    """Store a new version; uploading the current content again changes nothing."""
+    version = guideline_version(content)
+    latest = current_guideline(conn, project.id)
+    if latest is not None and latest.version == version:
+        return GuidelinesPublic(
+            version=version, content=latest.content, created_at=to_datetime(latest.created_at)
+        )
+    created = now()
+    existing = conn.execute(
+        select(t.guidelines.c.id).where(
+            t.guidelines.c.project_id == project.id, t.guidelines.c.version == version
+        )
+    ).first()
+    if existing is not None:
+        # Going back to an older text: it becomes the newest again.
+        conn.execute(t.guidelines.delete().where(t.guidelines.c.id == existing.id))
+    conn.execute(
+        insert(t.guidelines).values(
+            project_id=project.id, version=version, content=content, created_at=created
+        )
+    )
+    return GuidelinesPublic(version=version, content=content, created_at=to_datetime(created))
+
+
+def get_guidelines(conn: Connection, project: Project, version: str | None) -> GuidelinesPublic:
+    if version is None:
+        row = current_guideline(conn, project.id)
+    else:
+        row = conn.execute(
+            select(t.guidelines).where(
+                t.guidelines.c.project_id == project.id, t.guidelines.c.version == version
+            )
+        ).first()
+    if row is None:
+        raise NotFound(
+            "this project has no guidelines yet" if version is None else f"no version {version}"
+        )
+    return GuidelinesPublic(
+        version=row.version, content=row.content, created_at=to_datetime(row.created_at)
+    )
+
+
+def parse_pair(data: Any) -> Pair:
+    """Validate one record; ValueError with a one-line reason naming the field."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return Pair.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(describe_validation_error(exc)) from None
+    except RecursionError:
+        raise ValueError("record is nested too deeply") from None
+
+
+def import_pairs(
+    conn: Connection, project: Project, records: Iterable[tuple[int, Pair]]
+) -> ImportResult:
+    """Insert pairs not yet in the project; existing ids are left as they are.
+
+    ``records`` are (line or index, pair) so that the caller's numbering reaches the report.
+    """
+    result = ImportResult()
+    batch = list(records)
+    seen: set[str] = set()
+    for group in chunks(batch, 500):
+        ids = [pair.id for _, pair in group]
+        known = set(
+            conn.execute(
+                select(t.pairs.c.pair_id).where(
+                    t.pairs.c.project_id == project.id, t.pairs.c.pair_id.in_(ids)
+                )
+            ).scalars()
+        )
+        rows = []
+        created = now()
+        for _, pair in group:
+            if pair.id in known or pair.id in seen:
+                result.existing += 1
+                continue
+            seen.add(pair.id)
+            rows.append(
+                {
+                    "project_id": project.id,
+                    "pair_id": pair.id,
+                    "data": pair.to_json_dict(),
+                    "priority": float(pair.priority),
+                    "is_gold": pair.gold is not None,
+                    "n_judged": 0,
+                    "n_leased": 0,
+                    "done": False,
+                    "conflict": False,
+                    "resolved": False,
+                    "created_at": created,
+                }
+            )
+        if rows:
+            conn.execute(insert(t.pairs), rows)
+            result.added += len(rows)
+    return result
+
+
+def count_pairs(conn: Connection, project: Project) -> int:
+    return conn.execute(
+        select(func.count()).select_from(t.pairs).where(t.pairs.c.project_id == project.id)
+    ).scalar_one()
+
+
+def note_issue(result: ImportResult, where: str, reason: str) -> None:
+    result.invalid += 1
+    if len(result.issues) < MAX_REPORTED_ISSUES:
+        result.issues.append(f"{where}: {reason}")

@@ -1,0 +1,199 @@
+"""Progress, per-annotator stats and the full export (NDJSON, streamed from the database)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, case, distinct, exists, func, select
+
+from rankterm.server import tables as t
+from rankterm.server.core import Project, User, now, to_datetime
+from rankterm.server.db import Database
+
+P, J, L = t.pairs, t.judgments, t.leases
+
+
+def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any]:
+    standing = and_(
+        J.c.project_id == project.id,
+        J.c.user_id == user.id,
+        J.c.retracted.is_(False),
+        J.c.superseded.is_(False),
+    )
+    counts = conn.execute(
+        select(
+            func.count(case((J.c.source.is_(None), 1))),
+            func.count(case((J.c.source == "gold", 1))),
+            func.count(case((J.c.source == "repeat", 1))),
+        ).where(standing)
+    ).one()
+    leased = conn.execute(
+        select(func.count()).where(
+            L.c.project_id == project.id,
+            L.c.user_id == user.id,
+            L.c.state == "live",
+            L.c.expires_at >= now(),
+        )
+    ).scalar_one()
+    judged = exists().where(
+        J.c.pair_seq == P.c.seq, J.c.user_id == user.id, J.c.retracted.is_(False)
+    )
+    available = conn.execute(
+        select(func.count()).where(
+            P.c.project_id == project.id,
+            P.c.is_gold.is_(False),
+            P.c.done.is_(False),
+            P.c.n_judged + P.c.n_leased < project.overlap,
+            ~judged,
+        )
+    ).scalar_one()
+    total = conn.execute(
+        select(func.count()).where(P.c.project_id == project.id, P.c.is_gold.is_(False))
+    ).scalar_one()
+    return {
+        "annotator": user.name,
+        "judged": counts[0],
+        "gold": counts[1],
+        "repeats": counts[2],
+        "leased": leased,
+        "available": available,
+        "total_pairs": total,
+    }
+
+
+def project_progress(conn: Connection, project: Project) -> dict[str, Any]:
+    row = conn.execute(
+        select(
+            func.count(case((P.c.is_gold.is_(False), 1))),
+            func.count(case((P.c.is_gold.is_(True), 1))),
+            func.count(case((and_(P.c.is_gold.is_(False), P.c.done.is_(True)), 1))),
+            func.count(
+                case((and_(P.c.is_gold.is_(False), P.c.done.is_(False), P.c.n_judged > 0), 1))
+            ),
+            func.count(case((and_(P.c.is_gold.is_(False), P.c.n_judged == 0), 1))),
+            func.count(case((and_(P.c.conflict.is_(True), P.c.resolved.is_(False)), 1))),
+            func.count(case((P.c.resolved.is_(True), 1))),
+        ).where(P.c.project_id == project.id)
+    ).one()
+    judgments, annotators = conn.execute(
+        select(func.count(), func.count(distinct(J.c.user_id))).where(
+            J.c.project_id == project.id, J.c.retracted.is_(False), J.c.superseded.is_(False)
+        )
+    ).one()
+    live = conn.execute(
+        select(func.count()).where(
+            L.c.project_id == project.id, L.c.state == "live", L.c.expires_at >= now()
+        )
+    ).scalar_one()
+    return {
+        "total_pairs": row[0],
+        "gold_pairs": row[1],
+        "complete": row[2],
+        "in_progress": row[3],
+        "untouched": row[4],
+        "judgments": judgments,
+        "live_leases": live,
+        "conflicts_open": row[5],
+        "resolved": row[6],
+        "annotators": annotators,
+    }
+
+
+def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
+    """Per-annotator counts, gold accuracy and blind-repeat consistency."""
+    names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).all())
+    gold = {
+        row.seq: row.data.get("gold", {}).get("choice")
+        for row in conn.execute(
+            select(P.c.seq, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
+        )
+    }
+    rows = conn.execute(
+        select(J.c.user_id, J.c.pair_seq, J.c.source, J.c.choice, J.c.data).where(
+            J.c.project_id == project.id, J.c.retracted.is_(False), J.c.superseded.is_(False)
+        )
+    ).all()
+    originals = {(r.user_id, r.pair_seq): r.choice for r in rows if r.source is None}
+    acc: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "gs": 0, "gc": 0, "rp": 0, "ra": 0, "dur": [], "fl": 0, "ties": 0}
+    )
+    for r in rows:
+        a = acc[r.user_id]
+        if r.source == "gold":
+            a["gs"] += 1
+            a["gc"] += int(gold.get(r.pair_seq) == r.choice)
+            continue
+        if r.source == "repeat":
+            a["rp"] += 1
+            a["ra"] += int(originals.get((r.user_id, r.pair_seq)) == r.choice)
+            continue
+        a["n"] += 1
+        a["dur"].append(r.data.get("duration_ms") or 0)
+        a["fl"] += int(bool(r.data.get("flagged")))
+        a["ties"] += int(r.choice == "tie")
+    annotators = [
+        {
+            "annotator": names.get(uid, str(uid)),
+            "judgments": a["n"],
+            "gold_seen": a["gs"],
+            "gold_correct": a["gc"],
+            "repeats": a["rp"],
+            "repeat_agree": a["ra"],
+            "median_duration_ms": statistics.median(a["dur"]) if a["dur"] else None,
+            "flagged": a["fl"],
+            "tie_rate": a["ties"] / a["n"] if a["n"] else None,
+        }
+        for uid, a in sorted(acc.items(), key=lambda kv: names.get(kv[0], ""))
+    ]
+    return {"progress": project_progress(conn, project), "annotators": annotators}
+
+
+def export_lines(db: Database, project: Project, page: int = 1000) -> Iterator[bytes]:
+    """The project as NDJSON: project, guidelines, pairs, judgments, retractions, resolutions,
+    comments. Journal records keep their journal shape, so ``journal.replay`` can read them."""
+    dumps = orjson.dumps
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(yield_per=page, stream_results=True)
+        head = {k: getattr(project, k) for k in project.__slots__ if k not in ("id",)}
+        head["created_at"] = to_datetime(project.created_at).isoformat()
+        yield dumps({"kind": "project", **head}) + b"\n"
+        g = t.guidelines
+        for row in conn.execute(
+            select(g.c.version, g.c.content, g.c.created_at)
+            .where(g.c.project_id == project.id)
+            .order_by(g.c.id)
+        ):
+            yield (
+                dumps(
+                    {
+                        "kind": "guidelines",
+                        "version": row.version,
+                        "content": row.content,
+                        "created_at": to_datetime(row.created_at).isoformat(),
+                    }
+                )
+                + b"\n"
+            )
+        for row in conn.execute(
+            select(P.c.data, P.c.n_judged, P.c.conflict, P.c.resolved)
+            .where(P.c.project_id == project.id)
+            .order_by(P.c.seq)
+        ):
+            status = {"judged": row.n_judged, "conflict": row.conflict, "resolved": row.resolved}
+            yield dumps({"kind": "pair", "pair": row.data, "status": status}) + b"\n"
+        for table, order in (
+            (J, J.c.received_at),
+            (t.retractions, t.retractions.c.received_at),
+            (t.resolutions, t.resolutions.c.received_at),
+            (t.comments, t.comments.c.received_at),
+        ):
+            for data in conn.execute(
+                select(table.c.data)
+                .where(table.c.project_id == project.id)
+                .order_by(order, table.c.id)
+            ).scalars():
+                yield dumps(data) + b"\n"

@@ -1,0 +1,197 @@
+"""Adjudication: the conflict queue, resolutions and the per-pair comment threads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from rankterm.model import Ack, Comment, Judgment, Resolution
+from rankterm.server import tables as t
+from rankterm.server.core import Forbidden, NotFound, Project, User, now
+from rankterm.server.db import chunks
+from rankterm.server.ingest import _known, _parse, insert_ignore
+
+P, J = t.pairs, t.judgments
+
+
+def _standing(conn: Connection, seqs: list[int]) -> dict[int, list[Judgment]]:
+    found: dict[int, list[Judgment]] = {seq: [] for seq in seqs}
+    for group in chunks(seqs):
+        rows = conn.execute(
+            select(J.c.pair_seq, J.c.data)
+            .where(
+                J.c.pair_seq.in_(group),
+                J.c.source.is_(None),
+                J.c.retracted.is_(False),
+                J.c.superseded.is_(False),
+            )
+            .order_by(J.c.received_at)
+        )
+        for row in rows:
+            found[row.pair_seq].append(Judgment.model_validate(row.data))
+    return found
+
+
+def _resolutions(conn: Connection, seqs: list[int]) -> dict[int, list[Resolution]]:
+    found: dict[int, list[Resolution]] = {seq: [] for seq in seqs}
+    rs = t.resolutions
+    for group in chunks(seqs):
+        rows = conn.execute(
+            select(rs.c.pair_seq, rs.c.data)
+            .where(rs.c.pair_seq.in_(group))
+            .order_by(rs.c.received_at)
+        )
+        for row in rows:
+            found[row.pair_seq].append(Resolution.model_validate(row.data))
+    return found
+
+
+def conflict_queue(
+    conn: Connection, project: Project, limit: int, include_resolved: bool
+) -> dict[str, Any]:
+    """Conflicting pairs with every standing judgment on each (adjudicators only)."""
+    where = [P.c.project_id == project.id, P.c.conflict.is_(True)]
+    if not include_resolved:
+        where.append(P.c.resolved.is_(False))
+    remaining = conn.execute(select(func.count()).select_from(P).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(P.c.seq, P.c.data).where(*where).order_by(P.c.priority.desc(), P.c.seq).limit(limit)
+    ).all()
+    seqs = [row.seq for row in rows]
+    judgments = _standing(conn, seqs)
+    resolutions = _resolutions(conn, seqs)
+    items = [
+        {"pair": row.data, "judgments": judgments[row.seq], "resolutions": resolutions[row.seq]}
+        for row in rows
+    ]
+    return {"items": items, "remaining": remaining}
+
+
+def _pair_row(conn: Connection, project: Project, pair_id: str) -> Any:
+    row = conn.execute(
+        select(P.c.seq, P.c.pair_id, P.c.conflict, P.c.resolved).where(
+            P.c.project_id == project.id, P.c.pair_id == pair_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no pair {pair_id!r} in project {project.name!r}")
+    return row
+
+
+def submit_resolutions(
+    conn: Connection, project: Project, user: User, items: list[Any]
+) -> list[Ack]:
+    """Store adjudicators' verdicts; adjudicators settle conflict pairs, admins any pair."""
+    results: list[Ack] = []
+    parsed: list[Resolution] = []
+    for raw in items:
+        record, ack = _parse(raw, Resolution, user, "adjudicator")
+        if ack is not None:
+            results.append(ack)
+        else:
+            parsed.append(record)
+    known = _known(conn, t.resolutions, [r.id for r in parsed])
+    rows = []
+    settled = set()
+    received = now()
+    for r in parsed:
+        if r.id in known:
+            results.append(Ack(judgment_id=r.id, status="duplicate"))
+            continue
+        pair = conn.execute(
+            select(P.c.seq, P.c.conflict).where(
+                P.c.project_id == project.id, P.c.pair_id == r.pair_id
+            )
+        ).first()
+        if pair is None:
+            reason = f"unknown pair {r.pair_id!r} in project {project.name!r}"
+            results.append(Ack(judgment_id=r.id, status="rejected", reason=reason))
+            continue
+        if not pair.conflict and not user.has("admin"):
+            reason = f"pair {r.pair_id!r} is not in the conflict queue"
+            results.append(Ack(judgment_id=r.id, status="rejected", reason=reason))
+            continue
+        known.add(r.id)
+        settled.add(pair.seq)
+        rows.append(
+            {
+                "id": r.id,
+                "project_id": project.id,
+                "pair_seq": pair.seq,
+                "user_id": user.id,
+                "data": r.model_dump(mode="json"),
+                "received_at": received,
+            }
+        )
+        results.append(Ack(judgment_id=r.id, status="accepted"))
+    insert_ignore(conn, t.resolutions, rows)
+    if settled:
+        conn.execute(update(P).where(P.c.seq.in_(sorted(settled))).values(resolved=True))
+    order = {id(a): i for i, a in enumerate(results)}
+    return sorted(results, key=lambda a: order[id(a)])
+
+
+def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> None:
+    if user.has("admin"):
+        return
+    if user.has("adjudicator") and (pair.conflict or pair.resolved):
+        return
+    judged = conn.execute(
+        select(J.c.id)
+        .where(
+            J.c.project_id == project.id,
+            J.c.pair_seq == pair.seq,
+            J.c.user_id == user.id,
+            J.c.retracted.is_(False),
+        )
+        .limit(1)
+    ).first()
+    if judged is None:
+        raise Forbidden("you can discuss only pairs you judged (adjudicators: conflict pairs)")
+
+
+def list_comments(conn: Connection, project: Project, user: User, pair_id: str) -> list[Comment]:
+    pair = _pair_row(conn, project, pair_id)
+    _may_discuss(conn, project, user, pair)
+    cs = t.comments
+    rows = conn.execute(
+        select(cs.c.data).where(cs.c.pair_seq == pair.seq).order_by(cs.c.received_at)
+    ).scalars()
+    return [Comment.model_validate(data) for data in rows]
+
+
+def add_comment(
+    conn: Connection,
+    project: Project,
+    user: User,
+    pair_id: str,
+    text: str,
+    comment_id: uuid.UUID | None,
+) -> Comment:
+    pair = _pair_row(conn, project, pair_id)
+    _may_discuss(conn, project, user, pair)
+    cs = t.comments
+    if comment_id is not None:
+        existing = conn.execute(select(cs.c.data).where(cs.c.id == comment_id)).scalar()
+        if existing is not None:
+            return Comment.model_validate(existing)
+    comment = Comment(pair_id=pair_id, author=user.name, text=text)
+    if comment_id is not None:
+        comment.id = comment_id
+    insert_ignore(
+        conn,
+        cs,
+        [
+            {
+                "id": comment.id,
+                "project_id": project.id,
+                "pair_seq": pair.seq,
+                "user_id": user.id,
+                "data": comment.model_dump(mode="json"),
+                "received_at": now(),
+            }
+        ],
+    )
+    return comment

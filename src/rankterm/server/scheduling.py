@@ -1,0 +1,292 @@
+"""Leases: which pairs an annotator gets next, and the slots those leases hold.
+
+A pair has ``overlap`` slots. A live "normal" lease or an active ordinary judgment holds one;
+both are counted on the pair row itself (``n_leased``, ``n_judged``), so the check
+``n_judged + n_leased < overlap`` is made on the row that ``FOR UPDATE SKIP LOCKED`` locks:
+two server processes never hand out the same slot. Gold items and blind repeats hold no slot.
+
+Lock order, everywhere: pair rows (ascending ``seq``) before lease rows. The lease picker
+never waits for a pair lock (it skips locked rows), so the order only matters for reclaiming,
+releasing and ingesting judgments, which all follow it.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, select, update
+
+from rankterm.model import shown_swapped
+from rankterm.server import tables as t
+from rankterm.server.core import Project, User, now, to_datetime
+
+P, L, J = t.pairs, t.leases, t.judgments
+
+_dec_leased = (
+    update(P).where(P.c.seq == bindparam("s")).values(n_leased=P.c.n_leased - bindparam("d"))
+)
+
+
+def lock_pairs(conn: Connection, seqs: set[int]) -> None:
+    """Take row locks on pairs in a fixed order (no-op on SQLite, which locks the database)."""
+    if seqs and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(P.c.seq).where(P.c.seq.in_(sorted(seqs))).order_by(P.c.seq).with_for_update()
+        ).all()
+
+
+def decrement_leased(conn: Connection, counts: Counter[int]) -> None:
+    if counts:
+        conn.execute(_dec_leased, [{"s": seq, "d": d} for seq, d in sorted(counts.items())])
+
+
+def has_expired(conn: Connection, project: Project, at: float) -> bool:
+    return (
+        conn.execute(
+            select(L.c.id)
+            .where(L.c.project_id == project.id, L.c.state == "live", L.c.expires_at < at)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def reclaim_expired(conn: Connection, project: Project, at: float | None = None) -> int:
+    """Mark leases past their expiry as expired and free the slots they held."""
+    at = now() if at is None else at
+    expired = conn.execute(
+        select(L.c.pair_seq).where(
+            L.c.project_id == project.id, L.c.state == "live", L.c.expires_at < at
+        )
+    ).all()
+    if not expired:
+        return 0
+    lock_pairs(conn, {row.pair_seq for row in expired})
+    freed = conn.execute(
+        update(L)
+        .where(L.c.project_id == project.id, L.c.state == "live", L.c.expires_at < at)
+        .values(state="expired")
+        .returning(L.c.pair_seq, L.c.kind)
+    ).all()
+    decrement_leased(conn, Counter(row.pair_seq for row in freed if row.kind == "normal"))
+    return len(freed)
+
+
+def _split(n: int, project: Project, rng: random.Random) -> tuple[int, int]:
+    """How many of ``n`` items are gold and how many blind repeats, drawn at the rates."""
+    gold = repeat = 0
+    for _ in range(n):
+        u = rng.random()
+        if u < project.gold_rate:
+            gold += 1
+        elif u < project.gold_rate + project.repeat_rate:
+            repeat += 1
+    return gold, repeat
+
+
+def _user_live_lease(user: User) -> Any:
+    return exists().where(L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state == "live")
+
+
+def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
+    if k <= 0:
+        return []
+    judged = exists().where(
+        J.c.project_id == project.id,
+        J.c.pair_seq == P.c.seq,
+        J.c.user_id == user.id,
+        J.c.retracted.is_(False),
+    )
+    stmt = (
+        select(P.c.seq, P.c.pair_id, P.c.data)
+        .where(
+            P.c.project_id == project.id,
+            P.c.is_gold.is_(False),
+            P.c.done.is_(False),
+            P.c.n_judged + P.c.n_leased < project.overlap,
+            ~judged,
+            ~_user_live_lease(user),
+        )
+        .order_by(P.c.priority.desc(), P.c.seq)
+        .limit(k)
+        .with_for_update(skip_locked=True, of=P)
+    )
+    return conn.execute(stmt).all()
+
+
+def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
+    if k <= 0:
+        return []
+    seen = exists().where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id)
+    leased = exists().where(
+        L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state != "released"
+    )
+    stmt = (
+        select(P.c.seq, P.c.pair_id, P.c.data)
+        .where(P.c.project_id == project.id, P.c.is_gold.is_(True), ~seen, ~leased)
+        .order_by(func.random())
+        .limit(k)
+    )
+    return conn.execute(stmt).all()
+
+
+def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
+    """Pairs this annotator judged and has not been re-shown yet, with their original side order."""
+    if k <= 0:
+        return []
+    repeated = exists().where(
+        L.c.pair_seq == J.c.pair_seq, L.c.user_id == user.id, L.c.kind == "repeat"
+    )
+    live = exists().where(L.c.pair_seq == J.c.pair_seq, L.c.user_id == user.id, L.c.state == "live")
+    stmt = (
+        select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped)
+        .join(P, P.c.seq == J.c.pair_seq)
+        .where(
+            J.c.project_id == project.id,
+            J.c.user_id == user.id,
+            J.c.source.is_(None),
+            J.c.retracted.is_(False),
+            J.c.superseded.is_(False),
+            ~repeated,
+            ~live,
+        )
+        .order_by(func.random())
+        .limit(k)
+    )
+    return conn.execute(stmt).all()
+
+
+def public_pair(data: dict[str, Any]) -> dict[str, Any]:
+    """The pair as an annotator may see it: never the gold answer."""
+    if "gold" in data:
+        data = {k: v for k, v in data.items() if k != "gold"}
+    return data
+
+
+def lease(
+    conn: Connection, project: Project, user: User, n: int, rng: random.Random | None = None
+) -> list[dict[str, Any]]:
+    """Lease up to ``n`` pairs to ``user``: open slots by priority, gold and repeats mixed in."""
+    rng = rng or random.Random()
+    at = now()
+    expires = at + project.lease_ttl
+    n_gold, n_repeat = _split(n, project, rng)
+    picked: list[tuple[str, Any, bool]] = []
+    for row in _pick_gold(conn, project, user, n_gold):
+        picked.append(("gold", row, shown_swapped(user.name, row.pair_id)))
+    for row in _pick_repeats(conn, project, user, n_repeat):
+        picked.append(("repeat", row, not row.shown_swapped))
+    for row in _pick_normal(conn, project, user, n - len(picked)):
+        picked.append(("normal", row, shown_swapped(user.name, row.pair_id)))
+    if not picked:
+        return []
+    rng.shuffle(picked)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "project_id": project.id,
+            "pair_seq": row.seq,
+            "user_id": user.id,
+            "kind": kind,
+            "shown_swapped": swapped,
+            "state": "live",
+            "created_at": at,
+            "expires_at": expires,
+        }
+        for kind, row, swapped in picked
+    ]
+    conn.execute(insert(L), rows)
+    normal = sorted(row.seq for kind, row, _ in picked if kind == "normal")
+    if normal:
+        conn.execute(update(P).where(P.c.seq.in_(normal)).values(n_leased=P.c.n_leased + 1))
+    when = to_datetime(expires)
+    return [
+        {
+            "lease_id": lease_row["id"],
+            "pair": public_pair(row.data),
+            "shown_swapped": swapped,
+            "expires_at": when,
+        }
+        for lease_row, (_, row, swapped) in zip(rows, picked, strict=True)
+    ]
+
+
+def _statuses(conn: Connection, project: Project, user: User, ids: list[uuid.UUID]) -> dict:
+    rows = conn.execute(
+        select(L.c.id, L.c.state).where(
+            L.c.id.in_(ids), L.c.project_id == project.id, L.c.user_id == user.id
+        )
+    ).all()
+    return {row.id: row.state for row in rows}
+
+
+def renew(
+    conn: Connection, project: Project, user: User, ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """Extend live leases by the project's TTL; a lease already reclaimed stays expired."""
+    expires = now() + project.lease_ttl
+    renewed = set()
+    if ids:
+        renewed = set(
+            conn.execute(
+                update(L)
+                .where(
+                    L.c.id.in_(ids),
+                    L.c.project_id == project.id,
+                    L.c.user_id == user.id,
+                    L.c.state == "live",
+                )
+                .values(expires_at=expires)
+                .returning(L.c.id)
+            ).scalars()
+        )
+    states = _statuses(conn, project, user, [i for i in ids if i not in renewed])
+    when = to_datetime(expires)
+    return [
+        {"lease_id": i, "status": "renewed", "expires_at": when}
+        if i in renewed
+        else {"lease_id": i, "status": states.get(i, "unknown")}
+        for i in ids
+    ]
+
+
+def release(
+    conn: Connection, project: Project, user: User, ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """Give leases back so their slots go to someone else now rather than at expiry."""
+    live = []
+    if ids:
+        live = conn.execute(
+            select(L.c.pair_seq).where(
+                L.c.id.in_(ids),
+                L.c.project_id == project.id,
+                L.c.user_id == user.id,
+                L.c.state == "live",
+            )
+        ).all()
+    released: set[uuid.UUID] = set()
+    if live:
+        lock_pairs(conn, {row.pair_seq for row in live})
+        freed = conn.execute(
+            update(L)
+            .where(
+                and_(
+                    L.c.id.in_(ids),
+                    L.c.project_id == project.id,
+                    L.c.user_id == user.id,
+                    L.c.state == "live",
+                )
+            )
+            .values(state="released")
+            .returning(L.c.id, L.c.pair_seq, L.c.kind)
+        ).all()
+        released = {row.id for row in freed}
+        decrement_leased(conn, Counter(row.pair_seq for row in freed if row.kind == "normal"))
+    states = _statuses(conn, project, user, [i for i in ids if i not in released])
+    return [
+        {"lease_id": i, "status": "released" if i in released else states.get(i, "unknown")}
+        for i in ids
+    ]

@@ -1,0 +1,219 @@
+"""Request and response bodies of the HTTP API (separate from the table rows).
+
+Records that also live in journals (judgments, retractions, resolutions, comments, acks) are
+the domain model's own classes; the shapes here are the envelopes around them and the
+server's own resources (projects, leases, progress).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rankterm.model import Ack, Comment, Judgment, Resolution
+from rankterm.server.conflicts import validate_rule
+
+Role = Literal["annotator", "adjudicator", "admin"]
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectSettings(_Strict):
+    """Settings an admin may change after creating a project."""
+
+    overlap: int = Field(default=3, ge=1, le=50, description="Distinct annotators per pair.")
+    lease_ttl: int = Field(default=1800, ge=10, le=7 * 86400, description="Lease lifetime (s).")
+    gold_rate: float = Field(default=0.0, ge=0, le=1, description="Share of gold items served.")
+    repeat_rate: float = Field(default=0.0, ge=0, le=1, description="Share of blind repeats.")
+    conflict_rule: str = Field(
+        default="any_disagreement",
+        description="any_disagreement | opposite_sides | ordinal_spread>=N",
+    )
+    tags: list[str] = Field(default_factory=list, description="Error-type tags offered.")
+    criteria: list[str] = Field(default_factory=list, description="Per-criterion verdicts asked.")
+    description: str = ""
+
+    @field_validator("conflict_rule")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        return validate_rule(value)
+
+
+class ProjectCreate(ProjectSettings):
+    name: str = Field(pattern=_NAME, description="Letters, digits, '.', '_' or '-'.")
+    guidelines: str | None = Field(default=None, description="Initial guidelines (Markdown).")
+
+
+class ProjectUpdate(_Strict):
+    """A partial update: only the fields given change."""
+
+    overlap: int | None = Field(default=None, ge=1, le=50)
+    lease_ttl: int | None = Field(default=None, ge=10, le=7 * 86400)
+    gold_rate: float | None = Field(default=None, ge=0, le=1)
+    repeat_rate: float | None = Field(default=None, ge=0, le=1)
+    conflict_rule: str | None = None
+    tags: list[str] | None = None
+    criteria: list[str] | None = None
+    description: str | None = None
+
+    @field_validator("conflict_rule")
+    @classmethod
+    def _rule(cls, value: str | None) -> str | None:
+        return None if value is None else validate_rule(value)
+
+
+class ProjectPublic(ProjectSettings):
+    name: str
+    guideline_version: str | None = None
+    created_at: datetime
+
+
+class GuidelinesIn(_Strict):
+    content: str = Field(min_length=1, max_length=2_000_000)
+
+
+class GuidelinesPublic(BaseModel):
+    version: str
+    content: str
+    created_at: datetime
+
+
+class UserPublic(BaseModel):
+    name: str
+    role: Role
+    profile: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportResult(BaseModel):
+    added: int = 0
+    existing: int = 0
+    invalid: int = 0
+    #: ``line N: reason`` for the first invalid records (the rest are counted).
+    issues: list[str] = Field(default_factory=list)
+
+
+class LeaseRequest(_Strict):
+    n: int = Field(default=20, ge=1, description="How many pairs to lease.")
+
+
+class LeasedPair(BaseModel):
+    """One pair to judge. Gold items and blind repeats look exactly like any other."""
+
+    lease_id: uuid.UUID
+    pair: dict[str, Any] = Field(description="The pair record (a model.Pair, gold removed).")
+    shown_swapped: bool = Field(description="Show B on the left; record it on the judgment.")
+    expires_at: datetime
+
+
+class LeaseResponse(BaseModel):
+    leases: list[LeasedPair]
+    guideline_version: str | None = None
+    #: True when nothing is left for this annotator right now.
+    exhausted: bool = False
+
+
+class LeaseIds(_Strict):
+    lease_ids: list[uuid.UUID] = Field(max_length=10_000)
+
+
+class LeaseStatus(BaseModel):
+    lease_id: uuid.UUID
+    status: Literal["renewed", "released", "expired", "consumed", "unknown"]
+    expires_at: datetime | None = None
+
+
+class LeaseStatuses(BaseModel):
+    leases: list[LeaseStatus]
+
+
+class JudgmentBatch(BaseModel):
+    """Judgments are checked one by one: a bad item is rejected with its reason, not the batch."""
+
+    judgments: list[dict[str, Any]] = Field(
+        description="model.Judgment records; annotator must be the token's user."
+    )
+
+
+class RetractionBatch(BaseModel):
+    retractions: list[dict[str, Any]] = Field(description="model.Retraction records.")
+
+
+class SubmitResults(BaseModel):
+    """One model.Ack per item, in request order (``judgment_id`` is the item's id)."""
+
+    results: list[Ack]
+
+
+class MyProgress(BaseModel):
+    annotator: str
+    judged: int
+    gold: int
+    repeats: int
+    leased: int
+    available: int
+    total_pairs: int
+
+
+class ProjectProgress(BaseModel):
+    total_pairs: int
+    gold_pairs: int
+    complete: int
+    in_progress: int
+    untouched: int
+    judgments: int
+    live_leases: int
+    conflicts_open: int
+    resolved: int
+    annotators: int
+
+
+class AnnotatorStats(BaseModel):
+    annotator: str
+    judgments: int
+    gold_seen: int
+    gold_correct: int
+    repeats: int
+    repeat_agree: int
+    median_duration_ms: float | None
+    flagged: int
+    tie_rate: float | None
+
+
+class ProjectStats(BaseModel):
+    progress: ProjectProgress
+    annotators: list[AnnotatorStats]
+
+
+class ConflictItem(BaseModel):
+    pair: dict[str, Any]
+    judgments: list[Judgment]
+    resolutions: list[Resolution] = Field(default_factory=list)
+
+
+class ConflictQueue(BaseModel):
+    items: list[ConflictItem]
+    remaining: int
+
+
+class ResolutionBatch(BaseModel):
+    resolutions: list[dict[str, Any]] = Field(description="model.Resolution records.")
+
+
+class CommentIn(_Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+    id: uuid.UUID | None = Field(default=None, description="Client id; makes a resend harmless.")
+
+
+class CommentList(BaseModel):
+    comments: list[Comment]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: Any = None

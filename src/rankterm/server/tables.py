@@ -1,0 +1,209 @@
+"""Database tables (SQLAlchemy Core): the server's storage, separate from the API schemas.
+
+Times are epoch seconds (float) so that SQLite and PostgreSQL compare them the same way. Each
+pair row carries its own slot counters (``n_judged``, ``n_leased``): the scheduler's check
+"judgments + live leases < overlap" then reads only the locked row, which is what makes
+``FOR UPDATE SKIP LOCKED`` correct across several server processes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ROLES = ("annotator", "adjudicator", "admin")
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("overlap", Integer, nullable=False),
+    Column("lease_ttl", Integer, nullable=False),
+    Column("gold_rate", Float, nullable=False),
+    Column("repeat_rate", Float, nullable=False),
+    Column("conflict_rule", String(64), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("criteria", JSON, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+guidelines = Table(
+    "guidelines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("project_id", "version"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("profile", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+pairs = Table(
+    "pairs",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_id", String(512), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("is_gold", Boolean, nullable=False),
+    Column("n_judged", Integer, nullable=False, server_default=text("0")),
+    Column("n_leased", Integer, nullable=False, server_default=text("0")),
+    Column("done", Boolean, nullable=False, server_default=text("false")),
+    Column("conflict", Boolean, nullable=False, server_default=text("false")),
+    Column("resolved", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("project_id", "pair_id"),
+)
+Index(
+    "ix_pairs_queue",
+    pairs.c.project_id,
+    pairs.c.is_gold,
+    pairs.c.done,
+    pairs.c.priority.desc(),
+    pairs.c.seq,
+)
+Index("ix_pairs_conflict", pairs.c.project_id, pairs.c.conflict, pairs.c.resolved)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    #: "normal" holds one of the pair's overlap slots; "gold" and "repeat" do not.
+    Column("kind", String(10), nullable=False),
+    Column("shown_swapped", Boolean, nullable=False),
+    #: live -> consumed (judged) | released (given back) | expired (reclaimed after the TTL)
+    Column("state", String(10), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+Index("ix_leases_expiry", leases.c.project_id, leases.c.state, leases.c.expires_at)
+Index("ix_leases_pair_user", leases.c.pair_seq, leases.c.user_id)
+Index("ix_leases_user_state", leases.c.user_id, leases.c.state)
+Index(
+    "uq_leases_live_pair_user",
+    leases.c.pair_seq,
+    leases.c.user_id,
+    unique=True,
+    sqlite_where=leases.c.state == "live",
+    postgresql_where=leases.c.state == "live",
+)
+
+judgments = Table(
+    "judgments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    #: None for an ordinary judgment, "gold" or "repeat" as recorded on the lease.
+    Column("source", String(10), nullable=True),
+    Column("choice", String(10), nullable=False),
+    Column("strength", Integer, nullable=True),
+    Column("shown_swapped", Boolean, nullable=False),
+    Column("lease_id", Uuid, nullable=True),
+    Column("retracted", Boolean, nullable=False, server_default=text("false")),
+    Column("superseded", Boolean, nullable=False, server_default=text("false")),
+    Column("data", JSON, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+Index(
+    "ix_judgments_project_pair_user",
+    judgments.c.project_id,
+    judgments.c.pair_seq,
+    judgments.c.user_id,
+)
+Index("ix_judgments_project_user", judgments.c.project_id, judgments.c.user_id)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+retractions = Table(
+    "retractions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("retracts", Uuid, nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+resolutions = Table(
+    "resolutions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
