@@ -22,7 +22,9 @@ def _stdin_to_file() -> Path:
     terminal back to stdin so the TUI can read keys."""
     if sys.stdin.isatty():
         raise UsageError("'-' reads pairs from stdin, but stdin is a terminal; pipe a file in")
-    handle = tempfile.NamedTemporaryFile(prefix="rankterm-stdin-", suffix=".jsonl", delete=False)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, file kept
+        prefix="rankterm-stdin-", suffix=".jsonl", delete=False
+    )
     with handle:
         shutil.copyfileobj(sys.stdin.buffer, handle)
     try:
@@ -56,13 +58,19 @@ def register(app: typer.Typer) -> None:
     def annotate(
         pairs: str = typer.Argument(..., help="JSONL file of pairs, or - to read them from stdin."),
         out: Path | None = typer.Option(
-            None, "--out", "-o", help="Journal file [default: <pairs stem>.judgments.jsonl beside it]."
+            None,
+            "--out",
+            "-o",
+            help="Journal file [default: <pairs stem>.judgments.jsonl beside it].",
         ),
         annotator: str | None = typer.Option(
             None, "--annotator", "-a", help="Your annotator id [default: config, else login name]."
         ),
         guidelines: Path | None = typer.Option(
-            None, "--guidelines", "-g", help="Guidelines Markdown [default: guidelines.md beside the pairs]."
+            None,
+            "--guidelines",
+            "-g",
+            help="Guidelines Markdown [default: guidelines.md beside the pairs].",
         ),
         limit: int | None = typer.Option(
             None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
@@ -75,10 +83,8 @@ def register(app: typer.Typer) -> None:
         pairs left.
         """
         from rankterm.config import load_settings
-        from rankterm.guidelines import find_guidelines
-        from rankterm.journal import Journal
-        from rankterm.pairs import index_pairs
-        from rankterm.source.local import LocalSource, default_journal_path
+        from rankterm.source.local import open_local
+        from rankterm.tui.app import make_app
 
         settings = load_settings({"annotator": annotator})
         if pairs == "-":
@@ -87,19 +93,18 @@ def register(app: typer.Typer) -> None:
             pairs_path = _stdin_to_file()
         else:
             pairs_path = Path(pairs)
-        index = index_pairs(pairs_path, progress=_progress("indexing pairs"))
-        for issue in index.issues[:20]:
-            typer.echo(f"warning: {issue}", err=True)
-        if len(index) == 0:
-            raise UsageError(f"{pairs}: no valid pairs to judge ({len(index.issues)} bad lines)")
-        guide = find_guidelines(guidelines, pairs_path if pairs != "-" else None)
-        journal = Journal.open(out or default_journal_path(pairs_path))
-        source = LocalSource(
-            index, journal, settings.annotator, guideline_version=guide.version, limit=limit
+        source, guide, issues = open_local(
+            pairs_path,
+            annotator=settings.annotator,
+            out=out,
+            guidelines_path=guidelines,
+            limit=limit,
+            find_guidelines_beside=pairs != "-",
+            progress=_progress("indexing pairs"),
         )
-        from rankterm.tui.app import make_app
-
-        issues = [*index.issues, *source.journal_issues]
+        for issue in issues[:20]:
+            typer.echo(f"warning: {issue}", err=True)
+        journal = source.journal
         try:
             tui = make_app(source, settings, guide, load_issues=issues)
             tui.run()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from rankterm.errors import LoadIssue
+from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Choice, Judgment, Retraction, shown_swapped
-from rankterm.pairs import PairIndex
+from rankterm.pairs import PairIndex, index_pairs
 from rankterm.source.base import Draft, PairView, Progress, SyncState
 
 
@@ -195,3 +196,33 @@ class LocalSource:
     def close(self) -> None:
         self.journal.close()
         self.pairs.close()
+
+
+def open_local(
+    pairs_path: Path,
+    *,
+    annotator: str,
+    out: Path | None = None,
+    guidelines_path: Path | None = None,
+    limit: int | None = None,
+    find_guidelines_beside: bool = True,
+    progress=None,
+) -> tuple[LocalSource, Guidelines, list[LoadIssue]]:
+    """Open everything local mode needs, failing with a clear message before the TUI starts.
+
+    Shared by the CLI and the tests, so that tests exercise exactly what users run.
+    """
+    index = index_pairs(pairs_path, progress=progress)
+    if len(index) == 0:
+        index.close()
+        raise UsageError(
+            f"{display_path(pairs_path)}: no valid pairs to judge ({len(index.issues)} bad lines)"
+        )
+    guide = find_guidelines(guidelines_path, pairs_path if find_guidelines_beside else None)
+    try:
+        journal = Journal.open(out or default_journal_path(pairs_path))
+    except BaseException:
+        index.close()
+        raise
+    source = LocalSource(index, journal, annotator, guideline_version=guide.version, limit=limit)
+    return source, guide, [*index.issues, *source.journal_issues]

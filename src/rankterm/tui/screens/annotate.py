@@ -132,7 +132,8 @@ class AnnotateScreen(Screen[None]):
 
     def _paint_status(self) -> None:
         rate = None
-        if self.session_count and self.session_active_ms:
+        # A rate from one or two verdicts is noise; show it once it means something.
+        if self.session_count >= 3 and self.session_active_ms:
             rate = self.session_count / (self.session_active_ms / 3_600_000)
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
         self.query_one(PairInfo).update(info_text(self.view, self.draft, self.sections, self.diff))

@@ -63,7 +63,7 @@ def legend_text(tags: list[TagSpec], active: set[str]) -> Text:
     for tag in tags:
         on = tag.name in active
         text.append(f" {tag.key}", style="bold reverse yellow" if on else "bold reverse")
-        text.append(f"{inert(tag.title)}", style="bold yellow" if on else "dim")
+        text.append(f" {inert(tag.title)}", style="bold yellow" if on else "dim")
     return text
 
 

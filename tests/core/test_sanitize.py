@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rankterm.sanitize import has_controls, inert
+
+HOSTILE = (
+    "ok \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]0;hacked\x07 \x1b[2J \x1b[31mred"
+    " \x1b]8;;http://evil.example\x07click\x1b]8;;\x07 \x9b31m \u202eevil\u202c \x00 \r"
+)
+
+
+def test_every_control_is_replaced_by_a_visible_stand_in():
+    out = inert(HOSTILE)
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert "\u202e" not in out and "\x00" not in out and "\r" not in out
+    assert "␛]52;c;" in out and "<U+202E>" in out and "\\x9b" in out
+    assert has_controls(HOSTILE) and not has_controls(out)
+
+
+def test_layout_characters_and_plain_text_are_kept():
+    text = "line one\n\tindented — ünïcödé 日本語 🎉"
+    assert inert(text) == text
+
+
+@given(st.text())
+def test_output_never_contains_terminal_controls(text):
+    out = inert(text)
+    for ch in out:
+        code = ord(ch)
+        assert code in (9, 10) or code >= 0x20
+        assert not (0x7F <= code < 0xA0)
+        assert code not in (0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069)
