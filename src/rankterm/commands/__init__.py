@@ -10,6 +10,7 @@ import typer
 COMMAND_MODULES = [
     "annotate",
     "config_cmd",
+    "interop",
 ]
 
 

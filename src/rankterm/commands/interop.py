@@ -1,0 +1,400 @@
+"""``rankterm import | export | leaderboard | formats``: data in, labels out, models ranked.
+
+Exit codes: 0 done; 1 nothing could be imported (no valid record) or another failure; 2 usage
+errors (unknown format, bad --map, missing input, a filter the format cannot honour).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from rankterm.labels import GoldRule, Keep, Policy
+
+
+class BothBadRule(StrEnum):
+    DROP = "drop"
+    TIE = "tie"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_command(
+        file: str | None = typer.Argument(
+            None, metavar="FILE", help="Source file (.gz read transparently; '-' is stdin)."
+        ),
+        output: str | None = typer.Option(
+            None, "-o", "--output", help="Pairs JSONL to write (replaced on success; '-' stdout)."
+        ),
+        from_: str | None = typer.Option(
+            None, "--from", help="Source format (default: detected from the first record)."
+        ),
+        labels: Path | None = typer.Option(
+            None,
+            "--labels",
+            help="Journal to append the source's own labels to, as prior judgments.",
+        ),
+        labels_annotator: str = typer.Option(
+            "source", "--labels-annotator", help="Annotator name of the imported labels."
+        ),
+        column_map: str | None = typer.Option(
+            None, "--map", help="CSV: field=column,... (e.g. prompt=question,chosen=good)."
+        ),
+        uf_pairing: str = typer.Option(
+            "best-worst",
+            "--uf-pairing",
+            help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
+        ),
+        uf_score: str = typer.Option(
+            "fine-grained",
+            "--uf-score",
+            help="UltraFeedback raw: fine-grained (mean 1-5 rating) or overall (1-10).",
+        ),
+        min_gap: float = typer.Option(
+            0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
+        ),
+        list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
+    ) -> None:
+        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV) as pairs."""
+        from rankterm.errors import UsageError
+        from rankterm.formats import ImportReader, ReadOptions
+        from rankterm.formats.csvmap import parse_map
+        from rankterm.formats.transfer import run_import
+
+        if list_formats:
+            _print_formats()
+            return
+        if file is None:
+            raise UsageError("import needs a FILE (or --list)")
+        if output is None:
+            raise UsageError("import needs -o/--output: where to write the pairs")
+        if uf_pairing not in ("best-worst", "all"):
+            raise UsageError("--uf-pairing must be best-worst or all")
+        if uf_score not in ("fine-grained", "overall"):
+            raise UsageError("--uf-score must be fine-grained or overall")
+        if file != "-" and output != "-" and Path(file).resolve() == Path(output).resolve():
+            raise UsageError("-o names the input file; write the pairs somewhere else")
+        options = ReadOptions(
+            uf_pairing=uf_pairing,
+            uf_score=uf_score,
+            uf_min_gap=min_gap,
+            column_map=parse_map(column_map),
+        )
+        _to_usage_error_if_missing(file)
+        with ImportReader(file, from_, options) as reader:
+            typer.echo(f"importing {reader.source.name} as {reader.format.name}", err=True)
+            with _ImportProgress() as progress:
+                summary = run_import(
+                    reader,
+                    output,
+                    labels_path=labels,
+                    annotator=labels_annotator,
+                    progress=progress,
+                )
+        _print_import_summary(summary, output, labels, labels_annotator)
+        if summary.imported == 0:
+            raise typer.Exit(1)
+
+    @app.command("export")
+    def export_command(
+        journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
+        pairs: Path = typer.Option(..., "--pairs", help="The pairs file the journals judge."),
+        to: str = typer.Option(..., "--to", help="Output format (see `rankterm formats`)."),
+        output: str = typer.Option(..., "-o", "--output", help="File to write ('-' stdout)."),
+        policy: Policy = typer.Option(
+            Policy.ADJUDICATED,
+            "--policy",
+            help="adjudicated: resolution, else majority; majority; all: every judgment.",
+        ),
+        ties: Keep | None = typer.Option(
+            None, "--ties", help="keep|drop ties (default: keep if the format can say tie)."
+        ),
+        both_bad: Keep | None = typer.Option(
+            None, "--both-bad", help="keep|drop both_bad (default: keep if the format can)."
+        ),
+        flagged: Keep = typer.Option(
+            Keep.DROP, "--flagged", help="keep|drop flagged, unadjudicated labels."
+        ),
+        min_agreement: float | None = typer.Option(
+            None, "--min-agreement", help="Drop majority labels agreed by a smaller share."
+        ),
+        gold: GoldRule = typer.Option(
+            GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
+        ),
+    ) -> None:
+        """Export labels of record to a training format; prints what was dropped and why."""
+        from rankterm.errors import LoadIssue, UsageError
+        from rankterm.formats import get_format
+        from rankterm.formats.transfer import atomic_output, run_export
+        from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
+
+        fmt = get_format(to)
+        if not fmt.writable:
+            raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
+        if ties is Keep.KEEP and not fmt.ties:
+            raise UsageError(f"--ties keep: {fmt.name} cannot represent a tie")
+        if both_bad is Keep.KEEP and not fmt.both_bad:
+            raise UsageError(f"--both-bad keep: {fmt.name} cannot represent both bad")
+        if min_agreement is not None and not 0 <= min_agreement <= 1:
+            raise UsageError("--min-agreement is a share between 0 and 1")
+        options = LabelOptions(
+            policy=policy,
+            ties=ties or (Keep.KEEP if fmt.ties else Keep.DROP),
+            both_bad=both_bad or (Keep.KEEP if fmt.both_bad else Keep.DROP),
+            flagged=flagged,
+            min_agreement=min_agreement,
+            gold=gold,
+        )
+        issues: list[LoadIssue] = []
+        state, index = _load(journals, pairs, issues)
+        with index, atomic_output(output) as out:
+            summary = run_export(fmt, index.iter_pairs(), LabelPolicy(state, options), out)
+        where = "stdout" if output == "-" else output
+        typer.echo(
+            f"wrote {summary.records} {fmt.name} record{_s(summary.records)} "
+            f"({summary.labels} label{_s(summary.labels)}, policy {policy.value}) to {where}",
+            err=True,
+        )
+        typer.echo(describe_drops(summary.dropped), err=True)
+        _print_issues(issues)
+
+    @app.command("leaderboard")
+    def leaderboard_command(
+        journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
+        pairs: Path = typer.Option(..., "--pairs", help="Pairs file with model_a/model_b."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        bootstrap: int = typer.Option(
+            200, "--bootstrap", min=0, help="Bootstrap rounds for the intervals (0: none)."
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
+        both_bad: BothBadRule = typer.Option(
+            BothBadRule.DROP, "--both-bad", help="drop both_bad verdicts, or count them as ties."
+        ),
+        policy: Policy = typer.Option(
+            Policy.ALL, "--policy", help="Which verdicts count: all (every judgment), ..."
+        ),
+        anchor: str | None = typer.Option(
+            None, "--anchor", help="Model pinned at 1000 (default: the mean is 1000)."
+        ),
+    ) -> None:
+        """Bradley-Terry ratings of the models behind the pairs, with bootstrap intervals."""
+        import orjson
+
+        from rankterm.errors import LoadIssue, UsageError
+        from rankterm.labels import LabelOptions, LabelPolicy
+        from rankterm.leaderboard import battle_from, compute
+
+        issues: list[LoadIssue] = []
+        state, index = _load(journals, pairs, issues)
+        options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
+        label_policy = LabelPolicy(state, options)
+        battles = []
+        with index:
+            for pair in index.iter_pairs():
+                labels = label_policy.labels_for(pair)
+                if not labels:
+                    continue
+                if not pair.model_a or not pair.model_b:
+                    label_policy.dropped["no model names"] += len(labels)
+                    continue
+                for label in labels:
+                    battle = battle_from(pair.model_a, pair.model_b, label.choice, both_bad.value)
+                    if battle is None:
+                        reason = "both bad" if pair.model_a != pair.model_b else "same model"
+                        label_policy.dropped[reason] += 1
+                    else:
+                        battles.append(battle)
+        label_policy.unknown_pairs()
+        if anchor is not None and not any(anchor in (b.model_a, b.model_b) for b in battles):
+            raise UsageError(f"--anchor: model {anchor!r} has no battles")
+        board = compute(battles, bootstrap=bootstrap, seed=seed, anchor=anchor)
+        board.dropped = label_policy.dropped
+        if as_json:
+            sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
+            sys.stdout.buffer.write(b"\n")
+        else:
+            _print_board(board)
+        _print_issues(issues)
+
+    @app.command("formats")
+    def formats_command() -> None:
+        """List the formats rankterm can import and export."""
+        _print_formats()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _to_usage_error_if_missing(file: str) -> None:
+    from rankterm.errors import UsageError
+
+    if file != "-" and not Path(file).exists():
+        raise UsageError(f"{file}: no such file")
+
+
+def _load(journals: list[Path], pairs: Path, issues: list):
+    """Replay the journals and index the pairs, collecting bad lines in ``issues``."""
+    from rankterm.errors import UsageError
+    from rankterm.journal import load_journals
+    from rankterm.pairs import index_pairs
+
+    for journal in journals:
+        if not journal.exists():
+            raise UsageError(f"{journal}: no such journal")
+    if not pairs.exists():
+        raise UsageError(f"{pairs}: no such pairs file")
+    state = load_journals(journals, issues)
+    index = index_pairs(pairs)
+    issues.extend(index.issues)
+    return state, index
+
+
+def _print_formats() -> None:
+    from rankterm.formats import FORMATS
+
+    width = max(len(n) for n in FORMATS)
+    for name, fmt in FORMATS.items():
+        modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", fmt.writable)) if ok)
+        typer.echo(f"{name:<{width}}  {modes:<13}  {fmt.description}")
+
+
+def _print_issues(issues: list, shown: int = 5) -> None:
+    from rankterm.sanitize import inert
+
+    if not issues:
+        return
+    typer.echo(f"{len(issues)} bad input line{_s(len(issues))} skipped:", err=True)
+    for issue in issues[:shown]:
+        typer.echo(f"  {inert(str(issue))}", err=True)
+    if len(issues) > shown:
+        typer.echo(f"  ... and {len(issues) - shown} more", err=True)
+
+
+def _print_import_summary(summary, output: str, labels: Path | None, annotator: str) -> None:
+    from rankterm.sanitize import inert
+
+    where = "stdout" if output == "-" else output
+    if summary.imported:
+        typer.echo(f"imported {summary.imported} pair{_s(summary.imported)} to {where}", err=True)
+    else:
+        typer.echo(f"no valid record in {summary.source}; {where} not written", err=True)
+    if (
+        labels is not None
+        and summary.imported
+        and not (summary.labels_written or summary.labels_present)
+    ):
+        typer.echo(f"no source labels in {summary.source}; {labels} unchanged", err=True)
+    elif labels is not None and summary.imported:
+        text = f"{summary.labels_written} source label{_s(summary.labels_written)} "
+        text += f"appended to {labels} as annotator {annotator!r}"
+        if summary.labels_present:
+            text += f" ({summary.labels_present} already there)"
+        typer.echo(text, err=True)
+    if summary.skipped:
+        typer.echo(f"skipped {summary.skipped} record{_s(summary.skipped)}:", err=True)
+        for issue in summary.issues[:5]:
+            typer.echo(f"  {inert(str(issue))}", err=True)
+        if summary.skipped > 5:
+            typer.echo(f"  ... and {summary.skipped - 5} more", err=True)
+
+
+class _ImportProgress:
+    """A rich progress bar on a terminal, a line every 10 s otherwise (logs, pipes)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+        self._last = time.monotonic()
+
+    def __enter__(self) -> _ImportProgress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+            self._bar = Progress(
+                TextColumn("{task.fields[records]} pairs"),
+                BarColumn(),
+                DownloadColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("import", total=None, records=0)
+        return self
+
+    def __call__(self, records: int, position: int, total: int | None) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=position, total=total, records=records)
+            return
+        now = time.monotonic()
+        if now - self._last >= 10:
+            self._last = now
+            share = f" ({100 * position / total:.0f}% of the file)" if total else ""
+            typer.echo(f"... {records} pairs{share}", err=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _print_board(board) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from rankterm.sanitize import inert
+
+    console = Console()
+    if not board.standings:
+        console.print("no battles: no judged pair has both model_a and model_b")
+    else:
+        table = Table(title=f"Bradley-Terry ratings (95% CI, {board.bootstrap} bootstrap rounds)")
+        for name, justify in (
+            ("#", "right"),
+            ("model", "left"),
+            ("rating", "right"),
+            ("95% CI", "right"),
+            ("W", "right"),
+            ("L", "right"),
+            ("T", "right"),
+            ("battles", "right"),
+        ):
+            table.add_column(name, justify=justify)
+        for rank, s in enumerate(board.standings, start=1):
+            table.add_row(
+                str(rank),
+                Text(inert(s.model)),
+                f"{s.rating:.0f}",
+                f"{s.ci_low:.0f} – {s.ci_high:.0f}",
+                str(s.wins),
+                str(s.losses),
+                str(s.ties),
+                str(s.battles),
+            )
+        console.print(table)
+        matrix = Table(title="Win rate of row over column (battles)")
+        matrix.add_column("")
+        order = [s.model for s in board.standings]
+        for model in order:
+            matrix.add_column(Text(inert(model)), justify="right")
+        for a in order:
+            cells = []
+            for b in order:
+                if a == b or b not in board.win_rate[a]:
+                    cells.append("·")
+                else:
+                    cells.append(f"{board.win_rate[a][b]:.0%} ({board.battles[a][b]})")
+            matrix.add_row(Text(inert(a)), *cells)
+        console.print(matrix)
+    if board.dropped:
+        from rankterm.labels import describe_drops
+
+        console.print(f"verdicts not counted: {describe_drops(board.dropped).split(': ', 1)[-1]}")

@@ -1,0 +1,286 @@
+"""The format registry: names, capabilities, detection from the first record, and reading.
+
+Every reader is a generator of :class:`Imported` or :class:`LoadIssue` over a stream of lines, so
+an import runs in constant memory whatever the file size, and a bad record is a reported line,
+never an exception that loses the good ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rankterm.errors import LoadIssue, UsageError
+from rankterm.formats import arena, csvmap, hh, kto, native, openai, sft, trl, ultrafeedback
+from rankterm.formats.base import (
+    Converted,
+    Imported,
+    ReadOptions,
+    RecordError,
+    Writer,
+    flatten,
+)
+from rankterm.formats.io import InputFile, iter_json, iter_lines, open_input, parse_json_object
+from rankterm.model import Pair
+from rankterm.sanitize import inert
+
+Convert = Callable[[dict[str, Any], int, ReadOptions], Converted]
+LineReader = Callable[
+    [InputFile, ReadOptions, Iterator[tuple[int, bytes] | LoadIssue]],
+    Iterator[Imported | LoadIssue],
+]
+
+#: How many non-blank lines detection looks at for a first valid JSON record.
+DETECT_LINES = 20
+
+
+@dataclass(frozen=True)
+class Format:
+    """One external format: what it is called, how to spot it, read it and write it."""
+
+    name: str
+    description: str
+    detect: Callable[[dict[str, Any]], bool] | None = None
+    convert: Convert | None = None
+    line_reader: LineReader | None = None
+    writer: Callable[[BinaryIO], Writer] | None = None
+    #: Whether the format can say "tie" / "both bad" (sets the export's default filters).
+    ties: bool = False
+    both_bad: bool = False
+
+    @property
+    def readable(self) -> bool:
+        return self.convert is not None or self.line_reader is not None
+
+    @property
+    def writable(self) -> bool:
+        return self.writer is not None
+
+    def read(
+        self,
+        source: InputFile,
+        options: ReadOptions | None = None,
+        lines: Iterator[tuple[int, bytes] | LoadIssue] | None = None,
+    ) -> Iterator[Imported | LoadIssue]:
+        """Pairs (with source labels) and issues from an open input."""
+        opts = options or ReadOptions()
+        lines = lines if lines is not None else iter_lines(source)
+        if self.line_reader is not None:
+            return self.line_reader(source, opts, lines)
+        if self.convert is None:
+            raise UsageError(f"{self.name} is an export-only format")
+        return _read_json(self.convert, source, opts, lines)
+
+
+def _read_json(
+    convert: Convert,
+    source: InputFile,
+    options: ReadOptions,
+    lines: Iterator[tuple[int, bytes] | LoadIssue],
+) -> Iterator[Imported | LoadIssue]:
+    for item in iter_json(source, lines):
+        if isinstance(item, LoadIssue):
+            yield item
+            continue
+        line_no, record = item
+        try:
+            result = list(flatten(convert(record, line_no, options)))
+        except RecordError as exc:
+            yield LoadIssue(source.name, line_no, str(exc))
+            continue
+        except RecursionError:
+            yield LoadIssue(source.name, line_no, "record is nested too deeply")
+            continue
+        except Exception as exc:
+            reason = f"cannot convert record ({type(exc).__name__}: {str(exc)[:200]})"
+            yield LoadIssue(source.name, line_no, reason)
+            continue
+        yield from result
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            native.NAME,
+            native.DESCRIPTION,
+            native.detect,
+            native.convert,
+            writer=native.Writer,
+            ties=True,
+            both_bad=True,
+        ),
+        Format(hh.NAME, hh.DESCRIPTION, hh.detect, hh.convert, writer=hh.Writer),
+        Format(trl.NAME, trl.DESCRIPTION, trl.detect, trl.convert, writer=trl.Writer),
+        Format(
+            trl.CONVERSATIONAL,
+            trl.CONVERSATIONAL_DESCRIPTION,
+            convert=trl.convert,
+            writer=trl.ConversationalWriter,
+        ),
+        Format(
+            ultrafeedback.NAME,
+            ultrafeedback.DESCRIPTION,
+            ultrafeedback.detect,
+            ultrafeedback.convert,
+        ),
+        Format(
+            ultrafeedback.BINARIZED,
+            ultrafeedback.BINARIZED_DESCRIPTION,
+            ultrafeedback.detect_binarized,
+            ultrafeedback.convert_binarized,
+        ),
+        Format(
+            arena.NAME,
+            arena.DESCRIPTION,
+            arena.detect,
+            arena.convert,
+            writer=arena.Writer,
+            ties=True,
+            both_bad=True,
+        ),
+        Format(
+            openai.NAME, openai.DESCRIPTION, openai.detect, openai.convert, writer=openai.Writer
+        ),
+        Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer),
+        Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
+        Format(sft.NAME, sft.DESCRIPTION, writer=sft.Writer, ties=True, both_bad=True),
+        Format(
+            csvmap.NAME,
+            csvmap.DESCRIPTION,
+            line_reader=csvmap.read,
+            writer=csvmap.Writer,
+            ties=True,
+            both_bad=True,
+        ),
+    )
+}
+
+#: Detection order: the most specific shapes first (binarized UF before plain TRL, HH before TRL).
+_DETECTION = [
+    FORMATS[n]
+    for n in (
+        native.NAME,
+        openai.NAME,
+        arena.NAME,
+        ultrafeedback.NAME,
+        ultrafeedback.BINARIZED,
+        hh.NAME,
+        trl.NAME,
+    )
+]
+
+
+def get_format(name: str) -> Format:
+    """The format called ``name``; a UsageError listing the names otherwise."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise UsageError(f"unknown format {name!r}; formats: {', '.join(FORMATS)}") from None
+
+
+def detect_record(record: dict[str, Any]) -> Format | None:
+    """The format a JSON record looks like, or None."""
+    for fmt in _DETECTION:
+        if fmt.detect is not None and fmt.detect(record):
+            return fmt
+    return None
+
+
+def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssue], Iterator]:
+    """Detect from the first record; returns the lines consumed so reading can replay them."""
+    lines = iter_lines(source)
+    seen: list[tuple[int, bytes] | LoadIssue] = []
+    looked = 0
+    for item in lines:
+        seen.append(item)
+        if isinstance(item, LoadIssue):
+            continue
+        line_no, raw = item
+        text = raw.strip()
+        if not text:
+            continue
+        looked += 1
+        if not text.startswith(b"{"):
+            if text.startswith(b"["):
+                raise UsageError(
+                    f"{source.name} looks like a JSON array; rankterm reads JSON Lines "
+                    "(one object per line)"
+                )
+            if looked == 1 and (b"," in text or b"\t" in text):
+                return FORMATS[csvmap.NAME], seen, lines
+        try:
+            record = parse_json_object(text)
+        except ValueError:
+            if looked >= DETECT_LINES:
+                break
+            continue
+        fmt = detect_record(record)
+        if fmt is None:
+            if "completion" in record and "label" in record:
+                raise UsageError(
+                    f"{source.name}:{line_no}: looks like KTO (unpaired) data, which cannot be "
+                    "imported as pairs"
+                )
+            keys = inert(", ".join(repr(k) for k in list(record)[:12])) or "(none)"
+            names = ", ".join(n for n, f in FORMATS.items() if f.readable)
+            raise UsageError(
+                f"{source.name}:{line_no}: cannot tell the format from the first record "
+                f"(keys: {keys}); pass --from ({names})"
+            )
+        return fmt, seen, lines
+    raise UsageError(
+        f"{source.name}: no JSON record in the first {looked} non-blank lines to detect "
+        "the format from; pass --from"
+    )
+
+
+class ImportReader:
+    """An open source file with its (detected or given) format; iterate for records."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        options: ReadOptions | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> None:
+        fmt = get_format(name) if name else None
+        if fmt is not None and not fmt.readable:
+            raise UsageError(f"{fmt.name} is an export-only format; it cannot be imported")
+        self.options = options or ReadOptions()
+        self.source = open_input(path, stdin)
+        try:
+            if fmt is None:
+                fmt, seen, rest = _sniff(self.source)
+                self._lines: Iterator = chain(seen, rest)
+            else:
+                self._lines = iter_lines(self.source)
+        except BaseException:
+            self.source.close()
+            raise
+        self.format: Format = fmt
+
+    def __iter__(self) -> Iterator[Imported | LoadIssue]:
+        return self.format.read(self.source, self.options, self._lines)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> ImportReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_pairs(
+    path: str | Path, name: str | None = None, options: ReadOptions | None = None
+) -> Iterator[Pair | LoadIssue]:
+    """Pairs (source labels dropped) and issues from any readable format, detected if unnamed."""
+    with ImportReader(path, name, options) as reader:
+        for item in reader:
+            yield item if isinstance(item, LoadIssue) else item.pair

@@ -1,0 +1,233 @@
+"""Import and export runs: stream records from a reader into files, and labels into a writer.
+
+The CLI is a thin shell over these two functions, so scripts (and tests) can run the same thing.
+
+Import writes the pairs file through a temporary sibling renamed into place at the end: an
+interrupted or empty import leaves an existing file untouched. Source labels become judgments by
+a named annotator with ids derived from (annotator, pair id), so importing the same file twice
+appends nothing the second time; they go to the journal only after the pairs file is in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.formats.base import Imported
+from rankterm.formats.registry import Format, ImportReader
+from rankterm.journal import Journal, decode, encode, read_journal
+from rankterm.labels import LabelPolicy
+from rankterm.model import Judgment, Pair
+
+#: Namespace of the judgment ids given to imported source labels.
+IMPORT_NAMESPACE = uuid.UUID("5d0f6f2e-8a43-4a8e-9f0c-6b8f3c2a7e11")
+
+#: Issues kept for the summary; the rest are only counted.
+KEEP_ISSUES = 50
+
+Progress = Callable[[int, int, int | None], None]
+"""Called with (records so far, bytes read, total bytes or None) during an import."""
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, for the command's closing lines."""
+
+    format: str
+    source: str
+    imported: int = 0
+    skipped: int = 0
+    issues: list[LoadIssue] = field(default_factory=list)
+    labels_written: int = 0
+    labels_present: int = 0
+    bytes_read: int = 0
+
+
+def import_judgment(item: Imported, annotator: str, origin: str) -> Judgment | None:
+    """The prior judgment a source label stands for (None when the record had no label)."""
+    if item.label is None:
+        return None
+    label = item.label
+    return Judgment(
+        id=uuid.uuid5(IMPORT_NAMESPACE, f"{annotator}\x00{item.pair.id}"),
+        pair_id=item.pair.id,
+        annotator=annotator,
+        choice=label.choice,
+        strength=label.strength,
+        rationale=label.rationale,
+        tags=list(label.tags),
+        imported_from=f"{origin}:{item.line}",
+    )
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary stream that replaces ``path`` on success (``-`` is stdout, written directly).
+
+    The caller commits by leaving the block normally; raising (or the :class:`Discard` marker)
+    deletes the temporary file and leaves ``path`` as it was.
+    """
+    if str(path) == "-":
+        out = sys.stdout.buffer
+        with contextlib.suppress(Discard):
+            yield out
+        out.flush()
+        return
+    target = Path(path)
+    if not target.parent.exists():
+        raise UsageError(
+            f"{display_path(target)}: directory {display_path(target.parent)} does not exist"
+        )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    committed = False
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+        committed = True
+    except Discard:
+        pass
+    finally:
+        if not committed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+class Discard(Exception):
+    """Raised inside :func:`atomic_output` to leave the target untouched."""
+
+
+def run_import(
+    reader: ImportReader,
+    out_path: str | Path,
+    *,
+    labels_path: str | Path | None = None,
+    annotator: str = "source",
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Stream a source into a pairs file (and its labels into a journal); see the module doc."""
+    source = reader.source
+    summary = ImportSummary(reader.format.name, source.name)
+    journal = Journal.open(labels_path) if labels_path is not None else None
+    try:
+        existing = _existing_ids(labels_path, annotator) if labels_path is not None else set()
+        with tempfile.TemporaryFile() as spool:
+            with atomic_output(out_path) as out:
+                _copy_records(reader, out, spool, summary, existing, annotator, progress)
+                summary.bytes_read = source.position()
+                if summary.imported == 0:
+                    raise Discard
+            if journal is not None and summary.imported and summary.labels_written:
+                spool.seek(0)
+                _append_spooled(journal, spool)
+    finally:
+        if journal is not None:
+            journal.close()
+    return summary
+
+
+def _append_spooled(journal: Journal, spool: BinaryIO, batch: int = 5000) -> None:
+    entries = []
+    for raw in spool:
+        entries.append(decode(raw))
+        if len(entries) >= batch:
+            journal.append_many(entries)
+            entries.clear()
+    journal.append_many(entries)
+
+
+def _existing_ids(path: str | Path, annotator: str) -> set[uuid.UUID]:
+    return {
+        e.id for e in read_journal(path) if isinstance(e, Judgment) and e.annotator == annotator
+    }
+
+
+def _copy_records(
+    reader: ImportReader,
+    out: BinaryIO,
+    pending: BinaryIO,
+    summary: ImportSummary,
+    existing: set[uuid.UUID],
+    annotator: str,
+    progress: Progress | None,
+) -> None:
+    seen: set[bytes] = set()
+    origin = reader.source.name
+    for item in reader:
+        if isinstance(item, LoadIssue):
+            _skip(summary, item)
+            continue
+        key = hashlib.blake2b(item.pair.id.encode(), digest_size=8).digest()
+        if key in seen:
+            _skip(summary, LoadIssue(origin, item.line, f"duplicate id {item.pair.id!r} skipped"))
+            continue
+        seen.add(key)
+        out.write(orjson.dumps(item.pair.to_json_dict()) + b"\n")
+        summary.imported += 1
+        judgment = import_judgment(item, annotator, origin)
+        if judgment is not None:
+            if judgment.id in existing:
+                summary.labels_present += 1
+            else:
+                pending.write(encode(judgment))
+                summary.labels_written += 1
+        if progress is not None and summary.imported % 2000 == 0:
+            progress(summary.imported, reader.source.position(), reader.source.total)
+
+
+def _skip(summary: ImportSummary, issue: LoadIssue) -> None:
+    summary.skipped += 1
+    if len(summary.issues) < KEEP_ISSUES:
+        summary.issues.append(issue)
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportSummary:
+    """What an export wrote and what it left out, by reason."""
+
+    format: str
+    labels: int = 0
+    records: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+def run_export(
+    fmt: Format,
+    pairs: Iterator[Pair],
+    policy: LabelPolicy,
+    out: BinaryIO,
+) -> ExportSummary:
+    """Label every pair under the policy and write what the format can say."""
+    if fmt.writer is None:
+        raise UsageError(f"{fmt.name} cannot be written (it is an import-only format)")
+    summary = ExportSummary(fmt.name)
+    writer = fmt.writer(out)
+    for pair in pairs:
+        for label in policy.labels_for(pair):
+            result = writer.write(pair, label)
+            if isinstance(result, str):
+                summary.dropped[result] += 1
+            else:
+                summary.labels += 1
+                summary.records += result
+    writer.close()
+    policy.unknown_pairs()
+    summary.dropped.update(policy.dropped)
+    return summary
