@@ -28,7 +28,7 @@ class ProjectSettings(_Strict):
     """Settings an admin may change after creating a project."""
 
     overlap: int = Field(default=3, ge=1, le=50, description="Distinct annotators per pair.")
-    lease_ttl: int = Field(default=1800, ge=10, le=7 * 86400, description="Lease lifetime (s).")
+    lease_ttl: int = Field(default=1800, ge=1, le=7 * 86400, description="Lease lifetime (s).")
     gold_rate: float = Field(default=0.0, ge=0, le=1, description="Share of gold items served.")
     repeat_rate: float = Field(default=0.0, ge=0, le=1, description="Share of blind repeats.")
     conflict_rule: str = Field(
@@ -54,7 +54,7 @@ class ProjectUpdate(_Strict):
     """A partial update: only the fields given change."""
 
     overlap: int | None = Field(default=None, ge=1, le=50)
-    lease_ttl: int | None = Field(default=None, ge=10, le=7 * 86400)
+    lease_ttl: int | None = Field(default=None, ge=1, le=7 * 86400)
     gold_rate: float | None = Field(default=None, ge=0, le=1)
     repeat_rate: float | None = Field(default=None, ge=0, le=1)
     conflict_rule: str | None = None

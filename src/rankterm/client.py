@@ -1,0 +1,445 @@
+"""HTTP client for the task server: :class:`TaskClient` (sync) and :class:`AsyncTaskClient`.
+
+Connection errors, 5xx and 429 are retried with exponential backoff and full jitter (and
+``Retry-After`` when the server sends one); 4xx never is. Submitting is safe to retry
+because the server is idempotent on each record's UUID. Errors are :class:`TaskServerError`
+subclasses whose messages name the server and what went wrong, never the token.
+
+Needs only httpx and pydantic: annotators install this without the ``server`` extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+from pydantic import BaseModel, Field
+
+from rankterm import __version__
+from rankterm.errors import RanktermError
+from rankterm.model import Ack, Comment, Judgment, Pair, Resolution, Retraction
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class TaskServerError(RanktermError):
+    """The task server refused a request or could not be reached."""
+
+    status: int | None = None
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(TaskServerError):
+    """401: the token is missing, wrong or revoked."""
+
+
+class PermissionDenied(TaskServerError):
+    """403: the token's user lacks the role for this."""
+
+
+class NotFoundError(TaskServerError):
+    """404: no such project, pair or endpoint."""
+
+
+class RequestRejected(TaskServerError):
+    """Another 4xx: invalid input (422), too large (413), conflict (409)."""
+
+    exit_code = 2
+
+
+class ServerUnavailable(TaskServerError):
+    """Connection failures, 5xx or 429 that outlasted every retry."""
+
+
+_BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class LeasedItem(BaseModel):
+    """One pair to judge; show B on the left when ``shown_swapped``, and record it."""
+
+    lease_id: uuid.UUID
+    pair: Pair
+    shown_swapped: bool
+    expires_at: datetime
+
+
+class LeaseBatch(BaseModel):
+    leases: list[LeasedItem]
+    guideline_version: str | None = None
+    exhausted: bool = False
+
+
+class LeaseStatus(BaseModel):
+    lease_id: uuid.UUID
+    status: str
+    expires_at: datetime | None = None
+
+
+class ConflictItem(BaseModel):
+    pair: Pair
+    judgments: list[Judgment]
+    resolutions: list[Resolution] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base: float = 0.25
+    cap: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)], at least Retry-After."""
+        wait = random.uniform(0, min(self.cap, self.base * (2**attempt)))
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.cap))
+        return wait
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str
+    body: Any = None
+
+
+def _dump(records: Iterable[BaseModel]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in records]
+
+
+def _acks(data: Any) -> list[Ack]:
+    return [Ack.model_validate(item) for item in data["results"]]
+
+
+class _Base:
+    """Request building and response checking shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        server: str,
+        project: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 15.0,
+        retry: RetryPolicy | None = None,
+        batch_size: int = 500,
+    ) -> None:
+        if not server.startswith(("http://", "https://")):
+            raise RanktermError(f"server URL must start with http:// or https://, got {server!r}")
+        self.server = server.rstrip("/")
+        self.project = project
+        self.retry = retry or RetryPolicy()
+        self.batch_size = batch_size
+        self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._headers = {"User-Agent": f"rankterm/{__version__}", "Accept": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"{type(self).__name__}({self.server!r}, project={self.project!r})"
+
+    def _p(self, suffix: str = "") -> str:
+        if not self.project:
+            raise RanktermError("no project set: pass --project or set 'project' in the config")
+        return f"/v1/projects/{self.project}{suffix}"
+
+    def _error(self, response: httpx.Response) -> TaskServerError:
+        try:
+            data = response.json()
+            detail = data.get("detail") if isinstance(data, dict) else None
+        except ValueError:
+            detail = None
+        detail = detail or response.reason_phrase or "error"
+        if not isinstance(detail, str):
+            detail = orjson.dumps(detail).decode()[:500]
+        cls = _BY_STATUS.get(response.status_code)
+        if cls is None:
+            cls = ServerUnavailable if response.status_code >= 500 else RequestRejected
+        return cls(
+            f"task server {self.server}: {detail} (HTTP {response.status_code})",
+            response.status_code,
+        )
+
+    @staticmethod
+    def _retryable(response: httpx.Response) -> bool:
+        return response.status_code >= 500 or response.status_code == 429
+
+    @staticmethod
+    def _retry_after(response: httpx.Response | None) -> float | None:
+        if response is None:
+            return None
+        value = response.headers.get("retry-after")
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+    def _unreachable(self, exc: Exception) -> ServerUnavailable:
+        kind = type(exc).__name__
+        return ServerUnavailable(
+            f"task server {self.server} unreachable after {self.retry.attempts} attempts ({kind})"
+        )
+
+    def _parse(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise self._error(response)
+        if not response.content:
+            return None
+        return orjson.loads(response.content)
+
+    def _request(self, call: _Call) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"headers": self._headers}
+        if call.body is not None:
+            kwargs["content"] = orjson.dumps(call.body)
+            kwargs["headers"] = {**self._headers, "Content-Type": "application/json"}
+        return kwargs
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def _batches(self, records: Sequence[BaseModel]) -> list[list[dict[str, Any]]]:
+        items = _dump(records)
+        return [items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+
+
+class TaskClient(_Base):
+    """Blocking client (the CLI's ``sync`` and scripts); one connection pool per instance."""
+
+    def __init__(
+        self, server: str, project: str | None = None, token: str | None = None, **kw: Any
+    ):
+        super().__init__(server, project, token, **kw)
+        self._http = httpx.Client(base_url=self.server, timeout=self.timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TaskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _do(self, call: _Call) -> Any:
+        last: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            response = None
+            try:
+                response = self._http.request(call.method, call.path, **self._request(call))
+                if not self._retryable(response):
+                    return self._parse(response)
+                last = self._error(response)
+            except httpx.TransportError as exc:
+                last = exc
+            if attempt < self.retry.attempts - 1:
+                time.sleep(self.retry.delay(attempt, self._retry_after(response)))
+        if isinstance(last, TaskServerError):
+            raise last
+        raise self._unreachable(last or RuntimeError("no attempt"))
+
+    def health(self) -> dict[str, Any]:
+        return self._do(_Call("GET", "/v1/health"))
+
+    def me(self) -> dict[str, Any]:
+        return self._do(_Call("GET", "/v1/me"))
+
+    def project_info(self) -> dict[str, Any]:
+        return self._do(_Call("GET", self._p()))
+
+    def guidelines(self, version: str | None = None) -> dict[str, Any]:
+        suffix = f"/guidelines?version={version}" if version else "/guidelines"
+        return self._do(_Call("GET", self._p(suffix)))
+
+    def lease(self, n: int = 20) -> LeaseBatch:
+        return LeaseBatch.model_validate(self._do(_Call("POST", self._p("/leases"), {"n": n})))
+
+    def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+        body = {"lease_ids": [str(i) for i in lease_ids]}
+        data = self._do(_Call("POST", self._p("/leases/renew"), body))
+        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+
+    def release(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+        body = {"lease_ids": [str(i) for i in lease_ids]}
+        data = self._do(_Call("POST", self._p("/leases/release"), body))
+        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+
+    def submit(self, judgments: Sequence[Judgment]) -> list[Ack]:
+        """One Ack per judgment, in order; sent in batches of ``batch_size``."""
+        acks: list[Ack] = []
+        for batch in self._batches(judgments):
+            acks += _acks(self._do(_Call("POST", self._p("/judgments"), {"judgments": batch})))
+        return acks
+
+    def retract(self, retractions: Sequence[Retraction]) -> list[Ack]:
+        acks: list[Ack] = []
+        for batch in self._batches(retractions):
+            body = {"retractions": batch}
+            acks += _acks(self._do(_Call("POST", self._p("/retractions"), body)))
+        return acks
+
+    def progress(self) -> dict[str, Any]:
+        return self._do(_Call("GET", self._p("/me/progress")))
+
+    def project_progress(self) -> dict[str, Any]:
+        return self._do(_Call("GET", self._p("/progress")))
+
+    def stats(self) -> dict[str, Any]:
+        return self._do(_Call("GET", self._p("/stats")))
+
+    def conflicts(self, limit: int = 50, include_resolved: bool = False) -> list[ConflictItem]:
+        query = f"/conflicts?limit={limit}&include_resolved={str(include_resolved).lower()}"
+        data = self._do(_Call("GET", self._p(query)))
+        return [ConflictItem.model_validate(item) for item in data["items"]]
+
+    def resolve(self, resolutions: Sequence[Resolution]) -> list[Ack]:
+        acks: list[Ack] = []
+        for batch in self._batches(resolutions):
+            body = {"resolutions": batch}
+            acks += _acks(self._do(_Call("POST", self._p("/resolutions"), body)))
+        return acks
+
+    def comments(self, pair_id: str) -> list[Comment]:
+        data = self._do(_Call("GET", self._p(f"/pairs/{_quote(pair_id)}/comments")))
+        return [Comment.model_validate(c) for c in data["comments"]]
+
+    def add_comment(self, pair_id: str, text: str, comment_id: uuid.UUID | None = None) -> Comment:
+        body = {"text": text, "id": str(comment_id or uuid.uuid4())}
+        data = self._do(_Call("POST", self._p(f"/pairs/{_quote(pair_id)}/comments"), body))
+        return Comment.model_validate(data["comments"][0])
+
+
+class AsyncTaskClient(_Base):
+    """The same API for asyncio code (the TUI): every method is a coroutine."""
+
+    def __init__(
+        self, server: str, project: str | None = None, token: str | None = None, **kw: Any
+    ):
+        super().__init__(server, project, token, **kw)
+        self._http = httpx.AsyncClient(base_url=self.server, timeout=self.timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncTaskClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _do(self, call: _Call) -> Any:
+        last: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            response = None
+            try:
+                response = await self._http.request(call.method, call.path, **self._request(call))
+                if not self._retryable(response):
+                    return self._parse(response)
+                last = self._error(response)
+            except httpx.TransportError as exc:
+                last = exc
+            if attempt < self.retry.attempts - 1:
+                await asyncio.sleep(self.retry.delay(attempt, self._retry_after(response)))
+        if isinstance(last, TaskServerError):
+            raise last
+        raise self._unreachable(last or RuntimeError("no attempt"))
+
+    async def health(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", "/v1/health"))
+
+    async def me(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", "/v1/me"))
+
+    async def project_info(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", self._p()))
+
+    async def guidelines(self, version: str | None = None) -> dict[str, Any]:
+        suffix = f"/guidelines?version={version}" if version else "/guidelines"
+        return await self._do(_Call("GET", self._p(suffix)))
+
+    async def lease(self, n: int = 20) -> LeaseBatch:
+        data = await self._do(_Call("POST", self._p("/leases"), {"n": n}))
+        return LeaseBatch.model_validate(data)
+
+    async def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+        body = {"lease_ids": [str(i) for i in lease_ids]}
+        data = await self._do(_Call("POST", self._p("/leases/renew"), body))
+        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+
+    async def release(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+        body = {"lease_ids": [str(i) for i in lease_ids]}
+        data = await self._do(_Call("POST", self._p("/leases/release"), body))
+        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+
+    async def submit(self, judgments: Sequence[Judgment]) -> list[Ack]:
+        acks: list[Ack] = []
+        for batch in self._batches(judgments):
+            data = await self._do(_Call("POST", self._p("/judgments"), {"judgments": batch}))
+            acks += _acks(data)
+        return acks
+
+    async def retract(self, retractions: Sequence[Retraction]) -> list[Ack]:
+        acks: list[Ack] = []
+        for batch in self._batches(retractions):
+            data = await self._do(_Call("POST", self._p("/retractions"), {"retractions": batch}))
+            acks += _acks(data)
+        return acks
+
+    async def progress(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", self._p("/me/progress")))
+
+    async def project_progress(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", self._p("/progress")))
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._do(_Call("GET", self._p("/stats")))
+
+    async def conflicts(
+        self, limit: int = 50, include_resolved: bool = False
+    ) -> list[ConflictItem]:
+        query = f"/conflicts?limit={limit}&include_resolved={str(include_resolved).lower()}"
+        data = await self._do(_Call("GET", self._p(query)))
+        return [ConflictItem.model_validate(item) for item in data["items"]]
+
+    async def resolve(self, resolutions: Sequence[Resolution]) -> list[Ack]:
+        acks: list[Ack] = []
+        for batch in self._batches(resolutions):
+            data = await self._do(_Call("POST", self._p("/resolutions"), {"resolutions": batch}))
+            acks += _acks(data)
+        return acks
+
+    async def comments(self, pair_id: str) -> list[Comment]:
+        data = await self._do(_Call("GET", self._p(f"/pairs/{_quote(pair_id)}/comments")))
+        return [Comment.model_validate(c) for c in data["comments"]]
+
+    async def add_comment(
+        self, pair_id: str, text: str, comment_id: uuid.UUID | None = None
+    ) -> Comment:
+        body = {"text": text, "id": str(comment_id or uuid.uuid4())}
+        data = await self._do(_Call("POST", self._p(f"/pairs/{_quote(pair_id)}/comments"), body))
+        return Comment.model_validate(data["comments"][0])
+
+
+def _quote(pair_id: str) -> str:
+    from urllib.parse import quote
+
+    return quote(pair_id, safe="")
+
+
+def token_from_settings() -> str | None:
+    """RANKTERM_TOKEN or the config file's token; never a command-line flag."""
+    from rankterm.config import load_settings
+
+    secret = load_settings().token
+    return secret.get_secret_value() if secret is not None else None

@@ -1,0 +1,83 @@
+"""File import and export for the admin CLI (the HTTP endpoints stream the same data)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.pairs import parse_pair_line
+from rankterm.server import projects as svc
+from rankterm.server.core import get_project
+from rankterm.server.db import Database
+from rankterm.server.reports import export_lines
+from rankterm.server.schemas import ImportResult
+
+CHUNK = 2000
+
+
+def import_file(
+    db: Database, project_name: str, path: Path
+) -> tuple[ImportResult, list[LoadIssue]]:
+    """Import a JSONL pairs file in chunks, one transaction each; bad lines are reported."""
+    shown = display_path(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read ({exc.strerror})") from None
+    with db.read() as conn:
+        project = get_project(conn, project_name)
+    result = ImportResult()
+    issues: list[LoadIssue] = []
+    batch: list = []
+
+    def flush() -> None:
+        part = db.write(lambda conn: svc.import_pairs(conn, project, batch))
+        result.added += part.added
+        result.existing += part.existing
+        batch.clear()
+
+    try:
+        with handle:
+            for line_no, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    batch.append((line_no, parse_pair_line(raw)))
+                except ValueError as exc:
+                    result.invalid += 1
+                    issues.append(LoadIssue(shown, line_no, str(exc)))
+                if len(batch) >= CHUNK:
+                    flush()
+            if batch:
+                flush()
+    finally:
+        db.dispose()
+    return result, issues
+
+
+def export_file(db: Database, project_name: str, out: Path) -> int:
+    """Write the project's NDJSON export; ``-`` means stdout. Returns the number of lines."""
+    with db.read() as conn:
+        project = get_project(conn, project_name)
+    count = 0
+    try:
+        if str(out) == "-":
+            target = sys.stdout.buffer
+            for line in export_lines(db, project):
+                target.write(line)
+                count += 1
+            target.flush()
+            return count
+        tmp = out.with_name(out.name + ".part")
+        try:
+            with tmp.open("wb") as handle:
+                for line in export_lines(db, project):
+                    handle.write(line)
+                    count += 1
+            tmp.replace(out)
+        except OSError as exc:
+            raise UsageError(f"{display_path(out)}: cannot write ({exc.strerror})") from None
+    finally:
+        db.dispose()
+    return count
