@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "annotate",
     "config_cmd",
     "interop",
+    "server",
 ]
 
 
