@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Journal:
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd = fd
+        # The UI thread appends verdicts while the sync thread appends acks.
+        self._write_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path | str) -> Journal:
@@ -122,6 +125,10 @@ class Journal:
                 os.close(dir_fd)
 
     def _write(self, data: bytes) -> None:
+        with self._write_lock:
+            self._write_locked(data)
+
+    def _write_locked(self, data: bytes) -> None:
         view = memoryview(data)
         try:
             while view:

@@ -56,7 +56,9 @@ def _progress(label: str):
 def register(app: typer.Typer) -> None:
     @app.command("annotate")
     def annotate(
-        pairs: str = typer.Argument(..., help="JSONL file of pairs, or - to read them from stdin."),
+        pairs: str | None = typer.Argument(
+            None, help="JSONL file of pairs, or - to read them from stdin (omit with --server)."
+        ),
         out: Path | None = typer.Option(
             None,
             "--out",
@@ -75,6 +77,10 @@ def register(app: typer.Typer) -> None:
         limit: int | None = typer.Option(
             None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
         ),
+        server: str | None = typer.Option(
+            None, "--server", help="Task server URL (token from RANKTERM_TOKEN or the config)."
+        ),
+        project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
     ) -> None:
         """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
         journal before the next pair appears. Reopening resumes at the first unjudged pair.
@@ -86,7 +92,12 @@ def register(app: typer.Typer) -> None:
         from rankterm.source.local import open_local
         from rankterm.tui.app import make_app
 
-        settings = load_settings({"annotator": annotator})
+        settings = load_settings({"annotator": annotator, "server": server, "project": project})
+        if pairs is None and settings.server:
+            _annotate_remote(settings, out, guidelines)
+            return
+        if pairs is None:
+            raise UsageError("give a pairs file to annotate, or --server URL --project P")
         if pairs == "-":
             if out is None:
                 raise UsageError("reading pairs from stdin needs --out JOURNAL")
@@ -119,3 +130,37 @@ def register(app: typer.Typer) -> None:
         for issue in issues[20:]:
             typer.echo(f"warning: {issue}", err=True)
         raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
+
+
+def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:
+    from rankterm.source.remote import open_remote
+    from rankterm.tui.app import make_app
+
+    if not settings.project:
+        raise UsageError("--server needs --project (or 'project' in the config)")
+    if settings.token is None:
+        raise UsageError(
+            "no token for the task server: set RANKTERM_TOKEN (ask your admin for one), "
+            'or put token = "..." in the config file'
+        )
+    source, guide, issues = open_remote(
+        settings.server,
+        settings.project,
+        settings.token.get_secret_value(),
+        annotator=settings.annotator,
+        out=out,
+        batch_size=settings.batch_size,
+        guidelines_path=guidelines,
+    )
+    try:
+        make_app(source, settings, guide, load_issues=issues).run()
+    finally:
+        source.close()
+    progress = source.progress()
+    typer.echo(
+        f"{len(source.history)} verdicts this session; {progress.pending_sync} not yet delivered "
+        f"(kept in {source.journal.path}; they are sent next time, or with rankterm sync)",
+        err=True,
+    )
+    for ack in source.rejected:
+        typer.echo(f"rejected by the server: judgment {ack.judgment_id}: {ack.reason}", err=True)

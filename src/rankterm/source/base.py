@@ -67,6 +67,10 @@ class Progress:
     pending_sync: int = 0
     sync: SyncState = SyncState.LOCAL
     sync_detail: str = ""
+    #: Nothing on hand yet, but more may come (remote mode waiting for a lease).
+    waiting: bool = False
+    #: Judgments the server refused (kept in the journal and reported, never dropped).
+    rejected: int = 0
 
     @property
     def fraction(self) -> float:

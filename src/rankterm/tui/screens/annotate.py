@@ -74,6 +74,14 @@ class AnnotateScreen(Screen[None]):
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
         self.call_after_refresh(self.show, self.source.current())
+        # Sync state, rate and ETA change without input in remote mode; so do waiting pairs.
+        self.set_interval(1.0, self._poll)
+
+    def _poll(self) -> None:
+        if self.view is None and self.source.current() is not None:
+            self.show(self.source.current())
+            return
+        self._paint_status()
 
     # -- showing a pair -----------------------------------------------------------------------
 
@@ -91,7 +99,16 @@ class AnnotateScreen(Screen[None]):
         context = self.query_one("#context", RenderedPane)
         left = self.query_one("#left", RenderedPane)
         right = self.query_one("#right", RenderedPane)
-        if view is None:
+        if view is None and self.source.progress().waiting:
+            done = Text.assemble(
+                ("Waiting for pairs from the task server… ", "bold yellow"),
+                "they appear here as soon as they arrive; your verdicts so far are saved.",
+            )
+            context.set_strips(to_strips(done, context.content_width))
+            left.set_strips([])
+            right.set_strips([])
+            self.sections = []
+        elif view is None:
             done = Text.assemble(
                 ("All done. ", "bold green"),
                 "Every pair in this set has your verdict.\n\n",

@@ -1,0 +1,448 @@
+"""Remote mode: pairs leased from the task server, judgments through the local journal.
+
+The journal is the outbox. A verdict is fsynced locally first, exactly as in local mode, and a
+background thread delivers unacknowledged records in batches and journals the server's acks, so
+a dead server, a dropped connection or a crash never costs a judgment and a resend never
+duplicates one (the server deduplicates on the judgment's UUID). The thread also leases ahead,
+so the next pair is always on hand, and renews leases while the annotator works.
+
+Leased pairs are cached beside the journal, so a restart while the server is down can carry on
+with what was already leased.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+from rankterm.client import LeasedItem, ServerUnavailable, TaskClient, TaskServerError
+from rankterm.errors import LoadIssue
+from rankterm.guidelines import Guidelines
+from rankterm.journal import Journal, JournalState, read_journal
+from rankterm.model import Ack, Choice, Judgment, Retraction
+from rankterm.source.base import Draft, PairView, Progress, SyncState
+
+
+def queue_path(journal_path: Path) -> Path:
+    return journal_path.with_name(journal_path.name + ".leases.json")
+
+
+class RemoteSource:
+    """A :class:`~rankterm.source.base.TaskSource` backed by the task server."""
+
+    def __init__(
+        self,
+        client: TaskClient,
+        journal: Journal,
+        annotator: str,
+        *,
+        batch_size: int = 20,
+        tick_seconds: float = 2.0,
+        renew_seconds: float = 60.0,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.annotator = annotator
+        self.guideline_version: str | None = None
+        self.batch_size = batch_size
+        self.tick_seconds = tick_seconds
+        self.renew_seconds = renew_seconds
+        self.journal_issues: list[LoadIssue] = []
+        self.state = JournalState()
+        for entry in read_journal(journal.path, self.journal_issues):
+            self.state.apply(entry)
+        self._lock = threading.RLock()
+        self._pending: dict[uuid.UUID, Judgment | Retraction] = {
+            r.id: r for r in self.state.unacked()
+        }
+        self.rejected: list[Ack] = [a for a in self.state.acks.values() if a.status == "rejected"]
+        judged_now = self.state.latest_by_pair(annotator)
+        #: Everything shown this session, in order; the cursor points into it.
+        self.items: list[LeasedItem] = [
+            item for item in self._load_queue() if item.pair.id not in judged_now
+        ]
+        self._judged: dict[str, Judgment] = {}
+        self._history: list[Judgment] = []
+        self._cursor: int | None = 0 if self.items else None
+        self.sync = SyncState.SYNCING
+        self.detail = "connecting"
+        self.exhausted = False
+        self._exhausted_at = 0.0
+        self._server_judged: int | None = None
+        self._server_total: int | None = None
+        self._session_done = 0
+        self._session_done_at_fetch = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rankterm-sync", daemon=True)
+
+    # -- lease cache ----------------------------------------------------------------------------
+
+    def _load_queue(self) -> list[LeasedItem]:
+        path = queue_path(self.journal.path)
+        try:
+            data = orjson.loads(path.read_bytes())
+            return [LeasedItem.model_validate(item) for item in data]
+        except (OSError, ValueError):
+            return []
+
+    def _save_queue(self) -> None:
+        """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
+        with self._lock:
+            todo = [i.model_dump(mode="json") for i in self.items if i.pair.id not in self._judged]
+        path = queue_path(self.journal.path)
+        tmp = path.with_name(path.name + ".tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_bytes(orjson.dumps(todo))
+            os.replace(tmp, path)
+
+    # -- the TaskSource protocol ----------------------------------------------------------------
+
+    def start(self) -> RemoteSource:
+        self._thread.start()
+        return self
+
+    def _view(self, position: int | None) -> PairView | None:
+        if position is None or position >= len(self.items):
+            return None
+        item = self.items[position]
+        return PairView(
+            pair=item.pair,
+            position=position,
+            swapped=item.shown_swapped,
+            existing=self._judged.get(item.pair.id),
+        )
+
+    def current(self) -> PairView | None:
+        with self._lock:
+            if self._cursor is None:
+                self._cursor = self._first_unjudged(0)
+            return self._view(self._cursor)
+
+    def _first_unjudged(self, start: int) -> int | None:
+        for pos in range(start, len(self.items)):
+            if self.items[pos].pair.id not in self._judged:
+                return pos
+        for pos in range(0, min(start, len(self.items))):
+            if self.items[pos].pair.id not in self._judged:
+                return pos
+        return None
+
+    def peek_next(self) -> PairView | None:
+        with self._lock:
+            if self._cursor is None:
+                return None
+            current_id = self.items[self._cursor].pair.id
+            for pos in range(self._cursor + 1, len(self.items)):
+                pid = self.items[pos].pair.id
+                if pid not in self._judged and pid != current_id:
+                    return self._view(pos)
+            return None
+
+    def record(
+        self, choice: Choice, strength: int | None, draft: Draft, duration_ms: int
+    ) -> Judgment:
+        with self._lock:
+            view = self._view(self._cursor)
+            if view is None:
+                raise RuntimeError("no pair to judge")
+            judgment = Judgment(
+                pair_id=view.pair.id,
+                annotator=self.annotator,
+                choice=choice,
+                strength=strength if choice in (Choice.A, Choice.B) else None,
+                tags=sorted(draft.tags),
+                rationale=draft.rationale,
+                flagged=draft.flagged,
+                shown_swapped=view.swapped,
+                duration_ms=max(0, duration_ms),
+                guideline_version=self.guideline_version,
+                ideal_response=draft.ideal_response,
+            )
+            entries: list[Judgment | Retraction] = []
+            if view.existing is not None:
+                entries.append(self._retraction(view.existing))
+            entries.append(judgment)
+            self.journal.append_many(entries)  # durable before the UI moves on
+            for entry in entries:
+                self.state.apply(entry)
+                self._pending[entry.id] = entry
+            if view.existing is not None:
+                self._history = [j for j in self._history if j.id != view.existing.id]
+            else:
+                self._session_done += 1
+            self._history.append(judgment)
+            self._judged[judgment.pair_id] = judgment
+            self._cursor = self._first_unjudged(view.position + 1)
+        self._wake.set()
+        return judgment
+
+    def _retraction(self, judgment: Judgment) -> Retraction:
+        return Retraction(retracts=judgment.id, pair_id=judgment.pair_id, annotator=self.annotator)
+
+    def undo(self) -> Judgment | None:
+        with self._lock:
+            if not self._history:
+                return None
+            last = self._history.pop()
+            retraction = self._retraction(last)
+            self.journal.append(retraction)
+            self.state.apply(retraction)
+            self._pending[retraction.id] = retraction
+            self._judged.pop(last.pair_id, None)
+            self._session_done -= 1
+            for pos, item in enumerate(self.items):
+                if item.pair.id == last.pair_id:
+                    self._cursor = pos
+                    break
+        self._wake.set()
+        return last
+
+    def skip(self) -> None:
+        with self._lock:
+            if self._cursor is None:
+                return
+            item = self.items.pop(self._cursor)
+            self.items.append(item)  # comes back after the rest of the batch
+            self._cursor = self._first_unjudged(self._cursor)
+
+    def move(self, delta: int) -> None:
+        with self._lock:
+            if not self.items:
+                return
+            if self._cursor is None:
+                self._cursor = len(self.items) - 1 if delta < 0 else 0
+                return
+            self._cursor = max(0, min(len(self.items) - 1, self._cursor + delta))
+
+    def progress(self) -> Progress:
+        with self._lock:
+            pending = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
+            on_hand = sum(1 for i in self.items if i.pair.id not in self._judged)
+            if self._server_judged is None:  # offline since start: count this session only
+                done = self._session_done
+                total = done + on_hand
+            else:
+                done = self._server_judged + self._session_done - self._session_done_at_fetch
+                total = max(self._server_total or 0, done + on_hand)
+            detail = self.detail
+            if self.rejected:
+                detail = f"{len(self.rejected)} rejected (kept in journal) {detail}".strip()
+            return Progress(
+                done=done,
+                total=max(total, done),
+                pending_sync=pending,
+                sync=self.sync,
+                sync_detail=detail,
+                waiting=self._cursor is None and not self.exhausted,
+                rejected=len(self.rejected),
+            )
+
+    @property
+    def history(self) -> list[Judgment]:
+        return list(self._history)
+
+    def close(self, flush_seconds: float = 3.0) -> None:
+        """Stop syncing: one last delivery attempt, release unjudged leases, close the journal."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=flush_seconds + 10)
+        deadline = time.monotonic() + flush_seconds
+        with contextlib.suppress(TaskServerError, OSError):
+            if self._pending and time.monotonic() < deadline:
+                self._deliver()
+            with self._lock:
+                unjudged = [i.lease_id for i in self.items if i.pair.id not in self._judged]
+            self._save_queue()
+            if unjudged and time.monotonic() < deadline:
+                self.client.release(unjudged)
+                queue_path(self.journal.path).unlink(missing_ok=True)
+        self.client.close()
+        self.journal.close()
+
+    # -- the sync thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.5
+        last_renew = time.monotonic()
+        last_progress = 0.0
+        while not self._stop.is_set():
+            try:
+                self._deliver()
+                self._refill()
+                now = time.monotonic()
+                if now - last_renew >= self.renew_seconds:
+                    self._renew()
+                    last_renew = now
+                if now - last_progress >= 10 or self._server_judged is None:
+                    self._fetch_progress()
+                    last_progress = now
+                with self._lock:
+                    self.sync = SyncState.SYNCING if self._pending else SyncState.SYNCED
+                    self.detail = ""
+                backoff = 0.5
+                wait = self.tick_seconds
+            except ServerUnavailable:
+                with self._lock:
+                    self.sync = SyncState.OFFLINE
+                    self.detail = "server unreachable; retrying"
+                wait = backoff
+                backoff = min(backoff * 2, 10.0)
+            except TaskServerError as exc:
+                with self._lock:
+                    self.sync = SyncState.OFFLINE
+                    self.detail = _short(str(exc))
+                wait = backoff
+                backoff = min(backoff * 2, 10.0)
+            except Exception as exc:  # keep syncing whatever one response looked like
+                with self._lock:
+                    self.sync = SyncState.OFFLINE
+                    self.detail = _short(f"{type(exc).__name__}: {exc}")
+                wait = backoff
+                backoff = min(backoff * 2, 10.0)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _deliver(self) -> None:
+        with self._lock:
+            judgments = [r for r in self._pending.values() if isinstance(r, Judgment)]
+            retractions = [r for r in self._pending.values() if isinstance(r, Retraction)]
+        if not judgments and not retractions:
+            return
+        with self._lock:
+            if self.sync is not SyncState.OFFLINE:  # offline stays offline until a call succeeds
+                self.sync = SyncState.SYNCING
+        acks = self.client.submit(judgments) if judgments else []
+        # Retractions after their judgments, so the server sees them in order.
+        acks += self.client.retract(retractions) if retractions else []
+        self.journal.append_many(acks)
+        with self._lock:
+            for ack in acks:
+                self.state.apply(ack)
+                self._pending.pop(ack.judgment_id, None)
+                if ack.status == "rejected":
+                    self.rejected.append(ack)
+
+    def _refill(self) -> None:
+        with self._lock:
+            on_hand = sum(1 for i in self.items if i.pair.id not in self._judged)
+            if self.exhausted and time.monotonic() - self._exhausted_at < 30:
+                return
+        if on_hand > self.batch_size // 2:
+            return
+        batch = self.client.lease(self.batch_size)
+        with self._lock:
+            known = {i.pair.id for i in self.items if i.pair.id not in self._judged}
+            fresh = [i for i in batch.leases if i.pair.id not in known]
+            self.items.extend(fresh)
+            if batch.guideline_version:
+                self.guideline_version = batch.guideline_version
+            self.exhausted = batch.exhausted and not fresh
+            self._exhausted_at = time.monotonic()
+        if fresh:
+            self._save_queue()
+
+    def _renew(self) -> None:
+        with self._lock:
+            ids = [i.lease_id for i in self.items if i.pair.id not in self._judged]
+        if ids:
+            self.client.renew(ids)
+
+    def _fetch_progress(self) -> None:
+        with self._lock:
+            done_before = self._session_done
+            pending_before = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
+        data = self.client.progress()
+        with self._lock:
+            # The server counts what it has acked; verdicts still pending are counted on top,
+            # and verdicts made since the request are added as they happen.
+            self._server_judged = max(0, int(data.get("judged", 0))) + pending_before
+            self._session_done_at_fetch = done_before
+            self._server_total = int(data.get("total_pairs", 0)) or None
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until everything journaled has been acknowledged (tests, ``sync``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._pending:
+                    return True
+            self._wake.set()
+            time.sleep(0.05)
+        return False
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def default_remote_journal(server: str, project: str, annotator: str) -> Path:
+    """One journal per (server, project, annotator) under the platformdirs data dir."""
+    import platformdirs
+
+    from rankterm.guidelines import slug
+
+    host = slug(server.split("://", 1)[-1]) or "server"
+    name = f"{host}--{slug(project)}--{slug(annotator) or 'annotator'}.jsonl"
+    folder = platformdirs.user_data_path("rankterm") / "journals"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def open_remote(
+    server: str,
+    project: str,
+    token: str,
+    *,
+    annotator: str,
+    out: Path | None = None,
+    batch_size: int = 20,
+    guidelines_path: Path | None = None,
+) -> tuple[RemoteSource, Guidelines, list[LoadIssue]]:
+    """Connect (or start offline from the cache), open the outbox journal, start syncing."""
+    from rankterm.client import RetryPolicy
+    from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
+
+    client = TaskClient(server, project, token, retry=RetryPolicy(attempts=2), timeout=10.0)
+    who = annotator
+    guide: Guidelines = EMPTY
+    online_error = ""
+    try:
+        who = str(client.me().get("name") or annotator)
+    except TaskServerError as exc:
+        online_error = str(exc)
+        if getattr(exc, "status", None) in (401, 403, 404):
+            client.close()
+            raise
+    path = out or default_remote_journal(server, project, who)
+    cache = path.with_name(path.name + ".guidelines.md")
+    if guidelines_path is not None:
+        guide = load_guidelines(guidelines_path)
+    elif not online_error:
+        with contextlib.suppress(TaskServerError):
+            text = str(client.guidelines().get("content") or "")
+            if text:
+                with contextlib.suppress(OSError):
+                    cache.write_text(text, encoding="utf-8")
+    if guidelines_path is None and cache.exists():
+        data = cache.read_bytes()
+        guide = parse_guidelines(data.decode("utf-8", "replace"), version=content_version(data))
+    try:
+        journal = Journal.open(path)
+    except BaseException:
+        client.close()
+        raise
+    source = RemoteSource(client, journal, who, batch_size=batch_size)
+    if guide.version != "none":
+        source.guideline_version = guide.version
+    if online_error:
+        source.sync = SyncState.OFFLINE
+        source.detail = "server unreachable; working from cached leases"
+    return source.start(), guide, list(source.journal_issues)

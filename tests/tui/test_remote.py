@@ -1,0 +1,94 @@
+"""Remote mode end to end: the TUI against a real server process, which dies mid-session."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from rankterm.client import TaskClient
+from rankterm.config import Settings
+from rankterm.journal import read_journal, replay
+from rankterm.source.base import SyncState
+from rankterm.source.remote import open_remote
+from rankterm.tui.app import make_app
+from tests.helpers import pair_record, write_pairs
+from tests.serverproc import ServerProcess, admin
+
+pytest.importorskip("fastapi")
+
+
+@pytest.fixture
+def project(tmp_path):
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(8)])
+    admin(db, "project", "create", "demo", "--overlap", "1")
+    admin(db, "user", "add", "alice", "--role", "annotator")
+    token = admin(db, "token", "create", "alice").split()[0]
+    admin(db, "import", "demo", str(pairs))
+    server = ServerProcess(db, log=tmp_path / "server.log").start()
+    yield server, token
+    server.stop()
+
+
+async def wait_until(predicate, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_verdicts_survive_a_dead_server_and_arrive_exactly_once(project, tmp_path):
+    server, token = project
+    journal = tmp_path / "alice.jsonl"
+    source, guide, issues = open_remote(
+        server.url, "demo", token, annotator="ignored", out=journal, batch_size=6
+    )
+    source.tick_seconds = 0.2
+    assert source.annotator == "alice"  # the server says who the token belongs to
+    app = make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(lambda: app.screen.view is not None)
+        for key in ("1", "4", "7"):
+            await pilot.press(key)
+        await wait_until(lambda: source.progress().sync is SyncState.SYNCED)
+        await wait_until(lambda: source.progress().pending_sync == 0)
+
+        server.kill()
+        for key in ("0", "right"):
+            await pilot.press(key)  # still leased locally: the annotator keeps working
+        await wait_until(lambda: source.progress().sync is SyncState.OFFLINE)
+        assert source.progress().pending_sync == 2
+        await pilot.pause(0.3)
+        assert "offline" in str(app.screen.query_one("#status").render())
+
+        server.start()
+        await wait_until(lambda: source.progress().pending_sync == 0, timeout=40)
+        await pilot.press("q")
+    source.close()
+
+    state = replay(read_journal(journal))
+    mine = state.active("alice")
+    assert len(mine) == 5
+    assert all(state.acks[j.id].status == "accepted" for j in mine)
+    with TaskClient(server.url, "demo", token) as client:
+        assert client.progress()["judged"] == 5  # exactly once: no duplicates, none lost
+
+
+async def test_restart_offline_continues_with_cached_leases(project, tmp_path):
+    server, token = project
+    journal = tmp_path / "alice.jsonl"
+    source, _, _ = open_remote(server.url, "demo", token, annotator="alice", out=journal)
+    await wait_until(lambda: source.current() is not None)
+    first = source.current().pair.id
+    source.close(flush_seconds=0)  # quit without releasing (server unreachable next)
+    server.kill()
+
+    source, _, _ = open_remote(server.url, "demo", token, annotator="alice", out=journal)
+    try:
+        assert source.progress().sync is SyncState.OFFLINE
+        assert source.current() is not None and source.current().pair.id == first
+    finally:
+        source.close(flush_seconds=0)
