@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rankterm import __version__
@@ -109,6 +109,11 @@ def _install_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
         return Json({"error": "invalid", "detail": summary, "fields": errors}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def bad_data(_: Request, exc: DataError) -> Json:
+        # e.g. a NUL character, which PostgreSQL text cannot hold: the input's fault.
+        return _error(422, "a value cannot be stored (for example it contains a NUL character)")
 
     @app.exception_handler(OperationalError)
     async def db_busy(request: Request, exc: OperationalError) -> Json:
