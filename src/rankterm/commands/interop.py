@@ -175,7 +175,9 @@ def register(app: typer.Typer) -> None:
             BothBadRule.DROP, "--both-bad", help="drop both_bad verdicts, or count them as ties."
         ),
         policy: Policy = typer.Option(
-            Policy.ALL, "--policy", help="Which verdicts count: all (every judgment), ..."
+            Policy.ALL,
+            "--policy",
+            help="all: every annotator's verdict; majority; adjudicated (resolution first).",
         ),
         anchor: str | None = typer.Option(
             None, "--anchor", help="Model pinned at 1000 (default: the mean is 1000)."

@@ -36,7 +36,7 @@ from rankterm.labels import Label
 from rankterm.model import Choice, Message, Pair
 
 NAME = "arena"
-DESCRIPTION = "Chatbot Arena battles {model_a, model_b, winner, conversation_a, conversation_b}"
+DESCRIPTION = "Chatbot Arena battles (model_a/b, winner, conversation_a/b)"
 
 WINNERS = {
     "model_a": Choice.A,

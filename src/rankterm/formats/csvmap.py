@@ -44,7 +44,7 @@ from rankterm.labels import Label
 from rankterm.model import Choice, Message, Pair
 
 NAME = "csv"
-DESCRIPTION = "CSV/TSV with a header; --map field=column (default: same-named columns)"
+DESCRIPTION = "CSV/TSV with a header; --map field=column,..."
 
 FIELDS = (
     "id",

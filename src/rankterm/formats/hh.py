@@ -37,7 +37,7 @@ from rankterm.labels import Label
 from rankterm.model import Message, Pair
 
 NAME = "hh-rlhf"
-DESCRIPTION = "Anthropic HH-RLHF {chosen, rejected} Human:/Assistant: transcripts"
+DESCRIPTION = "Anthropic HH-RLHF Human:/Assistant: transcripts"
 
 _TURN = re.compile(r"\n\n(Human|Assistant): ?")
 _ROLES = {"Human": "user", "Assistant": "assistant"}

@@ -23,9 +23,9 @@ from rankterm.labels import Label
 from rankterm.model import Pair
 
 NAME = "kto"
-DESCRIPTION = "TRL KTO unpaired {prompt, completion, label: bool}, two rows per pair (export)"
+DESCRIPTION = "TRL KTO unpaired (prompt, completion, label), two rows a pair"
 CONVERSATIONAL = "kto-conversational"
-CONVERSATIONAL_DESCRIPTION = "TRL KTO unpaired with message lists (export)"
+CONVERSATIONAL_DESCRIPTION = "TRL KTO unpaired, as message lists"
 
 
 class Writer(JsonlWriter):

@@ -15,7 +15,7 @@ from rankterm.labels import Label
 from rankterm.model import Choice, Pair
 
 NAME = "rankterm"
-DESCRIPTION = "rankterm pairs JSONL (id, prompt|messages, response_a, response_b, ...)"
+DESCRIPTION = "rankterm pairs JSONL (export adds a label object)"
 
 
 def detect(record: dict[str, Any]) -> bool:

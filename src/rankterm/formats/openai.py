@@ -30,9 +30,7 @@ from rankterm.labels import Label
 from rankterm.model import Pair
 
 NAME = "openai"
-DESCRIPTION = (
-    "OpenAI preference fine-tuning {input.messages, preferred_output, non_preferred_output}"
-)
+DESCRIPTION = "OpenAI preference fine-tuning (DPO) JSONL"
 
 
 def detect(record: dict[str, Any]) -> bool:

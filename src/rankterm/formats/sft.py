@@ -17,7 +17,7 @@ from rankterm.labels import Label
 from rankterm.model import Message, Pair
 
 NAME = "sft"
-DESCRIPTION = "SFT {messages} from annotators' rewritten answers (ideal_response; export)"
+DESCRIPTION = "SFT messages from rewritten answers (ideal_response)"
 
 
 class Writer(JsonlWriter):

@@ -25,11 +25,11 @@ from typing import BinaryIO
 import orjson
 
 from rankterm.errors import LoadIssue, UsageError, display_path
-from rankterm.formats.base import Imported
+from rankterm.formats.base import SourceLabel
 from rankterm.formats.registry import Format, ImportReader
-from rankterm.journal import Journal, decode, encode, read_journal
+from rankterm.journal import Journal, read_journal
 from rankterm.labels import LabelPolicy
-from rankterm.model import Judgment, Pair
+from rankterm.model import Choice, Judgment, Pair
 
 #: Namespace of the judgment ids given to imported source labels.
 IMPORT_NAMESPACE = uuid.UUID("5d0f6f2e-8a43-4a8e-9f0c-6b8f3c2a7e11")
@@ -55,20 +55,24 @@ class ImportSummary:
     bytes_read: int = 0
 
 
-def import_judgment(item: Imported, annotator: str, origin: str) -> Judgment | None:
-    """The prior judgment a source label stands for (None when the record had no label)."""
-    if item.label is None:
-        return None
-    label = item.label
+def import_judgment_id(annotator: str, pair_id: str) -> uuid.UUID:
+    """The id of the prior judgment for a pair: the same on every import of the same data."""
+    return uuid.uuid5(IMPORT_NAMESPACE, f"{annotator}\x00{pair_id}")
+
+
+def import_judgment(
+    pair_id: str, label: SourceLabel, annotator: str, origin: str, line: int
+) -> Judgment:
+    """The prior judgment a source label stands for."""
     return Judgment(
-        id=uuid.uuid5(IMPORT_NAMESPACE, f"{annotator}\x00{item.pair.id}"),
-        pair_id=item.pair.id,
+        id=import_judgment_id(annotator, pair_id),
+        pair_id=pair_id,
         annotator=annotator,
         choice=label.choice,
         strength=label.strength,
         rationale=label.rationale,
         tags=list(label.tags),
-        imported_from=f"{origin}:{item.line}",
+        imported_from=f"{origin}:{line}",
     )
 
 
@@ -91,6 +95,7 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
             f"{display_path(target)}: directory {display_path(target.parent)} does not exist"
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(fd, _file_mode(target))  # mkstemp makes 0600; the result should look like any file
     committed = False
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
@@ -105,6 +110,16 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         if not committed:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _file_mode(target: Path) -> int:
+    """The replaced file's mode, or what a plain ``open`` would give a new file."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 class Discard(Exception):
@@ -127,23 +142,29 @@ def run_import(
         existing = _existing_ids(labels_path, annotator) if labels_path is not None else set()
         with tempfile.TemporaryFile() as spool:
             with atomic_output(out_path) as out:
-                _copy_records(reader, out, spool, summary, existing, annotator, progress)
+                wanted = annotator if journal is not None else ""
+                _copy_records(reader, out, spool, summary, existing, wanted, progress)
                 summary.bytes_read = source.position()
                 if summary.imported == 0:
                     raise Discard
             if journal is not None and summary.imported and summary.labels_written:
                 spool.seek(0)
-                _append_spooled(journal, spool)
+                _append_spooled(journal, spool, annotator, source.name)
     finally:
         if journal is not None:
             journal.close()
     return summary
 
 
-def _append_spooled(journal: Journal, spool: BinaryIO, batch: int = 5000) -> None:
+def _append_spooled(
+    journal: Journal, spool: BinaryIO, annotator: str, origin: str, batch: int = 5000
+) -> None:
+    """Turn the spooled labels into judgments and append them, one fsync per batch."""
     entries = []
     for raw in spool:
-        entries.append(decode(raw))
+        pair_id, choice, strength, rationale, tags, line = orjson.loads(raw)
+        label = SourceLabel(Choice(choice), strength, rationale, tuple(tags))
+        entries.append(import_judgment(pair_id, label, annotator, origin, line))
         if len(entries) >= batch:
             journal.append_many(entries)
             entries.clear()
@@ -165,6 +186,11 @@ def _copy_records(
     annotator: str,
     progress: Progress | None,
 ) -> None:
+    """Write pairs, spool labels (when ``annotator`` is set), skip duplicate ids.
+
+    Duplicates are found by an 8-byte hash of each id: about 60 bytes per record, the only
+    memory that grows with the file.
+    """
     seen: set[bytes] = set()
     origin = reader.source.name
     for item in reader:
@@ -178,12 +204,15 @@ def _copy_records(
         seen.add(key)
         out.write(orjson.dumps(item.pair.to_json_dict()) + b"\n")
         summary.imported += 1
-        judgment = import_judgment(item, annotator, origin)
-        if judgment is not None:
-            if judgment.id in existing:
+        label = item.label
+        if label is not None and annotator:
+            if existing and import_judgment_id(annotator, item.pair.id) in existing:
                 summary.labels_present += 1
             else:
-                pending.write(encode(judgment))
+                # Compact spool: the judgment is built (and validated) once, when appended.
+                row = [item.pair.id, label.choice.value, label.strength, label.rationale,
+                       label.tags, item.line]  # fmt: skip
+                pending.write(orjson.dumps(row) + b"\n")
                 summary.labels_written += 1
         if progress is not None and summary.imported % 2000 == 0:
             progress(summary.imported, reader.source.position(), reader.source.total)

@@ -40,9 +40,9 @@ from rankterm.labels import Label
 from rankterm.model import Message, Pair
 
 NAME = "trl"
-DESCRIPTION = "TRL preference {prompt, chosen, rejected}: standard strings (export form)"
+DESCRIPTION = "TRL preference prompt/chosen/rejected (reads every TRL shape)"
 CONVERSATIONAL = "trl-conversational"
-CONVERSATIONAL_DESCRIPTION = "TRL preference with message lists (conversational; export form)"
+CONVERSATIONAL_DESCRIPTION = "TRL preference, written as message lists"
 
 _KNOWN = {"prompt", "chosen", "rejected", "id", META_KEY}
 

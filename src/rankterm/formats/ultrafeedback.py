@@ -42,9 +42,9 @@ from rankterm.formats.trl import convert_preference
 from rankterm.model import Message
 
 NAME = "ultrafeedback"
-DESCRIPTION = "UltraFeedback raw {instruction, completions[...]} -> best vs worst (option)"
+DESCRIPTION = "UltraFeedback raw completions -> pairs (--uf-pairing)"
 BINARIZED = "ultrafeedback-binarized"
-BINARIZED_DESCRIPTION = "UltraFeedback binarized {prompt, chosen, rejected, score_chosen, ...}"
+BINARIZED_DESCRIPTION = "UltraFeedback binarized (chosen/rejected with scores)"
 
 
 def detect(record: dict[str, Any]) -> bool:
