@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
 
-from rankterm.quality.stats import pairwise_agreement
-from rankterm.quality.table import NotEnoughData, Ratings
+from rankterm.quality.stats import pairwise_agreement, tally
+from rankterm.quality.table import NotEnoughData, Ratings, bulk_pass
 
 Weights = Literal["linear", "quadratic"] | None
 
@@ -124,6 +124,7 @@ def _safe(confusion: Mapping, weights: Weights) -> float | None:
         return None
 
 
+@bulk_pass
 def pairwise_cohen(nominal: Ratings, ordinal: Ratings | None = None) -> list[PairKappa]:
     """Cohen's kappa for every annotator pair with a unit in common.
 
@@ -158,13 +159,17 @@ def mean_kappa(results: Iterable[PairKappa], which: str = "plain") -> float | No
 # -- Fleiss -------------------------------------------------------------------------------------
 
 
+def _as_dict(row: Mapping[Hashable, int] | Sequence[int]) -> dict[Hashable, int]:
+    return dict(row) if isinstance(row, Mapping) else dict(enumerate(row))
+
+
 def fleiss_kappa(table: Sequence[Mapping[Hashable, int] | Sequence[int]]) -> float:
     """Fleiss' kappa from per-unit category counts (each row sums to the same n >= 2).
 
     ``P_i = (sum_j n_ij^2 - n) / (n (n - 1))``, ``p_j = sum_i n_ij / (N n)``,
     ``kappa = (mean P_i - sum p_j^2) / (1 - sum p_j^2)`` (Fleiss 1971).
     """
-    rows = [dict(row) if isinstance(row, Mapping) else dict(enumerate(row)) for row in table]
+    rows = [row if isinstance(row, dict) else _as_dict(row) for row in table]
     if not rows:
         raise NotEnoughData("no units to compute Fleiss' kappa on")
     n = sum(rows[0].values())
@@ -178,12 +183,13 @@ def fleiss_kappa(table: Sequence[Mapping[Hashable, int] | Sequence[int]]) -> flo
     if n < 2:
         raise NotEnoughData("Fleiss' kappa needs at least two ratings per unit")
     big_n = len(rows)
-    category_totals: Counter = Counter()
-    p_bar = 0.0
+    category_totals: dict[Hashable, int] = defaultdict(int)
+    squares = 0
     for row in rows:
-        category_totals.update(row)
-        p_bar += (sum(c * c for c in row.values()) - n) / (n * (n - 1))
-    p_bar /= big_n
+        for category, count in row.items():
+            category_totals[category] += count
+            squares += count * count
+    p_bar = (squares - big_n * n) / (big_n * n * (n - 1))
     p_e = sum((total / (big_n * n)) ** 2 for total in category_totals.values())
     if p_e == 1:
         raise NotEnoughData("every rating is in one category (Fleiss' kappa 0/0)")
@@ -213,7 +219,7 @@ def fleiss_from_ratings(ratings: Ratings) -> FleissResult:
     if not sizes:
         raise NotEnoughData("no unit has two or more ratings")
     modal = max(sizes, key=lambda m: (sizes[m], m))
-    rows = [Counter(cell.values()) for _unit, cell in ratings.pairable() if len(cell) == modal]
+    rows = [tally(cell.values()) for _unit, cell in ratings.pairable() if len(cell) == modal]
     dropped = sum(sizes.values()) - len(rows)
     try:
         value: float | None = fleiss_kappa(rows)

@@ -14,14 +14,15 @@ Which judgments count where:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from operator import attrgetter
 
 from rankterm.model import Choice, Gold, Judgment, Resolution
-from rankterm.quality.stats import binomial_two_sided, median, pooled_slope
-from rankterm.quality.table import first_by_unit
+from rankterm.quality.stats import binomial_two_sided, median, pooled_slope, tally
+from rankterm.quality.table import bulk_pass, first_by_unit
 
 #: A gap longer than this between two judgments starts a new session (for fatigue trends).
 SESSION_GAP = timedelta(minutes=30)
@@ -105,7 +106,7 @@ def gold_close(judgment: Judgment, gold: Gold) -> bool:
     return abs(judgment.strength - gold.strength) <= 1
 
 
-def _majority_of_others(counts: Counter, own: Choice) -> Choice | None:
+def _majority_of_others(counts: Mapping[Choice, int], own: Choice) -> Choice | None:
     """The plurality choice among the other raters of a unit; None if none or tied."""
     best: Choice | None = None
     best_count = 0
@@ -124,7 +125,7 @@ def _majority_of_others(counts: Counter, own: Choice) -> Choice | None:
 
 def sessions_of(judgments: list[Judgment], gap: timedelta = SESSION_GAP) -> list[list[Judgment]]:
     """Split one annotator's judgments (any order) into sessions at gaps longer than ``gap``."""
-    ordered = sorted(judgments, key=lambda j: j.created_at)
+    ordered = sorted(judgments, key=attrgetter("created_at"))
     sessions: list[list[Judgment]] = []
     last = None
     for j in ordered:
@@ -135,6 +136,7 @@ def sessions_of(judgments: list[Judgment], gap: timedelta = SESSION_GAP) -> list
     return sessions
 
 
+@bulk_pass
 def annotator_stats(
     judgments: Iterable[Judgment],
     *,
@@ -156,7 +158,7 @@ def annotator_stats(
     if grouped is None:
         grouped, _repeats = first_by_unit(judgments)
     unit_counts = {
-        pair: Counter(j.choice for j in cell.values())
+        pair: tally(j.choice for j in cell.values())
         for pair, cell in grouped.items()
         if len(cell) > 1
     }
@@ -168,64 +170,111 @@ def annotator_stats(
     for annotator in sorted(by_annotator):
         own = by_annotator[annotator]
         stats = AnnotatorStats(annotator, judgments=len(own))
-        reference: dict[str, Choice | None] = {}
-        by_pair: dict[str, list[Judgment]] = defaultdict(list)
-        for j in own:
-            by_pair[j.pair_id].append(j)
-        stats.pairs = len(by_pair)
-        for pair_id, repeats in by_pair.items():
-            first = grouped[pair_id][annotator]
-            expected = gold.get(pair_id)
-            majority = None
-            counts = unit_counts.get(pair_id)
-            if counts is not None:
-                majority = _majority_of_others(counts, first.choice)
-                if majority is not None:
-                    stats.majority.add(first.choice == majority)
-            if expected is not None:
-                stats.gold.add(first.choice == expected.choice)
-                stats.gold_close.add(gold_close(first, expected))
-                reference[pair_id] = expected.choice
-            else:
-                reference[pair_id] = majority
-            resolution = resolutions.get(pair_id)
-            if resolution is not None and resolution.choice is not None:
-                stats.adjudicated.add(first.choice == resolution.choice)
-            for later in repeats:
-                if later is first:
-                    continue
-                stats.self_consistency.add(later.choice == first.choice)
-                stats.repeats_swapped += later.shown_swapped != first.shown_swapped
-
-        choices: Counter = Counter()
-        tags: Counter = Counter()
-        durations = []
-        for j in own:
-            choices[j.choice.value] += 1
-            tags.update(j.tags)
-            if j.duration_ms > 0:
-                durations.append(j.duration_ms)
-            left = picked_left(j)
-            if left is not None:
-                stats.position_left.add(left)
-        stats.choices = dict(choices)
-        stats.tags = dict(tags.most_common())
-        if stats.position_left.n:
-            stats.position_p = binomial_two_sided(stats.position_left.hits, stats.position_left.n)
-        stats.median_duration_ms = median(durations)
-
-        sessions = sessions_of(own, session_gap)
-        stats.sessions = len(sessions)
-        stats.duration_slope_ms = pooled_slope(
-            [(i, j.duration_ms) for i, j in enumerate(s) if j.duration_ms > 0] for s in sessions
-        )
-        stats.agreement_slope = pooled_slope(
-            [
-                (i, float(j.choice == ref))
-                for i, j in enumerate(s)
-                if (ref := reference.get(j.pair_id)) is not None
-            ]
-            for s in sessions
-        )
+        reference = _agreement_figures(stats, own, grouped, unit_counts, gold, resolutions)
+        _screen_figures(stats, own)
+        _fatigue_figures(stats, own, reference, session_gap)
         results.append(stats)
     return results
+
+
+def _agreement_figures(
+    stats: AnnotatorStats,
+    own: list[Judgment],
+    grouped: Mapping[str, Mapping[str, Judgment]],
+    unit_counts: Mapping[str, Mapping[Choice, int]],
+    gold: Mapping[str, Gold],
+    resolutions: Mapping[str, Resolution],
+) -> dict[str, Choice]:
+    """Gold, majority, adjudicated and self-consistency; returns each pair's reference choice
+    (gold if any, else the majority of the others) for the fatigue trend."""
+    annotator = stats.annotator
+    by_pair: dict[str, list[Judgment]] = defaultdict(list)
+    for j in own:
+        by_pair[j.pair_id].append(j)
+    stats.pairs = len(by_pair)
+    reference: dict[str, Choice] = {}
+    majority_hits = majority_n = gold_hits = close_hits = gold_n = 0
+    adjudicated_hits = adjudicated_n = repeat_hits = repeat_n = swapped = 0
+    for pair_id, repeats in by_pair.items():
+        first = grouped[pair_id][annotator]
+        choice = first.choice
+        majority = None
+        counts = unit_counts.get(pair_id)
+        if counts is not None:
+            majority = _majority_of_others(counts, choice)
+            if majority is not None:
+                majority_n += 1
+                majority_hits += choice == majority
+        if gold:
+            expected = gold.get(pair_id)
+            if expected is not None:
+                gold_n += 1
+                gold_hits += choice == expected.choice
+                close_hits += gold_close(first, expected)
+                reference[pair_id] = expected.choice
+            elif majority is not None:
+                reference[pair_id] = majority
+        elif majority is not None:
+            reference[pair_id] = majority
+        if resolutions:
+            resolution = resolutions.get(pair_id)
+            if resolution is not None and resolution.choice is not None:
+                adjudicated_n += 1
+                adjudicated_hits += choice == resolution.choice
+        if len(repeats) > 1:
+            for later in repeats:
+                if later is not first:
+                    repeat_n += 1
+                    repeat_hits += later.choice == choice
+                    swapped += later.shown_swapped != first.shown_swapped
+    stats.majority = Rate(majority_hits, majority_n)
+    stats.gold = Rate(gold_hits, gold_n)
+    stats.gold_close = Rate(close_hits, gold_n)
+    stats.adjudicated = Rate(adjudicated_hits, adjudicated_n)
+    stats.self_consistency = Rate(repeat_hits, repeat_n)
+    stats.repeats_swapped = swapped
+    return reference
+
+
+def _screen_figures(stats: AnnotatorStats, own: list[Judgment]) -> None:
+    """Choices, tags, pace and position bias: from every judgment, repeats included."""
+    choices: dict[Choice, int] = defaultdict(int)
+    tags: dict[str, int] = defaultdict(int)
+    durations = []
+    left = right = 0
+    for j in own:
+        choice = j.choice
+        choices[choice] += 1
+        for tag in j.tags:
+            tags[tag] += 1
+        if j.duration_ms > 0:
+            durations.append(j.duration_ms)
+        if choice is Choice.A or choice is Choice.B:
+            if (choice is Choice.A) != j.shown_swapped:
+                left += 1
+            else:
+                right += 1
+    stats.choices = {c.value: n for c, n in choices.items()}
+    stats.tags = dict(sorted(tags.items(), key=lambda item: (-item[1], item[0])))
+    stats.position_left = Rate(left, left + right)
+    if left + right:
+        stats.position_p = binomial_two_sided(left, left + right)
+    stats.median_duration_ms = median(durations)
+
+
+def _fatigue_figures(
+    stats: AnnotatorStats, own: list[Judgment], reference: Mapping[str, Choice], gap: timedelta
+) -> None:
+    sessions = sessions_of(own, gap)
+    stats.sessions = len(sessions)
+    stats.duration_slope_ms = pooled_slope(
+        [(i, j.duration_ms) for i, j in enumerate(s) if j.duration_ms > 0] for s in sessions
+    )
+    stats.agreement_slope = pooled_slope(
+        [
+            (i, float(j.choice == ref))
+            for i, j in enumerate(s)
+            if (ref := reference.get(j.pair_id)) is not None
+        ]
+        for s in sessions
+    )

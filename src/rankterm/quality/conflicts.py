@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rankterm.model import Choice, Judgment
 from rankterm.quality.stats import entropy, pairwise_agreement, variance
+from rankterm.quality.table import bulk_pass
 
 #: Named rules; ``ordinal_spread>=N`` takes N from 1 to 6.
 RULES = ("any_disagreement", "opposite_sides", "ordinal_spread>=N")
@@ -109,6 +110,7 @@ def group_by_pair(judgments: Iterable[Judgment]) -> dict[str, list[Judgment]]:
     return groups
 
 
+@bulk_pass
 def contested_order(
     judgments: Iterable[Judgment] | Mapping[str, Iterable[Judgment]],
     rule: str | Rule = "any_disagreement",
@@ -190,6 +192,7 @@ class ItemAgreement:
         }
 
 
+@bulk_pass
 def lowest_agreement(
     judgments: Iterable[Judgment] | Mapping[str, Iterable[Judgment]],
     *,

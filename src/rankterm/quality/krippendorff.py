@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, permutations
 from typing import Literal
 
 from rankterm.quality.table import NotEnoughData, Ratings
@@ -59,17 +59,9 @@ def coincidences(units: Iterable[Collection[Hashable]] | Ratings) -> Coincidence
         if m < 2:
             continue
         n_units += 1
-        tally = by_size[m]
-        if m == 2:
-            a, b = values
-            tally[(a, b)] += 1
-            tally[(b, a)] += 1
-            continue
-        counts = Counter(values)
-        items = list(counts.items())
-        for c, nc in items:
-            for k, nk in items:
-                tally[(c, k)] += nc * (nc - 1) if c == k else nc * nk
+        # Ordered pairs of distinct positions: n_c * n_k pairs for c != k and n_c (n_c - 1)
+        # for c == k, exactly the paper's pair counts; Counter.update counts them in C.
+        by_size[m].update(permutations(values, 2))
     matrix: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
     for m, tally in by_size.items():
         scale = 1.0 / (m - 1)

@@ -17,7 +17,12 @@ from rankterm.quality.agreement import (
     percent_agreement,
 )
 from rankterm.quality.annotators import annotator_stats
-from rankterm.quality.krippendorff import coincidences, krippendorff_alpha
+from rankterm.quality.krippendorff import (
+    Coincidences,
+    Level,
+    alpha_from_coincidences,
+    coincidences,
+)
 from rankterm.quality.slices import (
     JUDGMENT_TAGS,
     Quota,
@@ -25,7 +30,13 @@ from rankterm.quality.slices import (
     judgment_tag_labels,
     slice_stats,
 )
-from rankterm.quality.table import NotEnoughData, Ratings, first_by_unit, ratings_from_grouped
+from rankterm.quality.table import (
+    NotEnoughData,
+    Ratings,
+    bulk_pass,
+    first_by_unit,
+    ratings_from_grouped,
+)
 
 
 def _measure(compute: Callable[[], float], **extra: Any) -> dict[str, Any]:
@@ -35,16 +46,16 @@ def _measure(compute: Callable[[], float], **extra: Any) -> dict[str, Any]:
         return {"value": None, "reason": str(exc), **extra}
 
 
-def _alpha(ratings: Ratings, level: str, **extra: Any) -> dict[str, Any]:
-    table = coincidences(ratings)
+def _alpha(table: Coincidences, level: Level, **extra: Any) -> dict[str, Any]:
     return _measure(
-        lambda: krippendorff_alpha(ratings, level),  # type: ignore[arg-type]
+        lambda: alpha_from_coincidences(table, level),
         n_units=table.n_units,
         n_values=round(table.n),
         **extra,
     )
 
 
+@bulk_pass
 def overall_agreement(
     judgments: Iterable[Judgment],
     *,
@@ -62,6 +73,7 @@ def overall_agreement(
     nominal = ratings_from_grouped(grouped, scale="nominal", repeats=repeats)
     fine = ratings_from_grouped(grouped, scale="nominal", with_strength=True)
     ordinal = ratings_from_grouped(grouped, scale="ordinal")
+    ordered = coincidences(ordinal)
     pairs = pairwise_cohen(nominal, ordinal)
     fleiss = _fleiss(nominal)
     return {
@@ -90,10 +102,10 @@ def overall_agreement(
         },
         "fleiss_kappa": fleiss,
         "krippendorff_alpha": {
-            "nominal": _alpha(nominal, "nominal"),
-            "nominal_strength": _alpha(fine, "nominal"),
-            "ordinal": _alpha(ordinal, "ordinal", both_bad_excluded=ordinal.excluded),
-            "interval": _alpha(ordinal, "interval", both_bad_excluded=ordinal.excluded),
+            "nominal": _alpha(coincidences(nominal), "nominal"),
+            "nominal_strength": _alpha(coincidences(fine), "nominal"),
+            "ordinal": _alpha(ordered, "ordinal", both_bad_excluded=ordinal.excluded),
+            "interval": _alpha(ordered, "interval", both_bad_excluded=ordinal.excluded),
         },
     }
 
@@ -114,6 +126,7 @@ def _fleiss(nominal: Ratings) -> dict[str, Any]:
     return out
 
 
+@bulk_pass
 def quality_summary(
     judgments: Sequence[Judgment],
     *,
