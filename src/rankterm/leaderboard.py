@@ -254,6 +254,8 @@ def compute(
         resample = rng.choices(battles, k=len(battles))
         table = _tally(resample, index)
         present = {i for cell in table for i in cell}
+        if anchor_i is not None and anchor_i not in present:
+            continue  # without the anchor the resample has no origin to measure from
         strengths = fit(len(models), table, prior, tol=1e-6)
         for i, r in enumerate(_ratings(strengths, anchor_i)):
             if i in present:  # a model the resample left out says nothing about its rating

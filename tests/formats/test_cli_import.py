@@ -138,3 +138,9 @@ def test_the_installed_entry_point(data, tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "cannot tell the format" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_output_gets_an_ordinary_file_mode(cli, data, tmp_path):
+    cli("import", data / "hh.jsonl", "-o", "new.jsonl")
+    (tmp_path / "plain").write_text("")
+    assert (tmp_path / "new.jsonl").stat().st_mode == (tmp_path / "plain").stat().st_mode

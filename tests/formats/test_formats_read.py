@@ -247,3 +247,21 @@ def test_every_format_is_listed_with_a_capability():
     assert {"hh-rlhf", "trl", "ultrafeedback", "arena", "openai", "csv", "kto", "sft"} <= set(
         FORMATS
     )
+
+
+def test_native_label_object_becomes_the_prior_label_other_labels_are_kept(tmp_path):
+    path = tmp_path / "native.jsonl"
+    path.write_text(
+        '{"id": "a", "prompt": "p", "response_a": "x", "response_b": "y",'
+        ' "label": {"choice": "B", "strength": 3, "rationale": "why"}}\n'
+        '{"id": "b", "prompt": "p", "response_a": "x", "response_b": "y", "label": "team-7"}\n'
+    )
+    _, good, bad = read(path)
+    assert not bad
+    assert (good[0].label.choice, good[0].label.strength, good[0].label.rationale) == (
+        Choice.B,
+        3,
+        "why",
+    )
+    assert "label" not in good[0].pair.to_json_dict()
+    assert good[1].label is None and good[1].pair.to_json_dict()["label"] == "team-7"

@@ -382,19 +382,20 @@ def _print_board(board) -> None:
                 str(s.battles),
             )
         console.print(table)
-        matrix = Table(title="Win rate of row over column (battles)")
-        matrix.add_column("")
+        # Columns are numbered by rank so that the matrix fits a narrow terminal.
+        matrix = Table(title="Win rate of row over column # (battles)")
+        matrix.add_column("model")
         order = [s.model for s in board.standings]
-        for model in order:
-            matrix.add_column(Text(inert(model)), justify="right")
-        for a in order:
+        for rank in range(1, len(order) + 1):
+            matrix.add_column(f"#{rank}", justify="right")
+        for rank, a in enumerate(order, start=1):
             cells = []
             for b in order:
                 if a == b or b not in board.win_rate[a]:
                     cells.append("·")
                 else:
                     cells.append(f"{board.win_rate[a][b]:.0%} ({board.battles[a][b]})")
-            matrix.add_row(Text(inert(a)), *cells)
+            matrix.add_row(Text(f"{rank} {inert(a)}"), *cells)
         console.print(matrix)
     if board.dropped:
         from rankterm.labels import describe_drops

@@ -2,8 +2,9 @@
 
 On export each line is the pair plus a ``label`` object (choice, strength, label_source,
 annotators, votes, agreement, rationale, label_tags, flagged, ideal_responses). On import a
-``label`` object, when present, is taken off the pair (so annotators never see it) and becomes
-the prior judgment. Ties and both_bad are representable.
+``label`` object with a ``choice``, when present, is taken off the pair (so annotators never see
+it) and becomes the prior judgment; any other ``label`` field is an unknown field, kept. Ties
+and both_bad are representable.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ def detect(record: dict[str, Any]) -> bool:
 
 def convert(record: dict[str, Any], line: int, options: object = None) -> Imported:
     label = None
-    raw_label = record.pop("label", None)
-    if raw_label is not None:
-        if not isinstance(raw_label, dict):
-            raise RecordError("label: expected an object")
+    raw_label = record.get("label")
+    if isinstance(raw_label, dict) and "choice" in raw_label:
+        del record["label"]
         try:
             choice = Choice(raw_label.get("choice"))
         except ValueError:
