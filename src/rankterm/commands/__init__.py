@@ -9,9 +9,11 @@ import typer
 #: Modules under rankterm.commands, in the order their commands appear in --help.
 COMMAND_MODULES = [
     "annotate",
+    "adjudicate",
     "config_cmd",
     "interop",
     "server",
+    "quality",
 ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import App
+from textual.screen import Screen
 
+from rankterm.adjudication import Desk
 from rankterm.clock import ActiveClock
 from rankterm.config import Settings
 from rankterm.errors import LoadIssue, UsageError
@@ -18,7 +20,7 @@ _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseS
 
 
 class RanktermApp(App[None]):
-    """Annotate pairs from a task source."""
+    """Annotate pairs from a task source, or adjudicate cases from a desk."""
 
     CSS_PATH = "rankterm.tcss"
     TITLE = "rankterm"
@@ -26,14 +28,16 @@ class RanktermApp(App[None]):
 
     def __init__(
         self,
-        source: TaskSource,
+        source: TaskSource | None,
         settings: Settings,
         guidelines: Guidelines,
         *,
         load_issues: list[LoadIssue] | None = None,
+        first_screen: Screen | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        self.first_screen = first_screen
         self.settings = settings
         self.guidelines = guidelines
         self.load_issues = load_issues or []
@@ -43,7 +47,11 @@ class RanktermApp(App[None]):
         self.theme = self.settings.theme
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
-        self.push_screen(AnnotateScreen(self.source, self.guidelines))
+        if self.first_screen is not None:
+            self.push_screen(self.first_screen)
+        else:
+            assert self.source is not None
+            self.push_screen(AnnotateScreen(self.source, self.guidelines))
         if self.load_issues:
             shown = "\n".join(str(issue) for issue in self.load_issues[:5])
             more = len(self.load_issues) - 5
@@ -97,5 +105,22 @@ def make_app(
 ) -> RanktermApp:
     """The one factory the CLI and the tests both use, so tests run what users run."""
     app = RanktermApp(source, settings, guidelines, load_issues=load_issues)
+    check_settings(settings, set(app.available_themes))
+    return app
+
+
+def make_adjudicate_app(
+    desk: Desk, settings: Settings, guidelines: Guidelines, *, load_issues=None
+) -> RanktermApp:
+    """The adjudication app: same shell, the adjudication screen first."""
+    from rankterm.tui.screens.adjudicate import AdjudicateScreen
+
+    app = RanktermApp(
+        None,
+        settings,
+        guidelines,
+        load_issues=load_issues,
+        first_screen=AdjudicateScreen(desk, guidelines),
+    )
     check_settings(settings, set(app.available_themes))
     return app

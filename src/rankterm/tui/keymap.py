@@ -58,6 +58,8 @@ def group_of(binding_id: str | None) -> str:
     if binding_id is None:
         return "Other"
     head = binding_id.split(".")[0]
+    if head == "adjudicate":
+        return "Adjudicate (A/B terms: A is on the left)"
     if head in GROUPS:
         return GROUPS[head]
     if head in {"diff", "sync_scroll", "scroll", "focus", "maximize", "context"}:
@@ -70,4 +72,29 @@ def all_bindings() -> list[Binding]:
 
 
 def binding_ids() -> set[str]:
-    return {b.id for b in all_bindings() if b.id}
+    return {b.id for b in [*all_bindings(), *ADJUDICATE_BINDINGS] if b.id}
+
+
+ADJUDICATE_BINDINGS: list[Binding] = [
+    Binding("1", "decide('A', 3)", "A ≫", id="adjudicate.a_much", show=False),
+    Binding("2", "decide('A', 2)", "A >", id="adjudicate.a", show=False),
+    Binding("3", "decide('A', 1)", "A ›", id="adjudicate.a_slightly", show=False),
+    Binding("4", "decide('tie', 0)", "Tie", id="adjudicate.tie", show=False),
+    Binding("5", "decide('B', 1)", "B ›", id="adjudicate.b_slightly", show=False),
+    Binding("6", "decide('B', 2)", "B >", id="adjudicate.b", show=False),
+    Binding("7", "decide('B', 3)", "B ≫", id="adjudicate.b_much", show=False),
+    Binding("0", "decide('both_bad', 0)", "Both bad", id="adjudicate.both_bad", show=False),
+    Binding("r", "rationale", "Why", id="adjudicate.rationale"),
+    Binding("U", "unclear", "Guideline unclear", id="adjudicate.unclear", key_display="U"),
+    Binding("c", "comment", "Comment", id="adjudicate.comment"),
+    Binding("left_square_bracket", "move(-1)", "Prev", id="adjudicate.prev", key_display="["),
+    Binding("right_square_bracket", "move(1)", "Next", id="adjudicate.next", key_display="]"),
+    Binding("d", "toggle_diff", "Diff", id="adjudicate.diff"),
+    Binding("tab", "focus_next_pane", "Next pane", id="adjudicate.focus", show=False),
+    Binding("j", "scroll(1)", "Scroll down", id="adjudicate.down", show=False),
+    Binding("k", "scroll(-1)", "Scroll up", id="adjudicate.up", show=False),
+    Binding("m", "toggle_maximize", "Maximize pane", id="adjudicate.maximize", show=False),
+    Binding("g", "guidelines", "Guidelines", id="adjudicate.guidelines"),
+    Binding("question_mark,f1", "help", "Help", id="adjudicate.help", key_display="?"),
+    Binding("q", "quit_app", "Quit", id="adjudicate.quit"),
+]

@@ -14,12 +14,14 @@ from rankterm.config import TagSpec
 from rankterm.tui.keymap import all_bindings, group_of
 
 
-def help_table(keymap: dict[str, str], tags: list[TagSpec]) -> Table:
+def help_table(
+    keymap: dict[str, str], tags: list[TagSpec], bindings: list[Binding] | None = None
+) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2), expand=False)
     table.add_column("key", style="bold cyan", no_wrap=True)
     table.add_column("action")
     current = None
-    for binding in all_bindings():
+    for binding in bindings if bindings is not None else all_bindings():
         group = group_of(binding.id)
         if group != current:
             table.add_row("", "")
@@ -45,15 +47,18 @@ class HelpDialog(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
 
-    def __init__(self, keymap: dict[str, str], tags: list[TagSpec]) -> None:
+    def __init__(
+        self, keymap: dict[str, str], tags: list[TagSpec], bindings: list[Binding] | None = None
+    ) -> None:
         super().__init__()
         self._keymap = keymap
         self._tags = tags
+        self._binding_list = bindings
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys (remap in config.toml [keys]) · esc to close"
-            yield Static(help_table(self._keymap, self._tags))
+            yield Static(help_table(self._keymap, self._tags, self._binding_list))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,354 @@
+"""Adjudication: settling the pairs annotators disagreed on.
+
+A :class:`Case` is one contested pair with everything an expert needs beside it: every
+verdict, rationale and time spent, each annotator's track record, earlier resolutions and the
+discussion thread. Cases come from local journals (:class:`LocalDesk`) or from the task
+server's conflict queue (:class:`RemoteDesk`); the screen does not know which. A resolution is
+journaled (fsynced) before the next case appears, exactly like a verdict, and becomes the label
+of record for export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.journal import Journal, JournalState, load_journals, read_journal
+from rankterm.model import Choice, Comment, Judgment, Pair, Resolution
+from rankterm.pairs import PairIndex, index_pairs
+from rankterm.quality import AnnotatorStats, annotator_stats, contested_order
+from rankterm.quality.conflicts import Contested, contestedness, one_per_annotator
+
+
+@dataclass
+class Case:
+    """One contested pair on the adjudicator's desk."""
+
+    pair: Pair
+    judgments: list[Judgment]
+    contested: Contested
+    resolutions: list[Resolution] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+
+    @property
+    def settled(self) -> Resolution | None:
+        """The latest resolution with a verdict (guideline-unclear notes do not settle)."""
+        for resolution in reversed(self.resolutions):
+            if resolution.choice is not None:
+                return resolution
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the adjudicator decided on a case."""
+
+    choice: Choice | None
+    strength: int | None = None
+    rationale: str = ""
+    tags: tuple[str, ...] = ()
+    guideline_unclear: bool = False
+    note: str = ""
+
+
+class Desk(Protocol):
+    """Where cases come from and where resolutions go."""
+
+    adjudicator: str
+    guideline_version: str | None
+
+    def cases(self) -> list[Case]: ...
+
+    def track_records(self) -> dict[str, AnnotatorStats]: ...
+
+    def resolve(self, case: Case, decision: Decision) -> Resolution: ...
+
+    def comment(self, case: Case, text: str) -> Comment: ...
+
+    def close(self) -> None: ...
+
+
+def make_resolution(
+    case: Case, decision: Decision, adjudicator: str, guideline_version: str | None
+) -> Resolution:
+    choice = decision.choice
+    strength = decision.strength if choice in (Choice.A, Choice.B) else None
+    return Resolution(
+        pair_id=case.pair.id,
+        adjudicator=adjudicator,
+        choice=choice,
+        strength=strength,
+        rationale=decision.rationale,
+        tags=list(decision.tags),
+        guideline_unclear=decision.guideline_unclear,
+        note=decision.note,
+        guideline_version=guideline_version,
+        considered=[j.id for j in case.judgments],
+    )
+
+
+def build_cases(
+    state: JournalState,
+    pair_for: callable,  # type: ignore[valid-type]
+    *,
+    rule: str = "any_disagreement",
+    include_resolved: bool = False,
+    flagged_too: bool = True,
+) -> list[Case]:
+    """Contested pairs, most contested first; flagged pairs join the queue too.
+
+    A pair judged by several annotators enters when the verdicts conflict under ``rule``; a
+    pair any annotator flagged for expert review enters regardless (after the conflicts).
+    """
+    active = state.active()
+    by_pair: dict[str, list[Judgment]] = defaultdict(list)
+    for judgment in active:
+        by_pair[judgment.pair_id].append(judgment)
+    resolutions: dict[str, list[Resolution]] = defaultdict(list)
+    for resolution in state.resolutions:
+        resolutions[resolution.pair_id].append(resolution)
+    comments: dict[str, list[Comment]] = defaultdict(list)
+    for comment in state.comments:
+        comments[comment.pair_id].append(comment)
+
+    order = contested_order(by_pair, rule)
+    seen = {c.pair_id for c in order}
+    if flagged_too:
+        flagged = [
+            contestedness(pid, one_per_annotator(js))
+            for pid, js in by_pair.items()
+            if pid not in seen and any(j.flagged for j in js)
+        ]
+        order += sorted(flagged, key=Contested.sort_key)
+    cases = []
+    for contested in order:
+        pair = pair_for(contested.pair_id)
+        if pair is None:
+            continue
+        case = Case(
+            pair=pair,
+            judgments=one_per_annotator(by_pair[contested.pair_id]),
+            contested=contested,
+            resolutions=resolutions.get(contested.pair_id, []),
+            comments=comments.get(contested.pair_id, []),
+        )
+        if include_resolved or case.settled is None:
+            cases.append(case)
+    return cases
+
+
+class LocalDesk:
+    """Cases from annotators' journals and a pairs file; resolutions to the adjudicator's journal.
+
+    The adjudicator's own journal is read too, so earlier resolutions and comments show up and
+    a restart continues where it stopped.
+    """
+
+    def __init__(
+        self,
+        pairs: PairIndex,
+        journals: Sequence[Path],
+        out: Journal,
+        adjudicator: str,
+        *,
+        rule: str = "any_disagreement",
+        guideline_version: str | None = None,
+    ) -> None:
+        self.pairs = pairs
+        self.out = out
+        self.adjudicator = adjudicator
+        self.guideline_version = guideline_version
+        self.rule = rule
+        self.issues: list[LoadIssue] = []
+        self._lock = threading.Lock()
+        inputs = [p for p in journals if p.resolve() != out.path.resolve()]
+        self.state = load_journals(inputs, self.issues)
+        for entry in read_journal(out.path, self.issues):
+            self.state.apply(entry)
+
+    def _pair(self, pair_id: str) -> Pair | None:
+        return self.pairs.by_id(pair_id) if pair_id in self.pairs else None
+
+    def cases(self, include_resolved: bool = False) -> list[Case]:
+        with self._lock:
+            return build_cases(
+                self.state, self._pair, rule=self.rule, include_resolved=include_resolved
+            )
+
+    def track_records(self) -> dict[str, AnnotatorStats]:
+        with self._lock:
+            gold = {}
+            for judgment in self.state.active():
+                pid = judgment.pair_id
+                if pid not in gold and pid in self.pairs:
+                    pair = self.pairs.by_id(pid)
+                    if pair.gold is not None:
+                        gold[pid] = pair.gold
+            stats = annotator_stats(
+                self.state.active(), gold=gold, resolutions=self.state.latest_resolutions()
+            )
+        return {s.annotator: s for s in stats}
+
+    def resolve(self, case: Case, decision: Decision) -> Resolution:
+        resolution = make_resolution(case, decision, self.adjudicator, self.guideline_version)
+        with self._lock:
+            self.out.append(resolution)  # fsynced before the next case is shown
+            self.state.apply(resolution)
+        case.resolutions.append(resolution)
+        return resolution
+
+    def comment(self, case: Case, text: str) -> Comment:
+        comment = Comment(pair_id=case.pair.id, author=self.adjudicator, text=text)
+        with self._lock:
+            self.out.append(comment)
+            self.state.apply(comment)
+        case.comments.append(comment)
+        return comment
+
+    def close(self) -> None:
+        self.out.close()
+        self.pairs.close()
+
+
+def default_adjudication_path(pairs_path: Path) -> Path:
+    return pairs_path.with_name(f"{pairs_path.stem}.adjudications.jsonl")
+
+
+def open_local_desk(
+    pairs_path: Path,
+    journals: Iterable[Path],
+    *,
+    adjudicator: str,
+    out: Path | None = None,
+    rule: str = "any_disagreement",
+    guideline_version: str | None = None,
+) -> LocalDesk:
+    journals = list(journals)
+    if not journals:
+        raise UsageError("give at least one annotators' journal to adjudicate")
+    for path in journals:
+        if not path.is_file():
+            raise UsageError(f"{display_path(path)}: no such journal")
+    pairs = index_pairs(pairs_path)
+    try:
+        journal = Journal.open(out or default_adjudication_path(pairs_path))
+    except BaseException:
+        pairs.close()
+        raise
+    desk = LocalDesk(
+        pairs, journals, journal, adjudicator, rule=rule, guideline_version=guideline_version
+    )
+    desk.issues = [*pairs.issues, *desk.issues]
+    return desk
+
+
+class RemoteDesk:
+    """Cases from the task server's conflict queue (adjudicator role).
+
+    Resolutions and comments are journaled locally first, then sent; what the server has not
+    acknowledged is resent on the next action and at close, so nothing decided is lost.
+    """
+
+    def __init__(self, client, out: Journal, adjudicator: str) -> None:  # client: TaskClient
+        self.client = client
+        self.out = out
+        self.adjudicator = adjudicator
+        self.guideline_version: str | None = None
+        self.issues: list[LoadIssue] = []
+        self._lock = threading.Lock()
+        self.state = JournalState()
+        for entry in read_journal(out.path, self.issues):
+            self.state.apply(entry)
+        self._pending: dict = {
+            r.id: r for r in self.state.resolutions if r.id not in self.state.acks
+        }
+
+    def cases(self, include_resolved: bool = False) -> list[Case]:
+        items = self.client.conflicts(limit=500, include_resolved=include_resolved)
+        cases = []
+        for item in items:
+            verdicts = one_per_annotator(item.judgments)
+            cases.append(
+                Case(
+                    pair=item.pair,
+                    judgments=verdicts,
+                    contested=contestedness(item.pair.id, verdicts),
+                    resolutions=list(item.resolutions),
+                    comments=[],
+                )
+            )
+        cases.sort(key=lambda c: c.contested.sort_key())
+        return cases
+
+    def track_records(self) -> dict[str, AnnotatorStats]:
+        from rankterm.quality import Rate
+
+        try:
+            data = self.client.stats()
+        except Exception:  # the track record is context, not a reason to stop working
+            return {}
+        records = {}
+        for row in data.get("annotators", []):
+            stats = AnnotatorStats(row["annotator"], judgments=int(row.get("judgments", 0)))
+            stats.gold = Rate(int(row.get("gold_correct", 0)), int(row.get("gold_seen", 0)))
+            stats.self_consistency = Rate(
+                int(row.get("repeat_agree", 0)), int(row.get("repeats", 0))
+            )
+            stats.median_duration_ms = row.get("median_duration_ms")
+            records[stats.annotator] = stats
+        return records
+
+    def _deliver(self) -> None:
+        with self._lock:
+            pending = list(self._pending.values())
+        if not pending:
+            return
+        acks = self.client.resolve(pending)
+        self.out.append_many(acks)
+        with self._lock:
+            for ack in acks:
+                self.state.apply(ack)
+                self._pending.pop(ack.judgment_id, None)
+
+    def resolve(self, case: Case, decision: Decision) -> Resolution:
+        from rankterm.client import TaskServerError
+
+        resolution = make_resolution(case, decision, self.adjudicator, self.guideline_version)
+        with self._lock:
+            self.out.append(resolution)
+            self.state.apply(resolution)
+            self._pending[resolution.id] = resolution
+        case.resolutions.append(resolution)
+        # Kept in the journal when this fails; resent on the next resolve and at close.
+        with contextlib.suppress(TaskServerError):
+            self._deliver()
+        return resolution
+
+    def comment(self, case: Case, text: str) -> Comment:
+        comment = self.client.add_comment(case.pair.id, text)
+        with self._lock:
+            self.out.append(comment)
+        case.comments.append(comment)
+        return comment
+
+    def load_comments(self, case: Case) -> None:
+        case.comments = self.client.comments(case.pair.id)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def close(self) -> None:
+        from rankterm.client import TaskServerError
+
+        with contextlib.suppress(TaskServerError):
+            self._deliver()
+        self.client.close()
+        self.out.close()

@@ -1,0 +1,265 @@
+"""The adjudication screen: a contested pair, every annotator's verdict, and the expert's call.
+
+Responses are shown in the data's A/B order (A left), because the verdicts being weighed are
+stated in A/B terms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from rankterm.adjudication import Case, Decision, Desk
+from rankterm.errors import RanktermError
+from rankterm.guidelines import Guidelines
+from rankterm.model import Choice
+from rankterm.sanitize import inert
+from rankterm.tui.dialogs.help import HelpDialog
+from rankterm.tui.dialogs.reader import ReaderDialog
+from rankterm.tui.dialogs.text_editor import TextEditorDialog
+from rankterm.tui.keymap import ADJUDICATE_BINDINGS
+from rankterm.tui.render import PairRenderer, markdown, plain, to_strips
+from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
+from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
+
+
+class AdjudicateScreen(Screen[None]):
+    """Settle contested pairs, most contested first."""
+
+    BINDINGS = ADJUDICATE_BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    def __init__(self, desk: Desk, guidelines: Guidelines) -> None:
+        super().__init__()
+        self.desk = desk
+        self.guidelines = guidelines
+        self.renderer = PairRenderer()
+        self.cases: list[Case] = []
+        self.records = {}
+        self.position = 0
+        self.rationale = ""
+        self.diff = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header")
+        with Container(id="body"):
+            with Vertical(id="main"):
+                yield RenderedPane(id="context")
+                with Container(id="responses"):
+                    yield RenderedPane(id="left")
+                    yield RenderedPane(id="right")
+                yield RenderedPane(id="verdicts")
+            yield RenderedPane(id="guidelines")
+        yield Static(id="info")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#context", RenderedPane).border_title = "Prompt"
+        self.query_one("#left", RenderedPane).border_title = "A"
+        self.query_one("#right", RenderedPane).border_title = "B"
+        self.query_one("#verdicts", RenderedPane).border_title = "Verdicts"
+        self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
+        self.query_one("#verdicts", RenderedPane).focus()
+        # After the first layout, so panes know their widths.
+        self.call_after_refresh(lambda: self.run_worker(self.reload(), exclusive=True))
+
+    def on_resize(self) -> None:
+        if self.cases:
+            self.call_after_refresh(self.show)
+
+    async def reload(self) -> None:
+        """Fetch the queue and the track records off the event loop (disk or network)."""
+        try:
+            self.cases = await asyncio.to_thread(self.desk.cases)
+            self.records = await asyncio.to_thread(self.desk.track_records)
+        except RanktermError as exc:
+            self.notify(f"Could not load cases: {exc}", severity="error", timeout=10)
+        self.position = min(self.position, max(0, len(self.cases) - 1))
+        self.show()
+
+    @property
+    def case(self) -> Case | None:
+        return self.cases[self.position] if 0 <= self.position < len(self.cases) else None
+
+    def show(self) -> None:
+        case = self.case
+        self.rationale = ""
+        self.query_one("#header", Static).update(case_header(case, self.position, len(self.cases)))
+        context = self.query_one("#context", RenderedPane)
+        left = self.query_one("#left", RenderedPane)
+        right = self.query_one("#right", RenderedPane)
+        verdicts = self.query_one("#verdicts", RenderedPane)
+        guide = self.query_one("#guidelines", RenderedPane)
+        if case is None:
+            done = Text("No contested pairs need a decision. q to quit.", style="bold green")
+            context.set_strips(to_strips(done, context.content_width))
+            for pane in (left, right, verdicts, guide):
+                pane.set_strips([])
+            self._info()
+            return
+        pair = case.pair
+        context.set_strips(self.renderer.context(pair, context.content_width))
+        a, b = self.renderer.responses(pair, False, left.content_width, diff=self.diff)
+        left.set_strips(a)
+        right.set_strips(b)
+        verdicts.set_strips(
+            to_strips(verdicts_renderable(case, self.records), verdicts.content_width)
+        )
+        sections = self.guidelines.for_tags(pair.tags)
+        body = (
+            Group(
+                *[
+                    part
+                    for s in sections
+                    for part in (Text(s.title, style="bold"), markdown(s.body))
+                ]
+            )
+            if sections
+            else plain("No guideline section matches this pair.", "dim")
+        )
+        guide.set_strips(to_strips(body, guide.content_width))
+        self._info()
+
+    def _info(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" 1-3 A better · 4 tie · 5-7 B better · 0 both bad · U unclear ", style="dim")
+        if self.rationale:
+            text.append(f" ✎ {inert(self.rationale.splitlines()[0])[:50]}", style="italic")
+        pending = getattr(self.desk, "pending", 0)
+        if pending:
+            text.append(f"  ◌ {pending} not yet delivered", style="yellow")
+        self.query_one("#info", Static).update(text)
+
+    async def _record(self, decision: Decision) -> None:
+        case = self.case
+        if case is None:
+            return
+        try:
+            await asyncio.to_thread(self.desk.resolve, case, decision)
+        except RanktermError as exc:
+            self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+            return
+        self.notify(f"Resolved {inert(case.pair.id)}.", timeout=2)
+        # Move to the next case still without a verdict.
+        for step in range(1, len(self.cases) + 1):
+            candidate = (self.position + step) % len(self.cases)
+            if self.cases[candidate].settled is None:
+                self.position = candidate
+                break
+        else:
+            self.position = len(self.cases)  # all settled
+        self.show()
+
+    async def action_decide(self, choice: str, strength: int) -> None:
+        picked = Choice(choice)
+        await self._record(
+            Decision(
+                choice=picked,
+                strength=strength if picked in (Choice.A, Choice.B) else None,
+                rationale=self.rationale,
+            )
+        )
+
+    def action_unclear(self) -> None:
+        if self.case is None:
+            return
+
+        async def saved(note: str | None) -> None:
+            if note and note.strip():
+                await self._record(
+                    Decision(
+                        choice=None,
+                        guideline_unclear=True,
+                        note=note.strip(),
+                        rationale=self.rationale,
+                    )
+                )
+
+        title = "Guideline unclear: what should the guideline say? (ctrl+s saves)"
+        self.app.push_screen(TextEditorDialog(title, ""), saved)
+
+    def action_rationale(self) -> None:
+        if self.case is None:
+            return
+
+        def saved(text: str | None) -> None:
+            if text is not None:
+                self.rationale = text.strip()
+                self._info()
+
+        self.app.push_screen(
+            TextEditorDialog("Rationale for the final verdict", self.rationale), saved
+        )
+
+    def action_comment(self) -> None:
+        case = self.case
+        if case is None:
+            return
+
+        async def saved(text: str | None) -> None:
+            if text and text.strip():
+                try:
+                    await asyncio.to_thread(self.desk.comment, case, text.strip())
+                except RanktermError as exc:
+                    self.notify(f"Comment not saved: {exc}", severity="error")
+                    return
+                rationale = self.rationale
+                self.show()
+                self.rationale = rationale
+                self._info()
+
+        self.app.push_screen(TextEditorDialog("Comment on this pair", ""), saved)
+
+    def action_move(self, delta: int) -> None:
+        if self.cases:
+            self.position = max(0, min(len(self.cases) - 1, self.position + delta))
+            self.show()
+
+    def action_toggle_diff(self) -> None:
+        self.diff = not self.diff
+        self.show()
+
+    def _target_pane(self) -> RenderedPane:
+        focused = self.focused
+        return (
+            focused
+            if isinstance(focused, RenderedPane)
+            else self.query_one("#verdicts", RenderedPane)
+        )
+
+    def action_scroll(self, lines: int) -> None:
+        self._target_pane().scroll_relative(y=lines, animate=False)
+
+    def action_focus_next_pane(self) -> None:
+        order = [p for p in PANES if self.query_one(p).display]
+        current = f"#{self.focused.id}" if self.focused and self.focused.id else None
+        nxt = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
+        self.query_one(nxt).focus()
+
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self._target_pane())
+
+    def action_guidelines(self) -> None:
+        text = self.guidelines.text or "No guidelines were loaded."
+        self.app.push_screen(
+            ReaderDialog(f"{self.guidelines.title} · {self.guidelines.version}", text)
+        )
+
+    def action_help(self) -> None:
+        settings = self.app.settings  # type: ignore[attr-defined]
+        self.app.push_screen(HelpDialog(settings.keys, [], ADJUDICATE_BINDINGS))
+
+    def action_quit_app(self) -> None:
+        self.app.exit()

@@ -1,0 +1,106 @@
+"""Adjudication: a contested pair, every verdict side by side, and the expert's resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankterm.adjudication import open_local_desk
+from rankterm.config import Settings
+from rankterm.guidelines import find_guidelines
+from rankterm.journal import Journal, read_journal, replay
+from rankterm.model import Choice, Judgment
+from rankterm.tui.app import make_adjudicate_app
+
+VERDICTS = {
+    # pair id: [(annotator, choice, strength, rationale, tags)]
+    "code-042": [
+        ("ana", "A", 3, "B's complexity claim is wrong: it is exponential.", ["factual_error"]),
+        ("ben", "B", 1, "B is shorter.", []),
+        ("chi", "A", 2, "A runs; B never terminates for n < 2.", ["hallucination"]),
+    ],
+    "dialect-007": [
+        ("ana", "A", 3, "B refuses to understand Pidgin.", ["needless_refusal"]),
+        ("ben", "A", 3, "", []),
+        ("chi", "A", 2, "", []),
+    ],
+    "inject-001": [
+        ("ana", "tie", None, "Both \x1b]0;pwn\x07 fine", []),
+        ("ben", "both_bad", None, "B carries escape codes.", []),
+    ],
+}
+
+
+@pytest.fixture
+def desk_files(tui_data):
+    journals = []
+    for annotator in ("ana", "ben", "chi"):
+        path = tui_data / f"{annotator}.jsonl"
+        with Journal.open(path) as journal:
+            for pair_id, rows in VERDICTS.items():
+                for who, choice, strength, rationale, tags in rows:
+                    if who == annotator:
+                        journal.append(
+                            Judgment(
+                                pair_id=pair_id,
+                                annotator=who,
+                                choice=Choice(choice),
+                                strength=strength,
+                                rationale=rationale,
+                                tags=tags,
+                                duration_ms=42_000,
+                            )
+                        )
+        journals.append(path)
+    return tui_data, journals
+
+
+def open_app(tui_data, journals):
+    desk = open_local_desk(tui_data / "pairs.jsonl", journals, adjudicator="expert")
+    guide = find_guidelines(None, tui_data / "pairs.jsonl")
+    return desk, make_adjudicate_app(desk, Settings(annotator="expert"), guide)
+
+
+async def test_resolve_most_contested_first_and_mark_unclear(desk_files):
+    tui_data, journals = desk_files
+    desk, app = open_app(tui_data, journals)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        # dialect-007 is unanimous: not a case. An even split (1 bit) outranks 2 of 3 (0.92).
+        assert [c.pair.id for c in screen.cases] == ["inject-001", "code-042"]
+        await pilot.press("right_square_bracket")
+        assert screen.case.pair.id == "code-042"
+        await pilot.press("r", *"B is exponential", "ctrl+s", "1")
+        assert screen.case.pair.id == "inject-001"  # the next unsettled case
+        await pilot.press("U")
+        await pilot.press(*"Say what to do with escape codes", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("c", *"Looping in the guideline owner", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("q")
+    desk.close()
+    state = replay(read_journal(tui_data / "pairs.adjudications.jsonl"))
+    settled = state.latest_resolutions()
+    assert settled["code-042"].choice is Choice.A and settled["code-042"].strength == 3
+    assert settled["code-042"].rationale == "B is exponential"
+    assert settled["code-042"].adjudicator == "expert"
+    assert len(settled["code-042"].considered) == 3
+    assert settled["inject-001"].guideline_unclear and settled["inject-001"].choice is None
+    assert settled["inject-001"].note == "Say what to do with escape codes"
+    assert state.comments[0].text == "Looping in the guideline owner"
+
+    # Reopening: the settled case is gone, the unclear one still waits for a verdict.
+    desk, app = open_app(tui_data, journals)
+    try:
+        assert [c.pair.id for c in desk.cases()] == ["inject-001"]
+    finally:
+        desk.close()
+
+
+def test_adjudication_screen_snapshot(snap_compare, desk_files):
+    tui_data, journals = desk_files
+    desk, app = open_app(tui_data, journals)
+    try:
+        assert snap_compare(app, terminal_size=(160, 50), run_before=lambda pilot: pilot.pause(0.3))
+    finally:
+        desk.close()
