@@ -195,3 +195,32 @@ def test_conflicting_tag_key_is_a_usage_error(tmp_path):
             make_app(source, Settings(tags=[TagSpec(name="x", key="s")]), guide)
     finally:
         source.close()
+
+
+async def test_stats_screen_shows_own_figures(tmp_path):
+    records = [pair_record(i, gold={"choice": "A", "strength": 2}) for i in range(4)]
+    pairs = write_pairs(tmp_path / "pairs.jsonl", records)
+    source, app = open_app(pairs)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(4):
+            view = app.screen.view
+            await pilot.press("1" if not view.swapped else "7")  # always A much better
+        await pilot.press("S")
+        for _ in range(200):
+            if app.screen.tables is not None:
+                break
+            await pilot.pause(0.05)
+        me, project = (as_text(t) for t in app.screen.tables)
+        assert "gold accuracy" in me and "100% of 4" in me  # all four gold verdicts matched
+        assert "needs judgments from 2+ annotators" in project
+        await pilot.press("escape", "q")
+    source.close()
+
+
+def as_text(renderable) -> str:
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()

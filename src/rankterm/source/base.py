@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from rankterm.model import Choice, Judgment, Pair
+from rankterm.model import Choice, Gold, Judgment, Pair
 
 
 class SyncState(StrEnum):
@@ -108,6 +108,9 @@ class TaskSource(Protocol):
         """Previous (-1) / next (+1) pair in serving order, judged or not."""
 
     def progress(self) -> Progress: ...
+
+    def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
+        """Standing judgments visible to this annotator and gold verdicts, for the stats screen."""
 
     def close(self) -> None:
         """Release locks and leases; flush what can be flushed."""

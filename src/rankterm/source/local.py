@@ -8,7 +8,7 @@ from pathlib import Path
 from rankterm.errors import LoadIssue, UsageError, display_path
 from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.journal import Journal, JournalState, read_journal
-from rankterm.model import Choice, Judgment, Retraction, shown_swapped
+from rankterm.model import Choice, Gold, Judgment, Retraction, shown_swapped
 from rankterm.pairs import PairIndex, index_pairs
 from rankterm.source.base import Draft, PairView, Progress, SyncState
 
@@ -115,6 +115,17 @@ class LocalSource:
     @property
     def history(self) -> list[Judgment]:
         return list(self._history)
+
+    def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
+        with self._lock:
+            judgments = self.state.active()
+        gold: dict[str, Gold] = {}
+        for pair_id in {j.pair_id for j in judgments}:
+            if pair_id in self.pairs:
+                pair = self.pairs.by_id(pair_id)
+                if pair.gold is not None:
+                    gold[pair_id] = pair.gold
+        return judgments, gold
 
     # -- changes ------------------------------------------------------------------------------
 

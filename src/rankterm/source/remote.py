@@ -25,7 +25,7 @@ from rankterm.client import LeasedItem, ServerUnavailable, TaskClient, TaskServe
 from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines
 from rankterm.journal import Journal, JournalState, read_journal
-from rankterm.model import Ack, Choice, Judgment, Retraction
+from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
 from rankterm.source.base import Draft, PairView, Progress, SyncState
 
 
@@ -247,6 +247,11 @@ class RemoteSource:
     @property
     def history(self) -> list[Judgment]:
         return list(self._history)
+
+    def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
+        """Annotators are blind to each other: only this annotator's own journal."""
+        with self._lock:
+            return self.state.active(self.annotator), {}
 
     def close(self, flush_seconds: float = 3.0) -> None:
         """Stop syncing: one last delivery attempt, release unjudged leases, close the journal."""

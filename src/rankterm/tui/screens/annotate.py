@@ -325,5 +325,10 @@ class AnnotateScreen(Screen[None]):
         keymap = self.app.settings.keys  # type: ignore[attr-defined]
         self.app.push_screen(HelpDialog(keymap, self.app.settings.tags))  # type: ignore[attr-defined]
 
+    def action_stats(self) -> None:
+        from rankterm.tui.screens.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.source.annotator, self.source.quality_inputs))
+
     def action_quit_app(self) -> None:
         self.app.exit()
