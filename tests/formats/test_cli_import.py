@@ -109,6 +109,7 @@ def test_no_valid_record_exits_1_and_keeps_the_old_output(cli, tmp_path):
         (["{data}/hh.jsonl", "-o", "{data}/hh.jsonl"], "names the input"),
         (["{data}/hh.jsonl", "-o", "x", "--uf-pairing", "some"], "--uf-pairing"),
         (["{data}/hh.jsonl", "-o", "nodir/x.jsonl"], "does not exist"),
+        (["{data}/hh.jsonl", "-o", "{data}"], "is a directory"),
         ([], "needs a FILE"),
     ],
 )

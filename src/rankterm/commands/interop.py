@@ -21,6 +21,16 @@ class BothBadRule(StrEnum):
     TIE = "tie"
 
 
+class UfPairing(StrEnum):
+    BEST_WORST = "best-worst"
+    ALL = "all"
+
+
+class UfScore(StrEnum):
+    FINE_GRAINED = "fine-grained"
+    OVERALL = "overall"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_command(
@@ -44,13 +54,13 @@ def register(app: typer.Typer) -> None:
         column_map: str | None = typer.Option(
             None, "--map", help="CSV: field=column,... (e.g. prompt=question,chosen=good)."
         ),
-        uf_pairing: str = typer.Option(
-            "best-worst",
+        uf_pairing: UfPairing = typer.Option(
+            UfPairing.BEST_WORST,
             "--uf-pairing",
             help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
         ),
-        uf_score: str = typer.Option(
-            "fine-grained",
+        uf_score: UfScore = typer.Option(
+            UfScore.FINE_GRAINED,
             "--uf-score",
             help="UltraFeedback raw: fine-grained (mean 1-5 rating) or overall (1-10).",
         ),
@@ -72,19 +82,15 @@ def register(app: typer.Typer) -> None:
             raise UsageError("import needs a FILE (or --list)")
         if output is None:
             raise UsageError("import needs -o/--output: where to write the pairs")
-        if uf_pairing not in ("best-worst", "all"):
-            raise UsageError("--uf-pairing must be best-worst or all")
-        if uf_score not in ("fine-grained", "overall"):
-            raise UsageError("--uf-score must be fine-grained or overall")
         if file != "-" and output != "-" and Path(file).resolve() == Path(output).resolve():
             raise UsageError("-o names the input file; write the pairs somewhere else")
         options = ReadOptions(
-            uf_pairing=uf_pairing,
-            uf_score=uf_score,
+            uf_pairing=uf_pairing.value,
+            uf_score=uf_score.value,
             uf_min_gap=min_gap,
             column_map=parse_map(column_map),
         )
-        _to_usage_error_if_missing(file)
+        _require_input(file)
         with ImportReader(file, from_, options) as reader:
             typer.echo(f"importing {reader.source.name} as {reader.format.name}", err=True)
             with _ImportProgress() as progress:
@@ -235,7 +241,7 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _to_usage_error_if_missing(file: str) -> None:
+def _require_input(file: str) -> None:
     from rankterm.errors import UsageError
 
     if file != "-" and not Path(file).exists():

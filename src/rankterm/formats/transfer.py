@@ -11,6 +11,7 @@ appends nothing the second time; they go to the journal only after the pairs fil
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import sys
@@ -24,7 +25,7 @@ from typing import BinaryIO
 
 import orjson
 
-from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.formats.base import SourceLabel
 from rankterm.formats.registry import Format, ImportReader
 from rankterm.journal import Journal, read_journal
@@ -90,11 +91,15 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         out.flush()
         return
     target = Path(path)
+    shown = display_path(target)
     if not target.parent.exists():
-        raise UsageError(
-            f"{display_path(target)}: directory {display_path(target.parent)} does not exist"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        raise UsageError(f"{shown}: directory {display_path(target.parent)} does not exist")
+    if target.is_dir():
+        raise UsageError(f"{shown} is a directory; name a file to write")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise RanktermError(f"{shown}: cannot write ({exc.strerror})") from None
     os.fchmod(fd, _file_mode(target))  # mkstemp makes 0600; the result should look like any file
     committed = False
     try:
@@ -106,6 +111,9 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         committed = True
     except Discard:
         pass
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+        raise RanktermError(f"{shown}: could not write ({reason}); left unchanged") from None
     finally:
         if not committed:
             with contextlib.suppress(FileNotFoundError):
