@@ -85,9 +85,17 @@ class ServerProcess:
 
 
 def pg_admin_execute(sql: str) -> None:
+    """Run CREATE/DROP DATABASE on the given server; if the URL's own database does not exist
+    (e.g. .../test on a fresh cluster), go through the ``postgres`` maintenance database."""
     import psycopg
 
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(PG_URL, autocommit=True)
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        conn = psycopg.connect(pg_database_url("postgres"), autocommit=True)
+    with conn:
         conn.execute(sql)
 
 

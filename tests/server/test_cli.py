@@ -1,0 +1,134 @@
+"""The admin CLI against a real database, and ``rankterm sync`` against a real server."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from rankterm.cli import _register_commands, app
+from rankterm.errors import RanktermError
+from rankterm.journal import Journal, read_journal, replay
+from rankterm.model import Ack, Retraction
+from tests.server.conftest import Backend, judgment
+
+_register_commands()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), env=env)
+    if isinstance(result.exception, RanktermError):
+        return result.exception.exit_code, result.stdout, str(result.exception)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_admin_workflow(tmp_path) -> None:
+    db = str(tmp_path / "admin.db")
+    assert run("admin", "migrate", "--db", db)[0] == 0
+    code, out, _ = run(
+        "admin",
+        "project",
+        "create",
+        "helpful",
+        "--overlap",
+        "2",
+        "--db",
+        db,
+        "--tag",
+        "hallucination",
+        "--conflict-rule",
+        "opposite_sides",
+    )
+    assert (code, out.strip()) == (0, "created project helpful")
+    code, _, err = run("admin", "project", "create", "helpful", "--db", db)
+    assert code == 1 and "already exists" in err
+    code, _, err = run("admin", "project", "create", "bad", "--overlap", "0", "--db", db)
+    assert code == 2 and "overlap" in err
+    profile = tmp_path / "profile.json"
+    profile.write_text('{"region": "EU", "languages": ["de", "en"]}')
+    assert run("admin", "user", "add", "alice", "--profile", str(profile), "--db", db)[0] == 0
+    assert run("admin", "user", "add", "root", "--role", "admin", "--db", db)[0] == 0
+    code, _, err = run("admin", "user", "add", "eve", "--role", "king", "--db", db)
+    assert code == 2 and "role" in err
+    code, out, _ = run("admin", "token", "create", "alice", "--db", db)
+    token = out.strip()
+    assert code == 0 and token.startswith("rt_") and len(token) > 40
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        '{"id": "a", "prompt": "p", "response_a": "x", "response_b": "y"}\n'
+        "broken\n"
+        '{"id": "b", "prompt": "p", "response_a": "x"}\n'
+        '{"id": "c", "prompt": "p", "response_a": "x", "response_b": "y", "gold": "B"}\n'
+    )
+    code, out, err = run("admin", "import", "helpful", str(pairs), "--db", db)
+    assert code == 0 and "2 added, 0 already present, 2 invalid" in out
+    assert "pairs.jsonl:2: invalid JSON" in err and "pairs.jsonl:3: response_b" in err
+    assert "2 already present" in run("admin", "import", "helpful", str(pairs), "--db", db)[1]
+    guide = tmp_path / "g.md"
+    guide.write_text("# Prefer the honest answer\n")
+    assert run("admin", "guidelines", "helpful", str(guide), "--db", db)[0] == 0
+    assert run("admin", "project", "set", "helpful", "--overlap", "3", "--db", db)[0] == 0
+    code, out, _ = run("admin", "project", "show", "helpful", "--db", db)
+    assert "overlap = 3" in out and "progress.gold_pairs = 1" in out
+    assert "helpful" in run("admin", "project", "list", "--db", db)[1]
+    assert "alice\tannotator" in run("admin", "user", "list", "--db", db)[1]
+    out_file = tmp_path / "export.ndjson"
+    assert run("admin", "export", "helpful", "-o", str(out_file), "--db", db)[0] == 0
+    kinds = [orjson.loads(line)["kind"] for line in out_file.read_bytes().splitlines()]
+    assert kinds == ["project", "guidelines", "pair", "pair"]
+    code, _, err = run("admin", "export", "nope", "-o", str(out_file), "--db", db)
+    assert code == 1 and "no project named 'nope'" in err
+    assert run("admin", "token", "revoke", "alice", "--db", db)[1].startswith("revoked 1")
+    assert token not in (tmp_path / "admin.db").read_bytes().decode(errors="replace")
+
+
+def test_env_database_and_bad_urls(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RANKTERM_DB", str(tmp_path / "env.db"))
+    assert run("admin", "project", "create", "viaenv")[0] == 0
+    assert (tmp_path / "env.db").exists()
+    code, _, err = run("admin", "migrate", "--db", "mysql://x@y/z")
+    assert code == 2 and "unsupported database" in err
+    code, _, err = run("admin", "migrate", "--db", "postgresql://u:secret@127.0.0.1:1/x")
+    assert code == 1 and "cannot use database" in err and "secret" not in err
+
+
+@pytest.fixture
+def journal_setup(sqlite_backend: Backend, tmp_path):
+    project = sqlite_backend.project(n_pairs=5, overlap=2)
+    name, token = sqlite_backend.user()
+    path = tmp_path / "offline.jsonl"
+    return sqlite_backend, project, name, token, path
+
+
+def test_sync_pushes_a_journal_and_records_receipts(journal_setup, monkeypatch) -> None:
+    backend, project, name, token, path = journal_setup
+    made = [judgment(f"p{i:05d}", name) for i in range(4)]
+    stray = judgment("no-such-pair", name)
+    undo = Retraction(retracts=made[0].id, pair_id=made[0].pair_id, annotator=name)
+    with Journal.open(path) as journal:
+        journal.append_many([*made, stray, undo])
+    monkeypatch.setenv("RANKTERM_TOKEN", token)
+    args = ["sync", str(path), "--server", backend.url, "--project", project, "--batch", "2"]
+    code, out, err = run(*args)
+    assert code == 4, (out, err)
+    assert "4 accepted" in out or "5 judgments and 1 retractions sent: 5 accepted" in out
+    assert "unknown pair" in err
+    assert token not in out + err
+    state = replay(read_journal(path))
+    assert set(state.acks) == {j.id for j in made} | {stray.id, undo.id}
+    assert state.acks[stray.id].status == "rejected"
+    assert not state.unacked()
+    code, out, _ = run(*args)
+    assert code == 0 and "0 judgments and 0 retractions sent" in out
+    assert all(isinstance(e, Ack) or e.kind != "ack" for e in read_journal(path))
+
+
+def test_sync_needs_a_token_and_a_server(tmp_path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text("")
+    code, _, err = run("sync", str(path), "--server", "http://127.0.0.1:1", "--project", "x")
+    assert code == 2 and "RANKTERM_TOKEN" in err
+    code, _, err = run("sync", str(path), "--project", "x", env={"RANKTERM_TOKEN": "t"})
+    assert code == 2 and "no server" in err
