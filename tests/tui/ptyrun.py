@@ -17,22 +17,39 @@ from pathlib import Path
 
 class PtyApp:
     def __init__(
-        self, args: list[str], *, size: tuple[int, int] = (120, 40), env: dict | None = None
+        self,
+        args: list[str],
+        *,
+        size: tuple[int, int] = (120, 40),
+        env: dict | None = None,
+        stdin_data: bytes | None = None,
     ):
+        """``stdin_data`` pipes bytes to stdin; the pty then becomes the controlling terminal
+        (what /dev/tty opens), as it is for ``cat pairs.jsonl | rankterm annotate -``."""
         self.master, slave = os.openpty()
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})}
+
+        def controlling_tty() -> None:
+            os.setsid()
+            fcntl.ioctl(1, termios.TIOCSCTTY, 0)
+
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rankterm", *args],
-            stdin=slave,
+            stdin=slave if stdin_data is None else subprocess.PIPE,
             stdout=slave,
             stderr=slave,
             env=full_env,
-            start_new_session=True,
+            start_new_session=stdin_data is None,
+            preexec_fn=controlling_tty if stdin_data is not None else None,
             close_fds=True,
         )
         os.close(slave)
+        if stdin_data is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(stdin_data)
+            self.proc.stdin.close()
         self.output = bytearray()
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)

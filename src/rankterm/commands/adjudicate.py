@@ -22,10 +22,10 @@ def register(app: typer.Typer) -> None:
             None,
             "--out",
             "-o",
-            help="Resolutions journal [default: <pairs stem>.adjudications.jsonl].",
+            help="Resolutions journal (default: <pairs stem>.adjudications.jsonl).",
         ),
         adjudicator: str | None = typer.Option(
-            None, "--adjudicator", "-a", help="Your id [default: config, else login name]."
+            None, "--adjudicator", "-a", help="Your id (default: config, else login name)."
         ),
         rule: str = typer.Option(
             "any_disagreement",
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
             help="When verdicts conflict: any_disagreement | opposite_sides | ordinal_spread>=N.",
         ),
         guidelines: Path | None = typer.Option(
-            None, "--guidelines", "-g", help="Guidelines Markdown [default: beside the pairs]."
+            None, "--guidelines", "-g", help="Guidelines Markdown (default: beside the pairs)."
         ),
         server: str | None = typer.Option(None, "--server", help="Task server URL."),
         project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),

@@ -63,16 +63,16 @@ def register(app: typer.Typer) -> None:
             None,
             "--out",
             "-o",
-            help="Journal file [default: <pairs stem>.judgments.jsonl beside it].",
+            help="Journal file (default: <pairs stem>.judgments.jsonl beside it).",
         ),
         annotator: str | None = typer.Option(
-            None, "--annotator", "-a", help="Your annotator id [default: config, else login name]."
+            None, "--annotator", "-a", help="Your annotator id (default: config, else login name)."
         ),
         guidelines: Path | None = typer.Option(
             None,
             "--guidelines",
             "-g",
-            help="Guidelines Markdown [default: guidelines.md beside the pairs].",
+            help="Guidelines Markdown (default: guidelines.md beside the pairs).",
         ),
         limit: int | None = typer.Option(
             None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
@@ -81,6 +81,12 @@ def register(app: typer.Typer) -> None:
             None, "--server", help="Task server URL (token from RANKTERM_TOKEN or the config)."
         ),
         project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
+        export: tuple[str, Path] | None = typer.Option(
+            None,
+            "--export",
+            metavar="FORMAT PATH",
+            help="At quit, export this journal's labels (e.g. --export trl out.jsonl).",
+        ),
     ) -> None:
         """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
         journal before the next pair appears. Reopening resumes at the first unjudged pair.
@@ -98,6 +104,8 @@ def register(app: typer.Typer) -> None:
             return
         if pairs is None:
             raise UsageError("give a pairs file to annotate, or --server URL --project P")
+        if export is not None:
+            _export_format(export[0])  # fail before any work, not after it
         if pairs == "-":
             if out is None:
                 raise UsageError("reading pairs from stdin needs --out JOURNAL")
@@ -117,7 +125,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {issue}", err=True)
         journal = source.journal
         try:
-            tui = make_app(source, settings, guide, load_issues=issues)
+            scripted = limit is not None or export is not None
+            tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
             tui.run()
         finally:
             source.close()
@@ -129,6 +138,8 @@ def register(app: typer.Typer) -> None:
         )
         for issue in issues[20:]:
             typer.echo(f"warning: {issue}", err=True)
+        if export is not None:
+            _export_journal(export[0], export[1], journal.path, pairs_path)
         raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
 
 
@@ -164,3 +175,32 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> Non
     )
     for ack in source.rejected:
         typer.echo(f"rejected by the server: judgment {ack.judgment_id}: {ack.reason}", err=True)
+
+
+def _export_format(name: str):
+    from rankterm.formats import get_format
+
+    fmt = get_format(name)
+    if not fmt.writable:
+        raise UsageError(f"--export: {fmt.name} is import-only; it cannot be exported to")
+    return fmt
+
+
+def _export_journal(name: str, out: Path, journal_path: Path, pairs_path: Path) -> None:
+    """Pipe mode: write the labels straight into the trainer's format, with the same defaults
+    as ``rankterm export`` (ties and both-bad kept only where the format can say them)."""
+    from rankterm.formats.transfer import atomic_output, run_export
+    from rankterm.journal import load_journals
+    from rankterm.labels import Keep, LabelOptions, LabelPolicy, describe_drops
+    from rankterm.pairs import index_pairs
+
+    fmt = _export_format(name)
+    options = LabelOptions(
+        ties=Keep.KEEP if fmt.ties else Keep.DROP,
+        both_bad=Keep.KEEP if fmt.both_bad else Keep.DROP,
+    )
+    state = load_journals([journal_path])
+    with index_pairs(pairs_path) as index, atomic_output(str(out)) as handle:
+        summary = run_export(fmt, index.iter_pairs(), LabelPolicy(state, options), handle)
+    typer.echo(f"exported {summary.records} {fmt.name} records to {out}", err=True)
+    typer.echo(describe_drops(summary.dropped), err=True)

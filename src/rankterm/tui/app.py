@@ -34,8 +34,11 @@ class RanktermApp(App[None]):
         *,
         load_issues: list[LoadIssue] | None = None,
         first_screen: Screen | None = None,
+        exit_when_done: bool = False,
     ) -> None:
         super().__init__()
+        #: Scripted runs (--limit, --export) end by themselves once every pair has a verdict.
+        self.exit_when_done = exit_when_done
         self.source = source
         self.first_screen = first_screen
         self.settings = settings
@@ -102,9 +105,12 @@ def make_app(
     guidelines: Guidelines,
     *,
     load_issues: list[LoadIssue] | None = None,
+    exit_when_done: bool = False,
 ) -> RanktermApp:
     """The one factory the CLI and the tests both use, so tests run what users run."""
-    app = RanktermApp(source, settings, guidelines, load_issues=load_issues)
+    app = RanktermApp(
+        source, settings, guidelines, load_issues=load_issues, exit_when_done=exit_when_done
+    )
     check_settings(settings, set(app.available_themes))
     return app
 

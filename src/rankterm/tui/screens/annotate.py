@@ -197,7 +197,11 @@ class AnnotateScreen(Screen[None]):
             return
         self.session_count += 1
         self.session_active_ms += duration
-        self.show(self.source.current())
+        upcoming = self.source.current()
+        if upcoming is None and self.app.exit_when_done:  # type: ignore[attr-defined]
+            self.app.exit()
+            return
+        self.show(upcoming)
 
     async def action_undo(self) -> None:
         undone = await asyncio.to_thread(self.source.undo)
