@@ -1,0 +1,444 @@
+"""``rankterm agreement`` and ``rankterm report``: how reliable the annotations are.
+
+The numbers come from :mod:`rankterm.quality` (pure functions); this module reads the files,
+reports bad lines as ``file:line: reason`` on stderr and keeps going, and renders the result
+as rich tables, one JSON object, or a Markdown audit report.
+
+Exit codes: 0 success, 1 nothing to measure (no pair judged by two or more annotators) or an
+unreadable input, 2 usage error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rankterm.errors import LoadIssue
+    from rankterm.journal import JournalState
+    from rankterm.model import Gold
+    from rankterm.pairs import PairIndex
+    from rankterm.quality.report import Source
+
+JOURNALS = typer.Argument(
+    ...,
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    help="Journal files (JSONL), e.g. one per annotator.",
+)
+#: Metadata keys with more distinct values than this are not sliced automatically.
+AUTO_SLICE_MAX_VALUES = 30
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("agreement")
+    def agreement_command(
+        journals: list[Path] = JOURNALS,
+        pairs: Path | None = typer.Option(
+            None,
+            "--pairs",
+            exists=True,
+            dir_okay=False,
+            help="Pairs file: enables gold accuracy and metadata slices.",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
+        by: list[str] = typer.Option(
+            [],
+            "--by",
+            help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
+        ),
+    ) -> None:
+        """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
+        from rankterm.errors import RanktermError
+        from rankterm.quality import quality_summary
+        from rankterm.quality.slices import JUDGMENT_TAGS
+
+        pair_keys = [k for k in by if k != JUDGMENT_TAGS]
+        if pair_keys and pairs is None:
+            _usage(f"--by {pair_keys[0]} needs --pairs (pair properties are in the pairs file)")
+        state, issues, sources = _read_journals(journals)
+        gold: dict[str, Gold] = {}
+        labels: dict[str, dict[str, list[str]]] = {}
+        if pairs is not None:
+            index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
+            index.close()
+            issues += index.issues
+            sources.append(pair_source)
+        _report_issues(issues)
+        judgments = state.active()
+        summary = quality_summary(
+            judgments,
+            gold=gold,
+            resolutions=state.latest_resolutions(),
+            slice_labels=labels,
+            slice_keys=by,
+        )
+        if summary["n_units"] == 0:
+            raise RanktermError(
+                f"nothing to measure: no pair has judgments from two or more annotators "
+                f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
+            )
+        if as_json:
+            import orjson
+
+            summary["sources"] = [_source_dict(s) for s in sources]
+            summary["bad_lines"] = len(issues)
+            typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+            return
+        _print_summary(summary)
+
+    @app.command("report")
+    def report_command(
+        journals: list[Path] = JOURNALS,
+        pairs: Path = typer.Option(
+            ..., "--pairs", exists=True, dir_okay=False, help="The pairs file that was judged."
+        ),
+        output: Path = typer.Option(..., "-o", "--output", help="Where to write the Markdown."),
+        profiles: Path | None = typer.Option(
+            None,
+            "--profiles",
+            exists=True,
+            dir_okay=False,
+            help='Annotator profiles (JSONL: {"annotator", "region", "languages", ...}).',
+        ),
+        quota: list[str] = typer.Option(
+            [], "--quota", help="Collection target KEY=VALUE:N, e.g. metadata.dialect=AAVE:200."
+        ),
+        by: list[str] = typer.Option(
+            [], "--by", help="Slice keys (default: every metadata key with few values)."
+        ),
+        lowest: int = typer.Option(
+            20, "--lowest", min=0, help="How many lowest-agreement items to list."
+        ),
+    ) -> None:
+        """Write a Markdown audit report: sources, pool, guidelines, agreement, slices, quotas."""
+        from datetime import UTC, datetime
+
+        from rankterm import __version__
+        from rankterm.errors import RanktermError, display_path
+        from rankterm.quality import lowest_agreement, quality_summary
+        from rankterm.quality.report import ReportData, render_report
+        from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
+
+        try:
+            quotas = [parse_quota(spec) for spec in quota]
+        except ValueError as exc:
+            _usage(str(exc))
+        state, issues, sources = _read_journals(journals)
+        wanted = [k for k in by if k != JUDGMENT_TAGS] + [
+            q.key for q in quotas if q.key != JUDGMENT_TAGS
+        ]
+        index, gold, labels, pair_source = _scan_pairs(pairs, wanted, auto=not by)
+        issues += index.issues
+        sources.append(pair_source)
+        profile_rows = None
+        if profiles is not None:
+            profile_rows, profile_source = _read_profiles(profiles, issues)
+            sources.append(profile_source)
+        _report_issues(issues)
+        judgments = state.active()
+        slice_keys = list(by) if by else list(labels)
+        summary = quality_summary(
+            judgments,
+            gold=gold,
+            resolutions=state.latest_resolutions(),
+            slice_labels=labels,
+            slice_keys=slice_keys,
+            quotas=quotas,
+        )
+        items = lowest_agreement(judgments, limit=lowest) if lowest else []
+        prompts = {}
+        for item in items:
+            if item.pair_id in index:
+                prompts[item.pair_id] = index.by_id(item.pair_id).last_user_text
+        index.close()
+        text = render_report(
+            ReportData(
+                summary=summary,
+                sources=sources,
+                judgments=judgments,
+                resolutions=state.resolutions,
+                lowest=items,
+                generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                version=__version__,
+                issues=[str(i) for i in issues],
+                profiles=profile_rows,
+                prompts=prompts,
+            )
+        )
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise RanktermError(f"{display_path(output)}: cannot write ({exc.strerror})") from None
+        typer.echo(
+            f"wrote {display_path(output)}: {summary['n_judgments']} judgments, "
+            f"{summary['n_units']} pairs with 2+ annotators, {len(items)} low-agreement items"
+        )
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _usage(message: str) -> None:
+    from rankterm.errors import UsageError
+
+    raise UsageError(message)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_journals(paths: list[Path]) -> tuple[JournalState, list[LoadIssue], list[Source]]:
+    from collections import Counter
+
+    from rankterm.errors import display_path
+    from rankterm.journal import JournalState, read_journal
+    from rankterm.quality.report import Source
+
+    state = JournalState()
+    issues: list[LoadIssue] = []
+    sources = []
+    for path in paths:
+        before = len(issues)
+        kinds: Counter = Counter()
+        for entry in read_journal(path, issues):
+            kinds[entry.kind] += 1
+            state.apply(entry)
+        detail = ", ".join(f"{n} {kind}s" for kind, n in sorted(kinds.items()))
+        sources.append(
+            Source(
+                "journal",
+                display_path(path),
+                _sha256(path),
+                sum(kinds.values()),
+                len(issues) - before,
+                detail or "empty",
+            )
+        )
+    return state, issues, sources
+
+
+def _scan_pairs(
+    path: Path, keys: list[str], *, auto: bool
+) -> tuple[PairIndex, dict[str, Gold], dict[str, dict[str, list[str]]], Source]:
+    """One pass over the pairs file: gold verdicts and slice labels.
+
+    With ``auto``, every top-level metadata key becomes a slice key unless it looks like free
+    text (see :func:`_worth_slicing`).
+    """
+    from rankterm.errors import display_path
+    from rankterm.pairs import index_pairs
+    from rankterm.quality.report import Source
+    from rankterm.quality.slices import MISSING, pair_labels
+
+    index = index_pairs(path)
+    gold: dict[str, Gold] = {}
+    labels: dict[str, dict[str, list[str]]] = {k: {} for k in dict.fromkeys(keys)}
+    discovered: dict[str, set[str]] = {}
+    with_gold = 0
+    for pair in index.iter_pairs():
+        if pair.gold is not None:
+            gold[pair.id] = pair.gold
+            with_gold += 1
+        for key in labels:
+            labels[key][pair.id] = pair_labels(pair, key)
+        if auto:
+            for name in pair.metadata:
+                key = f"metadata.{name}"
+                if key in labels and key not in discovered:
+                    continue
+                values = pair_labels(pair, key)
+                seen = discovered.setdefault(key, set())
+                if len(seen) <= AUTO_SLICE_MAX_VALUES:
+                    seen.update(values)
+                    labels.setdefault(key, {})[pair.id] = values
+    for key, seen in discovered.items():
+        if not _worth_slicing(seen, labels.get(key, {})):
+            labels.pop(key, None)
+            continue
+        table = labels[key]
+        for pair_id in index.ids:
+            table.setdefault(pair_id, [MISSING])
+    source = Source(
+        "pairs",
+        display_path(path),
+        _sha256(path),
+        len(index),
+        len(index.issues),
+        f"{len(index)} pairs, {with_gold} with gold",
+    )
+    return index, gold, labels, source
+
+
+def _worth_slicing(values: set[str], labelled: dict[str, list[str]]) -> bool:
+    """A discovered metadata key is a slice if it has few values that repeat (not free text)."""
+    from rankterm.quality.slices import MISSING
+
+    distinct = len(values - {MISSING})
+    having = sum(1 for labels in labelled.values() if labels != [MISSING])
+    return 0 < distinct <= AUTO_SLICE_MAX_VALUES and (distinct <= 5 or 2 * distinct <= having)
+
+
+def _read_profiles(path: Path, issues: list[LoadIssue]) -> tuple[list[dict[str, Any]], Source]:
+    import orjson
+
+    from rankterm.errors import LoadIssue, display_path
+    from rankterm.quality.report import Source
+
+    shown = display_path(path)
+    rows: list[dict[str, Any]] = []
+    bad = 0
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                issues.append(LoadIssue(shown, line_no, f"invalid JSON ({exc.msg})"))
+                bad += 1
+                continue
+            if not isinstance(data, dict) or not isinstance(data.get("annotator"), str):
+                issues.append(LoadIssue(shown, line_no, 'expected an object with "annotator"'))
+                bad += 1
+                continue
+            rows.append(data)
+    source = Source("profiles", shown, _sha256(path), len(rows), bad, f"{len(rows)} profiles")
+    return rows, source
+
+
+def _report_issues(issues: list[LoadIssue]) -> None:
+    from rankterm.sanitize import inert
+
+    for issue in issues:
+        typer.echo(inert(str(issue)), err=True)
+
+
+def _source_dict(source: Source) -> dict[str, Any]:
+    return {
+        "kind": source.kind,
+        "path": source.path,
+        "sha256": source.sha256,
+        "records": source.records,
+        "bad_lines": source.bad_lines,
+    }
+
+
+# -- terminal rendering ----------------------------------------------------------------------
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _rate(rate: dict[str, Any]) -> str:
+    return "—" if not rate["n"] else f"{100 * rate['rate']:.0f}%/{rate['n']}"
+
+
+def _measure_row(name: str, entry: dict[str, Any], note: str = "") -> list[str]:
+    reason = entry.get("reason")
+    return [name, _num(entry.get("value")), str(entry.get("n_units", "")), reason or note]
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from rankterm.sanitize import inert
+
+    def text(value: object) -> Text:
+        return Text(inert(str(value)))
+
+    console = Console(highlight=False)
+    console.print(
+        f"{summary['n_judgments']} judgments by {summary['n_annotators']} annotators on "
+        f"{summary['n_pairs']} pairs; {summary['n_units']} pairs with 2+ annotators; "
+        f"{summary['repeats_ignored']} repeat judgments not counted as votes."
+    )
+    alpha = summary["krippendorff_alpha"]
+    fleiss = summary["fleiss_kappa"]
+    excluded = summary["both_bad_excluded_from_ordinal"]
+    overall = Table(title="Agreement", title_justify="left")
+    for column in ("measure", "value", "pairs", "note"):
+        overall.add_column(column, justify="right" if column in ("value", "pairs") else "left")
+    rows = [
+        _measure_row("percent agreement", summary["percent_agreement"]),
+        _measure_row(
+            "Fleiss' kappa",
+            fleiss,
+            f"{fleiss.get('raters_per_unit', '?')} raters per pair; "
+            f"{fleiss.get('units_dropped', 0)} pairs with other counts left out",
+        ),
+        _measure_row("alpha nominal", alpha["nominal"]),
+        _measure_row("alpha nominal (with strength)", alpha["nominal_strength"]),
+        _measure_row("alpha ordinal", alpha["ordinal"], f"both_bad excluded: {excluded}"),
+        _measure_row("alpha interval", alpha["interval"], f"both_bad excluded: {excluded}"),
+    ]
+    means = summary["cohen_kappa"]["mean"]
+    for weights in ("plain", "linear", "quadratic"):
+        rows.append([f"mean Cohen's kappa ({weights})", _num(means[weights]), "", ""])
+    for row in rows:
+        overall.add_row(*row[:3], text(row[3]))
+    console.print(overall)
+    console.print(f"both_bad excluded from ordinal: {excluded}")
+
+    pairs = Table(title="Cohen's kappa per annotator pair", title_justify="left")
+    for column in ("annotators", "n", "kappa", "linear", "quadratic"):
+        pairs.add_column(column, justify="left" if column == "annotators" else "right")
+    ranked = sorted(summary["cohen_kappa"]["pairs"], key=lambda p: -p["n"])
+    for p in ranked[:30]:
+        pairs.add_row(
+            text(" / ".join(p["raters"])),
+            str(p["n"]),
+            _num(p["plain"]),
+            _num(p["linear"]),
+            _num(p["quadratic"]),
+        )
+    console.print(pairs)
+    if len(ranked) > 30:
+        console.print(f"({len(ranked) - 30} more annotator pairs in --json)")
+
+    people = Table(title="Annotators (rate/n)", title_justify="left")
+    headers = ("annotator", "n", "gold", "major.", "adjud.", "self", "left", "p", "med s", "Δms")
+    for column in headers:
+        people.add_column(column, justify="left" if column == "annotator" else "right")
+    for a in summary["annotators"]:
+        left = a["position_left"]
+        seconds = a["median_duration_ms"]
+        slope = a["duration_slope_ms"]
+        people.add_row(
+            text(a["annotator"]),
+            str(a["judgments"]),
+            _rate(a["gold"]),
+            _rate(a["majority"]),
+            _rate(a["adjudicated"]),
+            _rate(a["self_consistency"]),
+            "—" if not left["n"] else f"{100 * left['rate']:.0f}%",
+            "—" if a["position_p"] is None else f"{a['position_p']:.2g}",
+            "—" if seconds is None else f"{seconds / 1000:.1f}",
+            "—" if slope is None else f"{slope:+.0f}",
+        )
+    console.print(people)
+
+    for key, stats in summary["slices"].items():
+        table = Table(title=f"By {inert(key)}", title_justify="left")
+        for column in ("value", "pairs", "2+ annotators", "percent", "alpha nominal"):
+            table.add_column(column, justify="left" if column == "value" else "right")
+        for s in stats:
+            percent = s["percent_agreement"]
+            table.add_row(
+                text(s["value"]),
+                str(s["pairs"]),
+                str(s["units"]),
+                "n/a" if percent is None else f"{100 * percent:.1f}%",
+                _num(s["alpha_nominal"]),
+            )
+        console.print(table)
