@@ -226,8 +226,10 @@ def open_local(
     index = index_pairs(pairs_path, progress=progress)
     if len(index) == 0:
         index.close()
+        shown = "".join(f"\n  {issue}" for issue in index.issues[:10])
         raise UsageError(
-            f"{display_path(pairs_path)}: no valid pairs to judge ({len(index.issues)} bad lines)"
+            f"{display_path(pairs_path)}: no valid pairs to judge "
+            f"({len(index.issues)} bad lines){shown}"
         )
     guide = find_guidelines(guidelines_path, pairs_path if find_guidelines_beside else None)
     try:
