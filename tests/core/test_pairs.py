@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-import orjson
+import threading
+import zlib
 
-from rankterm.pairs import index_pairs
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rankterm import pairs as pairs_module
+from rankterm.pairs import BadPairError, index_pairs, sidecar_path
 from tests.helpers import pair_record, write_pairs
 
 
@@ -73,11 +80,218 @@ def test_messages_instead_of_prompt_and_gold_shorthand(tmp_path):
 
 
 def test_missing_file_and_directory_are_clear_errors(tmp_path):
-    import pytest
-
     from rankterm.pairs import PairsFileError
 
     with pytest.raises(PairsFileError, match="no such file"):
         index_pairs(tmp_path / "nope.jsonl")
     with pytest.raises(PairsFileError, match="is a directory"):
         index_pairs(tmp_path)
+
+
+# -- the fast index, background validation and the sidecar (issue 6) ----------------------------
+
+
+def summary_of(index):
+    """Everything a session depends on, comparable across index builds."""
+    return (
+        list(index.ids),
+        list(index.serving_order()),
+        [(i.line, i.reason) for i in index.issues],
+        [index.get(i).to_json_dict() for i in range(len(index)) if not index.is_bad(i)],
+    )
+
+
+MIXED = [
+    pair_record(0),
+    {"prompt": "p", "response_a": "a", "response_b": "b", "id": "id-last"},  # parsed path
+    pair_record(2, priority=3),
+    {"id": 77, "prompt": "numeric id", "response_a": "a", "response_b": "b"},
+    {"id": 'caf\u00e9 \\ "q"', "prompt": "escapes", "response_a": "a", "response_b": "b"},
+    pair_record(5, metadata={"priority": 9}),  # nested priority is not the pair's
+    pair_record(6, response_a='he said "priority" twice'),
+    pair_record(0, prompt="duplicate of the first"),
+]
+RAW = {
+    2: b'{"id": "no-b", "prompt": "p", "response_a": "a"}',  # cheap-valid, model-invalid
+    4: b"{truncated",
+    6: b'{"id":"wrong-type","prompt":"p","response_a":"a","response_b":"b","tags":"x"}',
+    8: b"   ",
+}
+
+
+@pytest.mark.parametrize("validate", ["eager", "background"])
+def test_fast_and_exact_paths_agree(tmp_path, validate):
+    path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
+    exact = index_pairs(path, validate="eager", cache=False)
+    index = index_pairs(path, validate=validate, cache=False)
+    index.validate_all()
+    good = [i for i in range(len(index)) if not index.is_bad(i)]
+    assert [index.ids[i] for i in good] == list(exact.ids)
+    assert sorted((i.line, i.reason) for i in index.issues) == sorted(
+        (i.line, i.reason) for i in exact.issues
+    )
+    assert "77" in exact and 'café \\ "q"' in exact
+    assert exact.ids[exact.serving_order()[0]] == "pair-002"
+    reasons = {i.line: i.reason for i in exact.issues}
+    assert "response_b" in reasons[3] and "invalid JSON" in reasons[5] and "tags" in reasons[7]
+    assert "duplicate id 'pair-000'" in reasons[12]
+
+
+def test_background_validation_reports_late_bad_lines_completely(tmp_path):
+    path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
+    index = index_pairs(path, validate="background", cache=False)
+    # Not even JSON: known at once. Valid JSON that the model rejects: known when checked.
+    assert any(i.line == 5 for i in index.issues)
+    called = threading.Event()
+    seen: list = []
+    index.on_validated(lambda issues: (seen.extend(issues), called.set()))
+    assert index.wait_validated(30) and called.wait(30)
+    assert index.validated and "checking the rest" not in index.summary()
+    assert {i.line for i in seen} == {3, 5, 7, 12}
+    bad = [i for i in range(len(index)) if index.is_bad(i)]
+    assert [index.ids[i] for i in bad] == ["no-b", "wrong-type"]
+    with pytest.raises(BadPairError, match=r"p\.jsonl:3: response_b"):
+        index.get(bad[0])
+    assert len(list(index.iter_pairs())) == len(index) - 2
+    late: list = []
+    index.on_validated(late.extend)  # after the fact: called at once
+    assert late == seen
+    index.close()
+
+
+def test_get_notices_a_file_changed_under_it(tmp_path):
+    path = write_pairs(tmp_path / "p.jsonl", [pair_record(i) for i in range(3)])
+    index = index_pairs(path, cache=False)
+    text = path.read_bytes().replace(b"pair-001", b"pair-00X")
+    path.write_bytes(text)
+    with pytest.raises(BadPairError, match="file changed"):
+        index.get(1)
+    assert index.is_bad(1) and index.issues[-1].line == 2
+
+
+def test_sidecar_makes_the_second_open_exact_and_is_invalidated_by_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
+    reference = summary_of(index_pairs(path, cache=False))
+
+    first = index_pairs(path, validate="background")
+    first.validate_all()
+    first.close()
+    assert sidecar_path(path).exists()
+    for mode in ("eager", "background"):
+        warm = index_pairs(path, validate=mode)
+        assert warm.validated  # nothing left to check: results came from the sidecar
+        assert not any(warm.is_bad(i) for i in range(len(warm)))  # bad records left out
+        assert summary_of(warm) == reference
+        assert warm.position("pair-006") == warm.ids.index("pair-006")
+        warm.close()
+
+    with path.open("ab") as handle:
+        handle.write(orjson.dumps(pair_record(42)) + b"\n")
+    changed = index_pairs(path)
+    assert "pair-042" in changed and len(changed) == len(reference[0]) + 1
+
+
+def test_a_corrupt_or_foreign_sidecar_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    path = write_pairs(tmp_path / "p.jsonl", [pair_record(i) for i in range(20)])
+    reference = summary_of(index_pairs(path))
+    side = sidecar_path(path)
+    blob = side.read_bytes()
+    for damaged in (blob[: len(blob) // 2], b"junk", blob[:20] + b"\xff" * 40 + blob[60:]):
+        side.write_bytes(damaged)
+        assert summary_of(index_pairs(path)) == reference
+    other = write_pairs(tmp_path / "other.jsonl", [pair_record(i) for i in range(3)])
+    side.write_bytes(sidecar_path(other).read_bytes() if index_pairs(other) else b"")
+    assert summary_of(index_pairs(path)) == reference
+
+
+def test_an_unfinished_background_validation_is_finished_by_the_next_eager_open(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
+    stopped = index_pairs(path, validate="background")
+    stopped.close()  # quits before (or while) checking; the sidecar may say "unchecked"
+    again = index_pairs(path)
+    assert again.validated
+    assert {i.line for i in again.issues} == {3, 5, 7, 12}
+
+
+def test_id_lookup_survives_crc32_collisions_and_unicode(tmp_path):
+    colliding = ["pair-29685295", "pair-32060020"]
+    assert zlib.crc32(colliding[0].encode()) == zlib.crc32(colliding[1].encode())
+    ids = [*colliding, "naïve", "日本語", "emoji-🙂", *(f"x{i}" for i in range(300))]
+    path = write_pairs(tmp_path / "p.jsonl", [pair_record(0, id=i) for i in ids])
+    for mode in ("eager", "background"):
+        index = index_pairs(path, validate=mode, cache=False)
+        assert [index.position(i) for i in ids] == list(range(len(ids)))
+        assert index.by_id("日本語").id == "日本語"
+        assert "pair-0" not in index and 5 not in index and index.position("x300") is None
+        assert index.ids[-1] == "x299" and index.ids[1:3] == [*colliding[1:], "naïve"]
+        index.close()
+
+
+def test_long_lines_crlf_and_no_final_newline(tmp_path, monkeypatch):
+    monkeypatch.setattr(pairs_module, "BLOCK", 64)
+    long = pair_record(1, response_a="word " * 500)
+    first, last = orjson.dumps(pair_record(0)), orjson.dumps(pair_record(2))
+    lines = [first, orjson.dumps(long) + b"\r", b"", last]
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    for mode in ("eager", "background"):
+        index = index_pairs(path, validate=mode, cache=False)
+        assert list(index.ids) == ["pair-000", "pair-001", "pair-002"]
+        assert index.line_numbers[2] == 4
+        assert index.get(1).response_a == "word " * 500
+        assert index.validate_all() == []
+
+
+record_strategy = st.fixed_dictionaries(
+    {
+        "id": st.one_of(
+            st.text(min_size=1, max_size=8), st.integers(-5, 10**6), st.just(""), st.none()
+        ),
+        "prompt": st.text(max_size=20),
+        "response_a": st.text(max_size=20),
+    },
+    optional={
+        "response_b": st.text(max_size=20),
+        "priority": st.one_of(st.integers(-3, 3), st.floats(-2, 2), st.text(max_size=3)),
+    },
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(records=st.lists(record_strategy, max_size=12), id_first=st.booleans())
+def test_property_background_index_equals_eager(tmp_path, records, id_first):
+    rows = []
+    for record in records:
+        rid = record.pop("id")
+        rows.append({"id": rid, **record} if id_first else {**record, "id": rid})
+    path = tmp_path / "prop.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    exact = index_pairs(path, cache=False)
+    lazy = index_pairs(path, validate="background", cache=False)
+    lazy.validate_all()
+    good = [i for i in range(len(lazy)) if not lazy.is_bad(i)]
+    bad_lines = {lazy.line_numbers[i] for i in range(len(lazy)) if lazy.is_bad(i)}
+    if not bad_lines & lazy._dup_firsts:
+        assert [lazy.ids[i] for i in good] == list(exact.ids)
+        # Same lines; a record both invalid and a duplicate may be reported as either.
+        assert [i.line for i in lazy.issues] == [i.line for i in exact.issues]
+        for mine, theirs in zip(lazy.issues, exact.issues, strict=True):
+            assert mine.reason == theirs.reason or mine.reason.startswith("duplicate id")
+    else:  # a duplicate of a record found invalid later: reported, and never cached
+        assert {i.line for i in lazy.issues} >= {i.line for i in exact.issues}
+    lazy.close()
+
+
+def test_validate_all_after_close_still_completes(tmp_path):
+    path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
+    index = index_pairs(path, validate="background", cache=False)
+    index.close()
+    assert {i.line for i in index.validate_all()} == {3, 5, 7, 12}
+    assert index.validated
