@@ -135,17 +135,26 @@ class AnnotateScreen(Screen[None]):
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
+        sections = self.sections
+        width = pane.content_width
+        key = ("guide", tuple(s.title for s in sections), bool(self.guidelines.sections), width)
+        pane.set_strips(self.renderer.cache.get_or_render(key, lambda: self._guide_strips(width)))
+
+    def _guide_strips(self, width: int):
+        return self._guide_strips_for(self.sections, width)
+
+    def _guide_strips_for(self, sections: list[Section], width: int):
         if not self.guidelines.sections:
             body = plain("No guidelines loaded. Pass --guidelines FILE.md", "dim")
-        elif not self.sections:
+        elif not sections:
             body = plain("No section matches this pair's tags. Press g for all.", "dim")
         else:
             parts = []
-            for section in self.sections:
+            for section in sections:
                 parts.append(Text(inert(section.title), style="bold underline"))
                 parts.append(markdown(section.body))
             body = Group(*parts)
-        pane.set_strips(to_strips(body, pane.content_width))
+        return to_strips(body, width)
 
     def _paint_status(self) -> None:
         rate = None
@@ -171,6 +180,17 @@ class AnnotateScreen(Screen[None]):
         ctx_width = self.query_one("#context", RenderedPane).content_width
         self.renderer.context(upcoming.pair, ctx_width)
         self.renderer.responses(upcoming.pair, upcoming.swapped, width, diff=self.diff)
+        sections = self.guidelines.for_tags(upcoming.pair.tags)
+        guide_width = self.query_one("#guidelines", RenderedPane).content_width
+        key = (
+            "guide",
+            tuple(s.title for s in sections),
+            bool(self.guidelines.sections),
+            guide_width,
+        )
+        self.renderer.cache.get_or_render(
+            key, lambda: self._guide_strips_for(sections, guide_width)
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._paint)
