@@ -141,3 +141,44 @@ def test_weighted_kappa_needs_numbers() -> None:
         cohen_kappa([("A", "B"), ("B", "B")], "linear")
     with pytest.raises(TypeError, match="numeric"):
         krippendorff_alpha([["A", "B"], ["B", "B"]], "interval")
+
+
+def _naive_alpha(units: list[list[int]], level: str) -> float:
+    """Krippendorff's alpha straight from its definition, pair by pair (O(n^2)): the
+    coincidence-matrix implementation must agree with it."""
+    pairable = [u for u in units if len(u) >= 2]
+    values = [v for u in pairable for v in u]
+    n = len(values)
+    counts = {v: values.count(v) for v in set(values)}
+    ordered = sorted(counts)
+
+    def delta(c: int, k: int) -> float:
+        if level == "nominal":
+            return float(c != k)
+        if level == "interval":
+            return float((c - k) ** 2)
+        lo, hi = sorted((ordered.index(c), ordered.index(k)))
+        between = sum(counts[g] for g in ordered[lo : hi + 1])
+        return (between - (counts[c] + counts[k]) / 2) ** 2
+
+    observed = sum(
+        delta(u[i], u[j]) / (len(u) - 1)
+        for u in pairable
+        for i in range(len(u))
+        for j in range(len(u))
+        if i != j
+    )
+    expected = sum(delta(values[i], values[j]) for i in range(n) for j in range(n) if i != j)
+    return 1 - (n - 1) * observed / expected
+
+
+@settings(max_examples=60)
+@given(matrices)
+def test_coincidence_alpha_equals_pairwise_definition(units) -> None:
+    ratings = to_ratings(units)
+    cells = [list(cell.values()) for cell in ratings.units.values()]
+    for level in ("nominal", "ordinal", "interval"):
+        fast = alpha_or_none(ratings, level)
+        if fast is None:
+            continue
+        assert fast == pytest.approx(_naive_alpha(cells, level), abs=1e-9)

@@ -111,7 +111,7 @@ def _difference(
 def alpha_from_coincidences(table: Coincidences, level: Level = "nominal") -> float:
     """Alpha from an already tabulated coincidence matrix (lets callers reuse one table)."""
     if table.n_units == 0:
-        raise NotEnoughData("no unit has two or more values")
+        raise NotEnoughData("no unit has two or more ratings")
     delta = _difference(level, table.marginals)
     observed = sum(count * delta(c, k) for (c, k), count in table.matrix.items())
     marginals = list(table.marginals.items())

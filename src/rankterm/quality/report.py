@@ -182,6 +182,19 @@ def _value(entry: Mapping[str, Any]) -> str:
     return f"{value} ({md(reason)})" if reason else value
 
 
+def _fleiss_label(fleiss: Mapping[str, Any]) -> str:
+    if "raters_per_unit" not in fleiss:
+        return "Fleiss' kappa"
+    return (
+        f"Fleiss' kappa ({fleiss['raters_per_unit']} raters per pair; "
+        f"{fleiss['units_dropped']} pairs with other counts left out)"
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _agreement(summary: Mapping[str, Any]) -> list[str]:
     alpha = summary["krippendorff_alpha"]
     fleiss = summary["fleiss_kappa"]
@@ -189,8 +202,10 @@ def _agreement(summary: Mapping[str, Any]) -> list[str]:
     out = [
         "## Agreement",
         "",
-        f"{summary['n_judgments']} judgments by {summary['n_annotators']} annotators on "
-        f"{summary['n_pairs']} pairs; {summary['n_units']} pairs have two or more annotators. "
+        f"{_plural(summary['n_judgments'], 'judgment')} by "
+        f"{_plural(summary['n_annotators'], 'annotator')} on "
+        f"{_plural(summary['n_pairs'], 'pair')}; "
+        f"{summary['n_units']} with two or more annotators. "
         f"Blind repeats not counted as votes: {summary['repeats_ignored']}. "
         f"both_bad excluded from ordinal: {summary['both_bad_excluded_from_ordinal']}.",
         "",
@@ -198,9 +213,7 @@ def _agreement(summary: Mapping[str, Any]) -> list[str]:
     rows = [
         ["Percent agreement (pairwise)", _value(summary["percent_agreement"]),
          summary["percent_agreement"].get("n_units", 0)],
-        [f"Fleiss' kappa ({fleiss.get('raters_per_unit', '?')} raters per pair; "
-         f"{fleiss.get('units_dropped', 0)} pairs with other counts left out)",
-         _value(fleiss), fleiss.get("n_units", 0)],
+        [_fleiss_label(fleiss), _value(fleiss), fleiss.get("n_units", 0)],
         ["Krippendorff's alpha, nominal (choice)", _value(alpha["nominal"]),
          alpha["nominal"]["n_units"]],
         ["Krippendorff's alpha, nominal (choice + strength)", _value(alpha["nominal_strength"]),
