@@ -70,8 +70,10 @@ def overall_agreement(
     """
     if grouped is None:
         grouped, repeats = first_by_unit(judgments)
+    # The finer scale is only needed for its coincidence matrix: tabulate it and let the
+    # table go, so that three full tables are never alive at once (a million judgments).
+    fine = coincidences(ratings_from_grouped(grouped, scale="nominal", with_strength=True))
     nominal = ratings_from_grouped(grouped, scale="nominal", repeats=repeats)
-    fine = ratings_from_grouped(grouped, scale="nominal", with_strength=True)
     ordinal = ratings_from_grouped(grouped, scale="ordinal")
     ordered = coincidences(ordinal)
     pairs = pairwise_cohen(nominal, ordinal)
@@ -103,7 +105,7 @@ def overall_agreement(
         "fleiss_kappa": fleiss,
         "krippendorff_alpha": {
             "nominal": _alpha(coincidences(nominal), "nominal"),
-            "nominal_strength": _alpha(coincidences(fine), "nominal"),
+            "nominal_strength": _alpha(fine, "nominal"),
             "ordinal": _alpha(ordered, "ordinal", both_bad_excluded=ordinal.excluded),
             "interval": _alpha(ordered, "interval", both_bad_excluded=ordinal.excluded),
         },
