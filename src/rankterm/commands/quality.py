@@ -27,6 +27,7 @@ JOURNALS = typer.Argument(
     exists=True,
     dir_okay=False,
     readable=True,
+    metavar="JOURNAL",
     help="Journal files (JSONL), e.g. one per annotator.",
 )
 #: Metadata keys with more distinct values than this are not sliced automatically.
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
         by: list[str] = typer.Option(
             [],
             "--by",
+            metavar="KEY",
             help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
         ),
     ) -> None:
@@ -105,10 +107,16 @@ def register(app: typer.Typer) -> None:
             help='Annotator profiles (JSONL: {"annotator", "region", "languages", ...}).',
         ),
         quota: list[str] = typer.Option(
-            [], "--quota", help="Collection target KEY=VALUE:N, e.g. metadata.dialect=AAVE:200."
+            [],
+            "--quota",
+            metavar="KEY=VALUE:N",
+            help="Collection target, e.g. metadata.dialect=AAVE:200 (repeatable).",
         ),
         by: list[str] = typer.Option(
-            [], "--by", help="Slice keys (default: every metadata key with few values)."
+            [],
+            "--by",
+            metavar="KEY",
+            help="Slice keys (default: every metadata key with few values).",
         ),
         lowest: int = typer.Option(
             20, "--lowest", min=0, help="How many lowest-agreement items to list."
