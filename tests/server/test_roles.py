@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ class World:
 def world(sqlite_backend: Backend) -> World:
     backend = sqlite_backend
     project = backend.project(n_pairs=20, overlap=1, guidelines="# Guidelines")
-    tokens: dict[str, str] = {"bad": "rt_" + "x" * 43}
+    tokens: dict[str, str] = {"bad": "rt_" + secrets.token_urlsafe(32)}
     names: dict[str, str] = {}
     for role in RANK:
         names[role], tokens[role] = backend.user(role)

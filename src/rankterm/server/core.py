@@ -87,11 +87,33 @@ class Project:
         return cls(**{name: m[name] for name in cls.__slots__})  # type: ignore[attr-defined]
 
 
+#: Seconds a project's settings are reused without asking the database (admin changes made
+#: with the CLI reach running servers within this time).
+PROJECT_TTL = 1.0
+_projects: dict[tuple[str, str], tuple[Project, float]] = {}
+
+
 def get_project(conn: Connection, name: str) -> Project:
-    row = conn.execute(select(t.projects).where(t.projects.c.name == name)).first()
+    key = (str(conn.engine.url), name)
+    hit = _projects.get(key)
+    at = time.monotonic()
+    if hit is not None and hit[1] > at:
+        return hit[0]
+    from rankterm.server.statements import PROJECT_BY_NAME
+
+    row = conn.execute(PROJECT_BY_NAME, {"name": name}).first()
     if row is None:
         raise NotFound(f"no project named {name!r}")
-    return Project.from_row(row)
+    project = Project.from_row(row)
+    if len(_projects) > 1000:
+        _projects.clear()
+    _projects[key] = (project, at + PROJECT_TTL)
+    return project
+
+
+def forget_project(conn: Connection, name: str) -> None:
+    """Drop a cached project after changing it in this process."""
+    _projects.pop((str(conn.engine.url), name), None)
 
 
 def get_user(conn: Connection, name: str) -> User:
@@ -103,9 +125,6 @@ def get_user(conn: Connection, name: str) -> User:
 
 def current_guideline(conn: Connection, project_id: int) -> Any:
     """The newest guidelines row of a project, or None."""
-    return conn.execute(
-        select(t.guidelines)
-        .where(t.guidelines.c.project_id == project_id)
-        .order_by(t.guidelines.c.id.desc())
-        .limit(1)
-    ).first()
+    from rankterm.server.statements import CURRENT_GUIDELINE
+
+    return conn.execute(CURRENT_GUIDELINE, {"pid": project_id}).first()

@@ -50,7 +50,9 @@ class Database:
             "json_deserializer": orjson.loads,
         }
         if self.is_sqlite:
+            # Writers queue on one lock anyway; a small pool keeps page caches (memory) few.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs.update(pool_size=4, max_overflow=4, pool_timeout=60)
         else:
             kwargs.update(
                 pool_size=pool_size,

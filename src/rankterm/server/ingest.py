@@ -11,13 +11,15 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from rankterm.errors import describe_validation_error
-from rankterm.model import Ack, Judgment, Retraction
+from rankterm.model import Choice, Judgment, Retraction
+from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
 from rankterm.server.core import Project, User, now
@@ -38,6 +40,14 @@ class PairState:
     changed: bool = False
 
 
+class Receipt(NamedTuple):
+    """The server's answer for one record (sent to the client as a model.Ack)."""
+
+    judgment_id: uuid.UUID
+    status: str
+    reason: str = ""
+
+
 @dataclass
 class LeaseRef:
     id: uuid.UUID
@@ -56,25 +66,41 @@ def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> N
     conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
 
 
-def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Ack | None]:
-    """(record, None) or (None, rejection Ack) for one raw item."""
+def _raw_id(raw: Any) -> uuid.UUID:
     rid = raw.get("id") if isinstance(raw, dict) else None
     try:
-        ack_id = uuid.UUID(str(rid)) if rid is not None else NIL
+        return uuid.UUID(str(rid)) if rid is not None else NIL
     except ValueError:
-        ack_id = NIL
+        return NIL
+
+
+def _verdict(data: dict[str, Any]) -> Judgment:
+    """A stored judgment rebuilt cheaply (it was validated on the way in) for conflict rules."""
+    return Judgment.model_construct(
+        id=data["id"],
+        pair_id=data["pair_id"],
+        annotator=data["annotator"],
+        choice=Choice(data["choice"]),
+        strength=data.get("strength"),
+        created_at=datetime.fromisoformat(data["created_at"]),
+    )
+
+
+def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Receipt | None]:
+    """(record, None) or (None, rejection Receipt) for one raw item."""
     try:
         record = model.model_validate(raw)
-    except ValidationError as exc:
-        return None, Ack(
+    except (ValidationError, RecursionError) as exc:
+        ack_id = _raw_id(raw)
+        if isinstance(exc, RecursionError):
+            return None, Receipt(ack_id, "rejected", "nested too deeply")
+        return None, Receipt(
             judgment_id=ack_id, status="rejected", reason=describe_validation_error(exc)
         )
-    except RecursionError:
-        return None, Ack(judgment_id=ack_id, status="rejected", reason="nested too deeply")
     who = getattr(record, field)
     if who != user.name:
         reason = f"{field} {who!r} is not the token's user {user.name!r}"
-        return None, Ack(judgment_id=record.id, status="rejected", reason=reason)
+        return None, Receipt(judgment_id=record.id, status="rejected", reason=reason)
     return record, None
 
 
@@ -99,31 +125,14 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
     changed = [s for s in states if s.changed]
     if not changed:
         return
-    full = [s.seq for s in changed if s.n_judged >= project.overlap]
+    # One verdict never conflicts: skip reading them back when the overlap is 1.
+    full = [s.seq for s in changed if s.n_judged >= max(2, project.overlap)]
     verdicts: dict[int, list[Judgment]] = {seq: [] for seq in full}
     for group in chunks(full):
-        rows = conn.execute(
-            select(J.c.pair_seq, J.c.data).where(
-                J.c.pair_seq.in_(group),
-                J.c.source.is_(None),
-                J.c.retracted.is_(False),
-                J.c.superseded.is_(False),
-            )
-        )
-        for row in rows:
-            verdicts[row.pair_seq].append(Judgment.model_validate(row.data))
-    stmt = (
-        update(P)
-        .where(P.c.seq == bindparam("s"))
-        .values(
-            n_judged=bindparam("nj"),
-            n_leased=bindparam("nl"),
-            done=bindparam("dn"),
-            conflict=bindparam("cf"),
-        )
-    )
+        for row in conn.execute(S.STANDING_VERDICTS, {"seqs": group}):
+            verdicts[row.pair_seq].append(_verdict(row.data))
     conn.execute(
-        stmt,
+        S.WRITE_PAIR,
         [
             {
                 "s": s.seq,
@@ -140,21 +149,17 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
 def _load_pairs(conn: Connection, project: Project, pair_ids: set[str]) -> dict[str, PairState]:
     states: dict[str, PairState] = {}
     for group in chunks(sorted(pair_ids)):
-        stmt = (
-            select(P.c.seq, P.c.pair_id, P.c.is_gold, P.c.n_judged, P.c.n_leased)
-            .where(P.c.project_id == project.id, P.c.pair_id.in_(group))
-            .order_by(P.c.seq)
-            .with_for_update()
-        )
-        for row in conn.execute(stmt):
+        for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
             states[row.pair_id] = PairState(
                 row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
             )
     return states
 
 
-def submit_judgments(conn: Connection, project: Project, user: User, items: list[Any]) -> list[Ack]:
-    results: list[Ack | None] = [None] * len(items)
+def submit_judgments(
+    conn: Connection, project: Project, user: User, items: list[Any]
+) -> list[Receipt]:
+    results: list[Receipt | None] = [None] * len(items)
     parsed: list[tuple[int, Judgment]] = []
     for i, raw in enumerate(items):
         record, ack = _parse(raw, Judgment, user, "annotator")
@@ -167,32 +172,24 @@ def submit_judgments(conn: Connection, project: Project, user: User, items: list
 
     pairs = _load_pairs(conn, project, {j.pair_id for _, j in parsed})
     ids = [j.id for _, j in parsed]
-    known = _known(conn, J, ids)
-    old_rejections = _rejected(conn, ids)
+    known: set[uuid.UUID] = set()
+    old_rejections: dict[uuid.UUID, str] = {}
     tombstones: set[uuid.UUID] = set()
-    for group in chunks(ids):
-        tombstones.update(
-            conn.execute(select(R.c.retracts).where(R.c.retracts.in_(group))).scalars()
-        )
+    for group in chunks(ids, 300):
+        for row in conn.execute(S.SEEN_IDS, {"ids": group}):
+            if row.k == "j":
+                known.add(row.id)
+            elif row.k == "r":
+                old_rejections[row.id] = row.reason
+            else:
+                tombstones.add(row.id)
     seqs = [s.seq for s in pairs.values()]
     latest_lease: dict[int, LeaseRef] = {}
     active: dict[tuple[int, str | None], uuid.UUID] = {}
     for group in chunks(seqs):
-        for row in conn.execute(
-            select(L.c.id, L.c.pair_seq, L.c.kind, L.c.state)
-            .where(L.c.pair_seq.in_(group), L.c.user_id == user.id, L.c.state != "released")
-            .order_by(L.c.created_at)
-        ):
+        for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
             latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
-        for row in conn.execute(
-            select(J.c.id, J.c.pair_seq, J.c.source).where(
-                J.c.project_id == project.id,
-                J.c.pair_seq.in_(group),
-                J.c.user_id == user.id,
-                J.c.retracted.is_(False),
-                J.c.superseded.is_(False),
-            )
-        ):
+        for row in conn.execute(S.USER_ACTIVE, {"pid": project.id, "seqs": group, "uid": user.id}):
             active[(row.pair_seq, row.source)] = row.id
 
     received = now()
@@ -203,10 +200,10 @@ def submit_judgments(conn: Connection, project: Project, user: User, items: list
     seen: set[uuid.UUID] = set()
     for i, j in parsed:
         if j.id in known or j.id in seen:
-            results[i] = Ack(judgment_id=j.id, status="duplicate")
+            results[i] = Receipt(judgment_id=j.id, status="duplicate")
             continue
         if j.id in old_rejections:
-            results[i] = Ack(judgment_id=j.id, status="rejected", reason=old_rejections[j.id])
+            results[i] = Receipt(judgment_id=j.id, status="rejected", reason=old_rejections[j.id])
             continue
         seen.add(j.id)
         state = pairs.get(j.pair_id)
@@ -267,7 +264,7 @@ def submit_judgments(conn: Connection, project: Project, user: User, items: list
                         "received_at": received + len(new_rows) * 1e-6,
                     }
                 )
-                results[i] = Ack(judgment_id=j.id, status="accepted")
+                results[i] = Receipt(judgment_id=j.id, status="accepted")
                 continue
         if state is not None:
             # Only a lost slot is remembered: an unknown pair may be imported later.
@@ -280,14 +277,14 @@ def submit_judgments(conn: Connection, project: Project, user: User, items: list
                     "received_at": received,
                 }
             )
-        results[i] = Ack(judgment_id=j.id, status="rejected", reason=reason)
+        results[i] = Receipt(judgment_id=j.id, status="rejected", reason=reason)
 
     if new_rows:
-        conn.execute(insert(J), new_rows)
+        conn.execute(S.INSERT_JUDGMENTS, new_rows)
     for group in chunks(consumed):
-        conn.execute(update(L).where(L.c.id.in_(group)).values(state="consumed"))
+        conn.execute(S.CONSUME_LEASES, {"ids": group})
     for group in chunks(superseded):
-        conn.execute(update(J).where(J.c.id.in_(group)).values(superseded=True))
+        conn.execute(S.SUPERSEDE, {"ids": group})
     if superseded:
         for state in pairs.values():
             state.changed = state.changed or state.n_judged >= project.overlap
@@ -298,9 +295,9 @@ def submit_judgments(conn: Connection, project: Project, user: User, items: list
 
 def submit_retractions(
     conn: Connection, project: Project, user: User, items: list[Any]
-) -> list[Ack]:
+) -> list[Receipt]:
     """Undo judgments. A retraction that arrives before its judgment is kept as a tombstone."""
-    results: list[Ack | None] = [None] * len(items)
+    results: list[Receipt | None] = [None] * len(items)
     parsed: list[tuple[int, Retraction]] = []
     for i, raw in enumerate(items):
         record, ack = _parse(raw, Retraction, user, "annotator")
@@ -341,12 +338,12 @@ def submit_retractions(
     done_targets: set[uuid.UUID] = set()
     for i, r in parsed:
         if r.id in known:
-            results[i] = Ack(judgment_id=r.id, status="duplicate")
+            results[i] = Receipt(judgment_id=r.id, status="duplicate")
             continue
         known.add(r.id)
         target = targets.get(r.retracts)
         if target is not None and (target.user_id != user.id or target.pair_seq not in states):
-            results[i] = Ack(
+            results[i] = Receipt(
                 judgment_id=r.id,
                 status="rejected",
                 reason="that judgment belongs to another annotator or project",
@@ -388,7 +385,7 @@ def submit_retractions(
                 "received_at": received,
             }
         )
-        results[i] = Ack(judgment_id=r.id, status="accepted")
+        results[i] = Receipt(judgment_id=r.id, status="accepted")
     insert_ignore(conn, R, rows)
     for group in chunks(retracted):
         conn.execute(update(J).where(J.c.id.in_(group)).values(retracted=True))
@@ -401,5 +398,5 @@ def submit_retractions(
     return [r for r in results if r is not None]
 
 
-def count_by_status(acks: list[Ack]) -> Counter[str]:
+def count_by_status(acks: list[Receipt]) -> Counter[str]:
     return Counter(a.status for a in acks)

@@ -17,6 +17,7 @@ from rankterm.server.core import (
     NotFound,
     Project,
     current_guideline,
+    forget_project,
     get_project,
     now,
     to_datetime,
@@ -46,6 +47,7 @@ def create_project(conn: Connection, spec: ProjectCreate) -> Project:
 
 def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Project:
     project = get_project(conn, name)
+    forget_project(conn, name)
     values = changes.model_dump(exclude_none=True)
     if values:
         conn.execute(update(t.projects).where(t.projects.c.id == project.id).values(**values))
@@ -56,6 +58,7 @@ def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Proje
             .where(t.pairs.c.project_id == project.id)
             .values(done=t.pairs.c.n_judged >= values["overlap"])
         )
+    forget_project(conn, name)
     return get_project(conn, name)
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from rankterm.model import Ack, Comment, Judgment, Resolution
+from rankterm.model import Comment, Judgment, Resolution
 from rankterm.server import tables as t
 from rankterm.server.core import Forbidden, NotFound, Project, User, now
 from rankterm.server.db import chunks
-from rankterm.server.ingest import _known, _parse, insert_ignore
+from rankterm.server.ingest import Receipt, _known, _parse, insert_ignore
 
 P, J = t.pairs, t.judgments
 
@@ -82,9 +82,9 @@ def _pair_row(conn: Connection, project: Project, pair_id: str) -> Any:
 
 def submit_resolutions(
     conn: Connection, project: Project, user: User, items: list[Any]
-) -> list[Ack]:
+) -> list[Receipt]:
     """Store adjudicators' verdicts; adjudicators settle conflict pairs, admins any pair."""
-    results: list[Ack] = []
+    results: list[Receipt] = []
     parsed: list[Resolution] = []
     for raw in items:
         record, ack = _parse(raw, Resolution, user, "adjudicator")
@@ -98,7 +98,7 @@ def submit_resolutions(
     received = now()
     for r in parsed:
         if r.id in known:
-            results.append(Ack(judgment_id=r.id, status="duplicate"))
+            results.append(Receipt(judgment_id=r.id, status="duplicate"))
             continue
         pair = conn.execute(
             select(P.c.seq, P.c.conflict).where(
@@ -107,11 +107,11 @@ def submit_resolutions(
         ).first()
         if pair is None:
             reason = f"unknown pair {r.pair_id!r} in project {project.name!r}"
-            results.append(Ack(judgment_id=r.id, status="rejected", reason=reason))
+            results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
             continue
         if not pair.conflict and not user.has("admin"):
             reason = f"pair {r.pair_id!r} is not in the conflict queue"
-            results.append(Ack(judgment_id=r.id, status="rejected", reason=reason))
+            results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
             continue
         known.add(r.id)
         settled.add(pair.seq)
@@ -125,7 +125,7 @@ def submit_resolutions(
                 "received_at": received,
             }
         )
-        results.append(Ack(judgment_id=r.id, status="accepted"))
+        results.append(Receipt(judgment_id=r.id, status="accepted"))
     insert_ignore(conn, t.resolutions, rows)
     if settled:
         conn.execute(update(P).where(P.c.seq.in_(sorted(settled))).values(resolved=True))

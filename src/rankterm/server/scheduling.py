@@ -17,9 +17,10 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
 
 from rankterm.model import shown_swapped
+from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
 
@@ -44,14 +45,7 @@ def decrement_leased(conn: Connection, counts: Counter[int]) -> None:
 
 
 def has_expired(conn: Connection, project: Project, at: float) -> bool:
-    return (
-        conn.execute(
-            select(L.c.id)
-            .where(L.c.project_id == project.id, L.c.state == "live", L.c.expires_at < at)
-            .limit(1)
-        ).first()
-        is not None
-    )
+    return conn.execute(S.ANY_EXPIRED, {"pid": project.id, "at": at}).first() is not None
 
 
 def reclaim_expired(conn: Connection, project: Project, at: float | None = None) -> int:
@@ -94,27 +88,8 @@ def _user_live_lease(user: User) -> Any:
 def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    judged = exists().where(
-        J.c.project_id == project.id,
-        J.c.pair_seq == P.c.seq,
-        J.c.user_id == user.id,
-        J.c.retracted.is_(False),
-    )
-    stmt = (
-        select(P.c.seq, P.c.pair_id, P.c.data)
-        .where(
-            P.c.project_id == project.id,
-            P.c.is_gold.is_(False),
-            P.c.done.is_(False),
-            P.c.n_judged + P.c.n_leased < project.overlap,
-            ~judged,
-            ~_user_live_lease(user),
-        )
-        .order_by(P.c.priority.desc(), P.c.seq)
-        .limit(k)
-        .with_for_update(skip_locked=True, of=P)
-    )
-    return conn.execute(stmt).all()
+    params = {"pid": project.id, "uid": user.id, "overlap": project.overlap, "k": k}
+    return conn.execute(S.PICK_NORMAL, params).all()
 
 
 def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
@@ -198,10 +173,10 @@ def lease(
         }
         for kind, row, swapped in picked
     ]
-    conn.execute(insert(L), rows)
+    conn.execute(S.INSERT_LEASES, rows)
     normal = sorted(row.seq for kind, row, _ in picked if kind == "normal")
     if normal:
-        conn.execute(update(P).where(P.c.seq.in_(normal)).values(n_leased=P.c.n_leased + 1))
+        conn.execute(S.TAKE_SLOTS, {"seqs": normal})
     when = to_datetime(expires)
     return [
         {

@@ -70,5 +70,7 @@ class ServerSettings(BaseModel):
     max_batch: int = Field(default=10_000, ge=1)
     #: Seconds a checked token is trusted before the database is asked again (0: always ask).
     auth_cache_seconds: float = Field(default=5.0, ge=0)
+    #: Worker threads for blocking endpoints (each may hold a database connection).
+    threads: int = Field(default=24, ge=2, le=200)
     pool_size: int = Field(default=8, ge=1)
     max_overflow: int = Field(default=12, ge=0)

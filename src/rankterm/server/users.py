@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rankterm.server import tables as t
 from rankterm.server.core import Conflict, Invalid, User, get_user, now
+from rankterm.server.statements import TOKEN_USER
 
 TOKEN_PREFIX = "rt_"
 
@@ -100,11 +101,7 @@ def authenticate(conn: Connection, token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     digest = hash_token(token)
-    row = conn.execute(
-        select(t.tokens.c.token_hash, t.users)
-        .join(t.users, t.users.c.id == t.tokens.c.user_id)
-        .where(t.tokens.c.token_hash == digest, t.tokens.c.revoked_at.is_(None))
-    ).first()
+    row = conn.execute(TOKEN_USER, {"digest": digest}).first()
     if row is None or not row.active or not hmac.compare_digest(row.token_hash, digest):
         return None
     return User(row.id, row.name, row.role, row.profile or {})

@@ -25,11 +25,11 @@ from rankterm.server.users import authenticate
 CACHE_MAX = 10_000
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
@@ -88,7 +88,8 @@ async def current_user(request: Request) -> User:
 def require(role: str) -> Callable[..., Coroutine[Any, Any, User]]:
     """Dependency: the caller, who must hold ``role`` or a higher one."""
 
-    async def check(user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(request: Request) -> User:
+        user = await current_user(request)
         if not user.has(role):
             raise HTTPException(status_code=403, detail=f"this needs the {role} role")
         return user

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
-from rankterm.model import Ack
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnyUser, Config, Json
 from rankterm.server.core import current_guideline, get_project
+from rankterm.server.db import Database
 from rankterm.server.schemas import (
     JudgmentBatch,
     LeaseIds,
@@ -26,7 +26,7 @@ from rankterm.server.settings import ServerSettings
 router = APIRouter(prefix="/v1")
 
 
-def _acks(results: list[Ack]) -> Json:
+def _acks(results: list[ingest.Receipt]) -> Json:
     return Json(
         {
             "results": [
@@ -44,15 +44,10 @@ def me(user: AnyUser) -> Any:
 
 
 @router.post("/projects/{project}/leases", response_model=LeaseResponse)
-def lease(
-    project: str,
-    body: LeaseRequest,
-    user: Annotator,
-    db: DB,
-    settings: Config,
-) -> Any:
+def lease(project: str, body: LeaseRequest, user: Annotator, request: Request) -> Any:
     """Lease up to n pairs. Use each item's shown_swapped for the side order."""
-    n = min(body.n, settings.max_lease)
+    db: Database = request.app.state.db
+    n = min(body.n, request.app.state.settings.max_lease)
     if not db.is_sqlite:
         # Its own short transaction: reclaiming waits for pair locks, leasing never does.
         def reclaim(conn: Any) -> None:
@@ -109,15 +104,10 @@ def _check_size(items: list[Any], settings: ServerSettings, field: str) -> None:
 
 
 @router.post("/projects/{project}/judgments", response_model=SubmitResults)
-def submit(
-    project: str,
-    body: JudgmentBatch,
-    user: Annotator,
-    db: DB,
-    settings: Config,
-) -> Any:
+def submit(project: str, body: JudgmentBatch, user: Annotator, request: Request) -> Any:
     """Submit judgments; one Ack per item in order. Resending is harmless (idempotent on id)."""
-    _check_size(body.judgments, settings, "judgments")
+    db: Database = request.app.state.db
+    _check_size(body.judgments, request.app.state.settings, "judgments")
     return _acks(
         db.write(
             lambda conn: ingest.submit_judgments(

@@ -1,0 +1,285 @@
+"""Task server benchmark: prints ONE JSON line (name, params, figures, machine).
+
+Figures, on SQLite and (with RANKTERM_TEST_PG) on PostgreSQL, each against a real
+``rankterm serve`` process on 127.0.0.1:
+
+- ``judgments_per_s_batched``: one client submitting leased judgments in batches of 500;
+- ``single_req_per_s_1`` / ``_4``: one judgment per request from 1 and 4 concurrent clients;
+- ``lease_ms_{1,10,100}``: p50/p99 of lease(10) with that many annotators, each leasing 10
+  and then submitting one judgment every ``think_s_per_judgment`` seconds (a fast annotator);
+- ``lease_ms_100_closed_loop``: 100 annotators leasing and batch-submitting back to back with
+  no pause at all (pure queueing: the latency is the queue length, not the lease);
+- ``server_cpu_*``: the server process's CPU time per unit of work, which a busy machine
+  disturbs far less than the rates;
+- ``server_rss_mb`` / ``server_peak_rss_mb``: the server process after / at most during it.
+
+Usage: ``uv run python benchmarks/bench_server.py [--quick]``. The load generator runs on the
+same machine as the server, so on a small machine the figures are lower bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server.conftest import ServerProcess  # noqa: E402
+
+
+def _judgment(pair_id: str, annotator: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "pair_id": pair_id,
+        "annotator": annotator,
+        "choice": "A",
+        "strength": 2,
+        "duration_ms": 1234,
+    }
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return round(values["VmRSS"], 1), round(values["VmHWM"], 1)
+
+
+class Setup:
+    """Users, projects and pairs written straight into the database, as the admin CLI does."""
+
+    def __init__(self, db_url: str) -> None:
+        from rankterm.server.db import Database
+        from rankterm.server.migrate import run_migrations
+        from rankterm.server.settings import resolve_db_url
+
+        self.db = Database(resolve_db_url(db_url))
+        run_migrations(self.db)
+
+    def users(self, n: int) -> list[tuple[str, str]]:
+        from rankterm.server import users
+
+        made = []
+        for _ in range(n):
+            name = f"u{secrets.token_hex(4)}"
+
+            def work(conn: Any, name: str = name) -> str:
+                users.add_user(conn, name, "annotator")
+                return users.create_token(conn, name)
+
+            made.append((name, self.db.write(work)))
+        return made
+
+    def project(self, n_pairs: int, overlap: int) -> str:
+        from rankterm.model import Pair
+        from rankterm.server import projects
+        from rankterm.server.core import get_project
+        from rankterm.server.schemas import ProjectCreate
+
+        name = f"bench{secrets.token_hex(3)}"
+        spec = ProjectCreate(name=name, overlap=overlap, lease_ttl=3600)
+        self.db.write(lambda conn: projects.create_project(conn, spec))
+        pairs = [
+            (
+                i,
+                Pair(
+                    id=f"q{i:07d}",
+                    prompt=f"prompt {i} " * 20,
+                    response_a="a " * 200,
+                    response_b="b " * 200,
+                ),
+            )
+            for i in range(n_pairs)
+        ]
+        for start in range(0, n_pairs, 5000):
+            chunk = pairs[start : start + 5000]
+            self.db.write(
+                lambda conn, c=chunk: projects.import_pairs(conn, get_project(conn, name), c)
+            )
+        return name
+
+
+def batched_ingest(url: str, setup: Setup, n: int) -> float:
+    project = setup.project(n, overlap=1)
+    ((name, token),) = setup.users(1)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{url}/v1/projects/{project}"
+    with httpx.Client(headers=headers, timeout=120) as http:
+        pair_ids = []
+        while len(pair_ids) < n:
+            got = http.post(f"{base}/leases", json={"n": 500}).json()["leases"]
+            if not got:
+                break
+            pair_ids += [item["pair"]["id"] for item in got]
+        bodies = [
+            orjson.dumps({"judgments": [_judgment(p, name) for p in pair_ids[i : i + 500]]})
+            for i in range(0, len(pair_ids), 500)
+        ]
+        start = time.perf_counter()
+        for body in bodies:
+            response = http.post(
+                f"{base}/judgments", content=body, headers={"Content-Type": "application/json"}
+            )
+            response.raise_for_status()
+        elapsed = time.perf_counter() - start
+    return round(len(pair_ids) / elapsed)
+
+
+def single_requests(url: str, setup: Setup, clients: int, seconds: float) -> float:
+    project = setup.project(20_000, overlap=clients)
+    people = setup.users(clients)
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def worker(k: int) -> None:
+        name, token = people[k]
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+            i = 0
+            while time.perf_counter() < stop:
+                body = orjson.dumps({"judgments": [_judgment(f"q{i:07d}", name)]})
+                http.post(
+                    f"{url}/v1/projects/{project}/judgments",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                ).raise_for_status()
+                i += 1
+                counts[k] += 1
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return round(sum(counts) / (time.perf_counter() - start))
+
+
+async def _annotators(url: str, project: str, people: list, seconds: float, think: float) -> list:
+    """Each annotator: lease 10, then judge them one by one, ``think`` seconds each, submitting
+    every judgment on its own (as the TUI does); with think=0, lease and submit back to back."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=len(people) + 10, max_keepalive_connections=len(people))
+
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+
+        async def one(k: int, name: str, token: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            base = f"{url}/v1/projects/{project}"
+            await asyncio.sleep(think * 10 * k / len(people))  # annotators arrive spread out
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                response = await http.post(f"{base}/leases", json={"n": 10}, headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                items = response.json()["leases"]
+                if not think:
+                    body = {"judgments": [_judgment(i["pair"]["id"], name) for i in items]}
+                    await http.post(f"{base}/judgments", json=body, headers=headers)
+                    continue
+                for item in items:
+                    await asyncio.sleep(think)
+                    body = {"judgments": [_judgment(item["pair"]["id"], name)]}
+                    await http.post(f"{base}/judgments", json=body, headers=headers)
+
+        await asyncio.gather(*(one(k, name, token) for k, (name, token) in enumerate(people)))
+    return latencies
+
+
+def lease_latency(url: str, setup: Setup, n: int, seconds: float, think: float) -> dict:
+    project = setup.project(50_000, overlap=3)
+    people = setup.users(n)
+    lat = sorted(asyncio.run(_annotators(url, project, people, seconds, think)))
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    return {"p50": round(statistics.median(lat), 1), "p99": round(p99, 1), "n": len(lat)}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="rankterm-bench-"))
+    setup = Setup(db_url)
+    server = ServerProcess(db_url, tmp / "server.log")
+    pid = server.proc.pid
+    try:
+        secs = 4.0 if quick else 20.0
+        figures: dict[str, Any] = {}
+        n_batched = 5000 if quick else 30_000
+        c0 = cpu_seconds(pid)
+        figures["judgments_per_s_batched"] = batched_ingest(server.url, setup, n_batched)
+        figures["server_cpu_us_per_judgment_batched"] = round(
+            (cpu_seconds(pid) - c0) / n_batched * 1e6
+        )
+        for clients in (1, 4):
+            c0 = cpu_seconds(pid)
+            rate = single_requests(server.url, setup, clients, secs)
+            figures[f"single_req_per_s_{clients}"] = rate
+            figures[f"server_cpu_ms_per_single_req_{clients}"] = round(
+                (cpu_seconds(pid) - c0) / (rate * secs) * 1000, 2
+            )
+        think = 2.0
+        lease_secs = 15.0 if quick else 60.0
+        for n in (1, 10, 100):
+            figures[f"lease_ms_{n}"] = lease_latency(server.url, setup, n, lease_secs, think)
+        figures["lease_ms_100_closed_loop"] = lease_latency(server.url, setup, 100, secs, 0.0)
+        figures["server_rss_mb"], figures["server_peak_rss_mb"] = rss_mb(pid)
+        figures["think_s_per_judgment"] = think
+        return figures
+    finally:
+        server.stop()
+        setup.db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seconds instead of minutes")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
+        results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick)
+    pg = os.environ.get("RANKTERM_TEST_PG")
+    if pg:
+        from tests.server import conftest
+
+        name = f"rankterm_bench_{secrets.token_hex(4)}"
+        conftest.PG_URL = pg
+        conftest.pg_admin_execute(f"CREATE DATABASE {name}")
+        try:
+            results["postgresql"] = run_backend(conftest.pg_database_url(name), args.quick)
+        finally:
+            conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    line = {
+        "name": "bench_server",
+        "params": {"quick": args.quick, "workers": 1, "batch": 500, "lease_n": 10},
+        "figures": results,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }
+    print(orjson.dumps(line).decode())
+
+
+if __name__ == "__main__":
+    main()
