@@ -171,14 +171,28 @@ def single_requests(url: str, setup: Setup, clients: int, seconds: float) -> flo
     return round(sum(counts) / (time.perf_counter() - start))
 
 
-async def _annotators(url: str, project: str, people: list, seconds: float, think: float) -> list:
+async def _annotators(
+    url: str, project: str, people: list, seconds: float, think: float
+) -> tuple[list[float], int]:
     """Each annotator: lease 10, then judge them one by one, ``think`` seconds each, submitting
     every judgment on its own (as the TUI does); with think=0, lease and submit back to back."""
     latencies: list[float] = []
+    errors: list[int] = []
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=len(people) + 10, max_keepalive_connections=len(people))
 
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+
+        async def post(path: str, body: dict, headers: dict) -> httpx.Response:
+            # A keep-alive connection the server closed while idle is not the server's fault.
+            for attempt in range(3):
+                try:
+                    return await http.post(path, json=body, headers=headers)
+                except httpx.TransportError:
+                    errors.append(1)
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
         async def one(k: int, name: str, token: str) -> None:
             headers = {"Authorization": f"Bearer {token}"}
@@ -186,28 +200,34 @@ async def _annotators(url: str, project: str, people: list, seconds: float, thin
             await asyncio.sleep(think * 10 * k / len(people))  # annotators arrive spread out
             while time.perf_counter() < stop:
                 t0 = time.perf_counter()
-                response = await http.post(f"{base}/leases", json={"n": 10}, headers=headers)
+                response = await post(f"{base}/leases", {"n": 10}, headers)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 items = response.json()["leases"]
                 if not think:
                     body = {"judgments": [_judgment(i["pair"]["id"], name) for i in items]}
-                    await http.post(f"{base}/judgments", json=body, headers=headers)
+                    await post(f"{base}/judgments", body, headers)
                     continue
                 for item in items:
                     await asyncio.sleep(think)
                     body = {"judgments": [_judgment(item["pair"]["id"], name)]}
-                    await http.post(f"{base}/judgments", json=body, headers=headers)
+                    await post(f"{base}/judgments", body, headers)
 
         await asyncio.gather(*(one(k, name, token) for k, (name, token) in enumerate(people)))
-    return latencies
+    return latencies, len(errors)
 
 
 def lease_latency(url: str, setup: Setup, n: int, seconds: float, think: float) -> dict:
     project = setup.project(50_000, overlap=3)
     people = setup.users(n)
-    lat = sorted(asyncio.run(_annotators(url, project, people, seconds, think)))
+    lat, errors = asyncio.run(_annotators(url, project, people, seconds, think))
+    lat.sort()
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-    return {"p50": round(statistics.median(lat), 1), "p99": round(p99, 1), "n": len(lat)}
+    return {
+        "p50": round(statistics.median(lat), 1),
+        "p99": round(p99, 1),
+        "n": len(lat),
+        "transport_retries": errors,
+    }
 
 
 def cpu_seconds(pid: int) -> float:

@@ -135,7 +135,7 @@ def test_gold_items_look_like_any_other(backend: Backend) -> None:
 
 
 def test_blind_repeats_swap_sides_and_are_recorded(backend: Backend) -> None:
-    project = backend.project(n_pairs=3, overlap=3)
+    project = backend.project(n_pairs=3, overlap=3, repeat_gap=0)
     name, token = backend.user()
     _, admin_token = backend.user("admin")
     with client(backend, project, token) as c, client(backend, project, admin_token) as admin:
@@ -163,3 +163,17 @@ def test_blind_repeats_swap_sides_and_are_recorded(backend: Backend) -> None:
         mine = next(s for s in stats["annotators"] if s["annotator"] == name)
         assert (mine["repeats"], mine["repeat_agree"]) == (3, 0)
         assert c.lease(3).exhausted  # each pair is repeated once
+
+
+def test_repeats_wait_for_the_gap(backend: Backend) -> None:
+    project = backend.project(n_pairs=6, overlap=3, repeat_rate=0.5, repeat_gap=3)
+    name, token = backend.user()
+    with client(backend, project, token) as c:
+        judged: list[str] = []
+        for _ in range(6):
+            item = c.lease(1).leases[0]
+            # Nothing judged fewer than 3 judgments ago may come back as a repeat.
+            if item.pair.id in judged:
+                assert item.pair.id in judged[:-3]
+            c.submit([judgment(item.pair.id, name, shown_swapped=item.shown_swapped)])
+            judged.append(item.pair.id)

@@ -73,6 +73,8 @@ def _serve(db: str | None, host: str, port: int, workers: int, max_body_mb: int,
     from rankterm.server.app import create_app
     from rankterm.server.settings import ServerSettings, redact_url
 
+    if log not in ("critical", "error", "warning", "info", "debug", "trace"):
+        raise UsageError(f"--log-level must be debug, info, warning or error, not {log!r}")
     database = _open_db(db, in_child=True)
     url = database.url
     database.dispose()
@@ -350,6 +352,8 @@ def register(app: typer.Typer) -> None:
         """Push a journal made offline; the server's receipts are appended to it as acks.
 
         The token comes from RANKTERM_TOKEN or the config file, never from a flag.
+
+        Exit code 4: the server rejected some records (listed; their receipts say why).
         """
         code = _push_journal(journal, server, project_name, batch)
         if code:

@@ -75,6 +75,7 @@ class Project:
     lease_ttl: int
     gold_rate: float
     repeat_rate: float
+    repeat_gap: int
     conflict_rule: str
     tags: list[str]
     criteria: list[str]

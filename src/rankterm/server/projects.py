@@ -75,6 +75,7 @@ def project_public(conn: Connection, project: Project) -> ProjectPublic:
         lease_ttl=project.lease_ttl,
         gold_rate=project.gold_rate,
         repeat_rate=project.repeat_rate,
+        repeat_gap=project.repeat_gap,
         conflict_rule=project.conflict_rule,
         tags=project.tags,
         criteria=project.criteria,

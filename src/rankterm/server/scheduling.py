@@ -116,18 +116,32 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
         L.c.pair_seq == J.c.pair_seq, L.c.user_id == user.id, L.c.kind == "repeat"
     )
     live = exists().where(L.c.pair_seq == J.c.pair_seq, L.c.user_id == user.id, L.c.state == "live")
+    where = [
+        J.c.project_id == project.id,
+        J.c.user_id == user.id,
+        J.c.source.is_(None),
+        J.c.retracted.is_(False),
+        J.c.superseded.is_(False),
+        ~repeated,
+        ~live,
+    ]
+    if project.repeat_gap > 0:
+        # Only pairs with at least repeat_gap judgments after them: a pair seen moments ago
+        # would give the repeat away.
+        later = J.alias("later")
+        cutoff = (
+            select(later.c.received_at)
+            .where(later.c.project_id == project.id, later.c.user_id == user.id)
+            .order_by(later.c.received_at.desc())
+            .limit(1)
+            .offset(project.repeat_gap)
+            .scalar_subquery()
+        )
+        where.append(J.c.received_at <= cutoff)
     stmt = (
         select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped)
         .join(P, P.c.seq == J.c.pair_seq)
-        .where(
-            J.c.project_id == project.id,
-            J.c.user_id == user.id,
-            J.c.source.is_(None),
-            J.c.retracted.is_(False),
-            J.c.superseded.is_(False),
-            ~repeated,
-            ~live,
-        )
+        .where(*where)
         .order_by(func.random())
         .limit(k)
     )

@@ -31,6 +31,9 @@ class ProjectSettings(_Strict):
     lease_ttl: int = Field(default=1800, ge=1, le=7 * 86400, description="Lease lifetime (s).")
     gold_rate: float = Field(default=0.0, ge=0, le=1, description="Share of gold items served.")
     repeat_rate: float = Field(default=0.0, ge=0, le=1, description="Share of blind repeats.")
+    repeat_gap: int = Field(
+        default=20, ge=0, le=100_000, description="Judgments between a pair and its repeat."
+    )
     conflict_rule: str = Field(
         default="any_disagreement",
         description="any_disagreement | opposite_sides | ordinal_spread>=N",
@@ -57,6 +60,7 @@ class ProjectUpdate(_Strict):
     lease_ttl: int | None = Field(default=None, ge=1, le=7 * 86400)
     gold_rate: float | None = Field(default=None, ge=0, le=1)
     repeat_rate: float | None = Field(default=None, ge=0, le=1)
+    repeat_gap: int | None = Field(default=None, ge=0, le=100_000)
     conflict_rule: str | None = None
     tags: list[str] | None = None
     criteria: list[str] | None = None

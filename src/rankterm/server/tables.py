@@ -45,6 +45,8 @@ projects = Table(
     Column("lease_ttl", Integer, nullable=False),
     Column("gold_rate", Float, nullable=False),
     Column("repeat_rate", Float, nullable=False),
+    #: How many judgments an annotator makes between a pair and its blind repeat.
+    Column("repeat_gap", Integer, nullable=False, server_default=text("20")),
     Column("conflict_rule", String(64), nullable=False),
     Column("tags", JSON, nullable=False),
     Column("criteria", JSON, nullable=False),
