@@ -22,6 +22,7 @@ Why it is built the way it is (a million 1.5 KB records is the design point):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -53,6 +54,8 @@ CACHE_MIN_BYTES = 8 << 20
 """Files at least this big get an index sidecar; below, indexing takes milliseconds anyway."""
 BLOCK = 1 << 20
 SIDECAR_FORMAT = 1
+SIDECARS_KEPT = 32
+"""Sidecars beyond this many (least recently used first) are deleted when one is written."""
 _MAGIC = b"RTPAIRIDX\n"
 _LOW = (1 << 32) - 1
 
@@ -660,9 +663,21 @@ def _write_sidecar(target: Path, header: dict, cols: Columns) -> None:
                 handle.write(view.cast("B"))
                 handle.write(b"\0" * (-view.nbytes % 8))
         os.replace(tmp, target)
+        _prune(target.parent)
     except OSError:
         # A read-only or full cache dir only costs the next open its speed.
         tmp.unlink(missing_ok=True)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the most recently used sidecars (reads touch them); the rest are rebuilt on need."""
+    keep = SIDECARS_KEPT
+    try:
+        found = [(p.stat().st_mtime, p) for p in folder.glob("*.idx")]
+    except OSError:
+        return
+    for _, path in sorted(found, reverse=True)[keep:]:
+        path.unlink(missing_ok=True)
 
 
 def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
@@ -680,6 +695,8 @@ def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
         header = orjson.loads(mapped[head : head + size])
         if header.get("key") != key:
             return None
+        with contextlib.suppress(OSError):
+            os.utime(target)  # most recently used: kept by _prune
         base = (head + size + 7) // 8 * 8
         view = memoryview(mapped)
         cols = Columns()

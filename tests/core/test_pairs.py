@@ -295,3 +295,18 @@ def test_validate_all_after_close_still_completes(tmp_path):
     index.close()
     assert {i.line for i in index.validate_all()} == {3, 5, 7, 12}
     assert index.validated
+
+
+def test_only_the_most_recently_used_sidecars_are_kept(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(pairs_module, "SIDECARS_KEPT", 2)
+    paths = [write_pairs(tmp_path / f"p{i}.jsonl", [pair_record(i)]) for i in range(3)]
+    for age, path in enumerate(paths[:2]):
+        index_pairs(path)
+        os.utime(sidecar_path(path), (1_000_000 + age, 1_000_000 + age))
+    index_pairs(paths[0])  # a hit makes p0 the most recently used
+    index_pairs(paths[2])  # a third sidecar pushes out the least recently used: p1
+    kept = {p.name for p in sidecar_path(paths[0]).parent.glob("*.idx")}
+    assert kept == {sidecar_path(paths[0]).name, sidecar_path(paths[2]).name}
