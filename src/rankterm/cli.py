@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except RanktermError as exc:
-        typer.echo(f"rankterm: {exc}", err=True)
+        from rankterm.sanitize import inert
+
+        typer.echo(f"rankterm: {inert(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("rankterm: interrupted", err=True)

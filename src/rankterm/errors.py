@@ -32,7 +32,10 @@ class LoadIssue:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        # File names and reasons quote input, which may carry terminal controls.
+        from rankterm.sanitize import inert
+
+        return inert(f"{self.path}:{self.line}: {self.reason}")
 
 
 def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:

@@ -9,6 +9,7 @@ makes the same file the outbox.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -58,6 +59,11 @@ def decode(raw: bytes | str | dict) -> JournalEntry:
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     data.setdefault("kind", "judgment")
+    # Every record carries its own id and time: filling them in on read would give the same
+    # line a new identity on every replay, so retractions and acks could never name it.
+    missing = [name for name in ("id", "created_at") if name not in data]
+    if missing:
+        raise ValueError(f"{', '.join(missing)}: missing (journal records carry their own)")
     return _ENTRY.validate_python(data)
 
 
@@ -129,6 +135,7 @@ class Journal:
             self._write_locked(data)
 
     def _write_locked(self, data: bytes) -> None:
+        start = os.fstat(self._fd).st_size
         view = memoryview(data)
         try:
             while view:
@@ -136,6 +143,11 @@ class Journal:
                 view = view[written:]
             os.fsync(self._fd)
         except OSError as exc:
+            # A short write (disk full mid-record) would leave a fragment that the next record
+            # lands on: cut the file back so the journal stays one whole record per line.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+                os.fsync(self._fd)
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror
             raise JournalError(f"{display_path(self.path)}: could not save ({reason})") from None
 

@@ -67,10 +67,14 @@ def test_records_without_kind_are_read_as_judgments(tmp_path):
     path = tmp_path / "j.jsonl"
     path.write_text(
         '{"pair_id": "p1", "annotator": "a", "choice": "B", "strength": 1, '
-        '"id": "7d3c51f6-5cc9-4b6b-8c7b-0f2a8b0f9d11"}\n'
-        '{"pair_id": "p2", "annotator": "a", "choice": "A"}\n'
+        '"id": "7d3c51f6-5cc9-4b6b-8c7b-0f2a8b0f9d11", "created_at": "2026-01-01T00:00:00Z"}\n'
+        '{"pair_id": "p2", "annotator": "a", "choice": "A", '
+        '"id": "8d3c51f6-5cc9-4b6b-8c7b-0f2a8b0f9d11", '
+        '"created_at": "2026-01-01T00:00:00Z"}\n'
+        '{"pair_id": "p3", "annotator": "a", "choice": "tie"}\n'
     )
     issues = []
     entries = list(read_journal(path, issues))
     assert len(entries) == 1 and entries[0].choice is Choice.B
     assert "strength (1-3) is required" in issues[0].reason
+    assert "id, created_at: missing" in issues[1].reason

@@ -479,13 +479,6 @@ def test_a_byte_order_mark_does_not_cost_the_first_pair(tmp_path):
         assert list(index.ids) == ["a"], index.issues
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="journal.decode fills a missing 'id' (and 'created_at') from the model's default "
-    "factories, so each read of the same line gives a new uuid: replay is not a function of the "
-    "file, a retraction or ack can never name that judgment, and remote mode would resend it "
-    "under a new id on every start",
-)
 def test_journal_line_without_id_replays_deterministically(tmp_path):
     record = orjson.loads(encode(Judgment(pair_id="p", annotator="a", choice=Choice.TIE)))
     del record["id"]

@@ -184,13 +184,6 @@ def test_main_screen_diff_tags_verdicts_and_undo_are_inert(world):
     assert [j.pair_id for j in state.active()] == ["pair-000"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/dialogs/help.py: the help screen is empty (its VerticalScroll is 'width: auto' "
-    "around a Static holding a Rich Table, which collapses to 6 cells, the Static to 0x0); and "
-    "help_table() puts tag.title and tag.key raw into the table: with the width fixed, a "
-    "hostile tag label's OSC 52/0/8 reach the terminal",
-)
 def test_help_screen_shows_hostile_tag_labels_inertly(world):
     app = world.start()
     try:
@@ -215,11 +208,6 @@ def test_guidelines_reader_body_is_inert(tmp_path):
     assert_inert(tui)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/screens/annotate.py action_guidelines puts the guidelines' '# ' title, raw, in "
-    "ReaderDialog's border_title: its escape sequences reach the terminal",
-)
 def test_guidelines_reader_title_is_inert(world):
     app = world.start()
     try:
@@ -240,7 +228,7 @@ TEXTAREA_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=TEXTAREA_BUG)
+
 def test_rationale_pasted_into_the_editor_is_inert(world):
     app = world.start()
     try:
@@ -280,7 +268,7 @@ def seed_rationale(world: World) -> PtyApp:
     return app
 
 
-@pytest.mark.xfail(strict=True, reason=TEXTAREA_BUG)
+
 def test_saved_hostile_rationale_is_inert_in_the_editor(tmp_path):
     app = seed_rationale(make_world(tmp_path, hostile_meta=False))
     try:
@@ -293,7 +281,7 @@ def test_saved_hostile_rationale_is_inert_in_the_editor(tmp_path):
     assert_inert(tui)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXTAREA_BUG)
+
 def test_ideal_answer_editor_starting_from_a_hostile_response_is_inert(world):
     app = world.start()
     try:
@@ -309,12 +297,6 @@ def test_ideal_answer_editor_starting_from_a_hostile_response_is_inert(world):
 # -- the CLI's own lines -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/annotate.py prints 'N/M pairs judged by {annotator}; journal: {path}' to "
-    "stderr without rankterm.sanitize.inert: a hostile --annotator (or journal path) writes "
-    "escape sequences to the terminal after the TUI exits",
-)
 def test_exit_summary_names_a_hostile_annotator_inertly(world):
     app = world.start(annotator="ann " + hostile(ANNOTATOR_LABEL, nul=False))
     tui, tail = finish(app)
@@ -361,12 +343,6 @@ HOSTILE_NAME = "data " + " ".join(
 ).replace("/", "_")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.main prints 'rankterm: {exc}' and LoadIssue.__str__ / errors.display_path give "
-    "file names raw: a hostile file name writes escape sequences to the terminal (fix: "
-    "inert() in LoadIssue.__str__ and in cli.main's error line)",
-)
 @pytest.mark.parametrize("case", ["missing-file", "bad-lines"])
 def test_hostile_file_names_are_inert_in_cli_messages(tmp_path, case):
     path = tmp_path / (HOSTILE_NAME + ".jsonl")
@@ -408,7 +384,7 @@ def assert_survives(app: PtyApp, shown: str, start: int = 0) -> None:
     assert squash(shown) in words
 
 
-@pytest.mark.xfail(strict=True, reason=MARKUP_BUG)
+
 def test_markup_in_a_bad_line_does_not_crash_the_startup_toast(tmp_path):
     dup = json.dumps(pair_record(5, id="x [/x] y")).encode()
     pairs = write_pairs(
@@ -424,7 +400,7 @@ def test_markup_in_a_bad_line_does_not_crash_the_startup_toast(tmp_path):
         app.close()
 
 
-@pytest.mark.xfail(strict=True, reason=MARKUP_BUG)
+
 def test_markup_in_the_guidelines_title_does_not_crash_the_reader(tmp_path):
     world = make_world(tmp_path, guideline_title="Guide [/x]")
     app = world.start()
@@ -436,7 +412,7 @@ def test_markup_in_the_guidelines_title_does_not_crash_the_reader(tmp_path):
         app.close()
 
 
-@pytest.mark.xfail(strict=True, reason=MARKUP_BUG)
+
 def test_markup_in_a_pair_id_does_not_crash_the_undo_toast(tmp_path):
     world = make_world(tmp_path, pair0_id="pair-000 [/x]")
     app = world.start()

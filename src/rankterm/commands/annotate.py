@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from rankterm.errors import UsageError
+from rankterm.sanitize import inert
 
 #: Exit codes a script can rely on.
 EXIT_DONE = 0  # every pair in scope has a verdict
@@ -132,8 +133,10 @@ def register(app: typer.Typer) -> None:
             source.close()
         progress = source.progress()
         typer.echo(
-            f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
-            f"journal: {journal.path}",
+            inert(
+                f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
+                f"journal: {journal.path}"
+            ),
             err=True,
         )
         for issue in issues[20:]:
@@ -169,12 +172,15 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> Non
         source.close()
     progress = source.progress()
     typer.echo(
-        f"{len(source.history)} verdicts this session; {progress.pending_sync} not yet delivered "
-        f"(kept in {source.journal.path}; they are sent next time, or with rankterm sync)",
+        inert(
+            f"{len(source.history)} verdicts this session; {progress.pending_sync} not yet "
+            f"delivered (kept in {source.journal.path}; sent next time, or with rankterm sync)"
+        ),
         err=True,
     )
     for ack in source.rejected:
-        typer.echo(f"rejected by the server: judgment {ack.judgment_id}: {ack.reason}", err=True)
+        reason = inert(ack.reason)
+        typer.echo(f"rejected by the server: judgment {ack.judgment_id}: {reason}", err=True)
 
 
 def _export_format(name: str):

@@ -63,6 +63,7 @@ class RanktermApp(App[None]):
                 f"{len(self.load_issues)} bad line(s) skipped:\n{shown}{tail}",
                 severity="warning",
                 timeout=12,
+                markup=False,
             )
 
     async def on_event(self, event: events.Event) -> None:

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rankterm.config import TagSpec
+from rankterm.sanitize import inert
 from rankterm.tui.keymap import all_bindings, group_of
 
 
@@ -29,11 +30,11 @@ def help_table(
             current = group
         keys = keymap.get(binding.id or "", binding.key)
         shown = binding.key_display if binding.key_display and binding.id not in keymap else keys
-        table.add_row(shown.replace(",", " / "), binding.description)
+        table.add_row(Text(inert(shown.replace(",", " / "))), Text(binding.description))
     table.add_row("", "")
     table.add_row(Text("Error-type tags (toggle)", style="bold underline"), "")
     for tag in tags:
-        table.add_row(tag.key, tag.title)
+        table.add_row(Text(inert(tag.key)), Text(inert(tag.title)))
     return table
 
 
@@ -41,7 +42,7 @@ class HelpDialog(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpDialog { align: center middle; }
     HelpDialog > VerticalScroll {
-        width: auto; max-width: 90%; height: 90%; border: thick $accent;
+        width: 90%; max-width: 100; height: 90%; border: thick $accent;
         background: $surface; padding: 0 2;
     }
     """

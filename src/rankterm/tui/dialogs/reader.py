@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
+from rankterm.sanitize import inert
 from rankterm.tui.render import markdown, to_strips
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
@@ -33,7 +35,7 @@ class ReaderDialog(ModalScreen[None]):
 
     def on_mount(self) -> None:
         pane = self.query_one(RenderedPane)
-        pane.border_title = self._title
+        pane.border_title = Text(inert(self._title))  # a Text is never parsed as markup
         pane.border_subtitle = "j/k scroll · esc close"
         pane.focus()
         self.call_after_refresh(self._render_text)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
+from textual.widgets.text_area import Edit, EditResult
+
+from rankterm.sanitize import inert
+
+
+class SafeTextArea(TextArea):
+    """A TextArea that never holds terminal controls: typed, pasted or prefilled text is made
+    inert on the way in (TextArea draws its text raw)."""
+
+    def edit(self, edit: Edit) -> EditResult:
+        edit.text = inert(edit.text)
+        return super().edit(edit)
 
 
 class TextEditorDialog(ModalScreen[str | None]):
@@ -24,7 +37,7 @@ class TextEditorDialog(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="editor.cancel"),
+        Binding("escape", "cancel", "Cancel", id="editor.cancel", priority=True),
     ]
 
     def __init__(self, title: str, text: str, *, language: str | None = None) -> None:
@@ -35,9 +48,9 @@ class TextEditorDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="title")
-            yield TextArea(
-                self._text, language=self._language, soft_wrap=True, show_line_numbers=False
+            yield Label(Text(inert(self._title)), classes="title")
+            yield SafeTextArea(
+                inert(self._text), language=self._language, soft_wrap=True, show_line_numbers=False
             )
             yield Label("ctrl+s save and return · esc cancel", classes="hint")
 

@@ -82,7 +82,12 @@ class AdjudicateScreen(Screen[None]):
             self.cases = await asyncio.to_thread(self.desk.cases)
             self.records = await asyncio.to_thread(self.desk.track_records)
         except RanktermError as exc:
-            self.notify(f"Could not load cases: {exc}", severity="error", timeout=10)
+            self.notify(
+                f"Could not load cases: {inert(str(exc))}",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
         self.position = min(self.position, max(0, len(self.cases) - 1))
         self.show()
 
@@ -146,9 +151,9 @@ class AdjudicateScreen(Screen[None]):
         try:
             await asyncio.to_thread(self.desk.resolve, case, decision)
         except RanktermError as exc:
-            self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+            self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
             return
-        self.notify(f"Resolved {inert(case.pair.id)}.", timeout=2)
+        self.notify(f"Resolved {inert(case.pair.id)}.", timeout=2, markup=False)
         # Move to the next case still without a verdict.
         for step in range(1, len(self.cases) + 1):
             candidate = (self.position + step) % len(self.cases)
@@ -210,7 +215,9 @@ class AdjudicateScreen(Screen[None]):
                 try:
                     await asyncio.to_thread(self.desk.comment, case, text.strip())
                 except RanktermError as exc:
-                    self.notify(f"Comment not saved: {exc}", severity="error")
+                    self.notify(
+                        f"Comment not saved: {inert(str(exc))}", severity="error", markup=False
+                    )
                     return
                 rationale = self.rationale
                 self.show()

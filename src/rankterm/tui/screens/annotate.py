@@ -200,7 +200,7 @@ class AnnotateScreen(Screen[None]):
     async def action_verdict(self, side: str, strength: int) -> None:
         view = self.view
         if view is None:
-            self.notify("Nothing to judge here. Press z to undo or [ to go back.")
+            self.notify("Nothing to judge here. Press z to undo or [ to go back.", markup=False)
             return
         if side in ("left", "right"):
             choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
@@ -213,7 +213,7 @@ class AnnotateScreen(Screen[None]):
             # fsync off the event loop; the screen waits for it before showing the next pair.
             await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
         except RanktermError as exc:
-            self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+            self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
             return
         self.session_count += 1
         self.session_active_ms += duration
@@ -226,14 +226,14 @@ class AnnotateScreen(Screen[None]):
     async def action_undo(self) -> None:
         undone = await asyncio.to_thread(self.source.undo)
         if undone is None:
-            self.notify("Nothing to undo.")
+            self.notify("Nothing to undo.", markup=False)
             return
         self.session_count = max(0, self.session_count - 1)
         self.show(self.source.current())
         # Give the retracted draft back, so re-judging does not lose the rationale and tags.
         self.draft = Draft.from_judgment(undone)
         self._paint_status()
-        self.notify(f"Undid your verdict on {inert(undone.pair_id)}.")
+        self.notify(f"Undid your verdict on {inert(undone.pair_id)}.", markup=False)
 
     def action_skip(self) -> None:
         self.source.skip()
@@ -284,7 +284,10 @@ class AnnotateScreen(Screen[None]):
             if answer is not None:
                 self.draft.ideal_response = answer if answer.strip() else None
                 self._paint_status()
-                self.notify("Answer kept; it is saved with your next verdict (0 for both bad).")
+                self.notify(
+                    "Answer kept; it is saved with your next verdict (0 for both bad).",
+                    markup=False,
+                )
 
         self.app.push_screen(
             TextEditorDialog(
@@ -301,7 +304,7 @@ class AnnotateScreen(Screen[None]):
 
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll
-        self.notify(f"Synchronized scrolling {'on' if self.sync_scroll else 'off'}.")
+        self.notify(f"Synchronized scrolling {'on' if self.sync_scroll else 'off'}.", markup=False)
 
     @on(RenderedPane.Scrolled, "#left, #right")
     def _follow(self, event: RenderedPane.Scrolled) -> None:
