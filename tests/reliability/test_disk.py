@@ -252,11 +252,9 @@ def test_disk_failing_mid_session_shows_an_error_and_keeps_verdicts(tmp_path, mo
 
 # -- a write cut short, then retried ------------------------------------------------------------
 
-PARTIAL_WRITE_BUG = (
-    "Journal._write leaves the bytes of a short write in the file when the next write() fails "
-    "(ENOSPC); the next successful append lands on the same line, so that verdict, which the "
-    "UI showed as saved, is unreadable on replay"
-)
+# Regression: Journal._write used to leave a short write's bytes in the file when the next
+# write() failed (ENOSPC); the next append landed on the same line, and that verdict, shown as
+# saved, was unreadable on replay. It now cuts the file back to where the record started.
 
 
 def _fragment_setup(disk: Path) -> tuple[Path, Path]:
@@ -265,7 +263,6 @@ def _fragment_setup(disk: Path) -> tuple[Path, Path]:
     journal = disk / "j.jsonl"
     seed_journal(journal, size=2 * PAGE - 64)
     return journal, disk
-
 
 
 def test_verdict_retried_after_a_short_write_is_kept(tmp_path):
@@ -283,7 +280,6 @@ def test_verdict_retried_after_a_short_write_is_kept(tmp_path):
         issues: list[LoadIssue] = []
         ids = [e.id for e in read_journal(journal, issues)]
         assert retried.id in ids, f"the retried verdict is unreadable: {issues}"
-
 
 
 def test_verdict_retried_in_the_tui_after_the_disk_filled_is_kept(tmp_path, monkeypatch):

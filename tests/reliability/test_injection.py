@@ -8,7 +8,7 @@ own stderr lines about hostile file names and lines. Each source carries its own
 hostile.py), so a failure names the surface that leaked.
 
 Also here: Textual *markup* in untrusted text. It cannot write escape bytes, but an unbalanced
-closing tag (``[/x]``) makes Textual raise MarkupError, which takes the whole TUI down.
+closing tag (``[/x]``) parsed as markup raises MarkupError, which used to take the TUI down.
 """
 
 from __future__ import annotations
@@ -221,12 +221,8 @@ def test_guidelines_reader_title_is_inert(world):
 
 # -- editors -------------------------------------------------------------------------------------
 
-TEXTAREA_BUG = (
-    "tui/dialogs/text_editor.py: TextArea renders its text raw; hostile text in the editor "
-    "(pasted, a saved rationale, or the response the ideal-answer editor starts from) writes "
-    "escape sequences, C1 controls and bidi overrides to the terminal"
-)
-
+# Regression: TextArea rendered its text raw, so hostile text in an editor (pasted, a saved
+# rationale, or the response the ideal-answer editor starts from) reached the terminal.
 
 
 def test_rationale_pasted_into_the_editor_is_inert(world):
@@ -268,7 +264,6 @@ def seed_rationale(world: World) -> PtyApp:
     return app
 
 
-
 def test_saved_hostile_rationale_is_inert_in_the_editor(tmp_path):
     app = seed_rationale(make_world(tmp_path, hostile_meta=False))
     try:
@@ -279,7 +274,6 @@ def test_saved_hostile_rationale_is_inert_in_the_editor(tmp_path):
     finally:
         app.close()
     assert_inert(tui)
-
 
 
 def test_ideal_answer_editor_starting_from_a_hostile_response_is_inert(world):
@@ -356,13 +350,8 @@ def test_hostile_file_names_are_inert_in_cli_messages(tmp_path, case):
 
 # -- markup in untrusted text --------------------------------------------------------------------
 
-MARKUP_BUG = (
-    "untrusted text reaches Textual markup: App.notify() (load-issue toast in tui/app.py, undo "
-    "toast and 'Not saved' toast in tui/screens/annotate.py) and RenderedPane.border_title "
-    "(ReaderDialog title) parse it, so '[/x]' raises MarkupError and kills the TUI, and "
-    "'[@click=...]' / '[link=...]' are interpreted (fix: notify(..., markup=False), or "
-    "rich.markup.escape / Content(text) for titles)"
-)
+# Regression: toasts (App.notify) and border titles parsed untrusted text as Textual markup, so
+# '[/x]' raised MarkupError and took the TUI down, and '[@click=...]' was interpreted.
 
 
 def wait_for_outcome(app: PtyApp, shown: str, start: int = 0, timeout: float = 120.0) -> str:
@@ -384,7 +373,6 @@ def assert_survives(app: PtyApp, shown: str, start: int = 0) -> None:
     assert squash(shown) in words
 
 
-
 def test_markup_in_a_bad_line_does_not_crash_the_startup_toast(tmp_path):
     dup = json.dumps(pair_record(5, id="x [/x] y")).encode()
     pairs = write_pairs(
@@ -400,7 +388,6 @@ def test_markup_in_a_bad_line_does_not_crash_the_startup_toast(tmp_path):
         app.close()
 
 
-
 def test_markup_in_the_guidelines_title_does_not_crash_the_reader(tmp_path):
     world = make_world(tmp_path, guideline_title="Guide [/x]")
     app = world.start()
@@ -410,7 +397,6 @@ def test_markup_in_the_guidelines_title_does_not_crash_the_reader(tmp_path):
         assert_survives(app, "Read this first", start)
     finally:
         app.close()
-
 
 
 def test_markup_in_a_pair_id_does_not_crash_the_undo_toast(tmp_path):
