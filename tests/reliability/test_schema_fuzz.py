@@ -70,8 +70,9 @@ def test_no_operation_answers_5xx_or_leaks_a_token(tmp_path):
                 assert mode is schemathesis.GenerationMode.NEGATIVE, label
 
         for operation in operations:
-            for mode in schemathesis.GenerationMode:  # schema-valid data, then invalid data
-                fuzz(operation, mode)
+            fuzz(operation, schemathesis.GenerationMode.POSITIVE)
+            if list(operation.iter_parameters()) or operation.get_request_payload_content_types():
+                fuzz(operation, schemathesis.GenerationMode.NEGATIVE)  # data the schema forbids
         log = s.log.read_text(errors="replace")
     assert not failures, "\n".join(failures[:20])
     assert "Traceback" not in log, log[log.find("Traceback") :][:3000]
