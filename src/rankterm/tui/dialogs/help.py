@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,27 +16,32 @@ from rankterm.sanitize import inert
 from rankterm.tui.keymap import all_bindings, group_of
 
 
+def _table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
+    table.add_column("key", style="bold cyan", no_wrap=True, width=16)
+    table.add_column("action", ratio=1)
+    return table
+
+
 def help_table(
     keymap: dict[str, str], tags: list[TagSpec], bindings: list[Binding] | None = None
-) -> Table:
-    table = Table(box=None, show_header=False, padding=(0, 2), expand=False)
-    table.add_column("key", style="bold cyan", no_wrap=True)
-    table.add_column("action")
-    current = None
+) -> Group:
+    """Every binding by group, with the keys as the user has mapped them."""
+    groups: dict[str, Table] = {}
     for binding in bindings if bindings is not None else all_bindings():
-        group = group_of(binding.id)
-        if group != current:
-            table.add_row("", "")
-            table.add_row(Text(group, style="bold underline"), "")
-            current = group
+        table = groups.setdefault(group_of(binding.id), _table())
         keys = keymap.get(binding.id or "", binding.key)
         shown = binding.key_display if binding.key_display and binding.id not in keymap else keys
-        table.add_row(Text(inert(shown.replace(",", " / "))), Text(binding.description))
-    table.add_row("", "")
-    table.add_row(Text("Error-type tags (toggle)", style="bold underline"), "")
-    for tag in tags:
-        table.add_row(Text(inert(tag.key)), Text(inert(tag.title)))
-    return table
+        words = binding.tooltip or binding.description
+        table.add_row(Text(inert(shown.replace(",", " / "))), Text(words))
+    if tags:
+        table = groups.setdefault("Error-type tags (toggle)", _table())
+        for tag in tags:
+            table.add_row(Text(inert(tag.key)), Text(inert(tag.title)))
+    parts: list = []
+    for title, table in groups.items():
+        parts += [Text(""), Text(title, style="bold underline"), table]
+    return Group(*parts)
 
 
 class HelpDialog(ModalScreen[None]):
@@ -58,7 +64,7 @@ class HelpDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys (remap in config.toml [keys]) · esc to close"
+            scroll.border_title = Text("Keys (remap in config.toml [keys]) · esc to close")
             yield Static(help_table(self._keymap, self._tags, self._binding_list))
 
     def action_close(self) -> None:

@@ -10,6 +10,7 @@ import asyncio
 
 from rich.console import Group
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.screen import Screen
@@ -48,6 +49,7 @@ class AdjudicateScreen(Screen[None]):
         self.position = 0
         self.rationale = ""
         self.diff = False
+        self._repaint_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -133,6 +135,18 @@ class AdjudicateScreen(Screen[None]):
         )
         guide.set_strips(to_strips(body, guide.content_width))
         self._info()
+
+    @on(RenderedPane.WidthChanged)
+    def _rerender(self) -> None:
+        """Layout settled at another width than the lines were made for: make them again."""
+        if not self._repaint_pending:
+            self._repaint_pending = True
+
+            def repaint() -> None:
+                self._repaint_pending = False
+                self.show()
+
+            self.call_after_refresh(repaint)
 
     def _info(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -50,6 +50,7 @@ class AnnotateScreen(Screen[None]):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
+        self._repaint_pending = False
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
@@ -305,6 +306,18 @@ class AnnotateScreen(Screen[None]):
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll
         self.notify(f"Synchronized scrolling {'on' if self.sync_scroll else 'off'}.", markup=False)
+
+    @on(RenderedPane.WidthChanged)
+    def _rerender(self) -> None:
+        """Layout settled at another width than the lines were made for: make them again."""
+        if not self._repaint_pending:
+            self._repaint_pending = True
+
+            def repaint() -> None:
+                self._repaint_pending = False
+                self._paint()
+
+            self.call_after_refresh(repaint)
 
     @on(RenderedPane.Scrolled, "#left, #right")
     def _follow(self, event: RenderedPane.Scrolled) -> None:

@@ -38,6 +38,17 @@ class RenderedPane(ScrollView, can_focus=True):
         def control(self) -> RenderedPane:
             return self.pane
 
+    class WidthChanged(Message):
+        """The pane's width no longer matches the width its lines were rendered at."""
+
+        def __init__(self, pane: RenderedPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> RenderedPane:
+            return self.pane
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._strips: list[Strip] = []
@@ -47,6 +58,11 @@ class RenderedPane(ScrollView, can_focus=True):
     def content_width(self) -> int:
         """Width the content is rendered at (inside border, padding and scrollbar gutter)."""
         return max(self.scrollable_content_region.width, 10)
+
+    def on_resize(self) -> None:
+        width = max((s.cell_length for s in self._strips), default=0)
+        if self._strips and width != self.content_width:
+            self.post_message(self.WidthChanged(self))
 
     def set_strips(self, strips: list[Strip]) -> None:
         self._strips = strips
