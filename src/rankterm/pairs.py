@@ -221,8 +221,14 @@ def _scan(
     except OSError as exc:
         raise PairsFileError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
     with handle:
+        first = True
         while True:
             block = handle.read(BLOCK)
+            if first:
+                first = False
+                if block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not data
+                    block = block[3:]
+                    offset = 3
             lines = block.split(b"\n")
             if block and len(lines) == 1:
                 pending.append(block)  # a line longer than a block: join once it ends
