@@ -39,10 +39,17 @@ def _root(
     """Rapid pairwise ranking of LLM responses: annotate, adjudicate, measure, export."""
 
 
+_registered = False
+
+
 def _register_commands() -> None:
+    global _registered
+    if _registered:
+        return
     from rankterm.commands import register_all
 
     register_all(app)
+    _registered = True
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "adjudicate",
     "config_cmd",
     "interop",
+    "unpack",
     "server",
     "quality",
 ]
