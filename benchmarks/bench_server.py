@@ -143,7 +143,7 @@ def batched_ingest(url: str, setup: Setup, n: int) -> float:
 
 
 def single_requests(url: str, setup: Setup, clients: int, seconds: float) -> float:
-    project = setup.project(20_000, overlap=clients)
+    project = setup.project(8_000, overlap=clients)
     people = setup.users(clients)
     counts = [0] * clients
     stop = time.perf_counter() + seconds
@@ -217,7 +217,7 @@ async def _annotators(
 
 
 def lease_latency(url: str, setup: Setup, n: int, seconds: float, think: float) -> dict:
-    project = setup.project(50_000, overlap=3)
+    project = setup.project(6_000, overlap=3)
     people = setup.users(n)
     lat, errors = asyncio.run(_annotators(url, project, people, seconds, think))
     lat.sort()
@@ -243,7 +243,7 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
     try:
         secs = 4.0 if quick else 20.0
         figures: dict[str, Any] = {}
-        n_batched = 5000 if quick else 30_000
+        n_batched = 5000 if quick else 20_000
         c0 = cpu_seconds(pid)
         figures["judgments_per_s_batched"] = batched_ingest(server.url, setup, n_batched)
         figures["server_cpu_us_per_judgment_batched"] = round(
@@ -257,7 +257,7 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
                 (cpu_seconds(pid) - c0) / (rate * secs) * 1000, 2
             )
         think = 2.0
-        lease_secs = 15.0 if quick else 60.0
+        lease_secs = 15.0 if quick else 40.0
         for n in (1, 10, 100):
             figures[f"lease_ms_{n}"] = lease_latency(server.url, setup, n, lease_secs, think)
         figures["lease_ms_100_closed_loop"] = lease_latency(server.url, setup, 100, secs, 0.0)
