@@ -163,16 +163,21 @@ def lease(
     at = now()
     expires = at + project.lease_ttl
     n_gold, n_repeat = _split(n, project, rng)
-    picked: list[tuple[str, Any, bool]] = []
+    mixed_in: list[tuple[str, Any, bool]] = []
     for row in _pick_gold(conn, project, user, n_gold):
-        picked.append(("gold", row, shown_swapped(user.name, row.pair_id)))
+        mixed_in.append(("gold", row, shown_swapped(user.name, row.pair_id)))
     for row in _pick_repeats(conn, project, user, n_repeat):
-        picked.append(("repeat", row, not row.shown_swapped))
-    for row in _pick_normal(conn, project, user, n - len(picked)):
-        picked.append(("normal", row, shown_swapped(user.name, row.pair_id)))
+        mixed_in.append(("repeat", row, not row.shown_swapped))
+    # Normal pairs keep their priority order; gold items and repeats go in at random places,
+    # so they cannot be told apart by position and the most urgent pairs are still served first.
+    picked: list[tuple[str, Any, bool]] = [
+        ("normal", row, shown_swapped(user.name, row.pair_id))
+        for row in _pick_normal(conn, project, user, n - len(mixed_in))
+    ]
+    for item in mixed_in:
+        picked.insert(rng.randint(0, len(picked)), item)
     if not picked:
         return []
-    rng.shuffle(picked)
     rows = [
         {
             "id": uuid.uuid4(),
