@@ -77,6 +77,32 @@ class Progress:
         return self.done / self.total if self.total else 1.0
 
 
+def build_judgment(
+    view: PairView,
+    *,
+    annotator: str,
+    choice: Choice,
+    strength: int | None,
+    draft: Draft,
+    duration_ms: int,
+    guideline_version: str | None,
+) -> Judgment:
+    """The judgment a verdict on ``view`` makes, whatever the source: one place for the fields."""
+    return Judgment(
+        pair_id=view.pair.id,
+        annotator=annotator,
+        choice=choice,
+        strength=strength if choice in (Choice.A, Choice.B) else None,
+        tags=sorted(draft.tags),
+        rationale=draft.rationale,
+        flagged=draft.flagged,
+        shown_swapped=view.swapped,
+        duration_ms=max(0, duration_ms),
+        guideline_version=guideline_version,
+        ideal_response=draft.ideal_response,
+    )
+
+
 class TaskSource(Protocol):
     """What the annotation screen needs from wherever pairs and judgments live.
 

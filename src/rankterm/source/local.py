@@ -10,7 +10,7 @@ from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Choice, Gold, Judgment, Retraction, shown_swapped
 from rankterm.pairs import PairIndex, index_pairs
-from rankterm.source.base import Draft, PairView, Progress, SyncState
+from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
 
 
 def default_journal_path(pairs_path: Path) -> Path:
@@ -138,18 +138,14 @@ class LocalSource:
             position = self._cursor
             view = self._view(position)
             assert view is not None
-            judgment = Judgment(
-                pair_id=view.pair.id,
+            judgment = build_judgment(
+                view,
                 annotator=self.annotator,
                 choice=choice,
-                strength=strength if choice in (Choice.A, Choice.B) else None,
-                tags=sorted(draft.tags),
-                rationale=draft.rationale,
-                flagged=draft.flagged,
-                shown_swapped=view.swapped,
-                duration_ms=max(0, duration_ms),
+                strength=strength,
+                draft=draft,
+                duration_ms=duration_ms,
                 guideline_version=self.guideline_version,
-                ideal_response=draft.ideal_response,
             )
             entries: list[Judgment | Retraction] = []
             if view.existing is not None:

@@ -26,7 +26,7 @@ from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
-from rankterm.source.base import Draft, PairView, Progress, SyncState
+from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
 
 
 def queue_path(journal_path: Path) -> Path:
@@ -152,18 +152,14 @@ class RemoteSource:
             view = self._view(self._cursor)
             if view is None:
                 raise RuntimeError("no pair to judge")
-            judgment = Judgment(
-                pair_id=view.pair.id,
+            judgment = build_judgment(
+                view,
                 annotator=self.annotator,
                 choice=choice,
-                strength=strength if choice in (Choice.A, Choice.B) else None,
-                tags=sorted(draft.tags),
-                rationale=draft.rationale,
-                flagged=draft.flagged,
-                shown_swapped=view.swapped,
-                duration_ms=max(0, duration_ms),
+                strength=strength,
+                draft=draft,
+                duration_ms=duration_ms,
                 guideline_version=self.guideline_version,
-                ideal_response=draft.ideal_response,
             )
             entries: list[Judgment | Retraction] = []
             if view.existing is not None:
