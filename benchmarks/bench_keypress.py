@@ -177,7 +177,7 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
         elif name == "no-prerender":
             screen.prepare_next = lambda: None
         elif name == "style-once":
-            patch_pane_style_once()
+            undo.append(patch_pane_style_once())
         elif name == "bg-validate":
             from rankterm.pairs import index_pairs
 
@@ -189,13 +189,12 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
     return lambda: [f() for f in undo]
 
 
-def patch_pane_style_once() -> None:
+def patch_pane_style_once() -> Callable[[], None]:
     """RenderedPane.render_line asks for ``self.rich_style`` (a walk over every ancestor's
     styles) and the scroll region on every line; this computes them once per render."""
     from rankterm.tui.widgets.rendered_pane import RenderedPane
 
-    if getattr(RenderedPane, "_bench_patched", False):
-        return
+    saved = {k: RenderedPane.__dict__.get(k) for k in ("render_lines", "render_line")}
     base_render_lines = RenderedPane.render_lines
 
     def render_lines(self, crop):
@@ -221,7 +220,15 @@ def patch_pane_style_once() -> None:
 
     RenderedPane.render_lines = render_lines
     RenderedPane.render_line = render_line
-    RenderedPane._bench_patched = True
+
+    def undo() -> None:
+        for name, value in saved.items():
+            if value is None:
+                delattr(RenderedPane, name)
+            else:
+                setattr(RenderedPane, name, value)
+
+    return undo
 
 
 async def bench_rankterm(
@@ -325,6 +332,30 @@ async def bench_floor(size: tuple[int, int], presses: int) -> dict:
     return samples.summary()
 
 
+async def run_ab(pairs: Path, size: tuple[int, int], variant: str, rounds: int) -> dict:
+    """Alternate rounds of the app as it is and with ``variant``, in one process, so both
+    see the same machine noise; medians over all rounds and their ratio."""
+    per_round = 12
+    results: dict[str, list[dict]] = {"as-is": [], variant: []}
+    for n in range(rounds):
+        for name in ("as-is", variant) if n % 2 == 0 else (variant, "as-is"):
+            results[name].append(await bench_rankterm(pairs, size, per_round, name))
+    out = {}
+    for name, runs in results.items():
+        out[name] = {
+            "wall_p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+            "loop_cpu_p50_ms": round(
+                statistics.median(r["loop_thread_cpu"]["p50_ms"] for r in runs), 2
+            ),
+        }
+    for key in ("wall_p50_ms", "loop_cpu_p50_ms"):
+        out[f"{key}_ratio"] = round(out[variant][key] / max(out["as-is"][key], 1e-6), 2)
+    out["size"] = f"{size[0]}x{size[1]}"
+    out["presses"] = rounds * per_round
+    log(f"A/B {variant}: {out}")
+    return out
+
+
 async def run(args) -> None:
     count = 40 if args.quick else 300
     presses = 15 if args.quick else count - WARMUP - 2
@@ -352,12 +383,14 @@ async def run(args) -> None:
             "target_p99_le_33ms": app["p99_ms"] <= 33,
             "target_p50_le_2x_floor": ratio <= 2,
         }
+    if args.ab:
+        figures["ab"] = await run_ab(pairs, sizes[0], args.ab, rounds=3 if args.quick else 6)
     if args.breakdown:
         breakdown = Breakdown()
         breakdown.install()
         try:
             cols, rows = sizes[0]
-            await bench_rankterm(pairs, (cols, rows), presses, args.variant, breakdown)
+            await bench_rankterm(pairs, (cols, rows), min(presses, 60), args.variant, breakdown)
         finally:
             breakdown.uninstall()
         figures[f"cpu_breakdown_{cols}x{rows}"] = breakdown.report()
@@ -372,6 +405,7 @@ async def run(args) -> None:
             "keys": list(KEYS),
             "variant": args.variant,
             "breakdown": args.breakdown,
+            "ab": args.ab,
             "guidelines": GUIDELINES.name if GUIDELINES.exists() else None,
         },
         figures,
@@ -386,6 +420,11 @@ def main() -> None:
             help=f"diagnostic, comma-separated: {', '.join(VARIANTS)}",
         )
         parser.add_argument("--sizes", default="160x50,80x24", help="comma-separated COLSxROWS")
+        parser.add_argument(
+            "--ab",
+            metavar="VARIANT",
+            help="alternate rounds of as-is and VARIANT at the first size, in one process",
+        )
         parser.add_argument(
             "--breakdown",
             action="store_true",
