@@ -9,8 +9,8 @@ Why it is built the way it is (a million 1.5 KB records is the design point):
   plain string ``id`` and which names no ``priority`` gives its id without a JSON parse; any
   other line is parsed with orjson, and anything unusual goes to the model for the verdict.
 - Ids live in one UTF-8 blob with an array of end offsets, and lookups by id go through a
-  sorted array of ``crc32 << 32 | position`` keys: about 40 bytes a pair instead of the ~150
-  of ``str`` objects and a dict.
+  sorted array of ``crc32 << 32 | position`` keys: about 50 bytes a pair instead of the ~200
+  of ``str`` objects, a dict and per-pair arrays.
 - Validation against the model costs ~10 µs a line. ``validate="eager"`` (the default) does it
   before :func:`index_pairs` returns, so ``issues`` is complete. ``validate="background"``
   does it in a thread, so a TUI can show the first pair at once; ``PairIndex.on_validated``
@@ -713,6 +713,10 @@ def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
                 return None
             setattr(cols, name, view[base + offset : base + offset + nbytes].cast(typecode))
         n = header["n"]
+        if not isinstance(header.get("validated"), bool) or not all(
+            isinstance(header.get(k), list) for k in ("issues", "dup_firsts")
+        ):
+            return None
         columns = (cols.offsets, cols.lengths, cols.lines, cols.id_ends, cols.keys)
         if any(len(c) != n for c in columns) or len(cols.priorities) not in (0, n):
             return None
