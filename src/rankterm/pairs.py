@@ -713,8 +713,10 @@ def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
                 return None
             setattr(cols, name, view[base + offset : base + offset + nbytes].cast(typecode))
         n = header["n"]
-        if not isinstance(header.get("validated"), bool) or not all(
-            isinstance(header.get(k), list) for k in ("issues", "dup_firsts")
+        if (
+            not isinstance(header.get("validated"), bool)
+            or not isinstance(header.get("issue_count"), int)
+            or not all(isinstance(header.get(k), list) for k in ("issues", "dup_firsts"))
         ):
             return None
         columns = (cols.offsets, cols.lengths, cols.lines, cols.id_ends, cols.keys)
