@@ -475,6 +475,11 @@ class PairIndex:
         """True when the record at position i was found invalid after indexing."""
         return i in self._bad
 
+    def bad_positions(self) -> frozenset[int]:
+        """Positions found invalid after indexing (background validation, or ``get``)."""
+        with self._lock:
+            return frozenset(self._bad)
+
     # -- validation ---------------------------------------------------------------------------
 
     @property

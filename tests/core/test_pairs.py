@@ -150,6 +150,7 @@ def test_background_validation_reports_late_bad_lines_completely(tmp_path):
     assert {i.line for i in seen} == {3, 5, 7, 12}
     bad = [i for i in range(len(index)) if index.is_bad(i)]
     assert [index.ids[i] for i in bad] == ["no-b", "wrong-type"]
+    assert index.bad_positions() == frozenset(bad)
     with pytest.raises(BadPairError, match=r"p\.jsonl:3: response_b"):
         index.get(bad[0])
     assert len(list(index.iter_pairs())) == len(index) - 2
