@@ -93,7 +93,8 @@ class AnnotateScreen(Screen[None]):
         self.app.clock.reset()  # type: ignore[attr-defined]
         self._paint()
         if view is not None:
-            self.prepare_next()
+            # After the frame: the prerender thread holds the GIL while it works.
+            self.call_after_refresh(self.prepare_next)
 
     def _paint(self) -> None:
         view = self.view
