@@ -36,7 +36,6 @@ from pathlib import Path
 from textual import events
 from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
-from textual.strip import Strip
 from textual.widgets import Static
 
 from common import CACHE, ROOT, emit, log, parse_args, summarize_ms
@@ -121,9 +120,13 @@ async def press(app: App, key: str) -> tuple[float, float, float]:
 
 
 async def until_idle(app: App, group: str = "prerender", timeout: float = 30.0) -> None:
-    """Wait for background workers of ``group`` (the next pair's prerender) to finish."""
+    """Wait until the work for the following pair (after-frame callbacks, the prerender
+    worker of ``group``) is done, as it would be while a person reads."""
     deadline = time.perf_counter() + timeout
-    while any(w.group == group and w.is_running for w in app.workers):
+    await asyncio.sleep(0.005)
+    while getattr(app.screen, "busy_ahead", False) or any(
+        w.group == group and w.is_running for w in app.workers
+    ):
         if time.perf_counter() > deadline:
             raise TimeoutError("prerender did not finish")
         await asyncio.sleep(0.005)
@@ -158,7 +161,7 @@ def phase_wrappers(app, source, marks: dict[str, float]) -> None:
 GUIDELINES = ROOT / "sample_data" / "guidelines.md"
 
 
-VARIANTS = ("as-is", "defer-prerender", "no-prerender", "style-once", "bg-validate")
+VARIANTS = ("as-is", "no-prerender", "no-gc-pacing", "bg-validate")
 
 
 def apply_variant(app, variant: str) -> Callable[[], None]:
@@ -170,14 +173,12 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
     screen = app.screen
     undo: list[Callable[[], None]] = []
     for name in variant.split(","):
-        if name == "defer-prerender":
-            # Start the prerender thread once the frame is on screen, not before it.
-            prepare = screen.prepare_next
-            screen.prepare_next = lambda prepare=prepare: screen.call_after_refresh(prepare)
-        elif name == "no-prerender":
+        if name == "no-prerender":
             screen.prepare_next = lambda: None
-        elif name == "style-once":
-            undo.append(patch_pane_style_once())
+        elif name == "no-gc-pacing":
+            # Let the cyclic collector run inside the keypress window, as before gc_pacing.
+            pacer = app.gc_pacer
+            pacer.pause = pacer.resume = lambda: None
         elif name == "bg-validate":
             from rankterm.pairs import index_pairs
 
@@ -187,48 +188,6 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
                 undo.append(index.close)
                 log(f"validating {files[-1].name} ({len(index)} lines) in the background")
     return lambda: [f() for f in undo]
-
-
-def patch_pane_style_once() -> Callable[[], None]:
-    """RenderedPane.render_line asks for ``self.rich_style`` (a walk over every ancestor's
-    styles) and the scroll region on every line; this computes them once per render."""
-    from rankterm.tui.widgets.rendered_pane import RenderedPane
-
-    saved = {k: RenderedPane.__dict__.get(k) for k in ("render_lines", "render_line")}
-    base_render_lines = RenderedPane.render_lines
-
-    def render_lines(self, crop):
-        self._bench_frame = (
-            self.scroll_offset,
-            self.scrollable_content_region.width,
-            self.rich_style,
-        )
-        try:
-            return base_render_lines(self, crop)
-        finally:
-            self._bench_frame = None
-
-    def render_line(self, y):
-        frame = getattr(self, "_bench_frame", None)
-        if frame is None:
-            frame = (self.scroll_offset, self.scrollable_content_region.width, self.rich_style)
-        (scroll_x, scroll_y), width, style = frame
-        index = y + scroll_y
-        if index >= len(self._strips):
-            return Strip.blank(width, style)
-        return self._strips[index].crop_extend(scroll_x, scroll_x + width, style)
-
-    RenderedPane.render_lines = render_lines
-    RenderedPane.render_line = render_line
-
-    def undo() -> None:
-        for name, value in saved.items():
-            if value is None:
-                delattr(RenderedPane, name)
-            else:
-                setattr(RenderedPane, name, value)
-
-    return undo
 
 
 async def bench_rankterm(

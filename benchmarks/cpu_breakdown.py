@@ -84,7 +84,7 @@ class Breakdown:
         for name in ("_paint", "_paint_guidelines", "_paint_status"):
             if name in AnnotateScreen.__dict__:
                 self.wrap(AnnotateScreen, name, f"rankterm AnnotateScreen.{name}")
-        self.wrap(RenderedPane, "set_strips", "rankterm RenderedPane.set_strips")
+        self.wrap(RenderedPane, "set_lines", "rankterm RenderedPane.set_lines")
         self.wrap(RenderedPane, "render_line", "rankterm RenderedPane.render_line")
         self.wrap(PairRenderer, "responses", "rankterm PairRenderer.responses")
         self.wrap(PairRenderer, "context", "rankterm PairRenderer.context")

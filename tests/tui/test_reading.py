@@ -30,7 +30,7 @@ async def test_synchronized_scrolling_and_diff(tmp_path):
         await pilot.press("d")
         await pilot.pause()
         assert app.screen.diff
-        rendered = "".join(strip.text for strip in left._strips)
+        rendered = left.text
         assert "Paragraph 3:" in rendered and "Section 3:" not in rendered
         await pilot.press("m")
         assert app.screen.maximized is left

@@ -13,6 +13,7 @@ from rankterm.config import Settings
 from rankterm.errors import LoadIssue, UsageError
 from rankterm.guidelines import Guidelines
 from rankterm.source.base import TaskSource
+from rankterm.tui.gc_pacing import GcPacer
 from rankterm.tui.keymap import all_bindings, binding_ids
 from rankterm.tui.screens.annotate import AnnotateScreen
 
@@ -45,6 +46,7 @@ class RanktermApp(App[None]):
         self.guidelines = guidelines
         self.load_issues = load_issues or []
         self.clock = ActiveClock(settings.idle_seconds)
+        self.gc_pacer = GcPacer()
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -55,6 +57,8 @@ class RanktermApp(App[None]):
         else:
             assert self.source is not None
             self.push_screen(AnnotateScreen(self.source, self.guidelines))
+        # Once the first screen is up, what exists is the app itself: keep it out of collections.
+        self.call_after_refresh(self.gc_pacer.freeze_startup)
         if self.load_issues:
             shown = "\n".join(str(issue) for issue in self.load_issues[:5])
             more = len(self.load_issues) - 5
@@ -65,6 +69,9 @@ class RanktermApp(App[None]):
                 timeout=12,
                 markup=False,
             )
+
+    def on_unmount(self) -> None:
+        self.gc_pacer.release()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from rankterm.sanitize import inert
-from rankterm.tui.render import markdown, to_strips
+from rankterm.tui.render import markdown, to_lines
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 
@@ -42,7 +42,7 @@ class ReaderDialog(ModalScreen[None]):
 
     def _render_text(self) -> None:
         pane = self.query_one(RenderedPane)
-        pane.set_strips(to_strips(markdown(self._text), pane.content_width))
+        pane.set_lines(to_lines(markdown(self._text), pane.content_width))
 
     def action_scroll(self, lines: int) -> None:
         pane = self.query_one(RenderedPane)

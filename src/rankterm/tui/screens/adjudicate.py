@@ -25,7 +25,7 @@ from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import ADJUDICATE_BINDINGS
-from rankterm.tui.render import PairRenderer, markdown, plain, to_strips
+from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
@@ -108,18 +108,18 @@ class AdjudicateScreen(Screen[None]):
         guide = self.query_one("#guidelines", RenderedPane)
         if case is None:
             done = Text("No contested pairs need a decision. q to quit.", style="bold green")
-            context.set_strips(to_strips(done, context.content_width))
+            context.set_lines(to_lines(done, context.content_width))
             for pane in (left, right, verdicts, guide):
-                pane.set_strips([])
+                pane.set_lines([])
             self._info()
             return
         pair = case.pair
-        context.set_strips(self.renderer.context(pair, context.content_width))
+        context.set_lines(self.renderer.context(pair, context.content_width))
         a, b = self.renderer.responses(pair, False, left.content_width, diff=self.diff)
-        left.set_strips(a)
-        right.set_strips(b)
-        verdicts.set_strips(
-            to_strips(verdicts_renderable(case, self.records), verdicts.content_width)
+        left.set_lines(a)
+        right.set_lines(b)
+        verdicts.set_lines(
+            to_lines(verdicts_renderable(case, self.records), verdicts.content_width)
         )
         sections = self.guidelines.for_tags(pair.tags)
         body = (
@@ -133,7 +133,7 @@ class AdjudicateScreen(Screen[None]):
             if sections
             else plain("No guideline section matches this pair.", "dim")
         )
-        guide.set_strips(to_strips(body, guide.content_width))
+        guide.set_lines(to_lines(body, guide.content_width))
         self._info()
 
     @on(RenderedPane.WidthChanged)

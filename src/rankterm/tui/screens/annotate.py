@@ -8,6 +8,7 @@ pre-rendered lines into the panes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from rich.console import Group
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from rankterm.errors import RanktermError
@@ -26,7 +28,7 @@ from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import all_bindings
-from rankterm.tui.render import PairRenderer, markdown, plain, to_strips
+from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
@@ -54,6 +56,8 @@ class AnnotateScreen(Screen[None]):
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
+        self._after_frame: list[Callable[[], object]] = []
+        self._after_frame_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -88,13 +92,44 @@ class AnnotateScreen(Screen[None]):
 
     def show(self, view: PairView | None) -> None:
         """Put a pair on screen (from the render cache when it was prepared ahead)."""
+        self._hold_gc_until_frame()
         self.view = view
         self.draft = Draft.from_judgment(view.existing if view else None)
         self.app.clock.reset()  # type: ignore[attr-defined]
         self._paint()
         if view is not None:
             # After the frame: the prerender thread holds the GIL while it works.
-            self.call_after_refresh(self.prepare_next)
+            self.after_frame(self.prepare_next)
+
+    def _hold_gc_until_frame(self) -> None:
+        """No cyclic collection between now and the next frame (see ``gc_pacing``)."""
+        pacer = self.app.gc_pacer  # type: ignore[attr-defined]
+        pacer.pause()
+        self.after_frame(pacer.resume)
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the frame showing the lines just set is on screen. A pane
+        may be hidden (another one maximized) and never paint: a timer stands in for it."""
+        self._after_frame.append(callback)
+        if self._after_frame_timer is None:
+            self._after_frame_timer = self.set_timer(0.5, self._run_after_frame)
+
+    @property
+    def busy_ahead(self) -> bool:
+        """Work for the pair after this one is queued or running (the benchmark waits on it,
+        as a person reading the pair on screen would give it time to finish)."""
+        return bool(self._after_frame) or any(
+            w.group == "prerender" and w.is_running for w in self.workers
+        )
+
+    @on(RenderedPane.Painted)
+    def _run_after_frame(self) -> None:
+        if self._after_frame_timer is not None:
+            self._after_frame_timer.stop()
+            self._after_frame_timer = None
+        callbacks, self._after_frame = self._after_frame, []
+        for callback in callbacks:
+            callback()
 
     def _paint(self) -> None:
         view = self.view
@@ -106,9 +141,9 @@ class AnnotateScreen(Screen[None]):
                 ("Waiting for pairs from the task server… ", "bold yellow"),
                 "they appear here as soon as they arrive; your verdicts so far are saved.",
             )
-            context.set_strips(to_strips(done, context.content_width))
-            left.set_strips([])
-            right.set_strips([])
+            context.set_lines(to_lines(done, context.content_width))
+            left.set_lines([])
+            right.set_lines([])
             self.sections = []
         elif view is None:
             done = Text.assemble(
@@ -116,18 +151,18 @@ class AnnotateScreen(Screen[None]):
                 "Every pair in this set has your verdict.\n\n",
                 "z undo the last verdict · [ review earlier pairs · q quit",
             )
-            context.set_strips(to_strips(done, context.content_width))
-            left.set_strips([])
-            right.set_strips([])
+            context.set_lines(to_lines(done, context.content_width))
+            left.set_lines([])
+            right.set_lines([])
             self.sections = []
         else:
             pair = view.pair
-            context.set_strips(self.renderer.context(pair, context.content_width))
-            left_strips, right_strips = self.renderer.responses(
+            context.set_lines(self.renderer.context(pair, context.content_width))
+            left_lines, right_lines = self.renderer.responses(
                 pair, view.swapped, left.content_width, diff=self.diff
             )
-            left.set_strips(left_strips)
-            right.set_strips(right_strips)
+            left.set_lines(left_lines)
+            right.set_lines(right_lines)
             context.border_subtitle = f"{len(pair.conversation)} turn(s)"
             left.border_subtitle = f"{len(view.left_text.split())} words"
             right.border_subtitle = f"{len(view.right_text.split())} words"
@@ -140,12 +175,12 @@ class AnnotateScreen(Screen[None]):
         sections = self.sections
         width = pane.content_width
         key = ("guide", tuple(s.title for s in sections), bool(self.guidelines.sections), width)
-        pane.set_strips(self.renderer.cache.get_or_render(key, lambda: self._guide_strips(width)))
+        pane.set_lines(self.renderer.cache.get_or_render(key, lambda: self._guide_lines(width)))
 
-    def _guide_strips(self, width: int):
-        return self._guide_strips_for(self.sections, width)
+    def _guide_lines(self, width: int):
+        return self._guide_lines_for(self.sections, width)
 
-    def _guide_strips_for(self, sections: list[Section], width: int):
+    def _guide_lines_for(self, sections: list[Section], width: int):
         if not self.guidelines.sections:
             body = plain("No guidelines loaded. Pass --guidelines FILE.md", "dim")
         elif not sections:
@@ -156,7 +191,7 @@ class AnnotateScreen(Screen[None]):
                 parts.append(Text(inert(section.title), style="bold underline"))
                 parts.append(markdown(section.body))
             body = Group(*parts)
-        return to_strips(body, width)
+        return to_lines(body, width)
 
     def _paint_status(self) -> None:
         rate = None
@@ -190,9 +225,7 @@ class AnnotateScreen(Screen[None]):
             bool(self.guidelines.sections),
             guide_width,
         )
-        self.renderer.cache.get_or_render(
-            key, lambda: self._guide_strips_for(sections, guide_width)
-        )
+        self.renderer.cache.get_or_render(key, lambda: self._guide_lines_for(sections, guide_width))
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._paint)
@@ -211,6 +244,7 @@ class AnnotateScreen(Screen[None]):
             strength = 0
         duration = self.app.clock.elapsed_ms()  # type: ignore[attr-defined]
         draft = self.draft
+        self._hold_gc_until_frame()
         try:
             # fsync off the event loop; the screen waits for it before showing the next pair.
             await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)

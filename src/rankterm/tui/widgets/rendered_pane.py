@@ -7,10 +7,39 @@ responses of several thousand words.
 
 from __future__ import annotations
 
-from textual.geometry import Size
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from rankterm.tui.render import Lines
+
+
+def scroll_thumb(total: int, height: int, offset: float) -> tuple[int, int]:
+    """Rows [top, bottom) of the scroll bar's thumb; an empty range when everything fits."""
+    if height <= 0 or total <= height:
+        return 0, 0
+    size = max(1, round(height * height / total))
+    top = round((height - size) * min(offset / (total - height), 1.0))
+    return top, top + size
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    scroll_x: int
+    scroll_y: int
+    text_width: int
+    style: Style
+    thumb: range
+    gap: Segment
+    track: Segment
+    knob: Segment
+    bar: bool
 
 
 class RenderedPane(ScrollView, can_focus=True):
@@ -18,13 +47,17 @@ class RenderedPane(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     RenderedPane {
-        scrollbar-gutter: stable;
+        /* The pane draws its own one-cell scroll bar (see ``render_lines``). */
+        scrollbar-size: 0 0;
         border: round $panel-lighten-2;
         border-title-color: $text;
-        padding: 0 1;
+        padding: 0 0 0 1;
         &:focus { border: round $accent; }
     }
     """
+
+    #: Cells right of the text: a gap, then the scroll bar.
+    BAR_CELLS = 2
 
     class Scrolled(Message):
         """The pane scrolled to ``fraction`` (0..1) of its height."""
@@ -49,40 +82,146 @@ class RenderedPane(ScrollView, can_focus=True):
         def control(self) -> RenderedPane:
             return self.pane
 
+    class Painted(Message):
+        """New lines made it into a frame. Posted from the render itself, so it is handled
+        after that frame is on screen -- unlike ``call_after_refresh``, which can run before
+        the widgets have even reported themselves dirty."""
+
+        def __init__(self, pane: RenderedPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> RenderedPane:
+            return self.pane
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._strips: list[Strip] = []
+        self._lines: Lines = []
         self._following = False
+        #: Everything a line of the render in progress needs; see ``render_lines``.
+        self._frame: _Frame | None = None
+        self._dragging = False
+        self._generation = 0
+        self._width = 0
+        self._painted_generation = 0
 
     @property
     def content_width(self) -> int:
-        """Width the content is rendered at (inside border, padding and scrollbar gutter)."""
-        return max(self.scrollable_content_region.width, 10)
+        """Width the text is rendered at (inside border, padding and the scroll bar)."""
+        return max(self.scrollable_content_region.width - self.BAR_CELLS, 10)
 
     def on_resize(self) -> None:
-        width = max((s.cell_length for s in self._strips), default=0)
-        if self._strips and width != self.content_width:
+        if self._lines and self._width != self.content_width:
             self.post_message(self.WidthChanged(self))
 
-    def set_strips(self, strips: list[Strip]) -> None:
-        self._strips = strips
-        width = max((s.cell_length for s in strips), default=0)
-        self.virtual_size = Size(width, len(strips))
+    def set_lines(self, lines: Lines) -> None:
+        """Show ``lines`` (from :func:`rankterm.tui.render.to_lines`) from the top."""
+        if lines is self._lines:
+            # The same lines (guidelines for the same tags): keep the reader's place, and
+            # spare the frame a repaint of a pane that did not change.
+            return
+        self._lines = lines
+        self._generation += 1
+        self._width = Segment.get_line_length(lines[0]) if lines else 0
+        self.virtual_size = Size(self._width, len(lines))
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
 
     @property
+    def text(self) -> str:
+        """Everything the pane holds, as plain text (for tests and copy)."""
+        return "\n".join("".join(segment.text for segment in line) for line in self._lines)
+
+    @property
     def line_count(self) -> int:
-        return len(self._strips)
+        return len(self._lines)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Work out once per render what every line needs: ``rich_style`` alone walks every
+        # ancestor's styles, and asked per line it was a quarter of the frame on a verdict.
+        self._frame = self._make_frame()
+        if self._painted_generation != self._generation:
+            self._painted_generation = self._generation
+            self.post_message(self.Painted(self))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _make_frame(self) -> _Frame:
+        scroll_x, scroll_y = self.scroll_offset
+        region = self.scrollable_content_region
+        style = self.rich_style
+        text_width = max(region.width - self.BAR_CELLS, 0)
+        top, bottom = scroll_thumb(len(self._lines), region.height, scroll_y)
+        background = self.background_colors[1]
+        track = background + self.styles.scrollbar_background
+        thumb = track + (
+            self.styles.scrollbar_color_active if self.has_focus else self.styles.scrollbar_color
+        )
+        gap = " " * (region.width - text_width - 1) if region.width > text_width else ""
+        return _Frame(
+            scroll_x=scroll_x,
+            scroll_y=scroll_y,
+            text_width=text_width,
+            style=style,
+            thumb=range(top, bottom),
+            gap=Segment(gap, style),
+            track=Segment(" ", style + Style(bgcolor=track.rich_color)),
+            knob=Segment(" ", style + Style(bgcolor=thumb.rich_color)),
+            bar=bottom > top,
+        )
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = y + scroll_y
-        width = self.scrollable_content_region.width
-        style = self.rich_style
-        if index >= len(self._strips):
-            return Strip.blank(width, style)
-        return self._strips[index].crop_extend(scroll_x, scroll_x + width, style)
+        frame = self._frame or self._make_frame()
+        index = y + frame.scroll_y
+        width = frame.text_width
+        if index >= len(self._lines):
+            text = [Segment(" " * width, frame.style)]
+        elif frame.scroll_x == 0 and width == self._width:
+            text = self._lines[index]  # the usual case: rendered at this very width
+        else:
+            cropped = Strip(self._lines[index], self._width).crop_extend(
+                frame.scroll_x, frame.scroll_x + width, frame.style
+            )
+            text = list(cropped)
+        if frame.bar:
+            tail = frame.knob if y in frame.thumb else frame.track
+        else:
+            tail = Segment(" ", frame.style)
+        return Strip([*text, frame.gap, tail], width + len(frame.gap.text) + 1)
+
+    # -- the scroll bar takes the mouse too -------------------------------------------------------
+
+    def _bar_fraction(self, event: events.MouseEvent) -> float | None:
+        offset = event.get_content_offset(self)
+        region = self.scrollable_content_region
+        if offset is None or offset.x < region.width - 1:
+            return None
+        return min(max(offset.y / max(region.height - 1, 1), 0.0), 1.0)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        fraction = self._bar_fraction(event)
+        if fraction is not None and self.max_scroll_y:
+            self._dragging = True
+            self.capture_mouse()
+            self.scroll_to(y=round(fraction * self.max_scroll_y), animate=False)
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            offset = event.get_content_offset_capture(self)
+            fraction = offset.y / max(self.scrollable_content_region.height - 1, 1)
+            fraction = min(max(fraction, 0.0), 1.0)
+            self.scroll_to(y=round(fraction * self.max_scroll_y), animate=False)
+            event.stop()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+            event.stop()
 
     def follow(self, fraction: float) -> None:
         """Scroll to a fraction of the height without echoing a Scrolled message back."""
