@@ -114,7 +114,7 @@ def to_lines(renderable: RenderableType, width: int) -> Lines:
 class RenderCache:
     """A small thread-safe LRU of rendered lines, keyed by what determines the rendering."""
 
-    def __init__(self, size: int = 24) -> None:
+    def __init__(self, size: int = 32) -> None:
         self._items: OrderedDict[Hashable, Lines] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
@@ -142,6 +142,14 @@ class PairRenderer:
 
     def __init__(self) -> None:
         self.cache = RenderCache()
+
+    def word_counts(self, pair: Pair) -> tuple[int, int]:
+        """Words in responses A and B (counted once per pair: splitting two 4k-word answers
+        on the event loop was a sixth of showing the next pair)."""
+        return self.cache.get_or_render(
+            ("words", pair.id),
+            lambda: (len(pair.response_a.split()), len(pair.response_b.split())),
+        )
 
     def context(self, pair: Pair, width: int) -> Lines:
         return self.cache.get_or_render(

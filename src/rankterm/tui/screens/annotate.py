@@ -63,7 +63,9 @@ class AnnotateScreen(Screen[None]):
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="main"):
-                yield RenderedPane(id="context")
+                # The prompt pane only grows: the responses below keep their place from pair
+                # to pair, and the eye with them (and a frame needs no new layout).
+                yield RenderedPane(id="context", grow_only=True)
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -164,8 +166,10 @@ class AnnotateScreen(Screen[None]):
             left.set_lines(left_lines)
             right.set_lines(right_lines)
             context.border_subtitle = f"{len(pair.conversation)} turn(s)"
-            left.border_subtitle = f"{len(view.left_text.split())} words"
-            right.border_subtitle = f"{len(view.right_text.split())} words"
+            words_a, words_b = self.renderer.word_counts(pair)
+            left_words, right_words = (words_b, words_a) if view.swapped else (words_a, words_b)
+            left.border_subtitle = f"{left_words} words"
+            right.border_subtitle = f"{right_words} words"
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
@@ -199,9 +203,10 @@ class AnnotateScreen(Screen[None]):
         if self.session_count >= 3 and self.session_active_ms:
             rate = self.session_count / (self.session_active_ms / 3_600_000)
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
-        self.query_one(PairInfo).update(info_text(self.view, self.draft, self.sections, self.diff))
+        info = info_text(self.view, self.draft, self.sections, self.diff)
+        self.query_one(PairInfo).show_text(info)
         tags = self.app.settings.tags  # type: ignore[attr-defined]
-        self.query_one(Legend).update(legend_text(tags, self.draft.tags))
+        self.query_one(Legend).show_text(legend_text(tags, self.draft.tags))
 
     def refresh_status(self) -> None:
         """Called when the sync state changes (remote mode)."""
@@ -217,6 +222,7 @@ class AnnotateScreen(Screen[None]):
         ctx_width = self.query_one("#context", RenderedPane).content_width
         self.renderer.context(upcoming.pair, ctx_width)
         self.renderer.responses(upcoming.pair, upcoming.swapped, width, diff=self.diff)
+        self.renderer.word_counts(upcoming.pair)
         sections = self.guidelines.for_tags(upcoming.pair.tags)
         guide_width = self.query_one("#guidelines", RenderedPane).content_width
         key = (

@@ -67,9 +67,29 @@ def legend_text(tags: list[TagSpec], active: set[str]) -> Text:
     return text
 
 
-class PairInfo(Static):
+class OneLine(Static):
+    """A one-line bar whose text is replaced often (once a verdict, at least).
+
+    Its height never depends on the text, so an update repaints the line and nothing else;
+    ``Static.update`` would ask for a layout of the whole screen (a full frame) every time.
+    An unchanged text costs nothing at all."""
+
+    DEFAULT_CSS = "OneLine { height: 1; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self._shown: Text | None = None
+
+    def show_text(self, text: Text) -> None:
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
+
+
+class PairInfo(OneLine):
     DEFAULT_CSS = "PairInfo { height: 1; background: $boost; }"
 
 
-class Legend(Static):
+class Legend(OneLine):
     DEFAULT_CSS = "Legend { height: 1; background: $boost; }"

@@ -95,8 +95,13 @@ class RenderedPane(ScrollView, can_focus=True):
         def control(self) -> RenderedPane:
             return self.pane
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, grow_only: bool = False
+    ) -> None:
         super().__init__(id=id, classes=classes)
+        #: With ``height: auto``: keep the height of the tallest lines shown at this width.
+        self.grow_only = grow_only
+        self._tallest = 0
         self._lines: Lines = []
         self._following = False
         #: Everything a line of the render in progress needs; see ``render_lines``.
@@ -111,8 +116,12 @@ class RenderedPane(ScrollView, can_focus=True):
         """Width the text is rendered at (inside border, padding and the scroll bar)."""
         return max(self.scrollable_content_region.width - self.BAR_CELLS, 10)
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(self.virtual_size.height, self._tallest if self.grow_only else 0)
+
     def on_resize(self) -> None:
         if self._lines and self._width != self.content_width:
+            self._tallest = 0
             self.post_message(self.WidthChanged(self))
 
     def set_lines(self, lines: Lines) -> None:
@@ -121,12 +130,32 @@ class RenderedPane(ScrollView, can_focus=True):
             # The same lines (guidelines for the same tags): keep the reader's place, and
             # spare the frame a repaint of a pane that did not change.
             return
+        before = len(self._lines)
         self._lines = lines
         self._generation += 1
         self._width = Segment.get_line_length(lines[0]) if lines else 0
-        self.virtual_size = Size(self._width, len(lines))
+        size = Size(self._width, len(lines))
+        if self._height_may_change(before, len(lines)):
+            self.virtual_size = size  # a reactive with layout=True: the screen is laid out
+        else:
+            # Same outer size: repaint this pane only. A layout would re-render every widget
+            # on screen -- it made the frame after a verdict twice as expensive.
+            self.set_reactive(RenderedPane.virtual_size, size)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
+
+    def _height_may_change(self, before: int, after: int) -> bool:
+        """Whether the pane's outer height can follow from its line count: only with
+        ``height: auto`` (the prompt), and not when it was capped and stays capped."""
+        if not self.styles.height or not self.styles.height.is_auto or before == after:
+            return False
+        if self.grow_only:
+            grew = after > self._tallest
+            self._tallest = max(self._tallest, after)
+            if not grew:
+                return False
+        shown = self.scrollable_content_region.height
+        return not (before > shown and after > shown)
 
     @property
     def text(self) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from rankterm.sanitize import inert
 from rankterm.source.base import Progress, SyncState
+from rankterm.tui.widgets.pair_info import OneLine
 
 SYNC_STYLES = {
     SyncState.LOCAL: ("● local", "green"),
@@ -55,7 +55,7 @@ def status_text(
     return text
 
 
-class StatusBar(Static):
+class StatusBar(OneLine):
     """One line at the top of the annotation screen."""
 
     DEFAULT_CSS = """
@@ -63,4 +63,4 @@ class StatusBar(Static):
     """
 
     def show(self, annotator: str, progress: Progress, rate_per_hour: float | None) -> None:
-        self.update(status_text(annotator, progress, rate_per_hour, self.size.width or 80))
+        self.show_text(status_text(annotator, progress, rate_per_hour, self.size.width or 80))
