@@ -14,7 +14,13 @@ Why it is built the way it is (a million 1.5 KB records is the design point):
 - Validation against the model costs ~10 µs a line. ``validate="eager"`` (the default) does it
   before :func:`index_pairs` returns, so ``issues`` is complete. ``validate="background"``
   does it in a thread, so a TUI can show the first pair at once; ``PairIndex.on_validated``
-  and ``PairIndex.validate_all`` give the complete list of bad lines.
+  and ``PairIndex.validate_all`` give the complete list of bad lines, and
+  ``PairIndex.take_late_issues`` the ones found since the last call. Once validation is
+  complete, both modes agree exactly: same pairs, same issues, same order. For that, the quick
+  id is only trusted when it must be the model's id (no second ``"id"`` key, no escaped ASCII
+  letter that could spell one), and duplicate ids are decided in file order among *valid*
+  records, as the eager scan does: a later record with the quick id of an earlier one stays
+  in the index as a suspect until the earlier ones are known valid or not.
 - Files of ``CACHE_MIN_BYTES`` and more get a sidecar under the user cache dir, keyed by path,
   size, mtime, ctime and inode, holding the index and the validation results. The next open
   memory-maps it: milliseconds and a few MB, whatever the size of the file.
@@ -53,7 +59,7 @@ Validate = Literal["eager", "background"]
 CACHE_MIN_BYTES = 8 << 20
 """Files at least this big get an index sidecar; below, indexing takes milliseconds anyway."""
 BLOCK = 1 << 20
-SIDECAR_FORMAT = 1
+SIDECAR_FORMAT = 2
 SIDECARS_KEPT = 32
 """Sidecars beyond this many (least recently used first) are deleted when one is written."""
 _MAGIC = b"RTPAIRIDX\n"
@@ -99,16 +105,24 @@ def _encode(text: str) -> bytes:
 _QUICK = re.compile(rb'\{"id": ?"([\x20\x21\x23-\x5b\x5d-\x7e]+)"')
 """A line that starts with a plain printable-ASCII string id (no escapes)."""
 _PRIORITY = b'"priority"'
+_ID_KEY = b'"id"'
+_ESCAPE = b"\\u00"
+_ESCAPED_LETTER = re.compile(rb"\\u00[67]")
+"""``\\u0060``-``\\u007f``: how a key could spell ``id`` or ``priority`` without those bytes."""
 
 
 def _quick_key(body: bytes) -> bytes | None:
     """The id of ``{"id": "<plain>", ...}`` without parsing, when no priority is named.
 
-    ``"priority"`` anywhere in the line sends it to the parser; false alarms (the word inside a
-    string) only cost a parse. Validation re-checks every id against the model.
+    ``"priority"`` anywhere in the line, a second ``"id"``, or an escaped ASCII letter (a key
+    could spell either with escapes) sends it to the parser; false alarms (the words inside a
+    string) only cost a parse. So the quick id is the model's id whenever the record is valid;
+    validation still re-checks every id against the model.
     """
     match = _QUICK.match(body)
     if match is None or not body.endswith(b"}") or _PRIORITY in body:
+        return None
+    if body.count(_ID_KEY) != 1 or (_ESCAPE in body and _ESCAPED_LETTER.search(body)):
         return None
     return match.group(1)
 
@@ -290,7 +304,12 @@ def _block_ids(lines: list[bytes]) -> list[bytes] | None:
     matches = list(map(_QUICK.match, lines))
     if not all(matches) or not all(map(bytes.endswith, lines, repeat(b"}"))):
         return None
-    if any(map(bytes.__contains__, lines, repeat(_PRIORITY))):
+    # Whole-block searches (a newline cannot be part of a match): every line starts with an
+    # "id" key, so as many "id" as lines means one each.
+    joined = b"\n".join(lines)
+    if _PRIORITY in joined or joined.count(_ID_KEY) != len(lines):
+        return None
+    if _ESCAPE in joined and _ESCAPED_LETTER.search(joined):
         return None
     return list(map(re.Match.group, matches, repeat(1)))  # type: ignore[arg-type]
 
@@ -340,7 +359,8 @@ class PairIndex:
 
     With background validation, records found invalid after :func:`index_pairs` returned stay
     in the index (positions never shift under a running session); :meth:`is_bad` says which,
-    and :meth:`get` raises :class:`BadPairError` for them.
+    and :meth:`get` raises :class:`BadPairError` for them. So do later records whose id turns
+    out to repeat the id of an earlier valid one: :meth:`get` settles that before it returns.
     """
 
     def __init__(self, path: Path, *, cache_size: int = 64, max_issues: int = 10_000) -> None:
@@ -363,7 +383,13 @@ class PairIndex:
         self._stop = threading.Event()
         self._sidecar: Path | None = None
         self._sidecar_key: dict | None = None
-        self._dup_firsts: set[int] = set()
+        #: Background mode: position -> first position with the same indexed id. Kept in the
+        #: index until validation (or ``get``) knows whether an earlier one is valid.
+        self._suspects: dict[int, int] = {}
+        self._groups: dict[int, list[int]] = {}
+        self._late: list[LoadIssue] = []
+        self._late_dropped = 0
+        self._pace = True
 
     # -- columns kept for callers of the old attributes ---------------------------------------
 
@@ -400,8 +426,9 @@ class PairIndex:
             key = keys[j]
             if key >> 32 != crc:
                 break
-            if cols.id_bytes(key & _LOW) == raw:
-                return key & _LOW
+            pos = key & _LOW
+            if pos not in self._bad and cols.id_bytes(pos) == raw:
+                return pos  # the first one not known bad (a duplicate's first may be invalid)
             j += 1
         return None
 
@@ -420,18 +447,51 @@ class PairIndex:
                 return cached
             if i in self._bad:
                 raise BadPairError(self._issue_at(i, self._bad[i]))
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDONLY)
-            raw = os.pread(self._fd, self._cols.lengths[i], self._cols.offsets[i])
+        raw = self._read(i)
         try:
             pair = self._check(i, raw)
         except ValueError as exc:
             raise BadPairError(self._mark_bad(i, str(exc))) from None
+        if i in self._suspects:
+            reason = self._duplicate_reason(i)
+            if reason is not None:
+                raise BadPairError(self._mark_bad(i, reason))
         with self._lock:
             self._cache[i] = pair
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return pair
+
+    def _read(self, i: int) -> bytes:
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            return os.pread(self._fd, self._cols.lengths[i], self._cols.offsets[i])
+
+    def _known_valid(self, k: int) -> bool:
+        """Whether record k is valid, checking it now when validation has not reached it."""
+        if k in self._bad:
+            return False
+        if k < self._checked:
+            return True
+        try:
+            self._check(k, self._read(k))
+        except ValueError as exc:
+            self._mark_bad(k, str(exc))
+            return False
+        return True
+
+    def _duplicate_reason(self, i: int) -> str | None:
+        """For a valid suspect: the eager scan's duplicate message when an earlier record with
+        its id is valid (the first such one is the one named), else None: it is kept."""
+        first = self._suspects[i]
+        for k in (first, *self._groups.get(first, ())):
+            if k >= i:
+                break
+            if self._known_valid(k):
+                pid = self._cols.id_bytes(i).decode("utf-8", "surrogatepass")
+                return f"duplicate id {pid!r} (first seen on line {self._cols.lines[k]})"
+        return None
 
     def _check(self, i: int, raw: bytes) -> Pair:
         pair = parse_pair_line(raw)
@@ -496,6 +556,7 @@ class PairIndex:
 
     def validate_all(self) -> list[LoadIssue]:
         """The complete list of bad lines: waits for background validation, or runs it here."""
+        self._pace = False
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -503,6 +564,32 @@ class PairIndex:
             self._stop.clear()
             self._validate(pace=False)
         return list(self.issues)
+
+    def hurry(self) -> None:
+        """Let background validation run flat out (no UI left to leave the GIL to)."""
+        self._pace = False
+
+    @property
+    def bad_count(self) -> int:
+        """How many positions are known bad (a cheap test for "anything new?")."""
+        return len(self._bad)
+
+    def issues_so_far(self) -> list[LoadIssue]:
+        """The issues found until now; :meth:`take_late_issues` then returns only later ones."""
+        with self._lock:
+            self._late, self._late_dropped = [], 0
+            return list(self.issues)
+
+    def take_late_issues(self) -> list[LoadIssue]:
+        """Issues found after :func:`index_pairs` returned (by background validation, or by
+        ``get`` on a changed file) and not yet taken: each is returned once. Thread-safe, never
+        blocks on validation."""
+        with self._lock:
+            taken, self._late = self._late, []
+            dropped, self._late_dropped = self._late_dropped, 0
+        if dropped:
+            taken.append(LoadIssue(self.shown, 0, f"... and {dropped} more bad lines"))
+        return taken
 
     def on_validated(self, callback: Callable[[list[LoadIssue]], None]) -> None:
         """Call ``callback(issues)`` once validation is complete: now if it already is,
@@ -515,11 +602,18 @@ class PairIndex:
         callback(list(self.issues))
 
     def _report(self, line: int, reason: str) -> LoadIssue:
+        """Count an issue; ``issues`` ends up with the ``max_issues`` lowest lines, whatever
+        order they were found in (so both validation modes keep the same ones)."""
         issue = LoadIssue(self.shown, line, reason)
         self._issue_count += 1
-        if len(self.issues) < self._max_issues:
-            self.issues.append(issue)
+        self.issues.append(issue)
+        if len(self.issues) >= 2 * self._max_issues:
+            self.issues[:] = self._lowest()
         return issue
+
+    def _lowest(self) -> list[LoadIssue]:
+        by_line = sorted((x for x in self.issues if x.line), key=lambda x: x.line)
+        return by_line[: self._max_issues]
 
     def _issue_at(self, i: int, reason: str) -> LoadIssue:
         return LoadIssue(self.shown, self._cols.lines[i], reason)
@@ -528,23 +622,33 @@ class PairIndex:
         with self._lock:
             if i not in self._bad:
                 self._bad[i] = reason
-                return self._report(self._cols.lines[i], reason)
+                issue = self._report(self._cols.lines[i], reason)
+                if len(self._late) < self._max_issues:
+                    self._late.append(issue)
+                else:
+                    self._late_dropped += 1
+                return issue
         return self._issue_at(i, reason)
 
     def _finish_issues(self) -> None:
-        kept = sorted((x for x in self.issues if x.line), key=lambda x: x.line)
-        if self._issue_count > len(kept):
-            more = self._issue_count - len(kept)
-            kept.append(LoadIssue(self.shown, 0, f"... and {more} more bad lines"))
-        self.issues[:] = kept  # one atomic swap: readers never see a half-sorted list
+        with self._lock:
+            kept = self._lowest()
+            if self._issue_count > len(kept):
+                more = self._issue_count - len(kept)
+                kept.append(LoadIssue(self.shown, 0, f"... and {more} more bad lines"))
+            self.issues[:] = kept  # one atomic swap: readers never see a half-sorted list
 
     def _validate(self, *, pace: bool) -> None:
-        """Check every record against the model; pace=True leaves the GIL to a UI often."""
+        """Check every record against the model, in file order (so a duplicate id is decided
+        against the first *valid* record, as the eager scan does); pace=True leaves the GIL to
+        a UI often, until :meth:`hurry`."""
         cols = self._cols
+        suspects = self._suspects
+        self._pace = self._pace and pace
         fd = os.open(self.path, os.O_RDONLY)
         try:
             started = time.perf_counter()
-            for i in range(len(cols)):
+            for i in range(self._checked, len(cols)):  # those before were checked by a thread
                 if self._stop.is_set():
                     return
                 if i not in self._bad:
@@ -553,8 +657,13 @@ class PairIndex:
                         self._check(i, raw)
                     except ValueError as exc:
                         self._mark_bad(i, str(exc))
+                    else:
+                        if i in suspects:
+                            reason = self._duplicate_reason(i)
+                            if reason is not None:
+                                self._mark_bad(i, reason)
                 self._checked = i + 1
-                if pace and not i & 15 and time.perf_counter() - started > 0.004:
+                if self._pace and not i & 15 and time.perf_counter() - started > 0.004:
                     time.sleep(0.002)
                     started = time.perf_counter()
         finally:
@@ -578,19 +687,20 @@ class PairIndex:
         """Write the index (without records found bad) for the next open; best effort."""
         if self._sidecar is None or self._sidecar_key is None:
             return
-        lines = self._cols.lines
-        if validated and any(lines[i] in self._dup_firsts for i in self._bad):
-            # A record dropped as a duplicate of one now found invalid should have been kept;
-            # forget the index, so the next open rebuilds it exactly.
-            self._sidecar.unlink(missing_ok=True)
-            return
-        cols = self._cols.without(set(self._bad)) if self._bad and validated else self._cols
+        if validated:
+            # Every suspect is settled (kept, or bad as a duplicate): what is left is exactly
+            # what an eager scan keeps.
+            cols = self._cols.without(set(self._bad)) if self._bad else self._cols
+            suspects: list[list[int]] = []
+        else:  # written before validation starts: nothing is bad yet
+            cols = self._cols
+            suspects = [[later, first] for later, first in sorted(self._suspects.items())]
         header = {
             "key": self._sidecar_key,
             "validated": validated,
             "issues": [[x.line, x.reason] for x in self.issues if x.line],
             "issue_count": self._issue_count,
-            "dup_firsts": sorted(self._dup_firsts),
+            "suspects": suspects,
         }
         _write_sidecar(self._sidecar, header, cols)
 
@@ -721,7 +831,7 @@ def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
         if (
             not isinstance(header.get("validated"), bool)
             or not isinstance(header.get("issue_count"), int)
-            or not all(isinstance(header.get(k), list) for k in ("issues", "dup_firsts"))
+            or not all(isinstance(header.get(k), list) for k in ("issues", "suspects"))
         ):
             return None
         columns = (cols.offsets, cols.lengths, cols.lines, cols.id_ends, cols.keys)
@@ -749,7 +859,11 @@ def index_pairs(
     open of the unchanged file near-instant, validation results included.
 
     Duplicate ids are reported and the later record skipped: a judgment names its pair by id,
-    so two records with one id would make the journal ambiguous.
+    so two records with one id would make the journal ambiguous. Only valid records count: a
+    record repeating the id of an invalid one is kept. In background mode the later record
+    stays in the index until that is known, then is marked bad (``is_bad``) if it is a
+    duplicate; once validation is complete the good records, the issues and the order are
+    exactly the eager ones.
     """
     path = Path(path)
     shown = display_path(path)
@@ -766,12 +880,11 @@ def index_pairs(
         index._sidecar = sidecar_path(path)
         index._sidecar_key = _identity(path, st)
         loaded = _read_sidecar(index._sidecar, index._sidecar_key)
-        if loaded is not None:
+        if loaded is not None and _set_suspects(index, loaded[1]["suspects"], len(loaded[0])):
             cols, header = loaded
             index._cols = cols
             index.issues = [LoadIssue(shown, line, reason) for line, reason in header["issues"]]
             index._issue_count = header["issue_count"]
-            index._dup_firsts = set(header["dup_firsts"])
             if progress is not None:
                 progress(st.st_size, st.st_size)
             if header["validated"]:
@@ -780,14 +893,18 @@ def index_pairs(
             else:
                 _start_validation(index, validate, save_first=False)
             return index
-    cols = _scan(path, exact=validate == "eager", report=index._report, progress=progress)
+    eager = validate == "eager"
+    cols = _scan(path, exact=eager, report=index._report, progress=progress)
     duplicates = cols.duplicates()
-    for later, first in duplicates:
-        pid = cols.id_bytes(later).decode("utf-8", "surrogatepass")
-        reason = f"duplicate id {pid!r} (first seen on line {cols.lines[first]})"
-        index._report(cols.lines[later], reason)
-        index._dup_firsts.add(cols.lines[first])
-    index._cols = cols.without({later for later, _ in duplicates}) if duplicates else cols
+    if eager:  # exact ids of valid records: the later ones are duplicates for sure
+        for later, first in duplicates:
+            pid = cols.id_bytes(later).decode("utf-8", "surrogatepass")
+            reason = f"duplicate id {pid!r} (first seen on line {cols.lines[first]})"
+            index._report(cols.lines[later], reason)
+        index._cols = cols.without({later for later, _ in duplicates}) if duplicates else cols
+    else:  # the first may turn out invalid: validation decides, in file order
+        index._cols = cols
+        _set_suspects(index, duplicates, len(cols))
     if progress is not None:
         progress(st.st_size, st.st_size)
     if validate == "eager":
@@ -797,6 +914,24 @@ def index_pairs(
     else:
         _start_validation(index, validate, save_first=True)
     return index
+
+
+def _set_suspects(index: PairIndex, pairs: Sequence[Sequence[int]], n: int) -> bool:
+    """Record (later, first) positions sharing an indexed id; False when they make no sense."""
+    suspects: dict[int, int] = {}
+    groups: dict[int, list[int]] = {}
+    for item in pairs:
+        if len(item) != 2 or not all(type(x) is int and 0 <= x < n for x in item):
+            return False
+        later, first = item
+        if first >= later:
+            return False
+        suspects[later] = first
+        groups.setdefault(first, []).append(later)
+    for laters in groups.values():
+        laters.sort()
+    index._suspects, index._groups = suspects, groups
+    return True
 
 
 def _start_validation(index: PairIndex, validate: Validate, *, save_first: bool) -> None:

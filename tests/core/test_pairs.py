@@ -149,11 +149,15 @@ def test_background_validation_reports_late_bad_lines_completely(tmp_path):
     assert index.validated and "checking the rest" not in index.summary()
     assert {i.line for i in seen} == {3, 5, 7, 12}
     bad = [i for i in range(len(index)) if index.is_bad(i)]
-    assert [index.ids[i] for i in bad] == ["no-b", "wrong-type"]
+    # The duplicate stays in the index too (until validation, its first could be invalid).
+    assert [index.ids[i] for i in bad] == ["no-b", "wrong-type", "pair-000"]
     assert index.bad_positions() == frozenset(bad)
     with pytest.raises(BadPairError, match=r"p\.jsonl:3: response_b"):
         index.get(bad[0])
-    assert len(list(index.iter_pairs())) == len(index) - 2
+    with pytest.raises(BadPairError, match=r"p\.jsonl:12: duplicate id 'pair-000'"):
+        index.get(bad[2])
+    assert index.position("pair-000") == 0
+    assert len(list(index.iter_pairs())) == len(index) - 3
     late: list = []
     index.on_validated(late.extend)  # after the fact: called at once
     assert late == seen
@@ -278,15 +282,11 @@ def test_property_background_index_equals_eager(tmp_path, records, id_first):
     lazy = index_pairs(path, validate="background", cache=False)
     lazy.validate_all()
     good = [i for i in range(len(lazy)) if not lazy.is_bad(i)]
-    bad_lines = {lazy.line_numbers[i] for i in range(len(lazy)) if lazy.is_bad(i)}
-    if not bad_lines & lazy._dup_firsts:
-        assert [lazy.ids[i] for i in good] == list(exact.ids)
-        # Same lines; a record both invalid and a duplicate may be reported as either.
-        assert [i.line for i in lazy.issues] == [i.line for i in exact.issues]
-        for mine, theirs in zip(lazy.issues, exact.issues, strict=True):
-            assert mine.reason == theirs.reason or mine.reason.startswith("duplicate id")
-    else:  # a duplicate of a record found invalid later: reported, and never cached
-        assert {i.line for i in lazy.issues} >= {i.line for i in exact.issues}
+    assert [lazy.ids[i] for i in good] == list(exact.ids)
+    assert [(i.line, i.reason) for i in lazy.issues] == [(i.line, i.reason) for i in exact.issues]
+    assert [lazy.ids[i] for i in lazy.serving_order() if not lazy.is_bad(i)] == [
+        exact.ids[i] for i in exact.serving_order()
+    ]
     lazy.close()
 
 
@@ -311,3 +311,78 @@ def test_only_the_most_recently_used_sidecars_are_kept(tmp_path, monkeypatch):
     index_pairs(paths[2])  # a third sidecar pushes out the least recently used: p1
     kept = {p.name for p in sidecar_path(paths[0]).parent.glob("*.idx")}
     assert kept == {sidecar_path(paths[0]).name, sidecar_path(paths[2]).name}
+
+
+# -- background mode gives exactly the eager result (issue 6) ----------------------------------
+
+GOOD_A = b'{"id":"a","prompt":"p","response_a":"x","response_b":"y"}'
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        b'{"id":"a","prompt":"p","response_a":"x","response_b":"y","id":"z"}',
+        b'{"id":"a","prompt":"p","response_a":"x","response_b":"y","i\\u0064":"z"}',
+        b'{"id":"c","prompt":"p","response_a":"x","response_b":"y","\\u0070riority":2}',
+    ],
+    ids=["second-id-key", "escaped-id-key", "escaped-priority-key"],
+)
+def test_the_quick_id_is_never_trusted_when_a_key_could_override_it(tmp_path, first):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(GOOD_A + b"\n" + first + b"\n")
+    with index_pairs(path, validate="eager") as eager:
+        want = (list(eager.ids), eager.issues, [eager.ids[i] for i in eager.serving_order()])
+        assert len(eager) == 2 and eager.ids[eager.serving_order()[0]] in ("a", "c")
+    with index_pairs(path, validate="background", cache=False) as lazy:
+        lazy.validate_all()
+        assert not lazy.bad_positions()
+        got = (list(lazy.ids), lazy.issues, [lazy.ids[i] for i in lazy.serving_order()])
+    assert got == want and want[1] == []
+
+
+def unstarted_background(monkeypatch, path):
+    """A background index whose validation thread has not got anywhere yet."""
+    monkeypatch.setattr(pairs_module.PairIndex, "_background", lambda self, save_first: None)
+    return index_pairs(path, validate="background", cache=False)
+
+
+def test_get_settles_a_suspected_duplicate_before_validation_reaches_it(tmp_path, monkeypatch):
+    invalid_a = b'{"id":"a","prompt":"p"}'
+    b_record = GOOD_A.replace(b'"a"', b'"b"')
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b"\n".join([invalid_a, GOOD_A, b_record, b_record, GOOD_A]) + b"\n")
+    index = unstarted_background(monkeypatch, path)
+    assert len(index) == 5 and not index.validated and index.take_late_issues() == []
+    assert index.get(1).id == "a"  # its first is invalid: kept, as the eager scan keeps it
+    with pytest.raises(BadPairError, match=r"p\.jsonl:4: duplicate id 'b' \(first seen on line 3"):
+        index.get(3)
+    with pytest.raises(BadPairError, match=r"duplicate id 'a' \(first seen on line 2"):
+        index.get(4)
+    late = index.take_late_issues()
+    assert [(i.line, i.reason.split(" (")[0]) for i in late] == [
+        (1, "response_a: Field required; response_b: Field required"),
+        (4, "duplicate id 'b'"),
+        (5, "duplicate id 'a'"),
+    ]
+    assert index.take_late_issues() == []  # each issue is taken once
+    assert index.position("a") == 1 and index.bad_positions() == {0, 3, 4}
+    index.validate_all()  # finishing adds nothing new, and agrees with the eager scan
+    assert index.take_late_issues() == []
+    with index_pairs(path) as eager:
+        assert [(i.line, i.reason) for i in eager.issues] == [
+            (i.line, i.reason) for i in index.issues
+        ]
+    index.close()
+
+
+def test_both_modes_keep_the_same_issues_when_there_are_too_many(tmp_path):
+    records = [pair_record(i) for i in range(40)]
+    raw = {k: b'{"id":"x%d","prompt":"p"}' % k for k in range(0, 40, 3)}
+    raw |= {k: b"{broken" for k in range(1, 40, 4)}
+    path = write_pairs(tmp_path / "p.jsonl", records, raw_lines=raw)
+    eager = index_pairs(path, max_issues=5, cache=False)
+    lazy = index_pairs(path, max_issues=5, validate="background", cache=False)
+    assert lazy.validate_all() == eager.issues
+    assert len(eager.issues) == 6 and eager.issues[-1].reason.startswith("... and ")
+    eager.close()
+    lazy.close()

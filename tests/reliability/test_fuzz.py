@@ -133,10 +133,9 @@ def expected_pairs(lines: list[Line]) -> tuple[dict[int, object], set[int]]:
     return kept, reported
 
 
-def check_index(path: Path, lines: list[Line], validate: str, *, exact: bool = True) -> None:
-    """``exact``: kept and reported lines are exactly the expected ones. Otherwise (background
-    validation, see test_background_validation_*) each line has exactly one outcome, and every
-    kept line is valid and reads back equal."""
+def check_index(path: Path, lines: list[Line], validate: str) -> None:
+    """Kept and reported lines are exactly the expected ones, in either validation mode (in
+    background mode, once validation is complete), and every kept line reads back equal."""
     kept, reported = expected_pairs(lines)
     index = index_pairs(path, validate=validate)  # type: ignore[arg-type]
     try:
@@ -145,14 +144,8 @@ def check_index(path: Path, lines: list[Line], validate: str, *, exact: bool = T
         found_lines = sorted(index.line_numbers[n] for n in found)
         issue_lines = [issue.line for issue in issues]
         assert len(issue_lines) == len(set(issue_lines)), f"a line reported twice: {issues}"
-        if exact:
-            assert found_lines == sorted(kept), "kept lines differ"
-            assert set(issue_lines) == reported, f"reported {sorted(issue_lines)}, not {reported}"
-        else:
-            nonblank = {n for n, line in enumerate(lines, start=1) if line.kind != BLANK}
-            assert not set(found_lines) & set(issue_lines), "a line both kept and reported"
-            assert set(found_lines) | set(issue_lines) == nonblank, "a line with no outcome"
-            assert reported <= set(issue_lines), "an invalid line was not reported"
+        assert found_lines == sorted(kept), "kept lines differ"
+        assert set(issue_lines) == reported, f"reported {sorted(issue_lines)}, not {reported}"
         for position in found:
             line_no = index.line_numbers[position]
             expected = valid_pair(lines[line_no - 1].raw)
@@ -191,7 +184,24 @@ def test_pairs_index_background_validation_agrees(tmp_path, data):
     path = fresh(tmp_path)
     path.write_bytes(layout(lines, endings, final_newline))
     CASES["index_pairs background"] += 1
-    check_index(path, lines, "background", exact=False)
+    check_index(path, lines, "background")
+    # And exactly what the eager scan gives: pairs, issues (reasons too) and serving order.
+    with index_pairs(path, validate="eager") as eager:
+        want = (
+            list(eager.ids),
+            [(i.line, i.reason) for i in eager.issues],
+            [eager.ids[i] for i in eager.serving_order()],
+        )
+    with index_pairs(path, validate="background") as background:
+        background.validate_all()
+        good = [i for i in range(len(background)) if not background.is_bad(i)]
+        got = (
+            [background.ids[i] for i in good],
+            [(i.line, i.reason) for i in background.issues],
+            [background.ids[i] for i in background.serving_order() if not background.is_bad(i)],
+        )
+        assert [background.position(pid) for pid in want[0]] == good
+    assert got == want
 
 
 @settings(FUZZ, max_examples=60)
@@ -441,12 +451,6 @@ def test_uuid_fields_are_not_silently_coerced():
 GOOD_A = b'{"id":"a","prompt":"p","response_a":"x","response_b":"y"}'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index_pairs(validate='background') dedups on the quick id before validating, so a "
-    "valid record is dropped as a 'duplicate' of an earlier line that is itself invalid (or "
-    "whose duplicate JSON key gives another id); eager mode keeps it",
-)
 @pytest.mark.parametrize(
     "first",
     [
