@@ -10,10 +10,8 @@ import asyncio
 
 from rich.console import Group
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rankterm.adjudication import Case, Decision, Desk
@@ -22,18 +20,21 @@ from rankterm.guidelines import Guidelines
 from rankterm.model import Choice
 from rankterm.sanitize import inert
 from rankterm.tui.dialogs.help import HelpDialog
-from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import ADJUDICATE_BINDINGS
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
+from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
 
 
-class AdjudicateScreen(Screen[None]):
+class AdjudicateScreen(PaneScreen):
     """Settle contested pairs, most contested first."""
+
+    PANES = PANES
+    DEFAULT_PANE = "#verdicts"
 
     BINDINGS = ADJUDICATE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -49,7 +50,6 @@ class AdjudicateScreen(Screen[None]):
         self.position = 0
         self.rationale = ""
         self.diff = False
-        self._repaint_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -136,17 +136,8 @@ class AdjudicateScreen(Screen[None]):
         guide.set_lines(to_lines(body, guide.content_width))
         self._info()
 
-    @on(RenderedPane.WidthChanged)
-    def _rerender(self) -> None:
-        """Layout settled at another width than the lines were made for: make them again."""
-        if not self._repaint_pending:
-            self._repaint_pending = True
-
-            def repaint() -> None:
-                self._repaint_pending = False
-                self.show()
-
-            self.call_after_refresh(repaint)
+    def repaint(self) -> None:
+        self.show()
 
     def _info(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -249,38 +240,6 @@ class AdjudicateScreen(Screen[None]):
         self.diff = not self.diff
         self.show()
 
-    def _target_pane(self) -> RenderedPane:
-        focused = self.focused
-        return (
-            focused
-            if isinstance(focused, RenderedPane)
-            else self.query_one("#verdicts", RenderedPane)
-        )
-
-    def action_scroll(self, lines: int) -> None:
-        self._target_pane().scroll_relative(y=lines, animate=False)
-
-    def action_focus_next_pane(self) -> None:
-        order = [p for p in PANES if self.query_one(p).display]
-        current = f"#{self.focused.id}" if self.focused and self.focused.id else None
-        nxt = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
-        self.query_one(nxt).focus()
-
-    def action_toggle_maximize(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-        else:
-            self.maximize(self._target_pane())
-
-    def action_guidelines(self) -> None:
-        text = self.guidelines.text or "No guidelines were loaded."
-        self.app.push_screen(
-            ReaderDialog(f"{self.guidelines.title} · {self.guidelines.version}", text)
-        )
-
     def action_help(self) -> None:
         settings = self.app.settings  # type: ignore[attr-defined]
         self.app.push_screen(HelpDialog(settings.keys, [], ADJUDICATE_BINDINGS))
-
-    def action_quit_app(self) -> None:
-        self.app.exit()

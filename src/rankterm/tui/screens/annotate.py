@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
@@ -25,10 +24,10 @@ from rankterm.model import Choice, choice_for_side
 from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView, TaskSource
 from rankterm.tui.dialogs.help import HelpDialog
-from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import all_bindings
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
+from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
@@ -36,8 +35,11 @@ from rankterm.tui.widgets.status_bar import StatusBar
 PANES = ("#context", "#left", "#right", "#guidelines")
 
 
-class AnnotateScreen(Screen[None]):
+class AnnotateScreen(PaneScreen):
     """Judge pairs, one keystroke a verdict."""
+
+    PANES = PANES
+    DEFAULT_PANE = "#left"
 
     BINDINGS = all_bindings()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -52,7 +54,6 @@ class AnnotateScreen(Screen[None]):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
-        self._repaint_pending = False
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
@@ -132,6 +133,9 @@ class AnnotateScreen(Screen[None]):
         callbacks, self._after_frame = self._after_frame, []
         for callback in callbacks:
             callback()
+
+    def repaint(self) -> None:
+        self._paint()
 
     def _paint(self) -> None:
         view = self.view
@@ -348,59 +352,17 @@ class AnnotateScreen(Screen[None]):
         self.sync_scroll = not self.sync_scroll
         self.notify(f"Synchronized scrolling {'on' if self.sync_scroll else 'off'}.", markup=False)
 
-    @on(RenderedPane.WidthChanged)
-    def _rerender(self) -> None:
-        """Layout settled at another width than the lines were made for: make them again."""
-        if not self._repaint_pending:
-            self._repaint_pending = True
-
-            def repaint() -> None:
-                self._repaint_pending = False
-                self._paint()
-
-            self.call_after_refresh(repaint)
-
     @on(RenderedPane.Scrolled, "#left, #right")
     def _follow(self, event: RenderedPane.Scrolled) -> None:
         if self.sync_scroll:
             twin = "#right" if event.pane.id == "left" else "#left"
             self.query_one(twin, RenderedPane).follow(event.fraction)
 
-    def _target_pane(self) -> RenderedPane:
-        focused = self.focused
-        if isinstance(focused, RenderedPane):
-            return focused
-        return self.query_one("#left", RenderedPane)
-
-    def action_scroll(self, lines: int) -> None:
-        self._target_pane().scroll_relative(y=lines, animate=False)
-
-    def action_scroll_page(self, pages: int) -> None:
-        pane = self._target_pane()
-        pane.scroll_relative(y=pages * max(1, pane.size.height - 2), animate=False)
-
-    def action_focus_next_pane(self) -> None:
-        order = [p for p in PANES if self.query_one(p).display]
-        current = f"#{self.focused.id}" if self.focused and self.focused.id else None
-        nxt = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
-        self.query_one(nxt).focus()
-
-    def action_toggle_maximize(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-        else:
-            self.maximize(self._target_pane())
-
     def action_toggle_context(self) -> None:
         if self.maximized is not None:
             self.minimize()
         else:
             self.maximize(self.query_one("#context"))
-
-    def action_guidelines(self) -> None:
-        text = self.guidelines.text or "No guidelines were loaded. Pass `--guidelines FILE.md`."
-        title = f"{self.guidelines.title} · {self.guidelines.version}"
-        self.app.push_screen(ReaderDialog(title, text))
 
     def action_help(self) -> None:
         keymap = self.app.settings.keys  # type: ignore[attr-defined]
@@ -410,6 +372,3 @@ class AnnotateScreen(Screen[None]):
         from rankterm.tui.screens.stats import StatsScreen
 
         self.app.push_screen(StatsScreen(self.source.annotator, self.source.quality_inputs))
-
-    def action_quit_app(self) -> None:
-        self.app.exit()

@@ -1,0 +1,83 @@
+"""What the annotation and adjudication screens share: a set of pre-rendered panes to read.
+
+Both show a prompt and two responses (plus guidelines, and verdicts when adjudicating) in
+:class:`RenderedPane` widgets, and both let the reader move focus between panes, scroll the
+focused one, maximize it, open the whole guideline document, and get fresh lines when the
+layout settles at another width. Keeping that here means a reading key behaves the same on
+both screens.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.screen import Screen
+
+from rankterm.guidelines import Guidelines
+from rankterm.tui.dialogs.reader import ReaderDialog
+from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+
+class PaneScreen(Screen[None]):
+    """A screen of reading panes. Subclasses set ``PANES`` (focus order), ``DEFAULT_PANE``
+    (what keys act on when no pane has focus) and implement :meth:`repaint`."""
+
+    PANES: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_PANE: ClassVar[str] = "#left"
+
+    guidelines: Guidelines
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._repaint_pending = False
+
+    def repaint(self) -> None:
+        """Render what is on screen again, at the panes' current widths."""
+        raise NotImplementedError
+
+    @on(RenderedPane.WidthChanged)
+    def _rerender(self) -> None:
+        """Layout settled at another width than the lines were made for: make them again,
+        once, however many panes noticed."""
+        if not self._repaint_pending:
+            self._repaint_pending = True
+
+            def repaint() -> None:
+                self._repaint_pending = False
+                self.repaint()
+
+            self.call_after_refresh(repaint)
+
+    def _target_pane(self) -> RenderedPane:
+        focused = self.focused
+        if isinstance(focused, RenderedPane):
+            return focused
+        return self.query_one(self.DEFAULT_PANE, RenderedPane)
+
+    def action_scroll(self, lines: int) -> None:
+        self._target_pane().scroll_relative(y=lines, animate=False)
+
+    def action_scroll_page(self, pages: int) -> None:
+        pane = self._target_pane()
+        pane.scroll_relative(y=pages * max(1, pane.size.height - 2), animate=False)
+
+    def action_focus_next_pane(self) -> None:
+        order = [p for p in self.PANES if self.query_one(p).display]
+        current = f"#{self.focused.id}" if self.focused and self.focused.id else None
+        nxt = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
+        self.query_one(nxt).focus()
+
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self._target_pane())
+
+    def action_guidelines(self) -> None:
+        text = self.guidelines.text or "No guidelines were loaded. Pass `--guidelines FILE.md`."
+        title = f"{self.guidelines.title} · {self.guidelines.version}"
+        self.app.push_screen(ReaderDialog(title, text))
+
+    def action_quit_app(self) -> None:
+        self.app.exit()
