@@ -54,6 +54,40 @@ def _progress(label: str):
     return update
 
 
+def _finish_checking(source) -> int:
+    """After the TUI: let a background check of the pairs finish, so the list of bad lines is
+    complete (and cached for the next open). Ctrl-C stops waiting; returns how many records
+    were left unchecked."""
+    if source.validated:
+        return 0
+    source.pairs.hurry()
+    checked, total = source.validation_progress()
+    tty = sys.stderr.isatty()
+    sys.stderr.write(
+        f"checking the remaining {total - checked} of {total} pairs for bad lines "
+        "(Ctrl-C to skip)...\n"
+    )
+    sys.stderr.flush()
+    try:
+        while not source.pairs.wait_validated(0.5):
+            if tty:
+                checked, total = source.validation_progress()
+                sys.stderr.write(f"\rchecked {checked / max(total, 1):5.1%}")
+                sys.stderr.flush()
+    except KeyboardInterrupt:
+        pass
+    if tty:
+        sys.stderr.write("\r\x1b[K")
+    checked, total = source.validation_progress()
+    return total - checked
+
+
+def _sorted_issues(issues: list) -> list:
+    """By line, a "... and N more" line (line 0) last (an unfinished check leaves them in the
+    order found)."""
+    return sorted(issues, key=lambda x: (x.line == 0, x.line))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("annotate")
     def annotate(
@@ -129,6 +163,7 @@ def register(app: typer.Typer) -> None:
             scripted = limit is not None or export is not None
             tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
             tui.run()
+            unchecked = _finish_checking(source)
         finally:
             source.close()
         progress = source.progress()
@@ -139,8 +174,19 @@ def register(app: typer.Typer) -> None:
             ),
             err=True,
         )
-        for issue in issues[20:]:
-            typer.echo(f"warning: {issue}", err=True)
+        # Everything not listed before the TUI, including bad lines found while it ran (the TUI
+        # may have shown some of those already: the list here is the complete one).
+        shown = set(issues[:20])
+        everything = [*_sorted_issues(source.pairs.issues), *source.journal_issues]
+        for issue in everything:
+            if issue not in shown:
+                typer.echo(f"warning: {issue}", err=True)
+        if unchecked:
+            typer.echo(
+                f"warning: {unchecked} records were not checked for bad lines (the check was "
+                "interrupted); they are checked the next time this file is opened",
+                err=True,
+            )
         if export is not None:
             _export_journal(export[0], export[1], journal.path, pairs_path)
         raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)

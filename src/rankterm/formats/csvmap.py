@@ -11,15 +11,20 @@ are kept in ``metadata`` under their names, except the label details rankterm wr
 (annotators, votes, agreement, label_source, flagged, ideal_responses). Tab-separated when the
 header has more tabs than commas. Id when none: ``csv-<sha1>``.
 
-Writing: the columns above plus those label details, one row per label. Cells are written as
-they are: the CSV is data for pipelines, not sanitised for spreadsheets (a cell may start with
-``=``).
+Writing: the columns above plus those label details, one row per label. Model text is
+untrusted, and a spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR as a
+formula (CSV injection). So such a cell is written with a ``'`` in front, as OWASP advises, and
+so is a cell that already starts with ``'`` before one of those (so that the escape can be told
+apart from data); plain numbers such as ``-1.5`` are left alone. Reading a CSV with rankterm's
+own export header removes exactly that one ``'`` again, so export then import is lossless; a
+CSV with any other header is read as it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -82,6 +87,26 @@ COLUMNS = (
     "priority",
     "metadata",
 )
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _looks_like_formula(cell: str) -> bool:
+    """Would a spreadsheet read this cell as a formula (after any leading quotes)?"""
+    bare = cell.lstrip("'")
+    return bare.startswith(_FORMULA_START) and _NUMBER.fullmatch(bare) is None
+
+
+def neutralise(cell: str) -> str:
+    """The cell as exported: ``'`` in front when it could run as a formula (see above)."""
+    return "'" + cell if _looks_like_formula(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise` (for CSVs with rankterm's own header)."""
+    return cell[1:] if cell.startswith("'") and _looks_like_formula(cell[1:]) else cell
+
+
 _CHOICES = {
     "a": Choice.A,
     "b": Choice.B,
@@ -142,6 +167,7 @@ def read(
         yield LoadIssue(source.name, 1, f"bad CSV header ({exc})")
         return
     mapping = _resolve_map(header, opts.column_map, source.name)
+    own_export = tuple(header) == COLUMNS  # cells neutralised by Writer: restore them
     start = reader.line_num + 1
     while True:
         try:
@@ -162,6 +188,8 @@ def read(
         if len(row) != len(header):
             yield LoadIssue(source.name, line, f"{len(row)} cells, the header has {len(header)}")
             continue
+        if own_export:
+            row = [restore(cell) for cell in row]
         try:
             yield convert_row(dict(zip(header, row, strict=True)), mapping, line)
         except RecordError as exc:
@@ -303,7 +331,7 @@ class Writer:
             "priority": "" if not pair.priority else repr(pair.priority),
             "metadata": _json(pair.metadata) if pair.metadata else "",
         }
-        self._csv.writerow([row[c] for c in COLUMNS])
+        self._csv.writerow([neutralise(row[c]) for c in COLUMNS])
         return 1
 
     def close(self) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
-from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Choice, Gold, Judgment, Retraction, shown_swapped
-from rankterm.pairs import PairIndex, index_pairs
+from rankterm.pairs import BadPairError, PairIndex, index_pairs
 from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
+
+EAGER_BELOW_BYTES = 8 << 20
+"""Files smaller than this are validated before the TUI starts (see ``open_local``)."""
 
 
 def default_journal_path(pairs_path: Path) -> Path:
@@ -24,6 +28,11 @@ class LocalSource:
     Serving state is a cursor over the serving order. A verdict advances to the next pair this
     annotator has not judged (wrapping around, so skipped pairs come back); previous / next
     visit any pair, and a verdict on an already judged pair retracts the old verdict first.
+
+    The pairs may still be being validated in the background. Records found bad (invalid, or
+    a duplicate id) stay in the index at their positions: they are never chosen, a pair is
+    read (and so validated) before it is chosen, progress counts without them, and the issues
+    found late are handed out by :meth:`take_new_issues`.
     """
 
     def __init__(
@@ -54,8 +63,11 @@ class LocalSource:
             keep = set(todo)
             order = [i for i in order if i in keep]
         self.order = order
-        in_order = {pairs.ids[i] for i in order} if limit is not None else None
-        self._done = sum(1 for pid in self._judged if in_order is None or pid in in_order)
+        #: The serving positions, for "is this position in scope" (a range already is one).
+        self._scope = order if isinstance(order, range) else frozenset(order)
+        self._bad_known: set[int] = set()
+        self._bad_in_scope = 0
+        self._done = self._count_done()
         self._cursor = self._first_unjudged(0)
         #: Undo history: the judgments this annotator made, oldest first, in journal order.
         self._history: list[Judgment] = self.state.active(annotator)
@@ -65,18 +77,50 @@ class LocalSource:
     def _pair_id(self, position: int) -> str:
         return self.pairs.ids[self.order[position]]
 
+    def _usable(self, position: int) -> bool:
+        """The record there is good: read (and validated) now if validation has not got there;
+        one found bad is recorded as such and skipped from then on."""
+        index = self.order[position]
+        if self.pairs.is_bad(index):
+            return False
+        try:
+            self.pairs.get(index)
+        except BadPairError:
+            return False
+        return True
+
     def _first_unjudged(self, start: int) -> int | None:
         n = len(self.order)
         for step in range(n):
             pos = (start + step) % n
-            if self._pair_id(pos) not in self._judged:
+            if self._pair_id(pos) not in self._judged and self._usable(pos):
                 return pos
         return None
+
+    def _count_done(self) -> int:
+        """Judged pairs in scope whose record is good (position() skips known-bad records)."""
+        done = 0
+        for pid in self._judged:
+            index = self.pairs.position(pid)
+            if index is not None and index in self._scope:
+                done += 1
+        return done
+
+    def _refresh_bad(self) -> None:
+        """Take records found bad since the last look out of the totals (cheap when none)."""
+        if self.pairs.bad_count == len(self._bad_known):
+            return
+        new = self.pairs.bad_positions() - self._bad_known
+        self._bad_known |= new
+        self._bad_in_scope += sum(1 for i in new if i in self._scope)
+        if any(self.pairs.ids[i] in self._judged for i in new):
+            # A verdict from an earlier session on a record now found bad: count again.
+            self._done = self._count_done()
 
     def _view(self, position: int | None) -> PairView | None:
         if position is None or not self.order:
             return None
-        pair = self.pairs.get(self.order[position])
+        pair = self.pairs.get(self.order[position])  # BadPairError: see _good_view
         return PairView(
             pair=pair,
             position=position,
@@ -84,15 +128,28 @@ class LocalSource:
             existing=self._judged.get(pair.id),
         )
 
+    def _good_view(self) -> PairView | None:
+        """The view at the cursor; a pair found bad only now (the file changed under us) is
+        treated as skipped: the cursor moves on to the next pair to judge."""
+        while True:
+            try:
+                return self._view(self._cursor)
+            except BadPairError:
+                assert self._cursor is not None
+                self._cursor = self._next_after(self._cursor)
+
     def current(self) -> PairView | None:
         with self._lock:
-            return self._view(self._cursor)
+            return self._good_view()
 
     def peek_next(self) -> PairView | None:
         with self._lock:
-            if self._cursor is None or not self.order:
-                return None
-            return self._view(self._next_after(self._cursor))
+            while self._cursor is not None and self.order:
+                try:
+                    return self._view(self._next_after(self._cursor))
+                except BadPairError:
+                    continue  # now known bad: _next_after passes over it
+            return None
 
     def _next_after(self, position: int) -> int | None:
         current_id = self._pair_id(position)
@@ -100,7 +157,7 @@ class LocalSource:
         for step in range(1, n + 1):
             pos = (position + step) % n
             pid = self._pair_id(pos)
-            if pid not in self._judged and pid != current_id:
+            if pid not in self._judged and pid != current_id and self._usable(pos):
                 return pos
         return None
 
@@ -110,7 +167,25 @@ class LocalSource:
 
     def progress(self) -> Progress:
         with self._lock:
-            return Progress(done=self._done, total=len(self.order), sync=SyncState.LOCAL)
+            self._refresh_bad()
+            total = len(self.order) - self._bad_in_scope
+            return Progress(done=self._done, total=total, sync=SyncState.LOCAL)
+
+    # -- records found bad late -----------------------------------------------------------------
+
+    @property
+    def validated(self) -> bool:
+        """True once every record has been checked (the issues are then complete)."""
+        return self.pairs.validated
+
+    def validation_progress(self) -> tuple[int, int]:
+        """(records checked, records), for a status line while checking goes on."""
+        return self.pairs.validation_progress()
+
+    def take_new_issues(self) -> list[LoadIssue]:
+        """Bad lines found since the last call (or since ``open_local`` returned its issues):
+        each is returned once. Thread-safe and never blocks on the validation; poll it."""
+        return self.pairs.take_late_issues()
 
     @property
     def history(self) -> list[Judgment]:
@@ -122,7 +197,10 @@ class LocalSource:
         gold: dict[str, Gold] = {}
         for pair_id in {j.pair_id for j in judgments}:
             if pair_id in self.pairs:
-                pair = self.pairs.by_id(pair_id)
+                try:
+                    pair = self.pairs.by_id(pair_id)
+                except BadPairError:
+                    continue
                 if pair.gold is not None:
                     gold[pair_id] = pair.gold
         return judgments, gold
@@ -136,7 +214,11 @@ class LocalSource:
             if self._cursor is None:
                 raise RuntimeError("no pair to judge")
             position = self._cursor
-            view = self._view(position)
+            try:
+                view = self._view(position)
+            except BadPairError as exc:
+                # Never judge another pair than the one on screen: the next current() moves on.
+                raise RanktermError(f"{exc.issue}; skipped, judge the next pair") from None
             assert view is not None
             judgment = build_judgment(
                 view,
@@ -178,10 +260,9 @@ class LocalSource:
             if self._judged.get(last.pair_id) is last:
                 del self._judged[last.pair_id]
                 self._done -= 1
-            if last.pair_id in self.pairs:
-                index = self.pairs.position(last.pair_id)
-                if index in self.order:
-                    self._cursor = self.order.index(index)
+            index = self.pairs.position(last.pair_id)
+            if index is not None and index in self._scope:
+                self._cursor = self.order.index(index)
             return last
 
     def skip(self) -> None:
@@ -192,13 +273,24 @@ class LocalSource:
                     self._cursor = nxt
 
     def move(self, delta: int) -> None:
+        """``delta`` places back or forth in serving order (clamped to the ends), landing on
+        the nearest good pair: further on when the one there is bad, else back towards where
+        the cursor was."""
         with self._lock:
-            if not self.order:
+            n = len(self.order)
+            if not n:
                 return
             if self._cursor is None:
-                self._cursor = len(self.order) - 1 if delta < 0 else 0
-                return
-            self._cursor = max(0, min(len(self.order) - 1, self._cursor + delta))
+                start, target = (n, n - 1) if delta < 0 else (-1, 0)
+            else:
+                start, target = self._cursor, max(0, min(n - 1, self._cursor + delta))
+            step = -1 if target < start else 1
+            ahead = range(target, n if step > 0 else -1, step)
+            back = range(target - step, start, -step)
+            for pos in itertools.chain(ahead, back):
+                if self._usable(pos):
+                    self._cursor = pos
+                    return
 
     def close(self) -> None:
         self.journal.close()
@@ -219,8 +311,17 @@ def open_local(
 
     Shared by the CLI and the tests, so that tests exercise exactly what users run.
     """
-    index = index_pairs(pairs_path, progress=progress)
-    if len(index) == 0:
+    # Small files: validate before the TUI starts, so every bad line is listed up front (it
+    # costs tens of milliseconds). Big ones: index now, check records in the background; the
+    # sidecar makes the next open warm either way (and carries the check's results).
+    try:
+        small = pairs_path.stat().st_size < EAGER_BELOW_BYTES
+    except OSError:
+        small = True  # index_pairs reports the problem
+    index = index_pairs(pairs_path, progress=progress, validate="eager" if small else "background")
+    if not index.validated and _nothing_valid(index):
+        index.validate_all()
+    if len(index) == index.bad_count:
         index.close()
         shown = "".join(f"\n  {issue}" for issue in index.issues[:10])
         raise UsageError(
@@ -234,4 +335,10 @@ def open_local(
         index.close()
         raise
     source = LocalSource(index, journal, annotator, guideline_version=guide.version, limit=limit)
-    return source, guide, [*index.issues, *source.journal_issues]
+    # Issues found so far; take_new_issues() hands out those found from now on.
+    return source, guide, [*index.issues_so_far(), *source.journal_issues]
+
+
+def _nothing_valid(index: PairIndex) -> bool:
+    """True when no record of a background index is valid (checks until it finds one)."""
+    return not any(True for _ in itertools.islice(index.iter_pairs(), 1))
