@@ -64,6 +64,9 @@ class Settings(BaseModel):
     """Time without input after which the active-time clock stops."""
     tags: list[TagSpec] = Field(default_factory=lambda: list(DEFAULT_TAGS))
     """Error-type tags and their toggle keys."""
+    criteria: list[str] = Field(default_factory=list)
+    """Criteria judged separately (key v), e.g. ["helpfulness", "harmlessness"]; a task
+    server project's own criteria are added to these."""
     keys: dict[str, str] = Field(default_factory=dict)
     """Remapped bindings: binding id -> key(s), e.g. {"verdict.left_much" = "a"}."""
     theme: str = "textual-dark"
@@ -145,6 +148,9 @@ EXAMPLE_CONFIG = """\
 # [keys]
 # "verdict.left_much" = "1"
 # "undo" = "z,ctrl+z"
+
+# Criteria to judge separately, on key v (a server project's criteria are added):
+# criteria = ["helpfulness", "harmlessness"]
 
 # Error-type tags and their toggle keys (replaces the default list):
 # [[tags]]

@@ -268,6 +268,29 @@ def choice_for_side(side: Side | None, outcome: Choice, swapped: bool) -> Choice
     return Choice.A if picked_left == left_is_a else Choice.B
 
 
+#: A per-criterion verdict as the annotator sees it: a screen side, or a verdict with no side.
+ScreenChoice = Literal["left", "right", "tie", "both_bad"]
+
+
+def criteria_from_screen(marks: dict[str, ScreenChoice], swapped: bool) -> dict[str, Choice]:
+    """Per-criterion marks made on screen (left / right) in the data's A/B terms."""
+    out: dict[str, Choice] = {}
+    for name, mark in marks.items():
+        if mark in ("left", "right"):
+            out[name] = choice_for_side(mark, Choice.A, swapped)  # type: ignore[arg-type]
+        else:
+            out[name] = Choice(mark)
+    return out
+
+
+def criteria_on_screen(criteria: dict[str, Choice], swapped: bool) -> dict[str, ScreenChoice]:
+    """The inverse of :func:`criteria_from_screen`: where each A/B verdict sits on screen."""
+    return {
+        name: side_for_choice(choice, swapped) or choice.value  # type: ignore[misc]
+        for name, choice in criteria.items()
+    }
+
+
 def side_for_choice(choice: Choice, swapped: bool) -> Side | None:
     """Where on screen a data-terms verdict points (None for tie / both_bad)."""
     if choice is Choice.A:

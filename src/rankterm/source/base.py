@@ -26,6 +26,8 @@ class Draft:
     rationale: str = ""
     flagged: bool = False
     ideal_response: str | None = None
+    criteria: dict[str, Choice] = field(default_factory=dict)
+    """Per-criterion verdicts, already in A/B terms."""
 
     @classmethod
     def from_judgment(cls, judgment: Judgment | None) -> Draft:
@@ -36,6 +38,7 @@ class Draft:
             rationale=judgment.rationale,
             flagged=judgment.flagged,
             ideal_response=judgment.ideal_response,
+            criteria=dict(judgment.criteria),
         )
 
 
@@ -100,6 +103,7 @@ def build_judgment(
         duration_ms=max(0, duration_ms),
         guideline_version=guideline_version,
         ideal_response=draft.ideal_response,
+        criteria=dict(draft.criteria),
     )
 
 

@@ -199,6 +199,14 @@ ACTION_BINDINGS: list[Binding] = [
         tooltip="read the whole guidelines document",
     ),
     Binding(
+        "v",
+        "criteria",
+        "Criteria",
+        id="criteria",
+        tooltip="per-criterion verdicts (helpfulness, harmlessness, ...)",
+        show=False,
+    ),
+    Binding(
         "w",
         "ideal_answer",
         "Write answer",
@@ -221,6 +229,7 @@ ACTION_BINDINGS: list[Binding] = [
 GROUPS = {
     "verdict": "Verdicts (screen terms: left / right as you see them)",
     "rationale": "Annotate",
+    "criteria": "Annotate",
     "flag": "Annotate",
     "skip": "Move",
     "undo": "Move",

@@ -20,9 +20,16 @@ from textual.widgets import Footer
 
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
-from rankterm.model import Choice, choice_for_side
+from rankterm.model import (
+    Choice,
+    ScreenChoice,
+    choice_for_side,
+    criteria_from_screen,
+    criteria_on_screen,
+)
 from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView, TaskSource
+from rankterm.tui.dialogs.criteria import CriteriaDialog
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import all_bindings
@@ -207,7 +214,7 @@ class AnnotateScreen(PaneScreen):
         if self.session_count >= 3 and self.session_active_ms:
             rate = self.session_count / (self.session_active_ms / 3_600_000)
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
-        info = info_text(self.view, self.draft, self.sections, self.diff)
+        info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria)
         self.query_one(PairInfo).show_text(info)
         tags = self.app.settings.tags  # type: ignore[attr-defined]
         self.query_one(Legend).show_text(legend_text(tags, self.draft.tags))
@@ -317,6 +324,33 @@ class AnnotateScreen(PaneScreen):
         self.app.push_screen(
             TextEditorDialog("Rationale for this verdict", self.draft.rationale), saved
         )
+
+    @property
+    def criteria(self) -> list[str]:
+        """The configured criteria, then the task server project's own (no repeats)."""
+        configured = self.app.settings.criteria  # type: ignore[attr-defined]
+        return list(dict.fromkeys([*configured, *getattr(self.source, "criteria", ())]))
+
+    def action_criteria(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        criteria = self.criteria
+        if not criteria:
+            self.notify(
+                'No criteria are set. Add criteria = ["helpfulness", ...] to the config '
+                "(rankterm config --path shows where), or define them on the server project.",
+                markup=False,
+            )
+            return
+
+        def saved(marks: dict[str, ScreenChoice] | None) -> None:
+            if marks is not None and self.view is view:
+                self.draft.criteria = criteria_from_screen(marks, view.swapped)
+                self._paint_status()
+
+        marks = criteria_on_screen(self.draft.criteria, view.swapped)
+        self.app.push_screen(CriteriaDialog(criteria, marks), saved)
 
     def action_ideal_answer(self) -> None:
         view = self.view

@@ -12,7 +12,13 @@ from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView
 
 
-def info_text(view: PairView | None, draft: Draft, sections: list[Section], diff: bool) -> Text:
+def info_text(
+    view: PairView | None,
+    draft: Draft,
+    sections: list[Section],
+    diff: bool,
+    criteria: list[str] | None = None,
+) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if view is None:
         text.append(" nothing left to judge ", style="bold reverse green")
@@ -38,6 +44,10 @@ def info_text(view: PairView | None, draft: Draft, sections: list[Section], diff
         text.append(f"  ✎ {first[:40]}", style="italic")
     if draft.ideal_response:
         text.append("  ✍ answer written", style="italic cyan")
+    if criteria:
+        marked = sum(1 for name in criteria if name in draft.criteria)
+        style = "bold green" if marked == len(criteria) else "yellow"
+        text.append(f"  criteria {marked}/{len(criteria)} (v)", style=style)
     if diff:
         text.append("  [diff]", style="bold magenta")
     if sections:
