@@ -169,7 +169,12 @@ class LocalSource:
         with self._lock:
             self._refresh_bad()
             total = len(self.order) - self._bad_in_scope
-            return Progress(done=self._done, total=total, sync=SyncState.LOCAL)
+            detail = ""
+            if not self.pairs.validated:
+                checked, records = self.pairs.validation_progress()
+                # Shown in the status bar: the total may still drop as bad records turn up.
+                detail = f"checking file {checked / max(records, 1):.0%}"
+            return Progress(done=self._done, total=total, sync=SyncState.LOCAL, sync_detail=detail)
 
     # -- records found bad late -----------------------------------------------------------------
 

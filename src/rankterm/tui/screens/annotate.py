@@ -93,10 +93,27 @@ class AnnotateScreen(PaneScreen):
         self.set_interval(1.0, self._poll)
 
     def _poll(self) -> None:
+        self._report_late_issues()
         if self.view is None and self.source.current() is not None:
             self.show(self.source.current())
             return
         self._paint_status()
+
+    def _report_late_issues(self) -> None:
+        """A big pairs file is checked while the annotator works: say what turned up bad
+        (those records are skipped and leave the total); the full list follows on stderr."""
+        take = getattr(self.source, "take_new_issues", None)
+        issues = take() if take is not None else []
+        if not issues:
+            return
+        shown = "\n".join(str(issue) for issue in issues[:5])
+        more = "\n… all of them are listed on stderr after quitting" if len(issues) > 5 else ""
+        self.notify(
+            f"{len(issues)} more bad line(s) found and skipped:\n{shown}{more}",
+            severity="warning",
+            timeout=12,
+            markup=False,
+        )
 
     # -- showing a pair -----------------------------------------------------------------------
 
@@ -267,6 +284,11 @@ class AnnotateScreen(PaneScreen):
             await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
         except RanktermError as exc:
             self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
+            # The source may have moved on (the pair on screen turned out bad): follow it;
+            # otherwise keep the pair and the draft (tags, rationale) as they are.
+            current = self.source.current()
+            if current is None or current.pair.id != view.pair.id:
+                self.show(current)
             return
         self.session_count += 1
         self.session_active_ms += duration
