@@ -2,7 +2,8 @@
 
 Connection errors, 5xx and 429 are retried with exponential backoff and full jitter (and
 ``Retry-After`` when the server sends one); 4xx never is. Submitting is safe to retry
-because the server is idempotent on each record's UUID. Errors are :class:`TaskServerError`
+because the server is idempotent on each record's UUID; leasing is, because each lease
+request carries an ``Idempotency-Key`` that its retries repeat. Errors are :class:`TaskServerError`
 subclasses whose messages name the server and what went wrong, never the token.
 
 Needs only httpx and pydantic: annotators install this without the ``server`` extra.
@@ -114,6 +115,8 @@ class _Call:
     method: str
     path: str
     body: Any = None
+    #: Extra headers, sent unchanged with every retry (e.g. an Idempotency-Key).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _dump(records: Iterable[BaseModel]) -> list[dict[str, Any]]:
@@ -205,7 +208,15 @@ class _Base:
         if call.body is not None:
             kwargs["content"] = orjson.dumps(call.body)
             kwargs["headers"] = {**self._headers, "Content-Type": "application/json"}
+        if call.headers:
+            kwargs["headers"] = {**kwargs["headers"], **dict(call.headers)}
         return kwargs
+
+    def _lease_call(self, n: int, key: str | uuid.UUID | None) -> _Call:
+        """A lease request with an Idempotency-Key: its retries (here, or a caller's with the
+        same ``key``) get the same leases back rather than taking more pairs."""
+        key = str(key or uuid.uuid4())
+        return _Call("POST", self._p("/leases"), {"n": n}, (("Idempotency-Key", key),))
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -262,8 +273,10 @@ class TaskClient(_Base):
         suffix = f"/guidelines?version={version}" if version else "/guidelines"
         return self._do(_Call("GET", self._p(suffix)))
 
-    def lease(self, n: int = 20) -> LeaseBatch:
-        return LeaseBatch.model_validate(self._do(_Call("POST", self._p("/leases"), {"n": n})))
+    def lease(self, n: int = 20, key: str | uuid.UUID | None = None) -> LeaseBatch:
+        """Lease up to ``n`` pairs. Pass the same ``key`` to retry a request that failed
+        (its leases may exist): the server answers with those instead of new ones."""
+        return LeaseBatch.model_validate(self._do(self._lease_call(n, key)))
 
     def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
         body = {"lease_ids": [str(i) for i in lease_ids]}
@@ -368,8 +381,8 @@ class AsyncTaskClient(_Base):
         suffix = f"/guidelines?version={version}" if version else "/guidelines"
         return await self._do(_Call("GET", self._p(suffix)))
 
-    async def lease(self, n: int = 20) -> LeaseBatch:
-        data = await self._do(_Call("POST", self._p("/leases"), {"n": n}))
+    async def lease(self, n: int = 20, key: str | uuid.UUID | None = None) -> LeaseBatch:
+        data = await self._do(self._lease_call(n, key))
         return LeaseBatch.model_validate(data)
 
     async def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:

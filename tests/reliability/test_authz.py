@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,22 +113,14 @@ def test_records_sent_to_another_project_touch_nothing_there(world):
 
 
 def test_revoked_token_is_refused_everywhere(world):
-    """Revocation takes effect once the server's token cache (auth_cache_seconds, 5 s by
-    default) forgets the token; from then on every call is refused."""
+    """Revocation takes effect on the next request (the server caches no tokens); from then
+    on every call is refused."""
     from rankterm.server import users
 
     token = world.s.user("carol")
     with TaskClient(world.s.url, "alpha", token, retry=ONCE) as carol:
         assert carol.me()["name"] == "carol"
         world.s.db.write(lambda conn: users.revoke_tokens(conn, "carol"))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                carol.me()
-            except AuthError:
-                break
-            assert time.monotonic() < deadline, "a revoked token still works after 60 s"
-            time.sleep(0.5)
         for call in (carol.me, carol.progress, lambda: carol.lease(1)):
             with pytest.raises(AuthError) as caught:
                 call()

@@ -107,6 +107,31 @@ def test_revoked_and_blocked_tokens_are_refused(setup) -> None:
     assert httpx.get(url, headers={"Authorization": f"Bearer {token2}"}).status_code == 401
 
 
+def test_revocation_takes_effect_on_the_next_request(setup) -> None:
+    """No grace period: the server checks tokens against the database on every request."""
+    from rankterm.server import users
+
+    backend, project, _, _ = setup
+    name, token = backend.user()
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{backend.url}/v1/projects/{project}"
+    calls = [
+        lambda: httpx.get(f"{backend.url}/v1/me", headers=headers),
+        lambda: httpx.get(f"{base}/me/progress", headers=headers),
+        lambda: httpx.post(f"{base}/leases", json={"n": 1}, headers=headers),
+        lambda: httpx.post(f"{base}/judgments", json={"judgments": []}, headers=headers),
+        lambda: httpx.post(f"{base}/leases/renew", json={"lease_ids": []}, headers=headers),
+    ]
+    assert [call().status_code for call in calls] == [200] * len(calls)  # now trusted (warm)
+    backend.db.write(lambda conn: users.revoke_tokens(conn, name))
+    assert [call().status_code for call in calls] == [401] * len(calls)
+    other, token2 = backend.user()
+    headers2 = {"Authorization": f"Bearer {token2}"}
+    assert httpx.post(f"{base}/leases", json={"n": 1}, headers=headers2).status_code == 200
+    backend.db.write(lambda conn: users.set_user(conn, other, active=False))
+    assert httpx.post(f"{base}/leases", json={"n": 1}, headers=headers2).status_code == 401
+
+
 HOSTILE = [
     b"",
     b"null",

@@ -120,3 +120,83 @@ def test_unknown_pair_and_invalid_items_are_rejected_per_item(backend: Backend) 
     assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
     assert "unknown pair" in results[1]["reason"]
     assert results[2]["reason"].startswith("choice")
+
+
+def _live_leases(backend: Backend, project: str, user: str) -> list:
+    from sqlalchemy import select
+
+    from rankterm.server import tables as t
+    from rankterm.server.core import get_project, get_user
+
+    with backend.db.read() as conn:
+        proj, who = get_project(conn, project), get_user(conn, user)
+        return (
+            conn.execute(
+                select(t.leases.c.id).where(
+                    t.leases.c.project_id == proj.id,
+                    t.leases.c.user_id == who.id,
+                    t.leases.c.state == "live",
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+def test_a_retried_lease_request_gets_the_same_leases(backend: Backend) -> None:
+    project = backend.project(n_pairs=10, overlap=1)
+    name, token = backend.user()
+    url = f"{backend.url}/v1/projects/{project}/leases"
+    key = str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    first = httpx.post(url, json={"n": 3}, headers=headers).json()
+    # The answer was "lost": the client sends the same request again, as its retry loop does.
+    again = httpx.post(url, json={"n": 3}, headers=headers).json()
+    assert [i["lease_id"] for i in again["leases"]] == [i["lease_id"] for i in first["leases"]]
+    assert [i["pair"] for i in again["leases"]] == [i["pair"] for i in first["leases"]]
+    assert [i["shown_swapped"] for i in again["leases"]] == [
+        i["shown_swapped"] for i in first["leases"]
+    ]
+    assert sorted(_live_leases(backend, project, name)) == sorted(
+        uuid.UUID(i["lease_id"]) for i in first["leases"]
+    )
+    # Another annotator using the same key gets leases of their own.
+    _, token2 = backend.user()
+    other = httpx.post(
+        url, json={"n": 3}, headers={"Authorization": f"Bearer {token2}", "Idempotency-Key": key}
+    ).json()
+    assert {i["pair"]["id"] for i in other["leases"]}.isdisjoint(
+        i["pair"]["id"] for i in first["leases"]
+    )
+    # Judged in the meantime: a replay hands back only the leases still live.
+    with TaskClient(backend.url, project, token) as c:
+        c.submit([judgment(first["leases"][0]["pair"]["id"], name)])
+        replayed = c.lease(3, key=key)
+        assert [str(i.lease_id) for i in replayed.leases] == [
+            i["lease_id"] for i in first["leases"][1:]
+        ]
+        assert not replayed.exhausted
+        fresh = c.lease(3)  # a new request (new key) leases new pairs
+        assert {i.pair.id for i in fresh.leases}.isdisjoint(
+            i["pair"]["id"] for i in first["leases"]
+        )
+    bad = httpx.post(url, json={"n": 1}, headers={**headers, "Idempotency-Key": "x" * 201})
+    assert bad.status_code == 422
+
+
+def test_leasing_through_lost_answers_leaves_no_orphan_leases(server: Backend) -> None:
+    from rankterm.client import RetryPolicy
+    from tests.server.faultproxy import FaultProxy
+
+    project = server.project(n_pairs=300, overlap=1)
+    name, token = server.user()
+    host, port = server.url.removeprefix("http://").split(":")
+    got: set[uuid.UUID] = set()
+    with FaultProxy(host, int(port), seed=3, drop=0.0, reset=0.4, delay=0.0) as proxy:
+        retry = RetryPolicy(attempts=40, base=0.01, cap=0.2)
+        with TaskClient(proxy.url, project, token, retry=retry, timeout=5) as c:
+            for _ in range(10):
+                got.update(i.lease_id for i in c.lease(5).leases)
+    assert proxy.counts.reset > 0  # the server leased, the client never heard: then resent
+    assert len(got) == 50
+    assert sorted(_live_leases(server, project, name)) == sorted(got)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rankterm import __version__
 from rankterm.server.api import projects, review, work
-from rankterm.server.api.deps import Json, TokenCache
+from rankterm.server.api.deps import Json
 from rankterm.server.core import ServiceError
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
@@ -170,7 +170,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
-    app.state.token_cache = TokenCache(settings.auth_cache_seconds)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _install_handlers(app)
 

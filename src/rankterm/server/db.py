@@ -96,7 +96,18 @@ class Database:
             return True
         if isinstance(exc, IntegrityError):
             # Only the live-lease unique index is a race; other integrity errors are real.
-            return "uq_leases_live_pair_user" in str(exc.orig) or "leases.pair_seq" in str(exc.orig)
+            # So is the primary key of leases: a resent lease request (same key, same lease
+            # ids) that raced the original; run again, it finds the original's leases.
+            text = str(exc.orig)
+            return any(
+                name in text
+                for name in (
+                    "uq_leases_live_pair_user",
+                    "leases.pair_seq",
+                    "pk_leases",
+                    "leases.id",
+                )
+            )
         orig = getattr(exc, "orig", None)
         if self.is_sqlite:
             return "locked" in str(orig) or "busy" in str(orig)

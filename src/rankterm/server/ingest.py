@@ -83,6 +83,10 @@ def _verdict(data: dict[str, Any]) -> Judgment:
         choice=Choice(data["choice"]),
         strength=data.get("strength"),
         created_at=datetime.fromisoformat(data["created_at"]),
+        # Given, so that model_construct calls no default factory: pydantic inspects a
+        # factory's signature on every call, which costs more than the rest of this.
+        tags=[],
+        criteria={},
     )
 
 

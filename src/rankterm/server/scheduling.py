@@ -155,10 +155,60 @@ def public_pair(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: Namespace of lease ids derived from a client's request key (see :func:`lease_ids`).
+LEASE_NS = uuid.UUID("6f1c8f0e-3a5b-4c1e-9d8a-6b0c2f7e4a11")
+
+
+def lease_ids(user: User, key: str, n: int) -> list[uuid.UUID]:
+    """The ids the leases of request ``key`` get: the same for a resend of that request.
+
+    Derived from the user's id too, so two annotators sending the same key never collide,
+    and a resend that races the original fails on the primary key and is retried (it then
+    finds the original's leases).
+    """
+    return [uuid.uuid5(LEASE_NS, f"{user.id}:{key}:{i}") for i in range(n)]
+
+
+def replay(
+    conn: Connection, project: Project, user: User, key: str, n: int
+) -> list[dict[str, Any]] | None:
+    """The live leases an earlier request with this key made, or None if there was none.
+
+    A lease request whose answer was lost (a dropped connection, a timeout) and is sent
+    again gets the same leases back instead of taking more slots.
+    """
+    ids = lease_ids(user, key, n)
+    rows = conn.execute(S.LEASES_BY_ID, {"ids": ids, "uid": user.id, "pid": project.id}).all()
+    if not rows:
+        return None
+    order = {lease_id: i for i, lease_id in enumerate(ids)}
+    rows.sort(key=lambda row: order[row.id])
+    return [
+        {
+            "lease_id": row.id,
+            "pair": public_pair(row.data),
+            "shown_swapped": row.shown_swapped,
+            "expires_at": to_datetime(row.expires_at),
+        }
+        for row in rows
+        if row.state == "live"
+    ]
+
+
 def lease(
-    conn: Connection, project: Project, user: User, n: int, rng: random.Random | None = None
+    conn: Connection,
+    project: Project,
+    user: User,
+    n: int,
+    rng: random.Random | None = None,
+    *,
+    key: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Lease up to ``n`` pairs to ``user``: open slots by priority, gold and repeats mixed in."""
+    """Lease up to ``n`` pairs to ``user``: open slots by priority, gold and repeats mixed in.
+
+    With a request ``key`` the leases get ids derived from it (:func:`lease_ids`); the caller
+    checks :func:`replay` first so that a resend returns what the first attempt made.
+    """
     rng = rng or random.Random()
     at = now()
     expires = at + project.lease_ttl
@@ -178,9 +228,10 @@ def lease(
         picked.insert(rng.randint(0, len(picked)), item)
     if not picked:
         return []
+    ids = lease_ids(user, key, len(picked)) if key is not None else None
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": ids[i] if ids is not None else uuid.uuid4(),
             "project_id": project.id,
             "pair_seq": row.seq,
             "user_id": user.id,
@@ -190,7 +241,7 @@ def lease(
             "created_at": at,
             "expires_at": expires,
         }
-        for kind, row, swapped in picked
+        for i, (kind, row, swapped) in enumerate(picked)
     ]
     conn.execute(S.INSERT_LEASES, rows)
     normal = sorted(row.seq for kind, row, _ in picked if kind == "normal")

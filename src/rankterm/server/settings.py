@@ -68,8 +68,6 @@ class ServerSettings(BaseModel):
     #: Most pairs one lease request may take, and most judgments one batch may carry.
     max_lease: int = Field(default=500, ge=1)
     max_batch: int = Field(default=10_000, ge=1)
-    #: Seconds a checked token is trusted before the database is asked again (0: always ask).
-    auth_cache_seconds: float = Field(default=5.0, ge=0)
     #: Worker threads for blocking endpoints (each may hold a database connection).
     threads: int = Field(default=24, ge=2, le=200)
     pool_size: int = Field(default=8, ge=1)

@@ -134,3 +134,14 @@ PICK_NORMAL = (
 
 INSERT_LEASES = insert(L)
 TAKE_SLOTS = update(P).where(P.c.seq.in_(_in("seqs"))).values(n_leased=P.c.n_leased + 1)
+
+#: The leases of a replayed lease request (their ids are derived from the request's key).
+LEASES_BY_ID = (
+    select(L.c.id, L.c.state, L.c.shown_swapped, L.c.expires_at, P.c.data)
+    .join(P, P.c.seq == L.c.pair_seq)
+    .where(
+        L.c.id.in_(_in("ids")),
+        L.c.user_id == bindparam("uid"),
+        L.c.project_id == bindparam("pid"),
+    )
+)

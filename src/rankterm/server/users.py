@@ -100,7 +100,11 @@ def authenticate(conn: Connection, token: str) -> User | None:
     """The active user owning ``token``, or None. Never logs or echoes the token."""
     if not token or len(token) > 200:
         return None
-    digest = hash_token(token)
+    return authenticate_digest(conn, hash_token(token))
+
+
+def authenticate_digest(conn: Connection, digest: str) -> User | None:
+    """The active user whose unrevoked token has this SHA-256 (hex), or None."""
     row = conn.execute(TOKEN_USER, {"digest": digest}).first()
     if row is None or not row.active or not hmac.compare_digest(row.token_hash, digest):
         return None

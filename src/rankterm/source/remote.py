@@ -78,6 +78,7 @@ class RemoteSource:
         self._server_total: int | None = None
         self._session_done = 0
         self._session_done_at_fetch = 0
+        self._lease_key: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rankterm-sync", daemon=True)
@@ -338,7 +339,12 @@ class RemoteSource:
                 return
         if on_hand > self.batch_size // 2:
             return
-        batch = self.client.lease(self.batch_size)
+        # The key outlives a failed call: if the server made leases but the answer was lost,
+        # the next tick's request is a resend and gets those leases, not more.
+        if self._lease_key is None:
+            self._lease_key = str(uuid.uuid4())
+        batch = self.client.lease(self.batch_size, key=self._lease_key)
+        self._lease_key = None
         with self._lock:
             known = {i.pair.id for i in self.items if i.pair.id not in self._judged}
             fresh = [i for i in batch.leases if i.pair.id not in known]

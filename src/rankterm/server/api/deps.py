@@ -1,28 +1,34 @@
 """Request dependencies: the database, the caller's identity and role checks.
 
-Tokens are looked up by their SHA-256; a short in-process cache spares the database one query
-per request. Neither the token nor its hash is ever logged or put into an error message.
+Tokens are looked up by their SHA-256; neither the token nor its hash is ever logged or put
+into an error message.
+
+Revocation: there is no token cache. Every request checks its token against the database,
+so revoking a token (``rankterm admin token revoke``, from any process or host) or
+deactivating a user takes effect on the very next request, in every worker process of every
+server sharing the database: the database is the only place the answer lives, and nothing
+has to be propagated. The hot endpoints (lease, submit, retract, renew, release) keep this
+cheap by checking the token inside the transaction they open anyway (:class:`Caller`): one
+indexed lookup on a connection already held, instead of a cache that would go stale. Other
+endpoints look the token up in a read transaction of its own (:func:`current_user`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from rankterm.server.core import User
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
-from rankterm.server.users import authenticate
-
-CACHE_MAX = 10_000
+from rankterm.server.users import authenticate_digest
 
 
 async def get_db(request: Request) -> Database:
@@ -33,55 +39,60 @@ async def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
-class TokenCache:
-    """digest -> (user, expiry); bounded, thread-safe, TTL from the settings."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._items: dict[str, tuple[User, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, digest: str) -> User | None:
-        if self.ttl <= 0:
-            return None
-        item = self._items.get(digest)
-        if item is None or item[1] < time.monotonic():
-            return None
-        return item[0]
-
-    def put(self, digest: str, user: User) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            if len(self._items) >= CACHE_MAX:
-                self._items.clear()
-            self._items[digest] = (user, time.monotonic() + self.ttl)
-
-
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def current_user(request: Request) -> User:
+def _digest(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("missing token: send 'Authorization: Bearer <token>'")
-    digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-    cache: TokenCache = request.app.state.token_cache
-    user = cache.get(digest)
+    if len(token) > 200:
+        raise _unauthorized("invalid or revoked token")
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def check_user(conn: Connection, digest: str, role: str) -> User:
+    """The token's user, who must hold ``role``: 401 or 403 otherwise."""
+    user = authenticate_digest(conn, digest)
     if user is None:
-        db: Database = request.app.state.db
+        raise _unauthorized("invalid or revoked token")
+    if not user.has(role):
+        raise HTTPException(status_code=403, detail=f"this needs the {role} role")
+    return user
 
-        def lookup() -> User | None:
-            with db.read() as conn:
-                return authenticate(conn, token)
 
-        user = await run_in_threadpool(lookup)
-        if user is None:
-            raise _unauthorized("invalid or revoked token")
-        cache.put(digest, user)
+class Caller:
+    """A request's bearer token, not yet checked: the endpoint checks it with :meth:`user`
+    inside its own transaction (see the module docstring)."""
+
+    __slots__ = ("digest", "role")
+
+    def __init__(self, digest: str, role: str) -> None:
+        self.digest = digest
+        self.role = role
+
+    def user(self, conn: Connection) -> User:
+        return check_user(conn, self.digest, self.role)
+
+
+async def annotator_caller(request: Request) -> Caller:
+    return Caller(_digest(request), "annotator")
+
+
+async def current_user(request: Request) -> User:
+    digest = _digest(request)
+    db: Database = request.app.state.db
+
+    def lookup() -> User | None:
+        with db.read() as conn:
+            return authenticate_digest(conn, digest)
+
+    user = await run_in_threadpool(lookup)
+    if user is None:
+        raise _unauthorized("invalid or revoked token")
     return user
 
 
@@ -114,5 +125,6 @@ DB = Annotated[Database, Depends(get_db)]
 Config = Annotated[ServerSettings, Depends(get_settings)]
 AnyUser = Annotated[User, Depends(current_user)]
 Annotator = Annotated[User, Depends(annotator)]
+AnnotatorCaller = Annotated[Caller, Depends(annotator_caller)]
 Adjudicator = Annotated[User, Depends(adjudicator)]
 Admin = Annotated[User, Depends(admin)]

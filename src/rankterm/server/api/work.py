@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from rankterm.server import ingest, reports, scheduling
-from rankterm.server.api.deps import DB, Annotator, AnyUser, Config, Json
+from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
 from rankterm.server.core import current_guideline, get_project
 from rankterm.server.db import Database
 from rankterm.server.schemas import (
@@ -43,14 +43,31 @@ def me(user: AnyUser) -> Any:
     return {"name": user.name, "role": user.role, "profile": user.profile}
 
 
+def _request_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 200 or not key.isprintable():
+        raise HTTPException(422, detail="Idempotency-Key: 1-200 printable characters")
+    return key
+
+
 @router.post("/projects/{project}/leases", response_model=LeaseResponse)
-def lease(project: str, body: LeaseRequest, user: Annotator, request: Request) -> Any:
-    """Lease up to n pairs. Use each item's shown_swapped for the side order."""
+def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, request: Request) -> Any:
+    """Lease up to n pairs. Use each item's shown_swapped for the side order.
+
+    Send an ``Idempotency-Key`` header (e.g. a fresh UUID per lease request, kept across its
+    retries): a resend of the same request then gets the same leases back, still live ones
+    only, instead of taking more pairs, so a lost response never leaves orphan leases.
+    """
     db: Database = request.app.state.db
     n = min(body.n, request.app.state.settings.max_lease)
+    key = _request_key(request)
     if not db.is_sqlite:
         # Its own short transaction: reclaiming waits for pair locks, leasing never does.
         def reclaim(conn: Any) -> None:
+            caller.user(conn)
             proj = get_project(conn, project)
             if scheduling.has_expired(conn, proj, scheduling.now()):
                 scheduling.reclaim_expired(conn, proj)
@@ -58,15 +75,21 @@ def lease(project: str, body: LeaseRequest, user: Annotator, request: Request) -
         db.write(reclaim)
 
     def work(conn: Any) -> dict[str, Any]:
+        user = caller.user(conn)
         proj = get_project(conn, project)
-        if db.is_sqlite and scheduling.has_expired(conn, proj, scheduling.now()):
-            scheduling.reclaim_expired(conn, proj)
-        items = scheduling.lease(conn, proj, user, n)
+        again = None if key is None else scheduling.replay(conn, proj, user, key, n)
+        if again is not None:
+            items = again
+        else:
+            if db.is_sqlite and scheduling.has_expired(conn, proj, scheduling.now()):
+                scheduling.reclaim_expired(conn, proj)
+            items = scheduling.lease(conn, proj, user, n, key=key)
         guideline = current_guideline(conn, proj.id)
         return {
             "leases": items,
             "guideline_version": guideline.version if guideline else None,
-            "exhausted": not items,
+            # A replay whose leases were all used up since is not the end of the queue.
+            "exhausted": not items and again is None,
         }
 
     result = db.write(work)
@@ -77,23 +100,25 @@ def lease(project: str, body: LeaseRequest, user: Annotator, request: Request) -
 
 
 @router.post("/projects/{project}/leases/renew", response_model=LeaseStatuses)
-def renew(project: str, body: LeaseIds, user: Annotator, db: DB) -> Any:
+def renew(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> Any:
     """Extend leases still being worked on (a lease already reclaimed stays expired)."""
-    return {
-        "leases": db.write(
-            lambda conn: scheduling.renew(conn, get_project(conn, project), user, body.lease_ids)
-        )
-    }
+
+    def work(conn: Any) -> list[dict[str, Any]]:
+        user = caller.user(conn)
+        return scheduling.renew(conn, get_project(conn, project), user, body.lease_ids)
+
+    return {"leases": db.write(work)}
 
 
 @router.post("/projects/{project}/leases/release", response_model=LeaseStatuses)
-def release(project: str, body: LeaseIds, user: Annotator, db: DB) -> Any:
+def release(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> Any:
     """Give leases back (skip, or end of session) so others get those pairs now."""
-    return {
-        "leases": db.write(
-            lambda conn: scheduling.release(conn, get_project(conn, project), user, body.lease_ids)
-        )
-    }
+
+    def work(conn: Any) -> list[dict[str, Any]]:
+        user = caller.user(conn)
+        return scheduling.release(conn, get_project(conn, project), user, body.lease_ids)
+
+    return {"leases": db.write(work)}
 
 
 def _check_size(items: list[Any], settings: ServerSettings, field: str) -> None:
@@ -104,36 +129,34 @@ def _check_size(items: list[Any], settings: ServerSettings, field: str) -> None:
 
 
 @router.post("/projects/{project}/judgments", response_model=SubmitResults)
-def submit(project: str, body: JudgmentBatch, user: Annotator, request: Request) -> Any:
+def submit(project: str, body: JudgmentBatch, caller: AnnotatorCaller, request: Request) -> Any:
     """Submit judgments; one Ack per item in order. Resending is harmless (idempotent on id)."""
     db: Database = request.app.state.db
     _check_size(body.judgments, request.app.state.settings, "judgments")
-    return _acks(
-        db.write(
-            lambda conn: ingest.submit_judgments(
-                conn, get_project(conn, project), user, body.judgments
-            )
-        )
-    )
+
+    def work(conn: Any) -> list[ingest.Receipt]:
+        user = caller.user(conn)
+        return ingest.submit_judgments(conn, get_project(conn, project), user, body.judgments)
+
+    return _acks(db.write(work))
 
 
 @router.post("/projects/{project}/retractions", response_model=SubmitResults)
 def retract(
     project: str,
     body: RetractionBatch,
-    user: Annotator,
+    caller: AnnotatorCaller,
     db: DB,
     settings: Config,
 ) -> Any:
     """Undo judgments (idempotent on the retraction's id)."""
     _check_size(body.retractions, settings, "retractions")
-    return _acks(
-        db.write(
-            lambda conn: ingest.submit_retractions(
-                conn, get_project(conn, project), user, body.retractions
-            )
-        )
-    )
+
+    def work(conn: Any) -> list[ingest.Receipt]:
+        user = caller.user(conn)
+        return ingest.submit_retractions(conn, get_project(conn, project), user, body.retractions)
+
+    return _acks(db.write(work))
 
 
 @router.get("/projects/{project}/me/progress", response_model=MyProgress)
