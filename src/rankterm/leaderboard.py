@@ -14,7 +14,10 @@ that never met, while mattering less and less as real battles accumulate.
 
 Confidence intervals: the battles are resampled with replacement ``bootstrap`` times (seeded, so
 the same journal gives the same table) and refitted; the interval is the 2.5th-97.5th
-percentile of each model's rating. Pure Python, no I/O.
+percentile of each model's rating. The fit reads battles only through how many times each
+(model_a, model_b, outcome) occurred, so a resample is drawn as those counts directly (see
+:func:`resample_counts`): the same bootstrap distribution as drawing n battles, at a cost that
+does not grow with n. Pure Python, no I/O.
 """
 
 from __future__ import annotations
@@ -108,18 +111,119 @@ def battle_from(
     return Battle(model_a, model_b, choice)
 
 
-def _tally(battles: Iterable[Battle], index: dict[str, int]) -> dict[tuple[int, int], list[float]]:
-    """(i, j) with i < j -> [points of i, games]; a tie is half a point to each side."""
-    table: dict[tuple[int, int], list[float]] = {}
+#: Battle counts: ``(model_a, model_b, outcome) -> how many``, in first-seen order.
+BattleCounts = dict[tuple[str, str, Choice], int]
+
+
+def count_battles(battles: Iterable[Battle]) -> BattleCounts:
+    """How many times each (model_a, model_b, outcome) occurred, in first-seen order."""
+    counts: BattleCounts = {}
     for b in battles:
-        i, j = index[b.model_a], index[b.model_b]
-        points_a = 1.0 if b.outcome is Choice.A else 0.0 if b.outcome is Choice.B else 0.5
+        key = (b.model_a, b.model_b, b.outcome)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _points(outcome: Choice) -> float:
+    return 1.0 if outcome is Choice.A else 0.0 if outcome is Choice.B else 0.5
+
+
+def _tally(
+    cells: Iterable[tuple[int, int, float, int]],
+) -> dict[tuple[int, int], list[float]]:
+    """(i, j) with i < j -> [points of i, games], from ``(i, j, points of i, n)`` cells.
+
+    A tie is half a point to each side. Points are multiples of 0.5, so the sums are exact
+    whatever the order of the cells.
+    """
+    table: dict[tuple[int, int], list[float]] = {}
+    for i, j, points_a, n in cells:
+        if not n:
+            continue
         if i > j:
             i, j, points_a = j, i, 1.0 - points_a
-        cell = table.setdefault((i, j), [0.0, 0.0])
-        cell[0] += points_a
-        cell[1] += 1
+        cell = table.get((i, j))
+        if cell is None:
+            table[(i, j)] = [points_a * n, float(n)]
+        else:
+            cell[0] += points_a * n
+            cell[1] += n
     return table
+
+
+def binomial(rng: random.Random, n: int, p: float) -> int:
+    """One draw from Binomial(n, p), using only ``rng.random()``.
+
+    A port of CPython 3.12's ``random.binomialvariate`` (Devroye's geometric method for
+    n * p < 10, Hoermann's BTRS transformed rejection otherwise), so that a seed gives the
+    same intervals on every Python this package supports (3.11 has no binomialvariate).
+    """
+    if p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if n == 1:
+        return int(rng.random() < p)
+    if p > 0.5:
+        return n - binomial(rng, n, 1.0 - p)
+    if n * p < 10.0:
+        x = y = 0
+        c = math.log(1.0 - p)
+        if not c:
+            return x
+        while True:
+            y += math.floor(math.log(rng.random()) / c) + 1
+            if y > n:
+                return x
+            x += 1
+    spq = math.sqrt(n * p * (1.0 - p))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    vr = 0.92 - 4.2 / b
+    setup = False
+    alpha = lpq = h = 0.0
+    m = 0
+    while True:
+        u = rng.random() - 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0 or k > n:
+            continue
+        v = rng.random()
+        if us >= 0.07 and v <= vr:
+            return k
+        if not setup:
+            alpha = (2.83 + 5.1 / b) * spq
+            lpq = math.log(p / (1.0 - p))
+            m = math.floor((n + 1) * p)
+            h = math.lgamma(m + 1) + math.lgamma(n - m + 1)
+            setup = True
+        v *= alpha / (a / (us * us) + b)
+        if math.log(v) <= h - math.lgamma(k + 1) - math.lgamma(n - k + 1) + (k - m) * lpq:
+            return k
+
+
+def resample_counts(rng: random.Random, counts: Sequence[int]) -> list[int]:
+    """A bootstrap resample of aggregated battles: one draw from Multinomial(n, counts / n).
+
+    Drawing n battles with replacement from n observed ones and counting each kind is
+    exactly a Multinomial(n, observed shares) draw of the counts, so this gives the same
+    bootstrap distribution as resampling battle by battle. It is drawn as a chain of
+    binomials (cell k gets Binomial(n left, count_k / count left)), which is exact too and
+    costs one binomial per cell instead of n draws.
+    """
+    left = total = sum(counts)
+    out = []
+    for count in counts:
+        if left <= 0 or total <= 0:
+            out.append(0)
+            continue
+        drawn = binomial(rng, left, count / total) if count < total else left
+        out.append(drawn)
+        left -= drawn
+        total -= count
+    return out
 
 
 def fit(
@@ -242,17 +346,41 @@ def compute(
     confidence: float = 0.95,
 ) -> Leaderboard:
     """Ratings, bootstrap intervals, records, win rates and battle counts from battles."""
-    models = sorted({b.model_a for b in battles} | {b.model_b for b in battles})
+    return compute_counts(
+        count_battles(battles),
+        bootstrap=bootstrap,
+        seed=seed,
+        prior=prior,
+        anchor=anchor,
+        confidence=confidence,
+    )
+
+
+def compute_counts(
+    counts: BattleCounts,
+    *,
+    bootstrap: int = 200,
+    seed: int = 0,
+    prior: float = 1.0,
+    anchor: str | None = None,
+    confidence: float = 0.95,
+) -> Leaderboard:
+    """As :func:`compute`, from :func:`count_battles` output (what a million battles need)."""
+    counts = {key: n for key, n in counts.items() if n > 0}
+    models = sorted({a for a, _, _ in counts} | {b for _, b, _ in counts})
     index = {m: i for i, m in enumerate(models)}
     if anchor is not None and anchor not in index:
         raise ValueError(f"anchor model {anchor!r} has no battles")
     anchor_i = index[anchor] if anchor is not None else None
-    ratings = _ratings(fit(len(models), _tally(battles, index), prior), anchor_i) if models else []
+    cells = [(index[a], index[b], _points(outcome)) for a, b, outcome in counts]
+    observed = list(counts.values())
+    table = _tally((i, j, pts, n) for (i, j, pts), n in zip(cells, observed, strict=True))
+    ratings = _ratings(fit(len(models), table, prior), anchor_i) if models else []
     samples: list[list[float]] = [[] for _ in models]
     rng = random.Random(seed)
-    for _ in range(bootstrap if battles else 0):
-        resample = rng.choices(battles, k=len(battles))
-        table = _tally(resample, index)
+    for _ in range(bootstrap if counts else 0):
+        drawn = resample_counts(rng, observed)
+        table = _tally((i, j, pts, n) for (i, j, pts), n in zip(cells, drawn, strict=True))
         present = {i for cell in table for i in cell}
         if anchor_i is not None and anchor_i not in present:
             continue  # without the anchor the resample has no origin to measure from
@@ -270,24 +398,24 @@ def compute(
     by_model = {s.model: s for s in standings}
     points: dict[str, Counter[str]] = {m: Counter() for m in models}
     games: dict[str, Counter[str]] = {m: Counter() for m in models}
-    for b in battles:
-        a, z = by_model[b.model_a], by_model[b.model_b]
-        games[b.model_a][b.model_b] += 1
-        games[b.model_b][b.model_a] += 1
-        if b.outcome is Choice.A:
-            a.wins, z.losses = a.wins + 1, z.losses + 1
-            points[b.model_a][b.model_b] += 2
-        elif b.outcome is Choice.B:
-            z.wins, a.losses = z.wins + 1, a.losses + 1
-            points[b.model_b][b.model_a] += 2
+    for (model_a, model_b, outcome), n in counts.items():
+        a, z = by_model[model_a], by_model[model_b]
+        games[model_a][model_b] += n
+        games[model_b][model_a] += n
+        if outcome is Choice.A:
+            a.wins, z.losses = a.wins + n, z.losses + n
+            points[model_a][model_b] += 2 * n
+        elif outcome is Choice.B:
+            z.wins, a.losses = z.wins + n, a.losses + n
+            points[model_b][model_a] += 2 * n
         else:
-            a.ties, z.ties = a.ties + 1, z.ties + 1
-            points[b.model_a][b.model_b] += 1
-            points[b.model_b][b.model_a] += 1
+            a.ties, z.ties = a.ties + n, z.ties + n
+            points[model_a][model_b] += n
+            points[model_b][model_a] += n
     standings.sort(key=lambda s: (-s.rating, s.model))
     order = [s.model for s in standings]
     win_rate = {
         a: {b: points[a][b] / (2 * games[a][b]) for b in order if games[a][b]} for a in order
     }
-    counts = {a: {b: games[a][b] for b in order if games[a][b]} for a in order}
-    return Leaderboard(standings, win_rate, counts, bootstrap if battles else 0, seed)
+    battle_counts = {a: {b: games[a][b] for b in order if games[a][b]} for a in order}
+    return Leaderboard(standings, win_rate, battle_counts, bootstrap if counts else 0, seed)

@@ -190,36 +190,49 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Bradley-Terry ratings of the models behind the pairs, with bootstrap intervals."""
+        import gc
+
         import orjson
 
         from rankterm.errors import LoadIssue, UsageError
-        from rankterm.labels import LabelOptions, LabelPolicy
-        from rankterm.leaderboard import battle_from, compute
+        from rankterm.journal_columns import read_lean
+        from rankterm.label_choices import ChoicePolicy
+        from rankterm.labels import LabelOptions
+        from rankterm.leaderboard import battle_from, compute_counts
+        from rankterm.pair_columns import scan_pairs
 
         issues: list[LoadIssue] = []
-        state, index = _load(journals, pairs, issues)
+        _check_inputs(journals, pairs)
+        # Only each vote's choice and flag matter here: the lean replay, not the full records.
+        lean = read_lean(journals, issues)
+        gc.freeze()  # a million long-lived rows: keep the collector from re-scanning them
+        index = _index(pairs, issues)
         options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
-        label_policy = LabelPolicy(state, options)
-        battles = []
+        label_policy = ChoicePolicy(lean.judgments, lean.latest_resolutions(), options)
+        del lean
+        counts: dict = {}
         with index:
-            for pair in index.iter_pairs():
-                labels = label_policy.labels_for(pair)
-                if not labels:
+            for pair in scan_pairs(index):
+                gold = pair.gold() if options.gold is not GoldRule.KEEP else None
+                choices = label_policy.choices_for(pair.id, gold)
+                if not choices:
                     continue
-                if not pair.model_a or not pair.model_b:
-                    label_policy.dropped["no model names"] += len(labels)
+                model_a, model_b = pair.models()
+                if not model_a or not model_b:
+                    label_policy.dropped["no model names"] += len(choices)
                     continue
-                for label in labels:
-                    battle = battle_from(pair.model_a, pair.model_b, label.choice, both_bad.value)
+                for choice in choices:
+                    battle = battle_from(model_a, model_b, choice, both_bad.value)
                     if battle is None:
-                        reason = "both bad" if pair.model_a != pair.model_b else "same model"
+                        reason = "both bad" if model_a != model_b else "same model"
                         label_policy.dropped[reason] += 1
                     else:
-                        battles.append(battle)
+                        key = (battle.model_a, battle.model_b, battle.outcome)
+                        counts[key] = counts.get(key, 0) + 1
         label_policy.unknown_pairs()
-        if anchor is not None and not any(anchor in (b.model_a, b.model_b) for b in battles):
+        if anchor is not None and not any(anchor in (a, b) for a, b, _ in counts):
             raise UsageError(f"--anchor: model {anchor!r} has no battles")
-        board = compute(battles, bootstrap=bootstrap, seed=seed, anchor=anchor)
+        board = compute_counts(counts, bootstrap=bootstrap, seed=seed, anchor=anchor)
         board.dropped = label_policy.dropped
         if as_json:
             sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
@@ -250,19 +263,30 @@ def _require_input(file: str) -> None:
 
 def _load(journals: list[Path], pairs: Path, issues: list):
     """Replay the journals and index the pairs, collecting bad lines in ``issues``."""
-    from rankterm.errors import UsageError
     from rankterm.journal import load_journals
-    from rankterm.pairs import index_pairs
+
+    _check_inputs(journals, pairs)
+    state = load_journals(journals, issues)
+    return state, _index(pairs, issues)
+
+
+def _check_inputs(journals: list[Path], pairs: Path) -> None:
+    from rankterm.errors import UsageError
 
     for journal in journals:
         if not journal.exists():
             raise UsageError(f"{journal}: no such journal")
     if not pairs.exists():
         raise UsageError(f"{pairs}: no such pairs file")
-    state = load_journals(journals, issues)
+
+
+def _index(pairs: Path, issues: list):
+    """Index the pairs file; its bad lines go to ``issues`` after the journals' ones."""
+    from rankterm.pairs import index_pairs
+
     index = index_pairs(pairs)
     issues.extend(index.issues)
-    return state, index
+    return index
 
 
 def _print_formats() -> None:

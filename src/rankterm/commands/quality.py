@@ -17,7 +17,7 @@ import typer
 
 if TYPE_CHECKING:
     from rankterm.errors import LoadIssue
-    from rankterm.journal import JournalState
+    from rankterm.journal_columns import LeanState
     from rankterm.model import Gold
     from rankterm.pairs import PairIndex
     from rankterm.quality.report import Source
@@ -203,33 +203,30 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _read_journals(paths: list[Path]) -> tuple[JournalState, list[LoadIssue], list[Source]]:
-    from collections import Counter
+def _read_journals(paths: list[Path]) -> tuple[LeanState, list[LoadIssue], list[Source]]:
+    """Replay the journals the lean way (a million judgments in a few hundred MB)."""
+    import gc
 
     from rankterm.errors import display_path
-    from rankterm.journal import JournalState, read_journal
+    from rankterm.journal_columns import kinds_detail, read_lean
     from rankterm.quality.report import Source
 
-    state = JournalState()
     issues: list[LoadIssue] = []
-    sources = []
-    for path in paths:
-        before = len(issues)
-        kinds: Counter = Counter()
-        for entry in read_journal(path, issues):
-            kinds[entry.kind] += 1
-            state.apply(entry)
-        detail = ", ".join(f"{n} {kind}s" for kind, n in sorted(kinds.items()))
-        sources.append(
-            Source(
-                "journal",
-                display_path(path),
-                _sha256(path),
-                sum(kinds.values()),
-                len(issues) - before,
-                detail or "empty",
-            )
+    state = read_lean(paths, issues)
+    # A million long-lived rows: keep the cyclic collector from re-scanning them on every
+    # allocation burst that follows (this is a one-shot command process).
+    gc.freeze()
+    sources = [
+        Source(
+            "journal",
+            display_path(f.path),
+            _sha256(f.path),
+            f.records,
+            f.bad_lines,
+            kinds_detail(f.kinds),
         )
+        for f in state.files
+    ]
     return state, issues, sources
 
 
@@ -242,27 +239,29 @@ def _scan_pairs(
     text (see :func:`_worth_slicing`).
     """
     from rankterm.errors import display_path
+    from rankterm.pair_columns import scan_pairs
     from rankterm.pairs import index_pairs
     from rankterm.quality.report import Source
-    from rankterm.quality.slices import MISSING, pair_labels
+    from rankterm.quality.slices import MISSING
 
     index = index_pairs(path)
     gold: dict[str, Gold] = {}
     labels: dict[str, dict[str, list[str]]] = {k: {} for k in dict.fromkeys(keys)}
     discovered: dict[str, set[str]] = {}
     with_gold = 0
-    for pair in index.iter_pairs():
-        if pair.gold is not None:
-            gold[pair.id] = pair.gold
+    for pair in scan_pairs(index):
+        pair_gold = pair.gold()
+        if pair_gold is not None:
+            gold[pair.id] = pair_gold
             with_gold += 1
         for key in labels:
-            labels[key][pair.id] = pair_labels(pair, key)
+            labels[key][pair.id] = pair.labels(key)
         if auto:
-            for name in pair.metadata:
+            for name in pair.metadata():
                 key = f"metadata.{name}"
                 if key in labels and key not in discovered:
                     continue
-                values = pair_labels(pair, key)
+                values = pair.labels(key)
                 seen = discovered.setdefault(key, set())
                 if len(seen) <= AUTO_SLICE_MAX_VALUES:
                     seen.update(values)

@@ -1,0 +1,130 @@
+"""Read a few fields of every pair without building a :class:`~rankterm.model.Pair` each.
+
+Analytics walk the whole pairs file for a handful of fields (model names, gold, a metadata
+key). :meth:`PairIndex.iter_pairs` reads each record with its own ``pread`` and validates it
+against the model again, which at a million pairs costs more than the statistics. Every
+record in the index has already been validated (when it was indexed, or from the sidecar),
+so here the file is read sequentially and each record only parsed with orjson.
+
+Values are the model's: a raw value is used only where the model keeps it unchanged (a string
+model name, a metadata dict, a list of string tags); anything else (a numeric model name the
+model turns into a string, a ``gold`` shorthand, a key the model interprets) falls back to
+:meth:`PairIndex.get` for that one record. A record whose id is not the indexed one (a
+duplicate ``id`` key, a file changed while open) also goes through ``get``, which skips it
+exactly as ``iter_pairs`` does.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from rankterm.model import Gold, Pair
+from rankterm.pairs import BadPairError, PairIndex
+from rankterm.quality.slices import JUDGMENT_TAGS, _labels, pair_labels
+
+_NAME_TYPES = (str, type(None))
+
+
+class RawPair:
+    """One valid record as parsed JSON, with the model at hand for anything not plain."""
+
+    __slots__ = ("_index", "_pair", "data", "id", "position")
+
+    def __init__(
+        self, index: PairIndex, position: int, pair_id: str, data: dict, pair: Pair | None = None
+    ) -> None:
+        self._index = index
+        #: Set when the record had to go through the model: then every field comes from it.
+        self._pair = pair
+        self.position = position
+        self.id = pair_id
+        self.data = data
+
+    @property
+    def pair(self) -> Pair:
+        """The validated model of this record (read again, only when asked)."""
+        if self._pair is None:
+            self._pair = self._index.get(self.position)
+        return self._pair
+
+    def models(self) -> tuple[str | None, str | None]:
+        """``(model_a, model_b)`` as the model gives them."""
+        if self._pair is not None:
+            return self._pair.model_a, self._pair.model_b
+        get = self.data.get
+        a, b = get("model_a"), get("model_b")
+        if type(a) in _NAME_TYPES and type(b) in _NAME_TYPES:
+            return a, b
+        return self.pair.model_a, self.pair.model_b
+
+    def gold(self) -> Gold | None:
+        """The gold verdict, or None (the model parses it: shorthand, strength, extras)."""
+        if self._pair is None and self.data.get("gold") is None:
+            return None
+        return self.pair.gold
+
+    def labels(self, key: str) -> list[str]:
+        """:func:`rankterm.quality.slices.pair_labels` of this record."""
+        data = self.data
+        if key == JUDGMENT_TAGS:
+            raise ValueError(f"{key} is not a property of a pair")
+        if self._pair is not None:
+            return pair_labels(self._pair, key)
+        if key.startswith("metadata."):
+            value: Any = data.get("metadata", {})
+            if type(value) is dict:
+                for part in key.removeprefix("metadata.").split("."):
+                    value = value.get(part) if isinstance(value, dict) else None
+                return _labels(value)
+        elif key in ("tags", "tag"):
+            tags = data.get("tags", [])
+            if type(tags) is list and all(type(t) is str for t in tags):
+                return _labels(tags)
+        elif key == "model":
+            a, b = self.models()
+            return _labels([m for m in (a, b) if m])
+        return pair_labels(self.pair, key)
+
+    def metadata(self) -> dict[str, Any]:
+        """The metadata dict (the model keeps it as given)."""
+        if self._pair is not None:
+            return self._pair.metadata
+        value = self.data.get("metadata", {})
+        return value if type(value) is dict else self.pair.metadata
+
+
+def scan_pairs(index: PairIndex) -> Iterator[RawPair]:
+    """Every valid record of the index in file order, as :meth:`PairIndex.iter_pairs` has them."""
+    n = len(index)
+    if not n:
+        return
+    offsets, lengths, ids = index.offsets, index.lengths, index.ids
+    bad = index.bad_positions()
+    loads = orjson.loads
+    with open(index.path, "rb") as handle:
+        size = handle.seek(0, 2)
+        if not size:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            for i in range(n):
+                if i in bad:
+                    continue
+                start = offsets[i]
+                pair_id = ids[i]
+                try:
+                    data = loads(view[start : start + lengths[i]])
+                except orjson.JSONDecodeError:
+                    data = None
+                if type(data) is not dict or data.get("id") != pair_id or "priority" in data:
+                    # Not what was indexed (or a priority the index compares): the model decides.
+                    try:
+                        pair = index.get(i)
+                    except BadPairError:
+                        continue
+                    yield RawPair(index, i, pair.id, {}, pair)
+                    continue
+                yield RawPair(index, i, pair_id, data)
