@@ -144,7 +144,18 @@ def _parsed_key(body: bytes) -> tuple[bytes, float]:
 class Columns:
     """The index proper: parallel columns over valid records, as arrays or mmapped views."""
 
-    __slots__ = ("id_blob", "id_ends", "keys", "lengths", "lines", "offsets", "order", "priorities")
+    __slots__ = (
+        "complete",
+        "id_blob",
+        "id_ends",
+        "keys",
+        "lengths",
+        "lines",
+        "offsets",
+        "order",
+        "priorities",
+        "scanned_bytes",
+    )
 
     def __init__(self) -> None:
         self.offsets: Sequence[int] = array("q")
@@ -155,6 +166,9 @@ class Columns:
         self.id_ends: Sequence[int] = array("q")
         self.keys: Sequence[int] = array("Q")
         self.order: Sequence[int] | None = None
+        #: False for a head index (``index_pairs(head=N)``): the file goes on after it.
+        self.complete = True
+        self.scanned_bytes = 0
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -202,6 +216,7 @@ class Columns:
         for pos in drop:
             keep[pos] = 0
         out = Columns()
+        out.complete, out.scanned_bytes = self.complete, self.scanned_bytes
         out.offsets = array("q", compress(self.offsets, keep))
         out.lengths = array("q", compress(self.lengths, keep))
         out.lines = array("q", compress(self.lines, keep))
@@ -220,8 +235,10 @@ def _scan(
     exact: bool,
     report: Callable[[int, str], None],
     progress: ProgressCallback | None,
+    head: int | None = None,
 ) -> Columns:
-    """One pass over the file: every non-blank line becomes a record or an issue."""
+    """One pass over the file: every non-blank line becomes a record or an issue. With
+    ``head``, stop after the first block that brings the records to at least that many."""
     cols = Columns()
     crcs = array("I")
     blob = cols.id_blob
@@ -295,6 +312,10 @@ def _scan(
                 next_progress = offset + BLOCK * 16
             if not block:
                 break
+            if head is not None and len(cols) >= head:
+                cols.complete = False
+                break
+    cols.scanned_bytes = offset
     cols.finish(crcs)
     return cols
 
@@ -390,6 +411,15 @@ class PairIndex:
         self._late: list[LoadIssue] = []
         self._late_dropped = 0
         self._pace = True
+
+    @property
+    def complete(self) -> bool:
+        """False for a head index: records beyond ``scanned_bytes`` were not looked at."""
+        return self._cols.complete
+
+    @property
+    def scanned_bytes(self) -> int:
+        return self._cols.scanned_bytes
 
     # -- columns kept for callers of the old attributes ---------------------------------------
 
@@ -849,8 +879,15 @@ def index_pairs(
     max_issues: int = 10_000,
     validate: Validate = "eager",
     cache: bool = True,
+    head: int | None = None,
 ) -> PairIndex:
     """Index a JSONL pairs file, collecting bad lines as ``file:line: reason``.
+
+    ``head=N``: when no sidecar describes the file, index (and validate, eagerly) only its
+    first blocks, at least ``N`` records: ``PairIndex.complete`` is then False and the rest of
+    the file is not looked at. That puts a first pair on screen at once while the whole file
+    is indexed in a thread (``rankterm.source.local``). A fresh sidecar gives the whole index
+    as usual.
 
     ``validate="eager"``: every record is checked against the model before this returns, so
     ``issues`` is complete. ``validate="background"``: lines that are not even JSON are
@@ -893,8 +930,10 @@ def index_pairs(
             else:
                 _start_validation(index, validate, save_first=False)
             return index
+    if head is not None:
+        validate = "eager"  # a head is small: check it all now, so it is exact
     eager = validate == "eager"
-    cols = _scan(path, exact=eager, report=index._report, progress=progress)
+    cols = _scan(path, exact=eager, report=index._report, progress=progress, head=head)
     duplicates = cols.duplicates()
     if eager:  # exact ids of valid records: the later ones are duplicates for sure
         for later, first in duplicates:
@@ -910,7 +949,8 @@ def index_pairs(
     if validate == "eager":
         index._finish_issues()
         index._validated.set()
-        index._save_sidecar(validated=True)
+        if cols.complete:
+            index._save_sidecar(validated=True)
     else:
         _start_validation(index, validate, save_first=True)
     return index

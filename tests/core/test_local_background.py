@@ -29,6 +29,7 @@ BAD_LINES = {k + 1 for k in BAD}
 @pytest.fixture
 def pairs_file(tmp_path, monkeypatch):
     monkeypatch.setattr(local_module, "EAGER_BELOW_BYTES", 0)  # background even when small
+    monkeypatch.setattr(local_module, "HEAD_RECORDS", 0)  # the whole index at once
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(N)], raw_lines=BAD)
 

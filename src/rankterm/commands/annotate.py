@@ -54,6 +54,28 @@ def _progress(label: str):
     return update
 
 
+def _finish_indexing(source) -> bool:
+    """After the TUI on a big new file: let the whole-file index finish (the session ran on the
+    head of the file), so totals, the exit code and the bad-line list are right and the next
+    open is instant. Ctrl-C stops waiting; returns whether the index is complete."""
+    if not getattr(source, "indexing", False):
+        return True
+    tty = sys.stderr.isatty()
+    sys.stderr.write("indexing the rest of the pairs file (Ctrl-C to skip)...\n")
+    sys.stderr.flush()
+    try:
+        while not source.wait_indexed(0.5):
+            if tty:
+                sys.stderr.write(f"\rindexed {source.index_fraction:5.1%}")
+                sys.stderr.flush()
+    except KeyboardInterrupt:
+        return False
+    finally:
+        if tty:
+            sys.stderr.write("\r\x1b[K")
+    return True
+
+
 def _finish_checking(source) -> int:
     """After the TUI: let a background check of the pairs finish, so the list of bad lines is
     complete (and cached for the next open). Ctrl-C stops waiting; returns how many records
@@ -163,7 +185,8 @@ def register(app: typer.Typer) -> None:
             scripted = limit is not None or export is not None
             tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
             tui.run()
-            unchecked = _finish_checking(source)
+            indexed = _finish_indexing(source)
+            unchecked = _finish_checking(source) if indexed else 0
         finally:
             source.close()
         progress = source.progress()
@@ -181,6 +204,12 @@ def register(app: typer.Typer) -> None:
         for issue in everything:
             if issue not in shown:
                 typer.echo(f"warning: {issue}", err=True)
+        if not indexed:
+            typer.echo(
+                "warning: the pairs file was not fully indexed (interrupted); the total above "
+                "is an estimate, and the next open of this file indexes it again",
+                err=True,
+            )
         if unchecked:
             typer.echo(
                 f"warning: {unchecked} records were not checked for bad lines (the check was "

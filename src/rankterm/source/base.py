@@ -74,6 +74,8 @@ class Progress:
     waiting: bool = False
     #: Judgments the server refused (kept in the journal and reported, never dropped).
     rejected: int = 0
+    #: ``total`` is an estimate (a big file still being indexed).
+    estimated: bool = False
 
     @property
     def fraction(self) -> float:

@@ -16,6 +16,11 @@ from rankterm.source.base import Draft, PairView, Progress, SyncState, build_jud
 EAGER_BELOW_BYTES = 8 << 20
 """Files smaller than this are validated before the TUI starts (see ``open_local``)."""
 
+HEAD_RECORDS = 200
+"""A big file opened for the first time shows its first pairs from an index of its first
+blocks (at least this many records) while the whole file is indexed in a thread; 0 turns
+that off (the whole file is indexed before the first pair)."""
+
 
 def default_journal_path(pairs_path: Path) -> Path:
     """``<pairs stem>.judgments.jsonl`` beside the pairs file."""
@@ -71,6 +76,14 @@ class LocalSource:
         self._cursor = self._first_unjudged(0)
         #: Undo history: the judgments this annotator made, oldest first, in journal order.
         self._history: list[Judgment] = self.state.active(annotator)
+        #: Set once ``pairs`` covers the whole file (see :meth:`index_rest`).
+        self._indexed = threading.Event()
+        if pairs.complete:
+            self._indexed.set()
+        self._index_fraction = 0.0
+        self._index_error: str | None = None
+        self._indexer: threading.Thread | None = None
+        self._handed_over: list[LoadIssue] = []
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -169,6 +182,17 @@ class LocalSource:
         with self._lock:
             self._refresh_bad()
             total = len(self.order) - self._bad_in_scope
+            if not self._indexed.is_set():
+                # Still on the head of a big file: estimate the total from the bytes so far.
+                size = max(self._file_size(), 1)
+                per_byte = len(self.pairs) / max(self.pairs.scanned_bytes, 1)
+                return Progress(
+                    done=self._done,
+                    total=max(total, round(size * per_byte)),
+                    sync=SyncState.LOCAL,
+                    sync_detail=f"indexing file {self._index_fraction:.0%}",
+                    estimated=True,
+                )
             detail = ""
             if not self.pairs.validated:
                 checked, records = self.pairs.validation_progress()
@@ -178,10 +202,86 @@ class LocalSource:
 
     # -- records found bad late -----------------------------------------------------------------
 
+    # -- a big file opened on its head ----------------------------------------------------------
+
+    def _file_size(self) -> int:
+        try:
+            return self.pairs.path.stat().st_size
+        except OSError:
+            return self.pairs.scanned_bytes
+
+    @property
+    def indexing(self) -> bool:
+        """The source still works from the head of the file; the rest is being indexed."""
+        return not self._indexed.is_set()
+
+    @property
+    def index_fraction(self) -> float:
+        return 1.0 if self._indexed.is_set() else self._index_fraction
+
+    def wait_indexed(self, timeout: float | None = None) -> bool:
+        return self._indexed.wait(timeout)
+
+    def index_rest(self, *, wait: bool = False) -> None:
+        """Index the whole file in a thread and switch to it when done (``adopt``). The head
+        index in use until then is exact for the records it has; only the total is a guess."""
+        if self._indexed.is_set() or self._indexer is not None:
+            if wait:
+                self._indexed.wait()
+            return
+
+        def progress(done: int, total: int) -> None:
+            self._index_fraction = done / max(total, 1)
+
+        def run() -> None:
+            try:
+                full = index_pairs(self.pairs.path, validate="background", progress=progress)
+            except RanktermError as exc:  # the file went away or became unreadable
+                with self._lock:
+                    self._index_error = str(exc)
+                self._indexed.set()
+                return
+            self.adopt(full)
+
+        self._indexer = threading.Thread(target=run, name="rankterm-index", daemon=True)
+        self._indexer.start()
+        if wait:
+            self._indexed.wait()
+
+    def adopt(self, full: PairIndex) -> None:
+        """Switch from the head index to the whole file's: serving order, totals and the
+        cursor are worked out again; the pair on screen stays the current one."""
+        with self._lock:
+            head = self.pairs
+            current = self._pair_id(self._cursor) if self._cursor is not None else None
+            self.pairs = full
+            self._judged = {
+                pid: j
+                for pid, j in self.state.latest_by_pair(self.annotator).items()
+                if pid in full
+            }
+            order = full.serving_order()
+            self.order = order
+            self._scope = order if isinstance(order, range) else frozenset(order)
+            self._bad_known = set()
+            self._bad_in_scope = 0
+            self._done = self._count_done()
+            self._cursor = None
+            index = full.position(current) if current is not None else None
+            if index is not None and current not in self._judged:
+                self._cursor = index if isinstance(order, range) else list(order).index(index)
+            if self._cursor is None:
+                self._cursor = self._first_unjudged(0)
+            # The head's bad lines were reported at open; hand out the rest of the scan's.
+            known = {(i.line, i.reason) for i in head.issues}
+            self._handed_over = [i for i in full.issues_so_far() if (i.line, i.reason) not in known]
+            self._indexed.set()
+        head.close()
+
     @property
     def validated(self) -> bool:
         """True once every record has been checked (the issues are then complete)."""
-        return self.pairs.validated
+        return self._indexed.is_set() and self.pairs.validated
 
     def validation_progress(self) -> tuple[int, int]:
         """(records checked, records), for a status line while checking goes on."""
@@ -190,7 +290,13 @@ class LocalSource:
     def take_new_issues(self) -> list[LoadIssue]:
         """Bad lines found since the last call (or since ``open_local`` returned its issues):
         each is returned once. Thread-safe and never blocks on the validation; poll it."""
-        return self.pairs.take_late_issues()
+        with self._lock:
+            handed, self._handed_over = self._handed_over, []
+            if self._index_error is not None:
+                handed.append(LoadIssue(self.pairs.shown, 0, self._index_error))
+                self._index_error = None
+            pairs = self.pairs
+        return [*handed, *pairs.take_late_issues()]
 
     @property
     def history(self) -> list[Judgment]:
@@ -323,7 +429,19 @@ def open_local(
         small = pairs_path.stat().st_size < EAGER_BELOW_BYTES
     except OSError:
         small = True  # index_pairs reports the problem
-    index = index_pairs(pairs_path, progress=progress, validate="eager" if small else "background")
+    # Big and never seen (no sidecar): start on an index of the first blocks, so the first pair
+    # shows at once, and index the whole file in a thread (LocalSource.index_rest).
+    head = None if small or limit is not None or not HEAD_RECORDS else HEAD_RECORDS
+    index = index_pairs(
+        pairs_path,
+        progress=None if head else progress,
+        validate="eager" if small else "background",
+        head=head,
+    )
+    if not index.complete and (len(index) == 0 or not isinstance(index.serving_order(), range)):
+        # Nothing valid in the head, or priorities to serve by: the whole index is needed.
+        index.close()
+        index = index_pairs(pairs_path, progress=progress, validate="background")
     if not index.validated and _nothing_valid(index):
         index.validate_all()
     if len(index) == index.bad_count:
@@ -340,6 +458,9 @@ def open_local(
         index.close()
         raise
     source = LocalSource(index, journal, annotator, guideline_version=guide.version, limit=limit)
+    if not index.complete:
+        # Resuming past the head (every pair in it judged): wait for the whole index.
+        source.index_rest(wait=source.current() is None)
     # Issues found so far; take_new_issues() hands out those found from now on.
     return source, guide, [*index.issues_so_far(), *source.journal_issues]
 

@@ -36,7 +36,8 @@ def status_text(
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" rankterm ", style="bold reverse")
     text.append(f" {inert(annotator)} ", style="bold")
-    text.append(f"│ {progress.done}/{progress.total} ")
+    about = "~" if progress.estimated else ""
+    text.append(f"│ {progress.done}/{about}{progress.total} ")
     bar_width = 20 if width >= 100 else 8
     text.append(progress_bar(progress.fraction, bar_width), style="green")
     text.append(f" {progress.fraction:.0%} ")
