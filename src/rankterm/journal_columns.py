@@ -172,6 +172,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "source": (str, type(None)),
 }
 _REQUIRED = ("id", "created_at", "pair_id", "annotator", "choice")
+_new_row = object.__new__
+_parse_stamp = datetime.fromisoformat
 
 
 def _plan(keys: tuple[str, ...], types: tuple[type, ...]) -> Callable[[tuple], tuple] | None:
@@ -211,7 +213,8 @@ class _Reader:
         shown = display_path(path)
         loads = orjson.loads
         plans = self.plans
-        offset = 0
+        fast = self._fast
+        offset = plain = 0
         with path.open("rb") as handle:
             for line_no, raw in enumerate(handle, start=1):
                 start = offset
@@ -221,15 +224,14 @@ class _Reader:
                 try:
                     data = loads(raw)
                     if type(data) is dict:
-                        sig = (tuple(data), tuple(map(type, data.values())))
+                        values = tuple(data.values())
+                        sig = (tuple(data), tuple(map(type, values)))
                         try:
                             plan = plans[sig]
                         except KeyError:
                             plan = plans[sig] = _plan(*sig)
-                        if plan is not None and self._fast(
-                            plan((*data.values(), *_DEFAULTS)), data, path, start
-                        ):
-                            stats.kinds["judgment"] += 1
+                        if plan is not None and fast(plan(values + _DEFAULTS), data, path, start):
+                            plain += 1
                             continue
                     # The model decides (and words the reason) exactly as read_journal does.
                     entry = decode(data if type(data) is dict else raw)
@@ -245,6 +247,8 @@ class _Reader:
                     continue
                 stats.kinds[entry.kind] += 1
                 self._apply(entry, path, start)
+        if plain:
+            stats.kinds["judgment"] += plain
         return stats
 
     def _issue(self, stats: JournalFileStats, shown: str, line: int, reason: str) -> None:
@@ -302,21 +306,28 @@ class _Reader:
             tags = tuple(tags)
         else:
             tags = ()
-        self._add(
-            int(rid.replace("-", ""), 16),
-            pair_id,
-            annotator,
-            choice,
-            strength,
-            datetime.fromisoformat(stamp),
-            swapped,
-            duration,
-            tags,
-            version,
-            flagged,
-            path,
-            offset,
-        )
+        # As _add, inlined: this runs once per line of a million-line journal.
+        key = int(rid.replace("-", ""), 16)
+        seen = self.seen
+        if key in seen:
+            return True  # a judgment id seen before: the first occurrence stands
+        seen.add(key)
+        strings = self.strings
+        row = _new_row(LeanJudgment)
+        row.pair_id = strings.setdefault(pair_id, pair_id)
+        row.annotator = strings.setdefault(annotator, annotator)
+        row.choice = choice
+        row.strength = strength
+        row.created_at = _parse_stamp(stamp)
+        row.shown_swapped = swapped
+        row.duration_ms = self.numbers.setdefault(duration, duration)
+        row.tags = self.tag_sets.setdefault(tags, tags) if tags else ()
+        row.guideline_version = None if version is None else strings.setdefault(version, version)
+        row.flagged = flagged
+        row._path = path
+        row._offset = offset
+        self.rows.append(row)
+        self.ids.append(key)
         return True
 
     def _add(
@@ -340,7 +351,7 @@ class _Reader:
             return  # a judgment id seen before: the first occurrence stands
         seen.add(key)
         strings = self.strings
-        row = LeanJudgment.__new__(LeanJudgment)
+        row = _new_row(LeanJudgment)
         row.pair_id = strings.setdefault(pair_id, pair_id)
         row.annotator = strings.setdefault(annotator, annotator)
         row.choice = choice

@@ -16,7 +16,6 @@ exactly as ``iter_pairs`` does.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,34 +96,45 @@ class RawPair:
         return value if type(value) is dict else self.pair.metadata
 
 
+#: Records are read in blocks of at least this many bytes (one read per block, not per pair).
+BLOCK = 4 << 20
+
+
 def scan_pairs(index: PairIndex) -> Iterator[RawPair]:
-    """Every valid record of the index in file order, as :meth:`PairIndex.iter_pairs` has them."""
+    """Every valid record of the index in file order, as :meth:`PairIndex.iter_pairs` has them.
+
+    The file is read in blocks with plain reads rather than memory-mapped: a mapping would
+    count the whole file in the process's resident set.
+    """
     n = len(index)
     if not n:
         return
     offsets, lengths, ids = index.offsets, index.lengths, index.ids
     bad = index.bad_positions()
     loads = orjson.loads
-    with open(index.path, "rb") as handle:
-        size = handle.seek(0, 2)
-        if not size:
-            return
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            for i in range(n):
-                if i in bad:
-                    continue
-                start = offsets[i]
-                pair_id = ids[i]
+    block = b""
+    block_start = 0
+    with open(index.path, "rb", buffering=0) as handle:
+        for i in range(n):
+            if i in bad:
+                continue
+            start = offsets[i]
+            end = start + lengths[i]
+            if start < block_start or end > block_start + len(block):
+                handle.seek(start)
+                block = handle.read(max(BLOCK, end - start))
+                block_start = start
+            pair_id = ids[i]
+            try:
+                data = loads(block[start - block_start : end - block_start])
+            except orjson.JSONDecodeError:
+                data = None
+            if type(data) is not dict or data.get("id") != pair_id or "priority" in data:
+                # Not what was indexed (or a priority the index compares): the model decides.
                 try:
-                    data = loads(view[start : start + lengths[i]])
-                except orjson.JSONDecodeError:
-                    data = None
-                if type(data) is not dict or data.get("id") != pair_id or "priority" in data:
-                    # Not what was indexed (or a priority the index compares): the model decides.
-                    try:
-                        pair = index.get(i)
-                    except BadPairError:
-                        continue
-                    yield RawPair(index, i, pair.id, {}, pair)
+                    pair = index.get(i)
+                except BadPairError:
                     continue
-                yield RawPair(index, i, pair_id, data)
+                yield RawPair(index, i, pair.id, {}, pair)
+                continue
+            yield RawPair(index, i, pair_id, data)

@@ -248,20 +248,29 @@ def _scan_pairs(
     gold: dict[str, Gold] = {}
     labels: dict[str, dict[str, list[str]]] = {k: {} for k in dict.fromkeys(keys)}
     discovered: dict[str, set[str]] = {}
+    # Pairs share a few label lists ("coding", "en"...): one list object per distinct value
+    # keeps a million pairs' slice tables small. Nothing downstream mutates them.
+    shared: dict[tuple[str, ...], list[str]] = {}
     with_gold = 0
     for pair in scan_pairs(index):
         pair_gold = pair.gold()
         if pair_gold is not None:
             gold[pair.id] = pair_gold
             with_gold += 1
+        found: dict[str, list[str]] = {}  # one pair's labels, each key computed once
         for key in labels:
-            labels[key][pair.id] = pair.labels(key)
+            values = pair.labels(key)
+            values = shared.setdefault(tuple(values), values)
+            labels[key][pair.id] = found[key] = values
         if auto:
             for name in pair.metadata():
                 key = f"metadata.{name}"
                 if key in labels and key not in discovered:
                     continue
-                values = pair.labels(key)
+                values = found.get(key)
+                if values is None:
+                    values = pair.labels(key)
+                    values = shared.setdefault(tuple(values), values)
                 seen = discovered.setdefault(key, set())
                 if len(seen) <= AUTO_SLICE_MAX_VALUES:
                     seen.update(values)
@@ -271,8 +280,9 @@ def _scan_pairs(
             labels.pop(key, None)
             continue
         table = labels[key]
+        missing = [MISSING]
         for pair_id in index.ids:
-            table.setdefault(pair_id, [MISSING])
+            table.setdefault(pair_id, missing)
     source = Source(
         "pairs",
         display_path(path),

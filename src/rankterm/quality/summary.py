@@ -70,6 +70,13 @@ def overall_agreement(
     """
     if grouped is None:
         grouped, repeats = first_by_unit(judgments)
+    return _overall(grouped, repeats)[0]
+
+
+def _overall(
+    grouped: Mapping[str, Mapping[str, Judgment]], repeats: int
+) -> tuple[dict[str, Any], Ratings]:
+    """:func:`overall_agreement` and its nominal table, which the slices reuse."""
     # The finer scale is only needed for its coincidence matrix: tabulate it and let the
     # table go, so that three full tables are never alive at once (a million judgments).
     fine = coincidences(ratings_from_grouped(grouped, scale="nominal", with_strength=True))
@@ -109,7 +116,7 @@ def overall_agreement(
             "ordinal": _alpha(ordered, "ordinal", both_bad_excluded=ordinal.excluded),
             "interval": _alpha(ordered, "interval", both_bad_excluded=ordinal.excluded),
         },
-    }
+    }, nominal
 
 
 def _fleiss(nominal: Ratings) -> dict[str, Any]:
@@ -144,19 +151,22 @@ def quality_summary(
     pair-based keys in ``slice_keys`` and in the quotas; ``judgment.tags`` is derived here.
     """
     grouped, repeats = first_by_unit(judgments)
-    out = overall_agreement(judgments, grouped=grouped, repeats=repeats)
+    out, nominal = _overall(grouped, repeats)
+    labels: dict[str, Mapping[str, Sequence[str]]] = dict(slice_labels or {})
+    if JUDGMENT_TAGS in slice_keys or any(q.key == JUDGMENT_TAGS for q in quotas):
+        labels[JUDGMENT_TAGS] = judgment_tag_labels(grouped)
+    # Slices reuse the overall nominal table, done before the per-annotator pass so that the
+    # table is gone by then (one fewer million-entry structure alive at the peak).
+    slices = {
+        key: [s.to_dict() for s in slice_stats(nominal, key, labels.get(key, {}))]
+        for key in dict.fromkeys(slice_keys)
+    }
+    del nominal
     out["annotators"] = [
         s.to_dict()
         for s in annotator_stats(judgments, gold=gold, resolutions=resolutions, grouped=grouped)
     ]
-    labels: dict[str, Mapping[str, Sequence[str]]] = dict(slice_labels or {})
-    if JUDGMENT_TAGS in slice_keys or any(q.key == JUDGMENT_TAGS for q in quotas):
-        labels[JUDGMENT_TAGS] = judgment_tag_labels(grouped)
-    nominal = ratings_from_grouped(grouped, scale="nominal")
-    out["slices"] = {
-        key: [s.to_dict() for s in slice_stats(nominal, key, labels.get(key, {}))]
-        for key in dict.fromkeys(slice_keys)
-    }
+    out["slices"] = slices
     per_pair = {pair_id: len(cell) for pair_id, cell in grouped.items()}
     out["coverage"] = [c.to_dict() for c in coverage(quotas, labels, per_pair)]
     return out
