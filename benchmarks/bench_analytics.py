@@ -6,7 +6,8 @@ annotator, realistic agreement: Fleiss' kappa about 0.5, ordinal alpha about 0.7
 once. Each command then runs as the user runs it -- ``python -m rankterm <command> ...`` in a
 fresh process -- and ``os.wait4`` gives its wall time, CPU time (user + system) and peak
 resident set (``ru_maxrss``). Reading and replaying the journals alone is measured the same
-way (``load_journals``), since every command starts with it. A command that does not exist
+way (``load_journals``, what ``annotate`` and ``export`` use, and ``read_lean``, the lean
+replay the three analytics commands use). A command that does not exist
 in this checkout is reported as skipped, with the reason.
 """
 
@@ -27,6 +28,13 @@ import sys, time
 from rankterm.journal import load_journals
 issues = []
 state = load_journals(sys.argv[1:], issues)
+print(len(state.active()), len(issues))
+"""
+LEAN_ONLY = """
+import sys
+from rankterm.journal_columns import read_lean
+issues = []
+state = read_lean(sys.argv[1:], issues)
 print(len(state.active()), len(issues))
 """
 
@@ -102,6 +110,7 @@ def main() -> None:
         return name in commands
 
     record("load_journals", [sys.executable, "-c", LOAD_ONLY, *journal_args])
+    record("read_lean", [sys.executable, "-c", LEAN_ONLY, *journal_args])
     with tempfile.TemporaryDirectory(prefix="rankterm-analytics-") as tmp:
         if command_exists("agreement"):
             argv = [*rankterm, "agreement", *journal_args, "--pairs", str(pairs), "--json"]
