@@ -3,11 +3,12 @@ guidelines, active-time clock) and shows the annotation screen; the work happens
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
 from textual.app import App
 from textual.screen import Screen
 
-from rankterm.adjudication import Desk
 from rankterm.clock import ActiveClock
 from rankterm.config import Settings
 from rankterm.errors import LoadIssue, UsageError
@@ -16,6 +17,9 @@ from rankterm.source.base import TaskSource
 from rankterm.tui.gc_pacing import GcPacer
 from rankterm.tui.keymap import all_bindings, binding_ids
 from rankterm.tui.screens.annotate import AnnotateScreen
+
+if TYPE_CHECKING:  # adjudication pulls in the quality metrics: not needed to annotate
+    from rankterm.adjudication import Desk
 
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 

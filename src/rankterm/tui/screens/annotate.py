@@ -29,9 +29,6 @@ from rankterm.model import (
 )
 from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView, TaskSource
-from rankterm.tui.dialogs.criteria import CriteriaDialog
-from rankterm.tui.dialogs.help import HelpDialog
-from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import all_bindings
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
@@ -89,6 +86,9 @@ class AnnotateScreen(PaneScreen):
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
         self.call_after_refresh(self.show, self.source.current())
+        # The dialogs (the text editor above all) are imported once the first pair is up:
+        # startup does not wait for them, and the first r or w does not either.
+        self.after_frame(self._preload_dialogs)
         # Sync state, rate and ETA change without input in remote mode; so do waiting pairs.
         self.set_interval(1.0, self._poll)
 
@@ -140,6 +140,12 @@ class AnnotateScreen(PaneScreen):
         self._after_frame.append(callback)
         if self._after_frame_timer is None:
             self._after_frame_timer = self.set_timer(0.5, self._run_after_frame)
+
+    @work(thread=True, group="preload", exit_on_error=False)
+    def _preload_dialogs(self) -> None:
+        import rankterm.tui.dialogs.criteria
+        import rankterm.tui.dialogs.help
+        import rankterm.tui.dialogs.text_editor  # noqa: F401
 
     @property
     def busy_ahead(self) -> bool:
@@ -343,6 +349,8 @@ class AnnotateScreen(PaneScreen):
                 self.draft.rationale = text.strip()
                 self._paint_status()
 
+        from rankterm.tui.dialogs.text_editor import TextEditorDialog
+
         self.app.push_screen(
             TextEditorDialog("Rationale for this verdict", self.draft.rationale), saved
         )
@@ -371,6 +379,8 @@ class AnnotateScreen(PaneScreen):
                 self.draft.criteria = criteria_from_screen(marks, view.swapped)
                 self._paint_status()
 
+        from rankterm.tui.dialogs.criteria import CriteriaDialog
+
         marks = criteria_on_screen(self.draft.criteria, view.swapped)
         self.app.push_screen(CriteriaDialog(criteria, marks), saved)
 
@@ -390,6 +400,8 @@ class AnnotateScreen(PaneScreen):
                     "Answer kept; it is saved with your next verdict (0 for both bad).",
                     markup=False,
                 )
+
+        from rankterm.tui.dialogs.text_editor import TextEditorDialog
 
         self.app.push_screen(
             TextEditorDialog(
@@ -422,6 +434,8 @@ class AnnotateScreen(PaneScreen):
 
     def action_help(self) -> None:
         keymap = self.app.settings.keys  # type: ignore[attr-defined]
+        from rankterm.tui.dialogs.help import HelpDialog
+
         self.app.push_screen(HelpDialog(keymap, self.app.settings.tags))  # type: ignore[attr-defined]
 
     def action_stats(self) -> None:
