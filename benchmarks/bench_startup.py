@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,10 +59,26 @@ def run_cli(pairs: Path, first_id: str, cache_dir: Path, settle: float) -> dict:
             cpu_first = proc_cpu_s(proc.proc.pid)
             time.sleep(settle)
             hwm_quit = proc_status_kb(proc.proc.pid, "VmHWM")
+            # The process's true peak: a big new file is indexed and checked in threads after
+            # the first pair (and, if still running, before exit), so watch VmHWM to the end.
+            whole_life = [hwm_quit or 0]
+            watching = threading.Event()
+
+            def watch(pid: int = proc.proc.pid) -> None:
+                while not watching.is_set():
+                    value = proc_status_kb(pid, "VmHWM")
+                    if value:
+                        whole_life.append(value)
+                    time.sleep(0.1)
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
             proc.send(b"q")
             quit_at = time.perf_counter()
             code = proc.finish(timeout=600)
             quit_to_exit = time.perf_counter() - quit_at
+            watching.set()
+            watcher.join()
         except BaseException:
             proc.send(b"q")
             proc.finish(timeout=5)
@@ -71,6 +88,7 @@ def run_cli(pairs: Path, first_id: str, cache_dir: Path, settle: float) -> dict:
         "cpu_at_first_s": cpu_first or 0.0,
         "rss_at_first_mb": (hwm_first or 0) / 1024,
         "peak_rss_mb": (hwm_quit or 0) / 1024,
+        "peak_rss_whole_run_mb": max(whole_life) / 1024,
         "quit_to_exit_s": round(quit_to_exit, 3),
         "exit": code,
     }
@@ -148,6 +166,7 @@ def main() -> None:
                     "cli_cold_first_pair_s": round(cold["first_pair_s"], 3),
                     "cli_cold_cpu_at_first_s": round(cold["cpu_at_first_s"], 3),
                     "cli_cold_peak_rss_mb": round(cold["peak_rss_mb"], 1),
+                    "cli_cold_peak_rss_whole_run_mb": round(cold["peak_rss_whole_run_mb"], 1),
                     "cli_cold_quit_to_exit_s": cold["quit_to_exit_s"],
                 }
             )
@@ -174,7 +193,7 @@ def main() -> None:
             "index_lt_1s_warm": big["index_warm"]["index_s"] < 1.0,
             "index_lt_1s_background_cold": big["index_background_cold"]["index_s"] < 1.0,
             "rss_lt_200mb_cli_warm": big["cli_warm_peak_rss_mb"] < 200,
-            "rss_lt_200mb_cli_cold": big["cli_cold_peak_rss_mb"] < 200,
+            "rss_lt_200mb_cli_cold": big["cli_cold_peak_rss_whole_run_mb"] < 200,
         }
     emit(
         "startup",
