@@ -5,6 +5,12 @@ the errors that mean "try again" (SQLite busy, PostgreSQL deadlock or serializat
 a lost race on a unique index). On SQLite a write starts with ``BEGIN IMMEDIATE`` so that two
 writers never both read and then fail to upgrade their lock; within one process writers also
 queue on a lock, because SQLite's own busy handler sleeps in coarse steps.
+
+:meth:`Database.write_now` is the SQLite fast path for small requests: it runs the unit of
+work on the calling thread (the event loop) when nobody holds the write lock, on a connection
+that never waits (``busy_timeout=0``). Handing a one-judgment request to a worker thread and
+back costs more CPU than the transaction itself; when the lock is taken, in this process or
+by another one, it returns :data:`BUSY` at once and the caller takes the thread-pool path.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+#: What :meth:`Database.write_now` returns when it could not run the work without waiting.
+BUSY: Any = object()
 
 
 class Retry(Exception):
@@ -62,11 +72,44 @@ class Database:
             )
         self.engine: Engine = create_engine(url, **kwargs)
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._now_engine: Engine | None = None
         if self.is_sqlite:
             _setup_sqlite(self.engine)
+            if ":memory:" not in url and "mode=memory" not in url:
+                # One connection, used only by whoever holds the write lock; never waits.
+                now_args = {"check_same_thread": False, "timeout": 0}
+                self._now_engine = create_engine(
+                    url,
+                    **{**kwargs, "connect_args": now_args, "pool_size": 1, "max_overflow": 0},
+                )
+                _setup_sqlite(self._now_engine, busy_timeout_ms=0)
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._now_engine is not None:
+            self._now_engine.dispose()
+
+    def write_now(self, work: Callable[[Connection], T]) -> T:
+        """SQLite: ``work(conn)`` in a write transaction on this thread if that needs no
+        waiting at all, else :data:`BUSY` (nothing done). PostgreSQL: always :data:`BUSY`.
+
+        Errors raised by ``work`` itself propagate; only "the database is locked" and the
+        races :meth:`write` would retry turn into :data:`BUSY`.
+        """
+        lock = self._write_lock
+        if self._now_engine is None or lock is None or not lock.acquire(blocking=False):
+            return BUSY
+        try:
+            with self._now_engine.connect() as conn:
+                conn.execution_options(rankterm_write=True)
+                with conn.begin():
+                    return work(conn)
+        except (Retry, OperationalError, IntegrityError, DBAPIError) as exc:
+            if self._retryable(exc):
+                return BUSY
+            raise
+        finally:
+            lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -129,7 +172,7 @@ class Database:
                 conn.commit()
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def _setup_sqlite(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
     """WAL, a busy timeout and our own BEGIN (pysqlite's implicit transactions get in the way)."""
 
     @event.listens_for(engine, "connect")
@@ -137,7 +180,7 @@ def _setup_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

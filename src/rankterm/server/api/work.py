@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
 from rankterm.server.core import current_guideline, get_project
-from rankterm.server.db import Database
+from rankterm.server.db import BUSY, Database
 from rankterm.server.schemas import (
     JudgmentBatch,
     LeaseIds,
@@ -53,8 +54,22 @@ def _request_key(request: Request) -> str | None:
     return key
 
 
+#: Requests up to this many items may run on the event loop (SQLite, lock free: see
+#: Database.write_now); larger ones would hold up every other request meanwhile.
+INLINE_MAX = 50
+
+
+async def _write(db: Database, work: Any, size: int) -> Any:
+    """``db.write(work)``: inline when small and uncontended, else in the thread pool."""
+    if size <= INLINE_MAX:
+        result = db.write_now(work)
+        if result is not BUSY:
+            return result
+    return await run_in_threadpool(db.write, work)
+
+
 @router.post("/projects/{project}/leases", response_model=LeaseResponse)
-def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, request: Request) -> Any:
+async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, request: Request) -> Any:
     """Lease up to n pairs. Use each item's shown_swapped for the side order.
 
     Send an ``Idempotency-Key`` header (e.g. a fresh UUID per lease request, kept across its
@@ -72,7 +87,7 @@ def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, request: Re
             if scheduling.has_expired(conn, proj, scheduling.now()):
                 scheduling.reclaim_expired(conn, proj)
 
-        db.write(reclaim)
+        await run_in_threadpool(db.write, reclaim)
 
     def work(conn: Any) -> dict[str, Any]:
         user = caller.user(conn)
@@ -92,7 +107,7 @@ def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, request: Re
             "exhausted": not items and again is None,
         }
 
-    result = db.write(work)
+    result = await _write(db, work, n)
     for item in result["leases"]:
         item["lease_id"] = str(item["lease_id"])
         item["expires_at"] = item["expires_at"].isoformat()
@@ -129,7 +144,9 @@ def _check_size(items: list[Any], settings: ServerSettings, field: str) -> None:
 
 
 @router.post("/projects/{project}/judgments", response_model=SubmitResults)
-def submit(project: str, body: JudgmentBatch, caller: AnnotatorCaller, request: Request) -> Any:
+async def submit(
+    project: str, body: JudgmentBatch, caller: AnnotatorCaller, request: Request
+) -> Any:
     """Submit judgments; one Ack per item in order. Resending is harmless (idempotent on id)."""
     db: Database = request.app.state.db
     _check_size(body.judgments, request.app.state.settings, "judgments")
@@ -138,7 +155,7 @@ def submit(project: str, body: JudgmentBatch, caller: AnnotatorCaller, request: 
         user = caller.user(conn)
         return ingest.submit_judgments(conn, get_project(conn, project), user, body.judgments)
 
-    return _acks(db.write(work))
+    return _acks(await _write(db, work, len(body.judgments)))
 
 
 @router.post("/projects/{project}/retractions", response_model=SubmitResults)
