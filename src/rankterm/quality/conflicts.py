@@ -204,12 +204,21 @@ def lowest_agreement(
     skipped. Uses a bounded heap, so a million judgments need no full sort.
     """
     groups = judgments if isinstance(judgments, Mapping) else group_by_pair(judgments)
-    scored = []
+    candidates = []
     for pair_id, group in groups.items():
         verdicts = one_per_annotator(group)
         if len(verdicts) < max(2, min_annotators):
             continue
         share = pairwise_agreement([j.choice for j in verdicts]) or 0.0
+        candidates.append((share, pair_id, verdicts))
+    # Agreement is the first sort key, so only pairs at or below the limit-th lowest share can
+    # make the list: the entropy and variance (the costly part) are computed for those alone.
+    shares = heapq.nsmallest(limit, (share for share, _, _ in candidates))
+    cut = shares[-1] if shares else -1.0
+    scored = []
+    for share, pair_id, verdicts in candidates:
+        if share > cut:
+            continue
         contested = contestedness(pair_id, verdicts)
         key = (share, -contested.entropy, -contested.ordinal_variance, pair_id)
         scored.append((key, verdicts, contested))
