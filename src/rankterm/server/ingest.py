@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
@@ -135,19 +136,29 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
     for group in chunks(full):
         for row in conn.execute(S.STANDING_VERDICTS, {"seqs": group}):
             verdicts[row.pair_seq].append(_verdict(row.data))
-    conn.execute(
-        S.WRITE_PAIR,
-        [
-            {
-                "s": s.seq,
-                "nj": s.n_judged,
-                "nl": max(0, s.n_leased),
-                "dn": s.n_judged >= project.overlap,
-                "cf": s.seq in verdicts and is_conflict(verdicts[s.seq], project.conflict_rule),
-            }
-            for s in sorted(changed, key=lambda s: s.seq)
-        ],
-    )
+    rows = [
+        {
+            "s": s.seq,
+            "nj": s.n_judged,
+            "nl": max(0, s.n_leased),
+            "dn": s.n_judged >= project.overlap,
+            "cf": s.seq in verdicts and is_conflict(verdicts[s.seq], project.conflict_rule),
+        }
+        for s in sorted(changed, key=lambda s: s.seq)
+    ]
+    if conn.dialect.name == "postgresql" and len(rows) > 1:
+        conn.execute(S.WRITE_PAIRS_PG, {k: [r[k] for r in rows] for k in rows[0]})
+    else:
+        conn.execute(S.WRITE_PAIR, rows)
+
+
+def insert_judgments(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql" and len(rows) > 1:
+        columns = {k: [r[k] for r in rows] for k in S.JUDGMENT_COLUMNS}
+        columns["data"] = [orjson.dumps(d).decode() for d in columns["data"]]
+        conn.execute(S.INSERT_JUDGMENTS_PG, columns)
+    else:
+        conn.execute(S.INSERT_JUDGMENTS, rows)
 
 
 def _load_pairs(conn: Connection, project: Project, pair_ids: set[str]) -> dict[str, PairState]:
@@ -284,7 +295,7 @@ def submit_judgments(
         results[i] = Receipt(judgment_id=j.id, status="rejected", reason=reason)
 
     if new_rows:
-        conn.execute(S.INSERT_JUDGMENTS, new_rows)
+        insert_judgments(conn, new_rows)
     for group in chunks(consumed):
         conn.execute(S.CONSUME_LEASES, {"ids": group})
     for group in chunks(superseded):

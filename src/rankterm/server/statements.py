@@ -16,6 +16,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    text,
     union_all,
     update,
 )
@@ -96,6 +97,39 @@ WRITE_PAIR = (
         done=bindparam("dn"),
         conflict=bindparam("cf"),
     )
+)
+
+#: PostgreSQL: a whole batch in one statement, its columns passed as arrays. Executemany
+#: would send one statement per row and SQLAlchemy would process each row's parameters.
+WRITE_PAIRS_PG = text(
+    "UPDATE pairs AS p SET n_judged = v.nj, n_leased = v.nl, done = v.dn, conflict = v.cf"
+    " FROM unnest(CAST(:s AS integer[]), CAST(:nj AS integer[]), CAST(:nl AS integer[]),"
+    " CAST(:dn AS boolean[]), CAST(:cf AS boolean[])) AS v(s, nj, nl, dn, cf)"
+    " WHERE p.seq = v.s"
+)
+INSERT_JUDGMENTS_PG = text(
+    "INSERT INTO judgments (id, project_id, pair_seq, user_id, source, choice, strength,"
+    " shown_swapped, lease_id, retracted, superseded, data, received_at)"
+    " SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:project_id AS integer[]),"
+    " CAST(:pair_seq AS integer[]), CAST(:user_id AS integer[]), CAST(:source AS varchar[]),"
+    " CAST(:choice AS varchar[]), CAST(:strength AS integer[]), CAST(:shown_swapped AS boolean[]),"
+    " CAST(:lease_id AS uuid[]), CAST(:retracted AS boolean[]), CAST(:superseded AS boolean[]),"
+    " CAST(:data AS json[]), CAST(:received_at AS double precision[]))"
+)
+JUDGMENT_COLUMNS = (
+    "id",
+    "project_id",
+    "pair_seq",
+    "user_id",
+    "source",
+    "choice",
+    "strength",
+    "shown_swapped",
+    "lease_id",
+    "retracted",
+    "superseded",
+    "data",
+    "received_at",
 )
 
 # --- lease -----------------------------------------------------------------------------------
