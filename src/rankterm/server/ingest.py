@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
@@ -152,15 +151,6 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
         conn.execute(S.WRITE_PAIR, rows)
 
 
-def insert_judgments(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql" and len(rows) > 1:
-        columns = {k: [r[k] for r in rows] for k in S.JUDGMENT_COLUMNS}
-        columns["data"] = [orjson.dumps(d).decode() for d in columns["data"]]
-        conn.execute(S.INSERT_JUDGMENTS_PG, columns)
-    else:
-        conn.execute(S.INSERT_JUDGMENTS, rows)
-
-
 def _load_pairs(conn: Connection, project: Project, pair_ids: set[str]) -> dict[str, PairState]:
     states: dict[str, PairState] = {}
     for group in chunks(sorted(pair_ids)):
@@ -295,7 +285,7 @@ def submit_judgments(
         results[i] = Receipt(judgment_id=j.id, status="rejected", reason=reason)
 
     if new_rows:
-        insert_judgments(conn, new_rows)
+        conn.execute(S.INSERT_JUDGMENTS, new_rows)
     for group in chunks(consumed):
         conn.execute(S.CONSUME_LEASES, {"ids": group})
     for group in chunks(superseded):
