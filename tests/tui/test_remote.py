@@ -92,3 +92,32 @@ async def test_restart_offline_continues_with_cached_leases(project, tmp_path):
         assert source.current() is not None and source.current().pair.id == first
     finally:
         source.close(flush_seconds=0)
+
+
+async def test_project_criteria_reach_the_annotation_screen_online_and_offline(tmp_path):
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(4)])
+    admin(db, "project", "create", "crit", "--criterion", "helpfulness", "--criterion", "honesty")
+    admin(db, "user", "add", "alice", "--role", "annotator")
+    token = admin(db, "token", "create", "alice").split()[0]
+    admin(db, "import", "crit", str(pairs))
+    journal = tmp_path / "alice.jsonl"
+    server = ServerProcess(db, log=tmp_path / "server.log").start()
+    try:
+        source, _guide, _issues = open_remote(server.url, "crit", token, annotator="a", out=journal)
+        assert source.criteria == ["helpfulness", "honesty"]
+        app = make_app(source, Settings(annotator="alice", criteria=["fluency"]), _guide)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: app.screen.view is not None)
+            # The configured criteria first, then the project's.
+            assert app.screen.criteria == ["fluency", "helpfulness", "honesty"]
+            await pilot.press("q")
+        source.close()
+    finally:
+        server.stop()
+    # Offline start: the criteria come from the copy kept beside the journal.
+    source, _guide, _issues = open_remote(server.url, "crit", token, annotator="alice", out=journal)
+    try:
+        assert source.criteria == ["helpfulness", "honesty"]
+    finally:
+        source.close()

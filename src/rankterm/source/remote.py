@@ -49,6 +49,8 @@ class RemoteSource:
         self.client = client
         self.journal = journal
         self.annotator = annotator
+        #: The project's per-criterion verdicts (the annotation screen's key v).
+        self.criteria: list[str] = []
         self.guideline_version: str | None = None
         self.batch_size = batch_size
         self.tick_seconds = tick_seconds
@@ -403,6 +405,21 @@ def default_remote_journal(server: str, project: str, annotator: str) -> Path:
     return folder / name
 
 
+def _project_criteria(client: TaskClient, journal_path: Path, *, online: bool) -> list[str]:
+    """The project's criteria, from the server, or from the copy kept beside the journal when
+    starting offline (the annotator must see the same dialog either way)."""
+    cache = journal_path.with_name(journal_path.name + ".project.json")
+    if online:
+        with contextlib.suppress(TaskServerError):
+            criteria = [str(c) for c in client.project_info().get("criteria") or []]
+            with contextlib.suppress(OSError):
+                cache.write_bytes(orjson.dumps({"criteria": criteria}))
+            return criteria
+    with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
+        return [str(c) for c in orjson.loads(cache.read_bytes()).get("criteria") or []]
+    return []
+
+
 def open_remote(
     server: str,
     project: str,
@@ -447,6 +464,7 @@ def open_remote(
         client.close()
         raise
     source = RemoteSource(client, journal, who, batch_size=batch_size)
+    source.criteria = _project_criteria(client, path, online=not online_error)
     if guide.version != "none":
         source.guideline_version = guide.version
     if online_error:
