@@ -19,9 +19,9 @@ from rankterm.model import ScreenChoice
 from rankterm.sanitize import inert
 
 MARKS: dict[ScreenChoice, str] = {
-    "left": "◀ left better",
+    "left": "◀ left",
     "tie": "= tie",
-    "right": "right better ▶",
+    "right": "right ▶",
     "both_bad": "✗ both bad",
 }
 
@@ -29,7 +29,8 @@ MARKS: dict[ScreenChoice, str] = {
 def criteria_table(criteria: list[str], marks: dict[str, ScreenChoice], selected: int) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
     table.add_column("", width=1)
-    table.add_column("criterion", ratio=1, no_wrap=True)
+    # The names come first: at 80 columns the marks are narrowed, never the criteria.
+    table.add_column("criterion", ratio=1, no_wrap=True, min_width=16)
     for mark in MARKS:
         table.add_column(mark, no_wrap=True)
     for row, name in enumerate(criteria):
@@ -79,7 +80,7 @@ class CriteriaDialog(ModalScreen[dict[str, ScreenChoice] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                Text("Per-criterion verdicts (left / right as on screen)", style="bold"),
+                Text("Per-criterion verdicts: which side is better (as on screen)", style="bold"),
                 id="criteria-title",
             )
             yield Static(id="criteria-table")
