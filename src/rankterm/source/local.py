@@ -80,6 +80,12 @@ class LocalSource:
         self._indexed = threading.Event()
         if pairs.complete:
             self._indexed.set()
+        # For the estimated total while indexing; read once here, not on every status paint
+        # (the status bar is painted on each verdict, on the event loop).
+        try:
+            self._size_when_opened = pairs.path.stat().st_size
+        except OSError:
+            self._size_when_opened = pairs.scanned_bytes
         self._index_fraction = 0.0
         self._index_error: str | None = None
         self._indexer: threading.Thread | None = None
@@ -184,7 +190,7 @@ class LocalSource:
             total = len(self.order) - self._bad_in_scope
             if not self._indexed.is_set():
                 # Still on the head of a big file: estimate the total from the bytes so far.
-                size = max(self._file_size(), 1)
+                size = max(self._size_when_opened, 1)
                 per_byte = len(self.pairs) / max(self.pairs.scanned_bytes, 1)
                 return Progress(
                     done=self._done,
@@ -203,12 +209,6 @@ class LocalSource:
     # -- records found bad late -----------------------------------------------------------------
 
     # -- a big file opened on its head ----------------------------------------------------------
-
-    def _file_size(self) -> int:
-        try:
-            return self.pairs.path.stat().st_size
-        except OSError:
-            return self.pairs.scanned_bytes
 
     @property
     def indexing(self) -> bool:
