@@ -161,7 +161,7 @@ def phase_wrappers(app, source, marks: dict[str, float]) -> None:
 GUIDELINES = ROOT / "sample_data" / "guidelines.md"
 
 
-VARIANTS = ("as-is", "no-prerender", "no-gc-pacing", "bg-validate")
+VARIANTS = ("as-is", "no-prerender", "no-gc-pacing", "bg-validate", "textual-frame")
 
 
 def apply_variant(app, variant: str) -> Callable[[], None]:
@@ -169,7 +169,8 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
     without editing the app: they patch the running screen, or RenderedPane in this process.
     ``bg-validate`` runs a background validation of the largest generated pairs file while
     the keys are pressed (what the first minute on a fresh 1M-line file would feel like with
-    ``validate="background"``). Returns a function that undoes what needs undoing."""
+    ``validate="background"``). ``textual-frame`` turns off RenderedPane's own line framing.
+    Returns a function that undoes what needs undoing."""
     screen = app.screen
     undo: list[Callable[[], None]] = []
     for name in variant.split(","):
@@ -179,6 +180,13 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
             # Let the cyclic collector run inside the keypress window, as before gc_pacing.
             pacer = app.gc_pacer
             pacer.pause = pacer.resume = lambda: None
+        elif name == "textual-frame":
+            # Frame every pane line through Textual's styles cache, as before the fast path.
+            from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+            fast = RenderedPane._render_fast
+            RenderedPane._render_fast = lambda self, crop: None  # type: ignore[method-assign]
+            undo.append(lambda fast=fast: setattr(RenderedPane, "_render_fast", fast))
         elif name == "bg-validate":
             from rankterm.pairs import index_pairs
 

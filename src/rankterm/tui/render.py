@@ -20,6 +20,7 @@ from collections.abc import Hashable
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from rankterm.diff import Span, word_diff
@@ -108,7 +109,19 @@ def to_lines(renderable: RenderableType, width: int) -> Lines:
     console = _console(width)
     options = console.options.update(width=width, min_width=width, max_width=width, height=None)
     lines = console.render_lines(renderable, options, pad=True, new_lines=False)
-    return [list(Segment.simplify(line)) for line in lines]
+    # No segment without a style: Textual's NO_COLOR filter (monochrome) assumes every segment
+    # has one, and crashed the app on the first unstyled one.
+    null = _NULL_STYLE
+    return [
+        [
+            segment if segment.style is not None else Segment(segment.text, null)
+            for segment in Segment.simplify(line)
+        ]
+        for line in lines
+    ]
+
+
+_NULL_STYLE = Style()
 
 
 class RenderCache:
