@@ -23,6 +23,8 @@ class PtyProcess:
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})}
+        # A value of None in ``env`` unsets that variable.
+        full_env = {key: value for key, value in full_env.items() if value is not None}
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv,
