@@ -254,7 +254,8 @@ class RenderedPane(ScrollView, can_focus=True):
         """What Textual puts left and right of a content line's text, filters applied."""
         content_width = self.scrollable_content_region.width
         mark = self._MARK * content_width
-        self._probe = Strip([Segment(mark, self._frame.style if self._frame else None)])
+        # With a style: Textual's filters assume every segment has one.
+        self._probe = Strip([Segment(mark, Style())])
         row = Region(0, y, width, 1)
         self._styles_cache.set_dirty(row)
         try:
