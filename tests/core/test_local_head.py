@@ -123,3 +123,48 @@ def test_resuming_past_the_head_waits_for_the_whole_index(big_file, manual_index
         assert source.current() is not None
     finally:
         source.close()
+
+
+def test_priorities_beyond_the_head_take_over_once_the_whole_index_is_in(
+    tmp_path, big_file, manual_indexing
+):
+    records = [pair_record(i) for i in range(N)]
+    records[N - 1]["priority"] = 5  # far beyond the head: unseen until the whole index is in
+    path = write_pairs(tmp_path / "late-prio.jsonl", records)
+    source, _guide, _issues = open_local(path, annotator="ann")
+    try:
+        assert source.indexing
+        on_screen = source.current().pair.id
+        assert on_screen == records[0]["id"]  # file order meanwhile
+        source.index_rest(wait=True)
+        assert not source.indexing
+        assert source.current().pair.id == on_screen  # the switch does not move the pair
+        source.record(Choice.A, 2, Draft(), 100)
+        assert source.current().pair.id == records[N - 1]["id"]  # then priority order
+    finally:
+        source.close()
+
+
+def test_skipping_after_the_switch_also_goes_to_the_top_priority(
+    tmp_path, big_file, manual_indexing
+):
+    records = [pair_record(i) for i in range(N)]
+    records[N - 1]["priority"] = 5
+    path = write_pairs(tmp_path / "late-prio.jsonl", records)
+    source, _guide, _issues = open_local(path, annotator="ann")
+    try:
+        source.index_rest(wait=True)
+        assert source.current().pair.id == records[0]["id"]
+        source.skip()
+        assert source.current().pair.id == records[N - 1]["id"]
+        source.record(Choice.B, 1, Draft(), 100)
+        # Then on in order, and the skipped pair comes back only when the order wraps.
+        assert source.current().pair.id == records[1]["id"]
+        seen = []
+        for _ in range(N - 2):  # pair-001 .. pair-298
+            seen.append(source.current().pair.id)
+            source.record(Choice.A, 1, Draft(), 100)
+        assert records[0]["id"] not in seen
+        assert source.current().pair.id == records[0]["id"]
+    finally:
+        source.close()

@@ -76,6 +76,11 @@ class LocalSource:
         self._cursor = self._first_unjudged(0)
         #: Undo history: the judgments this annotator made, oldest first, in journal order.
         self._history: list[Judgment] = self.state.active(annotator)
+        #: After a switch to a priority order (``adopt``), the pair on screen sits somewhere in
+        #: the middle of it: the pair after it is then the first unjudged from the top. If it
+        #: was skipped, ``_skipped_at`` holds its place, passed over until the order wraps.
+        self._from_top = False
+        self._skipped_at: int | None = None
         #: Set once ``pairs`` covers the whole file (see :meth:`index_rest`).
         self._indexed = threading.Event()
         if pairs.complete:
@@ -251,6 +256,10 @@ class LocalSource:
     def adopt(self, full: PairIndex) -> None:
         """Switch from the head index to the whole file's: serving order, totals and the
         cursor are worked out again; the pair on screen stays the current one."""
+        # The order and its set depend on the new index alone: built before taking the lock,
+        # which the event loop needs for every verdict (a million-entry set takes ~0.1 s).
+        order = full.serving_order()
+        scope = order if isinstance(order, range) else frozenset(order)
         with self._lock:
             head = self.pairs
             current = self._pair_id(self._cursor) if self._cursor is not None else None
@@ -260,16 +269,16 @@ class LocalSource:
                 for pid, j in self.state.latest_by_pair(self.annotator).items()
                 if pid in full
             }
-            order = full.serving_order()
             self.order = order
-            self._scope = order if isinstance(order, range) else frozenset(order)
+            self._scope = scope
             self._bad_known = set()
             self._bad_in_scope = 0
             self._done = self._count_done()
             self._cursor = None
             index = full.position(current) if current is not None else None
             if index is not None and current not in self._judged:
-                self._cursor = index if isinstance(order, range) else list(order).index(index)
+                self._cursor = index if isinstance(order, range) else order.index(index)
+                self._from_top = not isinstance(order, range)
             if self._cursor is None:
                 self._cursor = self._first_unjudged(0)
             # The head's bad lines were reported at open; hand out the rest of the scan's.
@@ -353,8 +362,20 @@ class LocalSource:
             if view.existing is None:
                 self._done += 1
             self._judged[judgment.pair_id] = judgment
-            self._cursor = self._first_unjudged((position + 1) % len(self.order))
+            self._cursor = self._after_verdict(position)
             return judgment
+
+    def _after_verdict(self, position: int) -> int | None:
+        n = len(self.order)
+        if not self._from_top:
+            return self._first_unjudged((position + 1) % n)
+        nxt = self._first_unjudged(0)
+        skipped = self._skipped_at
+        if skipped is None or nxt == skipped:
+            self._from_top, self._skipped_at = False, None
+            if nxt == skipped:
+                nxt = self._first_unjudged((skipped + 1) % n)
+        return nxt
 
     def _retraction(self, judgment: Judgment) -> Retraction:
         return Retraction(retracts=judgment.id, pair_id=judgment.pair_id, annotator=self.annotator)
@@ -379,7 +400,15 @@ class LocalSource:
     def skip(self) -> None:
         with self._lock:
             if self._cursor is not None and self.order:
-                nxt = self._next_after(self._cursor)
+                nxt = None
+                if self._from_top and self._skipped_at is None:
+                    # The pair shown when the priority order came in: the top pairs first.
+                    self._skipped_at = self._cursor
+                    nxt = self._first_unjudged(0)
+                else:
+                    self._from_top, self._skipped_at = False, None
+                if nxt is None or nxt == self._cursor:
+                    nxt = self._next_after(self._cursor)
                 if nxt is not None:
                     self._cursor = nxt
 
@@ -388,6 +417,7 @@ class LocalSource:
         the nearest good pair: further on when the one there is bad, else back towards where
         the cursor was."""
         with self._lock:
+            self._from_top, self._skipped_at = False, None  # a place chosen by hand
             n = len(self.order)
             if not n:
                 return
