@@ -25,7 +25,6 @@ once under ``$RANKTERM_BENCH_CACHE`` (default /tmp).
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -39,7 +38,7 @@ import orjson
 
 from common import CACHE, HERE, emit, log, parse_args, proc_cpu_s, proc_status_kb
 from datagen import sized_pairs_file
-from ptyproc import PtyProcess
+from ptyproc import PtyProcess, child_env
 
 SIZES_FULL = (10_000, 100_000, 1_000_000)
 SIZES_QUICK = (10_000,)
@@ -124,8 +123,7 @@ def run_cli(
 
 def index_only(pairs: Path, mode: str, cache_dir: Path) -> dict:
     """``index_pairs`` alone in a fresh interpreter (see index_probe.py)."""
-    env = {**os.environ, **python_env(True), "XDG_CACHE_HOME": str(cache_dir)}
-    env = {key: value for key, value in env.items() if value is not None}
+    env = child_env({**python_env(True), "XDG_CACHE_HOME": str(cache_dir)})
     out = subprocess.run(
         [sys.executable, str(HERE / "index_probe.py"), str(pairs), mode],
         env=env,

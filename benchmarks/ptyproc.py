@@ -13,6 +13,12 @@ import threading
 import time
 
 
+def child_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    """This process's environment with ``overrides``; a value of None unsets that variable."""
+    merged = {**os.environ, **overrides}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
 class PtyProcess:
     """A child process on a pty; a reader thread timestamps every chunk of output."""
 
@@ -22,9 +28,7 @@ class PtyProcess:
         self.master, slave = os.openpty()
         cols, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})}
-        # A value of None in ``env`` unsets that variable.
-        full_env = {key: value for key, value in full_env.items() if value is not None}
+        full_env = child_env({"TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})})
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv,

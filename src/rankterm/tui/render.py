@@ -103,6 +103,9 @@ def _console(width: int) -> Console:
     return console
 
 
+_NULL_STYLE = Style()
+
+
 def to_lines(renderable: RenderableType, width: int) -> Lines:
     """Render to lines of exactly ``width`` cells, adjacent same-style segments merged."""
     width = max(width, 10)
@@ -111,17 +114,13 @@ def to_lines(renderable: RenderableType, width: int) -> Lines:
     lines = console.render_lines(renderable, options, pad=True, new_lines=False)
     # No segment without a style: Textual's NO_COLOR filter (monochrome) assumes every segment
     # has one, and crashed the app on the first unstyled one.
-    null = _NULL_STYLE
     return [
         [
-            segment if segment.style is not None else Segment(segment.text, null)
+            segment if segment.style is not None else Segment(segment.text, _NULL_STYLE)
             for segment in Segment.simplify(line)
         ]
         for line in lines
     ]
-
-
-_NULL_STYLE = Style()
 
 
 class RenderCache:

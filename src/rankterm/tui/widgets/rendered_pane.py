@@ -41,6 +41,11 @@ class _Frame:
     knob: Segment
     bar: bool
 
+    @property
+    def line_width(self) -> int:
+        """Cells of a content line: the text, the gap and the scroll bar."""
+        return self.text_width + len(self.gap.text) + 1
+
 
 class RenderedPane(ScrollView, can_focus=True):
     """Shows a list of strips; reports its scroll position so a twin pane can follow."""
@@ -219,7 +224,7 @@ class RenderedPane(ScrollView, can_focus=True):
             return None
         left, right = edges
         frame = self._frame or self._make_frame()
-        if frame.text_width + len(frame.gap.text) + 1 != self.scrollable_content_region.width:
+        if frame.line_width != self.scrollable_content_region.width:
             return None  # too narrow for text, gap and bar: Textual crops the line
         filters = tuple(self.get_line_filters())
         background = self.background_colors[1]
@@ -297,7 +302,7 @@ class RenderedPane(ScrollView, can_focus=True):
         if self._probe is not None:
             return self._probe
         frame = self._frame or self._make_frame()
-        return Strip(self._content(y, frame), frame.text_width + len(frame.gap.text) + 1)
+        return Strip(self._content(y, frame), frame.line_width)
 
     def _content(self, y: int, frame: _Frame) -> list[Segment]:
         """Content line ``y``: the text at the scroll position, the gap and the scroll bar."""
