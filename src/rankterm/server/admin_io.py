@@ -51,6 +51,8 @@ def import_file(
                     flush()
             if batch:
                 flush()
+        if result.added:
+            db.refresh_statistics("pairs")
     finally:
         db.dispose()
     return result, issues

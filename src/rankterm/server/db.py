@@ -156,6 +156,20 @@ class Database:
             return "locked" in str(orig) or "busy" in str(orig)
         return getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
 
+    def refresh_statistics(self, table: str) -> None:
+        """PostgreSQL: ANALYZE ``table`` now, after a bulk load.
+
+        Autovacuum re-analyses a table only after a tenth of it changed, so a new project's
+        pairs can stay unknown to the planner for a long time. Without statistics every index
+        led by project_id costs the same, and it may look a pair up through the queue index:
+        a walk over the whole project, on every submit. SQLite plans without statistics.
+        """
+        if not self.is_postgres:
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f'ANALYZE "{table}"')
+            conn.commit()
+
     @contextmanager
     def advisory_lock(self, key: int) -> Iterator[None]:
         """A cross-process lock on PostgreSQL (used around migrations); SQLite needs none."""

@@ -194,7 +194,7 @@ def submit_judgments(
     for group in chunks(seqs):
         for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
             latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
-        for row in conn.execute(S.USER_ACTIVE, {"pid": project.id, "seqs": group, "uid": user.id}):
+        for row in conn.execute(S.USER_ACTIVE, {"seqs": group, "uid": user.id}):
             active[(row.pair_seq, row.source)] = row.id
 
     received = now()
@@ -361,7 +361,7 @@ def submit_retractions(
                 previous = conn.execute(
                     select(J.c.id)
                     .where(
-                        J.c.project_id == project.id,
+                        # No project_id (the seq is this project's): see S.USER_ACTIVE.
                         J.c.pair_seq == target.pair_seq,
                         J.c.user_id == user.id,
                         J.c.source.is_(None)

@@ -141,8 +141,7 @@ def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> N
     judged = conn.execute(
         select(J.c.id)
         .where(
-            J.c.project_id == project.id,
-            J.c.pair_seq == pair.seq,
+            J.c.pair_seq == pair.seq,  # no project_id: see statements.USER_ACTIVE
             J.c.user_id == user.id,
             J.c.retracted.is_(False),
         )

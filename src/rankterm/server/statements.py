@@ -70,8 +70,9 @@ USER_LEASES = (
     .order_by(L.c.created_at)
 )
 
+#: No project_id: the seqs are the project's already, and naming the project would let the
+#: planner choose ix_judgments_project_user (all of the user's judgments) over a probe per pair.
 USER_ACTIVE = select(J.c.id, J.c.pair_seq, J.c.source).where(
-    J.c.project_id == bindparam("pid"),
     J.c.pair_seq.in_(_in("seqs")),
     J.c.user_id == bindparam("uid"),
     J.c.retracted.is_(False),
@@ -129,11 +130,18 @@ PICK_NORMAL = (
         P.c.is_gold.is_(False),
         P.c.done.is_(False),
         P.c.n_judged + P.c.n_leased < bindparam("overlap"),
-        ~exists().where(
-            J.c.project_id == bindparam("pid"),
-            J.c.pair_seq == P.c.seq,
-            J.c.user_id == bindparam("uid"),
-            J.c.retracted.is_(False),
+        # A probe per candidate pair (ix_judgments_pair_user), which stops after k pairs.
+        # Left to itself, with a new project's statistics, PostgreSQL may hash all of the
+        # annotator's judgments instead, on every lease; OFFSET keeps it from turning the
+        # subquery into a join (tests/server/test_query_plans.py).
+        ~exists(
+            select(J.c.id)
+            .where(
+                J.c.pair_seq == P.c.seq,
+                J.c.user_id == bindparam("uid"),
+                J.c.retracted.is_(False),
+            )
+            .offset(0)
         ),
         ~exists().where(
             and_(L.c.pair_seq == P.c.seq, L.c.user_id == bindparam("uid"), L.c.state == "live")

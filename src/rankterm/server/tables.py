@@ -131,7 +131,8 @@ leases = Table(
 )
 Index("ix_leases_expiry", leases.c.project_id, leases.c.state, leases.c.expires_at)
 Index("ix_leases_pair_user", leases.c.pair_seq, leases.c.user_id)
-Index("ix_leases_user_state", leases.c.user_id, leases.c.state)
+#: Led by state, not user_id: see ix_judgments_pair_user and migration 0003.
+Index("ix_leases_state_user", leases.c.state, leases.c.user_id)
 Index(
     "uq_leases_live_pair_user",
     leases.c.pair_seq,
@@ -159,12 +160,9 @@ judgments = Table(
     Column("data", JSON, nullable=False),
     Column("received_at", Float, nullable=False),
 )
-Index(
-    "ix_judgments_project_pair_user",
-    judgments.c.project_id,
-    judgments.c.pair_seq,
-    judgments.c.user_id,
-)
+#: (pair_seq, user_id), not led by project_id: a seq is unique across projects, and lookups by
+#: pair must never tie with ix_judgments_project_user in the planner (migration 0003).
+Index("ix_judgments_pair_user", judgments.c.pair_seq, judgments.c.user_id)
 Index("ix_judgments_project_user", judgments.c.project_id, judgments.c.user_id)
 
 rejections = Table(

@@ -1,0 +1,147 @@
+"""An annotator's lease/submit/retract cost must not grow with what they judged before.
+
+PostgreSQL picks plans from statistics, and a new deployment or a new project has none worth
+the name (autovacuum has not analysed the tables yet). This builds that case on purpose: a
+fresh database with autovacuum off, one annotator with a long history, then EXPLAIN ANALYZE of
+every query that one more lease, submit and retraction actually ran. No plan node may touch a
+large share of that history. Before migration 0003 the submit's "your standing verdicts on
+these pairs" lookup walked all of the annotator's judgments in the project.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from rankterm.model import Retraction
+from rankterm.server import ingest, projects, scheduling, users
+from rankterm.server.core import get_project, get_user
+from rankterm.server.db import Database
+from rankterm.server.migrate import run_migrations
+from rankterm.server.schemas import ProjectCreate
+from rankterm.server.settings import resolve_db_url
+from tests.server.conftest import judgment, make_pairs, pg_admin_execute, pg_database_url
+
+pytestmark = pytest.mark.pg
+
+HISTORY = 400
+#: A plan node may touch at most this many rows (times its loops) for one request.
+ROW_BUDGET = HISTORY // 4
+TABLES = ("pairs", "leases", "judgments", "retractions", "rejections", "tokens", "users")
+
+
+@pytest.fixture
+def unanalysed_db(pg_url: str) -> Iterator[Database]:
+    """A fresh database whose tables are never analysed during the test."""
+    name = f"rankterm_plan_{secrets.token_hex(4)}"
+    pg_admin_execute(f"CREATE DATABASE {name}")
+    db = Database(resolve_db_url(pg_database_url(name)))
+    try:
+        run_migrations(db)
+        with db.engine.begin() as conn:
+            for table in TABLES:
+                conn.exec_driver_sql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        yield db
+    finally:
+        db.dispose()
+        pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _rows_touched(node: dict[str, Any]) -> float:
+    seen = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+    seen += node.get("Rows Removed by Index Recheck", 0)
+    return seen * node.get("Actual Loops", 1)
+
+
+def _judged_history(db: Database, project: str, who: str, n: int) -> list[str]:
+    """A project of n + 20 pairs, n of them leased and judged by ``who``; its pair ids."""
+    spec = ProjectCreate(name=project, overlap=1)
+    db.write(lambda conn: projects.create_project(conn, spec))
+    pairs = make_pairs(n + 20)
+    db.write(
+        lambda conn: projects.import_pairs(conn, get_project(conn, project), list(enumerate(pairs)))
+    )
+    db.refresh_statistics("pairs")  # as the import endpoint and CLI do
+    db.write(lambda conn: users.add_user(conn, who, "annotator"))
+    assert [r.status for r in _lease_and_judge(db, project, who, n)] == ["accepted"] * n
+    return [p.id for p in pairs]
+
+
+def _lease_and_judge(db: Database, project: str, who: str, n: int) -> list[ingest.Receipt]:
+    def work(conn: Any) -> list[ingest.Receipt]:
+        proj, user = get_project(conn, project), get_user(conn, who)
+        leased = scheduling.lease(conn, proj, user, n)
+        items = [judgment(item["pair"]["id"], who).model_dump(mode="json") for item in leased]
+        return ingest.submit_judgments(conn, proj, user, items)
+
+    return db.write(work)
+
+
+@pytest.mark.parametrize("stats", ["never analysed", "analysed before the project"])
+def test_annotator_requests_do_not_scan_their_history(unanalysed_db: Database, stats: str) -> None:
+    db = unanalysed_db
+    if stats != "never analysed":
+        _judged_history(db, "earlier", "bob", HISTORY)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    pair_ids = _judged_history(db, "plans", "ann", HISTORY)
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and not executemany:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        (one,) = _lease_and_judge(db, "plans", "ann", 1)
+        unleased = judgment(pair_ids[-1], "ann")
+        (two,) = db.write(
+            lambda conn: ingest.submit_judgments(
+                conn,
+                get_project(conn, "plans"),
+                get_user(conn, "ann"),
+                [unleased.model_dump(mode="json")],
+            )
+        )
+        undo = Retraction(
+            id=uuid.uuid4(), retracts=unleased.id, pair_id=unleased.pair_id, annotator="ann"
+        )
+        (three,) = db.write(
+            lambda conn: ingest.submit_retractions(
+                conn,
+                get_project(conn, "plans"),
+                get_user(conn, "ann"),
+                [undo.model_dump(mode="json")],
+            )
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert (one.status, two.status, three.status) == ("accepted",) * 3
+    assert any("FROM judgments" in sql for sql, _ in captured)
+
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for sql, params in captured:
+            with raw.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                (plan,) = cursor.fetchone()[0]
+            raw.rollback()
+            worst = max(_nodes(plan["Plan"]), key=_rows_touched)
+            assert _rows_touched(worst) <= ROW_BUDGET, (
+                f"{worst['Node Type']} on {worst.get('Index Name') or worst.get('Relation Name')}"
+                f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
+                + json.dumps(plan["Plan"], indent=1)[:3000]
+            )
