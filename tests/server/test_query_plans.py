@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event
 
 from rankterm.model import Retraction
-from rankterm.server import ingest, projects, scheduling, users
+from rankterm.server import ingest, pg_submit, projects, scheduling, users
 from rankterm.server.core import get_project, get_user
 from rankterm.server.db import Database
 from rankterm.server.migrate import run_migrations
@@ -90,7 +90,9 @@ def _lease_and_judge(db: Database, project: str, who: str, n: int) -> list[inges
 
 
 @pytest.mark.parametrize("stats", ["never analysed", "analysed before the project"])
-def test_annotator_requests_do_not_scan_their_history(unanalysed_db: Database, stats: str) -> None:
+def test_annotator_requests_do_not_scan_their_history(
+    unanalysed_db: Database, stats: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = unanalysed_db
     if stats != "never analysed":
         _judged_history(db, "earlier", "bob", HISTORY)
@@ -99,12 +101,15 @@ def test_annotator_requests_do_not_scan_their_history(unanalysed_db: Database, s
     pair_ids = _judged_history(db, "plans", "ann", HISTORY)
 
     captured: list[tuple[str, Any]] = []
+    execute = psycopg.Cursor.execute
 
-    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and not executemany:
-            captured.append((statement, parameters))
+    def capture(cursor: psycopg.Cursor, query: Any, params: Any = None, **kw: Any) -> Any:
+        # At the driver, so that both SQLAlchemy's statements and pg_submit's are seen.
+        if isinstance(query, str) and query.lstrip().upper().startswith("SELECT"):
+            captured.append((query, params))
+        return execute(cursor, query, params, **kw)
 
-    event.listen(db.engine, "before_cursor_execute", capture)
+    monkeypatch.setattr(psycopg.Cursor, "execute", capture)
     try:
         (one,) = _lease_and_judge(db, "plans", "ann", 1)
         unleased = judgment(pair_ids[-1], "ann")
@@ -128,9 +133,11 @@ def test_annotator_requests_do_not_scan_their_history(unanalysed_db: Database, s
             )
         )
     finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+        monkeypatch.undo()
     assert (one.status, two.status, three.status) == ("accepted",) * 3
     assert any("FROM judgments" in sql for sql, _ in captured)
+    if pg_submit._ENABLED:  # the pipelined reads were planned too
+        assert pg_submit.USER_ACTIVE in [sql for sql, _ in captured]
 
     with db.engine.connect() as conn:
         raw = conn.connection.driver_connection

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select, update
 
 from rankterm.errors import describe_validation_error
 from rankterm.model import Choice, Judgment, Retraction
+from rankterm.server import pg_submit
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
@@ -74,7 +75,7 @@ def _raw_id(raw: Any) -> uuid.UUID:
         return NIL
 
 
-def _verdict(data: dict[str, Any]) -> Judgment:
+def stored_verdict(data: dict[str, Any]) -> Judgment:
     """A stored judgment rebuilt cheaply (it was validated on the way in) for conflict rules."""
     return Judgment.model_construct(
         id=data["id"],
@@ -108,6 +109,22 @@ def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Receipt 
     return record, None
 
 
+def _parse_all(
+    items: list[Any], model: type, user: User
+) -> tuple[list[Receipt | None], list[tuple[int, Any]]]:
+    """A slot per item (filled now for the ones rejected at parse) and the parsed records,
+    each with its index in ``items``."""
+    results: list[Receipt | None] = [None] * len(items)
+    parsed: list[tuple[int, Any]] = []
+    for i, raw in enumerate(items):
+        record, ack = _parse(raw, model, user, "annotator")
+        if ack is not None:
+            results[i] = ack
+        else:
+            parsed.append((i, record))
+    return results, parsed
+
+
 def _known(conn: Connection, table: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     found: set[uuid.UUID] = set()
     for group in chunks(ids):
@@ -115,27 +132,44 @@ def _known(conn: Connection, table: Any, ids: list[uuid.UUID]) -> set[uuid.UUID]
     return found
 
 
-def _rejected(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    found: dict[uuid.UUID, str] = {}
-    rj = t.rejections
-    for group in chunks(ids):
-        for row in conn.execute(select(rj.c.id, rj.c.reason).where(rj.c.id.in_(group))):
-            found[row.id] = row.reason
-    return found
+@dataclass
+class Standing:
+    """What the server holds about a batch's pairs and ids, read under the pairs' row locks."""
+
+    pairs: dict[str, PairState]
+    known: set[uuid.UUID] = field(default_factory=set)
+    old_rejections: dict[uuid.UUID, str] = field(default_factory=dict)
+    tombstones: set[uuid.UUID] = field(default_factory=set)
+    #: The user's latest lease on each pair (by seq) that was not given back.
+    latest_lease: dict[int, LeaseRef] = field(default_factory=dict)
+    #: The user's standing judgment per (pair seq, source).
+    active: dict[tuple[int, str | None], uuid.UUID] = field(default_factory=dict)
+
+    def note_seen(self, rid: uuid.UUID, kind: str, reason: str | None) -> None:
+        """One row of the seen-ids query: stored judgment, remembered rejection or tombstone."""
+        if kind == "j":
+            self.known.add(rid)
+        elif kind == "r":
+            self.old_rejections[rid] = reason or ""
+        else:
+            self.tombstones.add(rid)
 
 
-def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -> None:
-    """Write back changed counters, the done flag and the conflict flag."""
-    changed = [s for s in states if s.changed]
-    if not changed:
-        return
-    # One verdict never conflicts: skip reading them back when the overlap is 1.
-    full = [s.seq for s in changed if s.n_judged >= max(2, project.overlap)]
-    verdicts: dict[int, list[Judgment]] = {seq: [] for seq in full}
-    for group in chunks(full):
-        for row in conn.execute(S.STANDING_VERDICTS, {"seqs": group}):
-            verdicts[row.pair_seq].append(_verdict(row.data))
-    rows = [
+@dataclass
+class Changes:
+    """What a batch writes: new judgment rows, lease and supersede flags, rejections."""
+
+    judgments: list[dict[str, Any]] = field(default_factory=list)
+    consumed: list[uuid.UUID] = field(default_factory=list)
+    superseded: list[uuid.UUID] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pair_rows(
+    project: Project, states: list[PairState], verdicts: dict[int, list[Judgment]]
+) -> list[dict[str, Any]]:
+    """The counter, done and conflict values to write back for changed pairs, by seq."""
+    return [
         {
             "s": s.seq,
             "nj": s.n_judged,
@@ -143,72 +177,89 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
             "dn": s.n_judged >= project.overlap,
             "cf": s.seq in verdicts and is_conflict(verdicts[s.seq], project.conflict_rule),
         }
-        for s in sorted(changed, key=lambda s: s.seq)
+        for s in sorted((s for s in states if s.changed), key=lambda s: s.seq)
     ]
+
+
+def needs_verdicts(project: Project, states: list[PairState]) -> list[int]:
+    """Changed pairs whose conflict flag depends on their standing verdicts (one never
+    conflicts, so below max(2, overlap) nothing is read back)."""
+    return [s.seq for s in states if s.changed and s.n_judged >= max(2, project.overlap)]
+
+
+def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -> None:
+    """Write back changed counters, the done flag and the conflict flag."""
+    if not any(s.changed for s in states):
+        return
+    full = needs_verdicts(project, states)
+    verdicts: dict[int, list[Judgment]] = {seq: [] for seq in full}
+    for group in chunks(full):
+        for row in conn.execute(S.STANDING_VERDICTS, {"seqs": group}):
+            verdicts[row.pair_seq].append(stored_verdict(row.data))
+    rows = pair_rows(project, states, verdicts)
     if conn.dialect.name == "postgresql" and len(rows) > 1:
         conn.execute(S.WRITE_PAIRS_PG, {k: [r[k] for r in rows] for k in rows[0]})
     else:
         conn.execute(S.WRITE_PAIR, rows)
 
 
-def _load_pairs(conn: Connection, project: Project, pair_ids: set[str]) -> dict[str, PairState]:
-    states: dict[str, PairState] = {}
+def _read_standing(
+    conn: Connection, project: Project, user: User, pair_ids: set[str], ids: list[uuid.UUID]
+) -> Standing:
+    standing = Standing(pairs={})
     for group in chunks(sorted(pair_ids)):
         for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
-            states[row.pair_id] = PairState(
+            standing.pairs[row.pair_id] = PairState(
                 row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
             )
-    return states
-
-
-def submit_judgments(
-    conn: Connection, project: Project, user: User, items: list[Any]
-) -> list[Receipt]:
-    results: list[Receipt | None] = [None] * len(items)
-    parsed: list[tuple[int, Judgment]] = []
-    for i, raw in enumerate(items):
-        record, ack = _parse(raw, Judgment, user, "annotator")
-        if ack is not None:
-            results[i] = ack
-        else:
-            parsed.append((i, record))
-    if not parsed:
-        return [r for r in results if r is not None]
-
-    pairs = _load_pairs(conn, project, {j.pair_id for _, j in parsed})
-    ids = [j.id for _, j in parsed]
-    known: set[uuid.UUID] = set()
-    old_rejections: dict[uuid.UUID, str] = {}
-    tombstones: set[uuid.UUID] = set()
     for group in chunks(ids, 300):
         for row in conn.execute(S.SEEN_IDS, {"ids": group}):
-            if row.k == "j":
-                known.add(row.id)
-            elif row.k == "r":
-                old_rejections[row.id] = row.reason
-            else:
-                tombstones.add(row.id)
-    seqs = [s.seq for s in pairs.values()]
-    latest_lease: dict[int, LeaseRef] = {}
-    active: dict[tuple[int, str | None], uuid.UUID] = {}
+            standing.note_seen(row.id, row.k, row.reason)
+    seqs = [s.seq for s in standing.pairs.values()]
     for group in chunks(seqs):
         for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
-            latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
+            standing.latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
         for row in conn.execute(S.USER_ACTIVE, {"seqs": group, "uid": user.id}):
-            active[(row.pair_seq, row.source)] = row.id
+            standing.active[(row.pair_seq, row.source)] = row.id
+    return standing
 
+
+def _write_changes(
+    conn: Connection, project: Project, changes: Changes, states: list[PairState]
+) -> None:
+    if changes.judgments:
+        conn.execute(S.INSERT_JUDGMENTS, changes.judgments)
+    for group in chunks(changes.consumed):
+        conn.execute(S.CONSUME_LEASES, {"ids": group})
+    for group in chunks(changes.superseded):
+        conn.execute(S.SUPERSEDE, {"ids": group})
+    insert_ignore(conn, t.rejections, changes.rejections)
+    refresh_pairs(conn, project, states)
+
+
+def decide(
+    standing: Standing,
+    project: Project,
+    user: User,
+    parsed: list[tuple[int, Judgment]],
+    results: list[Receipt | None],
+) -> Changes:
+    """Each parsed judgment's fate (into ``results``) and what that writes.
+
+    Pure: every backend reads a :class:`Standing` its own way, then writes the same Changes.
+    Pair states in ``standing`` are updated in place (counters and ``changed``).
+    """
+    pairs, latest_lease, active = standing.pairs, standing.latest_lease, standing.active
     received = now()
-    new_rows: list[dict[str, Any]] = []
-    rejections: list[dict[str, Any]] = []
-    consumed: list[uuid.UUID] = []
-    superseded: list[uuid.UUID] = []
+    changes = Changes()
     seen: set[uuid.UUID] = set()
     for i, j in parsed:
-        if j.id in known or j.id in seen:
+        if j.id in standing.known or j.id in seen:
             results[i] = Receipt(judgment_id=j.id, status="duplicate")
             continue
-        if j.id in old_rejections:
-            results[i] = Receipt(judgment_id=j.id, status="rejected", reason=old_rejections[j.id])
+        if j.id in standing.old_rejections:
+            reason = standing.old_rejections[j.id]
+            results[i] = Receipt(judgment_id=j.id, status="rejected", reason=reason)
             continue
         seen.add(j.id)
         state = pairs.get(j.pair_id)
@@ -221,12 +272,12 @@ def submit_judgments(
             source = None if kind == "normal" else kind
             live = lease is not None and lease.state == "live"
             previous = active.get((state.seq, source))
-            if j.id in tombstones:
+            if j.id in standing.tombstones:
                 retracted = True
             else:
                 retracted = False
                 if previous is not None:
-                    superseded.append(previous)
+                    changes.superseded.append(previous)
                 elif kind == "normal" and not live:
                     if state.n_judged + state.n_leased >= project.overlap:
                         why = "your lease expired and " if lease is not None else ""
@@ -242,7 +293,7 @@ def submit_judgments(
                     state.changed = True
             if reason is None:
                 if live:
-                    consumed.append(lease.id)
+                    changes.consumed.append(lease.id)
                     lease.state = "consumed"
                     if kind == "normal":
                         state.n_leased -= 1
@@ -251,7 +302,7 @@ def submit_judgments(
                     active[(state.seq, source)] = j.id
                 data = j.model_dump(mode="json")
                 data["source"] = source
-                new_rows.append(
+                changes.judgments.append(
                     {
                         "id": j.id,
                         "project_id": project.id,
@@ -266,14 +317,14 @@ def submit_judgments(
                         "superseded": False,
                         "data": data,
                         # Distinct times keep the batch's order for export and replay.
-                        "received_at": received + len(new_rows) * 1e-6,
+                        "received_at": received + len(changes.judgments) * 1e-6,
                     }
                 )
                 results[i] = Receipt(judgment_id=j.id, status="accepted")
                 continue
         if state is not None:
             # Only a lost slot is remembered: an unknown pair may be imported later.
-            rejections.append(
+            changes.rejections.append(
                 {
                     "id": j.id,
                     "project_id": project.id,
@@ -283,18 +334,32 @@ def submit_judgments(
                 }
             )
         results[i] = Receipt(judgment_id=j.id, status="rejected", reason=reason)
-
-    if new_rows:
-        conn.execute(S.INSERT_JUDGMENTS, new_rows)
-    for group in chunks(consumed):
-        conn.execute(S.CONSUME_LEASES, {"ids": group})
-    for group in chunks(superseded):
-        conn.execute(S.SUPERSEDE, {"ids": group})
-    if superseded:
+    if changes.superseded:
         for state in pairs.values():
             state.changed = state.changed or state.n_judged >= project.overlap
-    insert_ignore(conn, t.rejections, rejections)
-    refresh_pairs(conn, project, list(pairs.values()))
+    return changes
+
+
+def submit_judgments(
+    conn: Connection, project: Project, user: User, items: list[Any]
+) -> list[Receipt]:
+    results, parsed = _parse_all(items, Judgment, user)
+    if not parsed:
+        return [r for r in results if r is not None]
+
+    pair_ids = {j.pair_id for _, j in parsed}
+    ids = [j.id for _, j in parsed]
+    pipelined = pg_submit.enabled(conn)
+    if pipelined:
+        standing = pg_submit.read_standing(conn, project, user, pair_ids, ids)
+    else:
+        standing = _read_standing(conn, project, user, pair_ids, ids)
+    changes = decide(standing, project, user, parsed, results)
+    states = list(standing.pairs.values())
+    if pipelined:
+        pg_submit.write_changes(conn, project, changes, states)
+    else:
+        _write_changes(conn, project, changes, states)
     return [r for r in results if r is not None]
 
 
@@ -302,14 +367,7 @@ def submit_retractions(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
     """Undo judgments. A retraction that arrives before its judgment is kept as a tombstone."""
-    results: list[Receipt | None] = [None] * len(items)
-    parsed: list[tuple[int, Retraction]] = []
-    for i, raw in enumerate(items):
-        record, ack = _parse(raw, Retraction, user, "annotator")
-        if ack is not None:
-            results[i] = ack
-        else:
-            parsed.append((i, record))
+    results, parsed = _parse_all(items, Retraction, user)
     targets_ids = [r.retracts for _, r in parsed]
     first = {}
     for group in chunks(targets_ids):

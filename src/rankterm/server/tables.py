@@ -131,8 +131,14 @@ leases = Table(
 )
 Index("ix_leases_expiry", leases.c.project_id, leases.c.state, leases.c.expires_at)
 Index("ix_leases_pair_user", leases.c.pair_seq, leases.c.user_id)
-#: Led by state, not user_id: see ix_judgments_pair_user and migration 0003.
-Index("ix_leases_state_user", leases.c.state, leases.c.user_id)
+#: Live leases only: a lookup of a user's leases on some pairs must not be able to walk all
+#: their past leases here instead of ix_leases_pair_user (migration 0003).
+Index(
+    "ix_leases_live_user",
+    leases.c.user_id,
+    sqlite_where=leases.c.state == "live",
+    postgresql_where=leases.c.state == "live",
+)
 Index(
     "uq_leases_live_pair_user",
     leases.c.pair_seq,
