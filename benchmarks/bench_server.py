@@ -112,7 +112,7 @@ class Setup:
             self.db.write(
                 lambda conn, c=chunk: projects.import_pairs(conn, get_project(conn, name), c)
             )
-        self.db.refresh_statistics("pairs")  # as `rankterm admin import` does
+        self.db.refresh_statistics("pairs", n_pairs)  # as `rankterm admin import` does
         return name
 
 

@@ -63,7 +63,7 @@ class Stack:
             projects.import_pairs(conn, get_project(conn, name), list(enumerate(pairs)))
 
         self.db.write(work)
-        self.db.refresh_statistics("pairs")  # as the import endpoint and CLI do
+        self.db.refresh_statistics("pairs", len(pairs))  # as the import endpoint and CLI do
         return name
 
 

@@ -164,7 +164,7 @@ class Backend:
             projects.import_pairs(conn, get_project(conn, project), list(enumerate(pairs)))
 
         self.db.write(work)
-        self.db.refresh_statistics("pairs")  # as the import endpoint and CLI do
+        self.db.refresh_statistics("pairs", len(pairs))  # as the import endpoint and CLI do
 
 
 def make_pairs(n: int, gold: int = 0, prefix: str = "p") -> list[Pair]:

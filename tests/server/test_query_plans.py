@@ -16,17 +16,24 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
 from rankterm.model import Retraction
 from rankterm.server import ingest, pg_submit, projects, scheduling, users
 from rankterm.server.core import get_project, get_user
-from rankterm.server.db import Database
+from rankterm.server.db import ANALYZE_AFTER_ROWS, Database
 from rankterm.server.migrate import run_migrations
 from rankterm.server.schemas import ProjectCreate
 from rankterm.server.settings import resolve_db_url
-from tests.server.conftest import judgment, make_pairs, pg_admin_execute, pg_database_url
+from tests.server.conftest import (
+    Backend,
+    judgment,
+    make_pairs,
+    pg_admin_execute,
+    pg_database_url,
+)
 
 pytestmark = pytest.mark.pg
 
@@ -66,14 +73,15 @@ def _rows_touched(node: dict[str, Any]) -> float:
 
 
 def _judged_history(db: Database, project: str, who: str, n: int) -> list[str]:
-    """A project of n + 20 pairs, n of them leased and judged by ``who``; its pair ids."""
+    """A project of at least n + 20 pairs, n of them leased and judged by ``who``; its ids."""
     spec = ProjectCreate(name=project, overlap=1)
     db.write(lambda conn: projects.create_project(conn, spec))
-    pairs = make_pairs(n + 20)
+    # Big enough that the import refreshes the statistics, as a real one of this size would.
+    pairs = make_pairs(max(n + 20, ANALYZE_AFTER_ROWS))
     db.write(
         lambda conn: projects.import_pairs(conn, get_project(conn, project), list(enumerate(pairs)))
     )
-    db.refresh_statistics("pairs")  # as the import endpoint and CLI do
+    db.refresh_statistics("pairs", len(pairs))  # as the import endpoint and CLI do
     db.write(lambda conn: users.add_user(conn, who, "annotator"))
     assert [r.status for r in _lease_and_judge(db, project, who, n)] == ["accepted"] * n
     return [p.id for p in pairs]
@@ -152,3 +160,31 @@ def test_annotator_requests_do_not_scan_their_history(
                 f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
                 + json.dumps(plan["Plan"], indent=1)[:3000]
             )
+
+
+def _times_analysed(db: Database, table: str) -> int:
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+        row = conn.exec_driver_sql(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %(t)s", {"t": table}
+        ).first()
+    return row[0] if row else 0
+
+
+def test_a_large_import_refreshes_the_planners_statistics(pg_backend: Backend) -> None:
+    _, admin_token = pg_backend.user("admin")
+    project = pg_backend.project()
+    url = f"{pg_backend.url}/v1/projects/{project}/pairs"
+    headers = {"Authorization": f"Bearer {admin_token}", "Content-Type": "application/x-ndjson"}
+
+    def ndjson(pairs: list) -> bytes:
+        return b"".join(p.model_dump_json().encode() + b"\n" for p in pairs)
+
+    before = _times_analysed(pg_backend.db, "pairs")
+    with httpx.Client(timeout=60) as http:
+        small = http.post(url, content=ndjson(make_pairs(10, prefix="s")), headers=headers)
+        assert small.json()["added"] == 10
+        assert _times_analysed(pg_backend.db, "pairs") == before  # too small to bother
+        big = make_pairs(ANALYZE_AFTER_ROWS, prefix="b")
+        assert http.post(url, content=ndjson(big), headers=headers).json()["added"] == len(big)
+    assert _times_analysed(pg_backend.db, "pairs") == before + 1

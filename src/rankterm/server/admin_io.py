@@ -51,8 +51,7 @@ def import_file(
                     flush()
             if batch:
                 flush()
-        if result.added:
-            db.refresh_statistics("pairs")
+        db.refresh_statistics("pairs", result.added)
     finally:
         db.dispose()
     return result, issues

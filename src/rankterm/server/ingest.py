@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import ModuleType
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -19,7 +20,6 @@ from sqlalchemy import Connection, select, update
 
 from rankterm.errors import describe_validation_error
 from rankterm.model import Choice, Judgment, Retraction
-from rankterm.server import pg_submit
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
@@ -340,6 +340,16 @@ def decide(
     return changes
 
 
+def _pipelined(conn: Connection) -> ModuleType | None:
+    """:mod:`pg_submit` when this connection takes the pipelined path, else None."""
+    if conn.dialect.name != "postgresql":
+        return None
+    # Imported here: psycopg is 8 MB of a SQLite server's memory that it never uses.
+    from rankterm.server import pg_submit
+
+    return pg_submit if pg_submit.enabled(conn) else None
+
+
 def submit_judgments(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
@@ -349,15 +359,15 @@ def submit_judgments(
 
     pair_ids = {j.pair_id for _, j in parsed}
     ids = [j.id for _, j in parsed]
-    pipelined = pg_submit.enabled(conn)
-    if pipelined:
-        standing = pg_submit.read_standing(conn, project, user, pair_ids, ids)
+    pipelined = _pipelined(conn)
+    if pipelined is not None:
+        standing = pipelined.read_standing(conn, project, user, pair_ids, ids)
     else:
         standing = _read_standing(conn, project, user, pair_ids, ids)
     changes = decide(standing, project, user, parsed, results)
     states = list(standing.pairs.values())
-    if pipelined:
-        pg_submit.write_changes(conn, project, changes, states)
+    if pipelined is not None:
+        pipelined.write_changes(conn, project, changes, states)
     else:
         _write_changes(conn, project, changes, states)
     return [r for r in results if r is not None]
