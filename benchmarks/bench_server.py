@@ -275,12 +275,22 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seconds instead of minutes")
+    parser.add_argument(
+        "--backend",
+        choices=("both", "sqlite", "postgresql"),
+        default="both",
+        help="which database to measure (PostgreSQL needs RANKTERM_TEST_PG); one alone is"
+        " measured without the other's run just before it",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
-        results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick)
+    if args.backend in ("both", "sqlite"):
+        with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
+            results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick)
     pg = os.environ.get("RANKTERM_TEST_PG")
-    if pg:
+    if args.backend == "postgresql" and not pg:
+        parser.error("--backend postgresql needs RANKTERM_TEST_PG (a PostgreSQL URL)")
+    if pg and args.backend in ("both", "postgresql"):
         from tests.server import conftest
 
         name = f"rankterm_bench_{secrets.token_hex(4)}"
@@ -295,7 +305,7 @@ def main() -> None:
 
     emit(
         "server",
-        {"quick": args.quick, "workers": 1, "batch": 500, "lease_n": 10},
+        {"quick": args.quick, "workers": 1, "batch": 500, "lease_n": 10, "backend": args.backend},
         results,
     )
 
