@@ -19,10 +19,12 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import select, update
 
 from rankterm.model import Retraction
 from rankterm.server import ingest, pg_submit, projects, scheduling, users
-from rankterm.server.core import get_project, get_user
+from rankterm.server import tables as t
+from rankterm.server.core import forget_project, get_project, get_user
 from rankterm.server.db import ANALYZE_AFTER_ROWS, Database
 from rankterm.server.migrate import run_migrations
 from rankterm.server.schemas import ProjectCreate
@@ -97,6 +99,16 @@ def _lease_and_judge(db: Database, project: str, who: str, n: int) -> list[inges
     return db.write(work)
 
 
+def _set_repeat_rate(db: Database, project: str, rate: float) -> None:
+    def work(conn: Any) -> None:
+        conn.execute(
+            update(t.projects).where(t.projects.c.name == project).values(repeat_rate=rate)
+        )
+        forget_project(conn, project)
+
+    db.write(work)
+
+
 @pytest.mark.parametrize("stats", ["never analysed", "analysed before the project"])
 def test_annotator_requests_do_not_scan_their_history(
     unanalysed_db: Database, stats: str, monkeypatch: pytest.MonkeyPatch
@@ -120,6 +132,9 @@ def test_annotator_requests_do_not_scan_their_history(
     monkeypatch.setattr(psycopg.Cursor, "execute", capture)
     try:
         (one,) = _lease_and_judge(db, "plans", "ann", 1)
+        _set_repeat_rate(db, "plans", 1.0)  # the next lease is a blind repeat
+        (again,) = _lease_and_judge(db, "plans", "ann", 1)
+        _set_repeat_rate(db, "plans", 0.0)
         unleased = judgment(pair_ids[-1], "ann")
         (two,) = db.write(
             lambda conn: ingest.submit_judgments(
@@ -142,7 +157,10 @@ def test_annotator_requests_do_not_scan_their_history(
         )
     finally:
         monkeypatch.undo()
-    assert (one.status, two.status, three.status) == ("accepted",) * 3
+    assert (one.status, again.status, two.status, three.status) == ("accepted",) * 4
+    with db.engine.connect() as conn:
+        kinds = conn.execute(select(t.leases.c.kind).where(t.leases.c.kind == "repeat")).all()
+    assert len(kinds) == 1, "no blind repeat was leased"
     assert any("FROM judgments" in sql for sql, _ in captured)
     if pg_submit._ENABLED:  # the pipelined reads were planned too
         assert pg_submit.USER_ACTIVE in [sql for sql, _ in captured]

@@ -178,3 +178,28 @@ def test_repeats_wait_for_the_gap(backend: Backend) -> None:
                 assert item.pair.id in judged[:-3]
             c.submit([judgment(item.pair.id, name, shown_swapped=item.shown_swapped)])
             judged.append(item.pair.id)
+
+
+def test_repeats_are_a_random_draw_outside_the_gap(backend: Backend) -> None:
+    from rankterm.server import scheduling
+    from rankterm.server.core import get_project, get_user
+
+    project = backend.project(n_pairs=30, overlap=1, repeat_gap=5)
+    name, token = backend.user()
+    with client(backend, project, token) as c:
+        judged = [i.pair.id for i in c.lease(30).leases]
+        acks = c.submit([judgment(pair_id, name) for pair_id in judged])
+        assert [a.status for a in acks] == ["accepted"] * 30
+
+    def draw(conn) -> list[str]:
+        proj, user = get_project(conn, project), get_user(conn, name)
+        return [row.pair_id for row in scheduling._pick_repeats(conn, proj, user, 1)]
+
+    drawn = []
+    for _ in range(60):
+        with backend.db.read() as conn:  # nothing is leased: every draw sees the same state
+            drawn += draw(conn)
+    assert len(drawn) == 60
+    assert not set(drawn) & set(judged[-5:]), "a pair inside the repeat gap came back"
+    # 25 eligible pairs, 60 draws: fewer than 10 distinct would mean the draw is not random.
+    assert len(set(drawn)) >= 10, drawn

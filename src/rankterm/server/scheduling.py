@@ -109,7 +109,16 @@ def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[A
 
 
 def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
-    """Pairs this annotator judged and has not been re-shown yet, with their original side order."""
+    """Up to ``k`` pairs this annotator judged and has not been re-shown, with their original
+    side order, drawn at random.
+
+    Judgment ids are random UUIDs, so the k eligible judgments that follow a random id (in id
+    order, wrapping around) are a random draw. Walking ix_judgments_project_user_id from there
+    stops after k eligible rows, where ``ORDER BY random()`` read all of the annotator's
+    judgments on every such lease: 64 ms at 10,000 judgments on PostgreSQL, 24 ms on SQLite.
+    A judgment's chance is the width of the id gap before it: random, and unrelated to when or
+    how it was made (a draw by time would favour the first judgment after each break).
+    """
     if k <= 0:
         return []
     repeated = exists().where(
@@ -127,7 +136,7 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
     ]
     if project.repeat_gap > 0:
         # Only pairs with at least repeat_gap judgments after them: a pair seen moments ago
-        # would give the repeat away.
+        # would give the repeat away. (ix_judgments_project_user_time: reads repeat_gap rows.)
         later = J.alias("later")
         cutoff = (
             select(later.c.received_at)
@@ -138,14 +147,20 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
             .scalar_subquery()
         )
         where.append(J.c.received_at <= cutoff)
-    stmt = (
-        select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped)
-        .join(P, P.c.seq == J.c.pair_seq)
-        .where(*where)
-        .order_by(func.random())
-        .limit(k)
-    )
-    return conn.execute(stmt).all()
+    start = uuid.uuid4()
+    rows: list[Any] = []
+    for side in (J.c.id >= start, J.c.id < start):
+        stmt = (
+            select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped)
+            .join(P, P.c.seq == J.c.pair_seq)
+            .where(*where, side)
+            .order_by(J.c.id)
+            .limit(k - len(rows))
+        )
+        rows += conn.execute(stmt).all()
+        if len(rows) == k:
+            break
+    return rows
 
 
 def public_pair(data: dict[str, Any]) -> dict[str, Any]:

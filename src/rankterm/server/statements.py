@@ -71,7 +71,8 @@ USER_LEASES = (
 )
 
 #: No project_id: the seqs are the project's already, and naming the project would let the
-#: planner choose ix_judgments_project_user (all of the user's judgments) over a probe per pair.
+#: planner walk all of the user's judgments through a (project_id, user_id, ...) index instead
+#: of probing each pair.
 USER_ACTIVE = select(J.c.id, J.c.pair_seq, J.c.source).where(
     J.c.pair_seq.in_(_in("seqs")),
     J.c.user_id == bindparam("uid"),

@@ -167,9 +167,17 @@ judgments = Table(
     Column("received_at", Float, nullable=False),
 )
 #: (pair_seq, user_id), not led by project_id: a seq is unique across projects, and lookups by
-#: pair must never tie with ix_judgments_project_user in the planner (migration 0003).
+#: pair must never tie with the (project_id, user_id, ...) indexes in the planner (0003).
 Index("ix_judgments_pair_user", judgments.c.pair_seq, judgments.c.user_id)
-Index("ix_judgments_project_user", judgments.c.project_id, judgments.c.user_id)
+#: An annotator's judgments in a project in time order (their progress and export, the repeat
+#: gap) and in id order (a random draw of blind repeats): see scheduling._pick_repeats.
+Index(
+    "ix_judgments_project_user_time",
+    judgments.c.project_id,
+    judgments.c.user_id,
+    judgments.c.received_at,
+)
+Index("ix_judgments_project_user_id", judgments.c.project_id, judgments.c.user_id, judgments.c.id)
 
 rejections = Table(
     "rejections",
