@@ -70,8 +70,12 @@ def test_admin_workflow(tmp_path) -> None:
     guide.write_text("# Prefer the honest answer\n")
     assert run("admin", "guidelines", "helpful", str(guide), "--db", db)[0] == 0
     assert run("admin", "project", "set", "helpful", "--overlap", "3", "--db", db)[0] == 0
+    assert run("admin", "project", "set", "helpful", "--repeat-gap", "5", "--db", db)[0] == 0
     code, out, _ = run("admin", "project", "show", "helpful", "--db", db)
     assert "overlap = 3" in out and "progress.gold_pairs = 1" in out
+    assert "repeat_gap = 5" in out
+    code, _, err = run("admin", "project", "create", "gap", "--repeat-gap", "-1", "--db", db)
+    assert code == 2 and "repeat-gap" in err
     assert "helpful" in run("admin", "project", "list", "--db", db)[1]
     assert "alice\tannotator" in run("admin", "user", "list", "--db", db)[1]
     out_file = tmp_path / "export.ndjson"

@@ -131,6 +131,9 @@ def register(app: typer.Typer) -> None:
         lease_ttl: int = typer.Option(1800, "--lease-ttl", help="Lease lifetime in seconds."),
         gold_rate: float = typer.Option(0.0, "--gold-rate", help="Share of gold items, 0-1."),
         repeat_rate: float = typer.Option(0.0, "--repeat-rate", help="Share of blind repeats."),
+        repeat_gap: int = typer.Option(
+            20, "--repeat-gap", help="Judgments between a pair and its blind repeat."
+        ),
         conflict_rule: str = typer.Option(
             "any_disagreement",
             "--conflict-rule",
@@ -152,6 +155,7 @@ def register(app: typer.Typer) -> None:
             lease_ttl=lease_ttl,
             gold_rate=gold_rate,
             repeat_rate=repeat_rate,
+            repeat_gap=repeat_gap,
             conflict_rule=conflict_rule,
             tags=tag,
             criteria=criterion,
@@ -206,6 +210,9 @@ def register(app: typer.Typer) -> None:
         lease_ttl: int | None = typer.Option(None, "--lease-ttl", help="Lease lifetime (s)."),
         gold_rate: float | None = typer.Option(None, "--gold-rate", help="Share of gold items."),
         repeat_rate: float | None = typer.Option(None, "--repeat-rate", help="Blind repeats."),
+        repeat_gap: int | None = typer.Option(
+            None, "--repeat-gap", help="Judgments between a pair and its blind repeat."
+        ),
         conflict_rule: str | None = typer.Option(None, "--conflict-rule", help="Conflict rule."),
         tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tag list."),
         criterion: list[str] | None = typer.Option(None, "--criterion", help="Replace criteria."),
@@ -221,6 +228,7 @@ def register(app: typer.Typer) -> None:
             lease_ttl=lease_ttl,
             gold_rate=gold_rate,
             repeat_rate=repeat_rate,
+            repeat_gap=repeat_gap,
             conflict_rule=conflict_rule,
             tags=tag or None,
             criteria=criterion or None,
