@@ -121,3 +121,33 @@ async def test_project_criteria_reach_the_annotation_screen_online_and_offline(t
         assert source.criteria == ["helpfulness", "honesty"]
     finally:
         source.close()
+
+
+async def test_blind_repeats_are_shown_and_judged_blind(project, tmp_path):
+    """A repeat is a second lease on a pair the annotator judged this session: it must come up
+    again (not be taken for done), without the first verdict, and reach the server as a repeat."""
+    server, token = project
+    admin(server.db, "project", "set", "demo", "--repeat-rate", "1", "--repeat-gap", "0")
+    journal = tmp_path / "alice.jsonl"
+    source, guide, issues = open_remote(
+        server.url, "demo", token, annotator="alice", out=journal, batch_size=2
+    )
+    source.tick_seconds = 0.2
+    app = make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+    seen: list[tuple[str, bool]] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key in ("1", "7", "1", "7", "1", "7"):
+            await wait_until(lambda: app.screen.view is not None)
+            view = app.screen.view
+            seen.append((view.pair.id, view.existing is not None))
+            await pilot.press(key)
+            await wait_until(lambda: source.progress().pending_sync == 0)
+        await pilot.press("q")
+    source.close()
+    assert not any(existing for _, existing in seen), "a repeat showed the earlier verdict"
+    ids = [pair_id for pair_id, _ in seen]
+    repeated = len(ids) - len(set(ids))
+    assert repeated >= 1, f"no blind repeat came up: {ids}"
+    with TaskClient(server.url, "demo", token) as client:
+        progress = client.progress()
+    assert (progress["judged"], progress["repeats"]) == (len(set(ids)), repeated)

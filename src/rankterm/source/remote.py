@@ -69,7 +69,10 @@ class RemoteSource:
         self.items: list[LeasedItem] = [
             item for item in self._load_queue() if item.pair.id not in judged_now
         ]
-        self._judged: dict[str, Judgment] = {}
+        #: This session's verdicts by lease, not by pair: a blind repeat is a second lease on a
+        #: pair already judged, and must be shown (without the first verdict) and judged anew.
+        self._judged: dict[uuid.UUID, Judgment] = {}
+        self._lease_of: dict[uuid.UUID, uuid.UUID] = {}  # judgment id -> its lease
         self._history: list[Judgment] = []
         self._cursor: int | None = 0 if self.items else None
         self.sync = SyncState.SYNCING
@@ -98,7 +101,7 @@ class RemoteSource:
     def _save_queue(self) -> None:
         """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
         with self._lock:
-            todo = [i.model_dump(mode="json") for i in self.items if i.pair.id not in self._judged]
+            todo = [i.model_dump(mode="json") for i in self.items if i.lease_id not in self._judged]
         path = queue_path(self.journal.path)
         tmp = path.with_name(path.name + ".tmp")
         with contextlib.suppress(OSError):
@@ -119,7 +122,7 @@ class RemoteSource:
             pair=item.pair,
             position=position,
             swapped=item.shown_swapped,
-            existing=self._judged.get(item.pair.id),
+            existing=self._judged.get(item.lease_id),
         )
 
     def current(self) -> PairView | None:
@@ -130,10 +133,10 @@ class RemoteSource:
 
     def _first_unjudged(self, start: int) -> int | None:
         for pos in range(start, len(self.items)):
-            if self.items[pos].pair.id not in self._judged:
+            if self.items[pos].lease_id not in self._judged:
                 return pos
         for pos in range(0, min(start, len(self.items))):
-            if self.items[pos].pair.id not in self._judged:
+            if self.items[pos].lease_id not in self._judged:
                 return pos
         return None
 
@@ -143,8 +146,8 @@ class RemoteSource:
                 return None
             current_id = self.items[self._cursor].pair.id
             for pos in range(self._cursor + 1, len(self.items)):
-                pid = self.items[pos].pair.id
-                if pid not in self._judged and pid != current_id:
+                item = self.items[pos]
+                if item.lease_id not in self._judged and item.pair.id != current_id:
                     return self._view(pos)
             return None
 
@@ -174,10 +177,13 @@ class RemoteSource:
                 self._pending[entry.id] = entry
             if view.existing is not None:
                 self._history = [j for j in self._history if j.id != view.existing.id]
+                self._lease_of.pop(view.existing.id, None)
             else:
                 self._session_done += 1
             self._history.append(judgment)
-            self._judged[judgment.pair_id] = judgment
+            lease_id = self.items[view.position].lease_id
+            self._judged[lease_id] = judgment
+            self._lease_of[judgment.id] = lease_id
             self._cursor = self._first_unjudged(view.position + 1)
         self._wake.set()
         return judgment
@@ -194,10 +200,11 @@ class RemoteSource:
             self.journal.append(retraction)
             self.state.apply(retraction)
             self._pending[retraction.id] = retraction
-            self._judged.pop(last.pair_id, None)
+            lease_id = self._lease_of.pop(last.id, None)
+            self._judged.pop(lease_id, None)
             self._session_done -= 1
             for pos, item in enumerate(self.items):
-                if item.pair.id == last.pair_id:
+                if item.lease_id == lease_id:
                     self._cursor = pos
                     break
         self._wake.set()
@@ -223,7 +230,7 @@ class RemoteSource:
     def progress(self) -> Progress:
         with self._lock:
             pending = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
-            on_hand = sum(1 for i in self.items if i.pair.id not in self._judged)
+            on_hand = sum(1 for i in self.items if i.lease_id not in self._judged)
             if self._server_judged is None:  # offline since start: count this session only
                 done = self._session_done
                 total = done + on_hand
@@ -263,7 +270,7 @@ class RemoteSource:
             if self._pending and time.monotonic() < deadline:
                 self._deliver()
             with self._lock:
-                unjudged = [i.lease_id for i in self.items if i.pair.id not in self._judged]
+                unjudged = [i.lease_id for i in self.items if i.lease_id not in self._judged]
             self._save_queue()
             if unjudged and time.monotonic() < deadline:
                 self.client.release(unjudged)
@@ -336,7 +343,7 @@ class RemoteSource:
 
     def _refill(self) -> None:
         with self._lock:
-            on_hand = sum(1 for i in self.items if i.pair.id not in self._judged)
+            on_hand = sum(1 for i in self.items if i.lease_id not in self._judged)
             if self.exhausted and time.monotonic() - self._exhausted_at < 30:
                 return
         if on_hand > self.batch_size // 2:
@@ -348,8 +355,13 @@ class RemoteSource:
         batch = self.client.lease(self.batch_size, key=self._lease_key)
         self._lease_key = None
         with self._lock:
-            known = {i.pair.id for i in self.items if i.pair.id not in self._judged}
-            fresh = [i for i in batch.leases if i.pair.id not in known]
+            # A replayed lease request returns leases already on hand; and a pair on hand,
+            # unjudged, is not taken twice. A lease on a pair judged earlier (a blind repeat) is.
+            leases = {i.lease_id for i in self.items}
+            waiting = {i.pair.id for i in self.items if i.lease_id not in self._judged}
+            fresh = [
+                i for i in batch.leases if i.lease_id not in leases and i.pair.id not in waiting
+            ]
             self.items.extend(fresh)
             if batch.guideline_version:
                 self.guideline_version = batch.guideline_version
@@ -360,7 +372,7 @@ class RemoteSource:
 
     def _renew(self) -> None:
         with self._lock:
-            ids = [i.lease_id for i in self.items if i.pair.id not in self._judged]
+            ids = [i.lease_id for i in self.items if i.lease_id not in self._judged]
         if ids:
             self.client.renew(ids)
 
