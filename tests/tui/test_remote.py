@@ -151,3 +151,35 @@ async def test_blind_repeats_are_shown_and_judged_blind(project, tmp_path):
     with TaskClient(server.url, "demo", token) as client:
         progress = client.progress()
     assert (progress["judged"], progress["repeats"]) == (len(set(ids)), repeated)
+
+
+async def test_a_cached_blind_repeat_survives_a_restart(project, tmp_path):
+    server, token = project
+    admin(server.db, "project", "set", "demo", "--repeat-rate", "1", "--repeat-gap", "0")
+    journal = tmp_path / "alice.jsonl"
+    source, guide, issues = open_remote(
+        server.url, "demo", token, annotator="alice", out=journal, batch_size=2
+    )
+    source.tick_seconds = 0.2
+    app = make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+    judged: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key in ("1", "7"):
+            await wait_until(lambda: app.screen.view is not None)
+            judged.append(app.screen.view.pair.id)
+            await pilot.press(key)
+        # The refill after the first verdict leased a repeat of it.
+        await wait_until(lambda: any(i.pair.id == judged[0] for i in source.items[2:]))
+        await wait_until(lambda: source.progress().pending_sync == 0)
+        await pilot.press("q")
+    source.close(flush_seconds=0)  # no release: the leases stay cached
+    server.kill()
+
+    source, _, _ = open_remote(server.url, "demo", token, annotator="alice", out=journal)
+    try:
+        assert source.progress().sync is SyncState.OFFLINE
+        on_hand = [i.pair.id for i in source.items]
+        assert judged[0] in on_hand, "the cached repeat was taken for judged"
+        assert judged[1] not in on_hand
+    finally:
+        source.close(flush_seconds=0)

@@ -65,9 +65,15 @@ class RemoteSource:
         }
         self.rejected: list[Ack] = [a for a in self.state.acks.values() if a.status == "rejected"]
         judged_now = self.state.latest_by_pair(annotator)
-        #: Everything shown this session, in order; the cursor points into it.
+        cached, saved_at = self._load_queue()
+        #: Everything shown this session, in order; the cursor points into it. A cached lease
+        #: whose pair was judged after the cache was written was judged on it (a crash came
+        #: between the verdict and the next rewrite); one judged before is a blind repeat.
         self.items: list[LeasedItem] = [
-            item for item in self._load_queue() if item.pair.id not in judged_now
+            item
+            for item in cached
+            if item.pair.id not in judged_now
+            or judged_now[item.pair.id].created_at.timestamp() < saved_at
         ]
         #: This session's verdicts by lease, not by pair: a blind repeat is a second lease on a
         #: pair already judged, and must be shown (without the first verdict) and judged anew.
@@ -90,13 +96,15 @@ class RemoteSource:
 
     # -- lease cache ----------------------------------------------------------------------------
 
-    def _load_queue(self) -> list[LeasedItem]:
+    def _load_queue(self) -> tuple[list[LeasedItem], float]:
+        """The cached leases and when the cache was written (epoch seconds)."""
         path = queue_path(self.journal.path)
         try:
+            saved_at = path.stat().st_mtime
             data = orjson.loads(path.read_bytes())
-            return [LeasedItem.model_validate(item) for item in data]
+            return [LeasedItem.model_validate(item) for item in data], saved_at
         except (OSError, ValueError):
-            return []
+            return [], 0.0
 
     def _save_queue(self) -> None:
         """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
