@@ -99,6 +99,14 @@ def _lease_and_judge(db: Database, project: str, who: str, n: int) -> list[inges
     return db.write(work)
 
 
+def _as_ann(db: Database, submit: Any, record: Any) -> list[ingest.Receipt]:
+    """``submit`` (judgments or retractions) of one record by ann in project "plans"."""
+    item = record.model_dump(mode="json")
+    return db.write(
+        lambda conn: submit(conn, get_project(conn, "plans"), get_user(conn, "ann"), [item])
+    )
+
+
 def _set_repeat_rate(db: Database, project: str, rate: float) -> None:
     def work(conn: Any) -> None:
         conn.execute(
@@ -136,25 +144,11 @@ def test_annotator_requests_do_not_scan_their_history(
         (again,) = _lease_and_judge(db, "plans", "ann", 1)
         _set_repeat_rate(db, "plans", 0.0)
         unleased = judgment(pair_ids[-1], "ann")
-        (two,) = db.write(
-            lambda conn: ingest.submit_judgments(
-                conn,
-                get_project(conn, "plans"),
-                get_user(conn, "ann"),
-                [unleased.model_dump(mode="json")],
-            )
-        )
+        (two,) = _as_ann(db, ingest.submit_judgments, unleased)
         undo = Retraction(
             id=uuid.uuid4(), retracts=unleased.id, pair_id=unleased.pair_id, annotator="ann"
         )
-        (three,) = db.write(
-            lambda conn: ingest.submit_retractions(
-                conn,
-                get_project(conn, "plans"),
-                get_user(conn, "ann"),
-                [undo.model_dump(mode="json")],
-            )
-        )
+        (three,) = _as_ann(db, ingest.submit_retractions, undo)
     finally:
         monkeypatch.undo()
     assert (one.status, again.status, two.status, three.status) == ("accepted",) * 4

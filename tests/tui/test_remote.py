@@ -123,17 +123,22 @@ async def test_project_criteria_reach_the_annotation_screen_online_and_offline(t
         source.close()
 
 
-async def test_blind_repeats_are_shown_and_judged_blind(project, tmp_path):
-    """A repeat is a second lease on a pair the annotator judged this session: it must come up
-    again (not be taken for done), without the first verdict, and reach the server as a repeat."""
-    server, token = project
+def _all_repeats_session(server, token: str, journal):
+    """A remote session on a project where every lease that can be a blind repeat is one."""
     admin(server.db, "project", "set", "demo", "--repeat-rate", "1", "--repeat-gap", "0")
-    journal = tmp_path / "alice.jsonl"
     source, guide, issues = open_remote(
         server.url, "demo", token, annotator="alice", out=journal, batch_size=2
     )
     source.tick_seconds = 0.2
-    app = make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+    return source, make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+
+
+async def test_blind_repeats_are_shown_and_judged_blind(project, tmp_path):
+    """A repeat is a second lease on a pair the annotator judged this session: it must come up
+    again (not be taken for done), without the first verdict, and reach the server as a repeat."""
+    server, token = project
+    journal = tmp_path / "alice.jsonl"
+    source, app = _all_repeats_session(server, token, journal)
     seen: list[tuple[str, bool]] = []
     async with app.run_test(size=(100, 30)) as pilot:
         for key in ("1", "7", "1", "7", "1", "7"):
@@ -155,13 +160,8 @@ async def test_blind_repeats_are_shown_and_judged_blind(project, tmp_path):
 
 async def test_a_cached_blind_repeat_survives_a_restart(project, tmp_path):
     server, token = project
-    admin(server.db, "project", "set", "demo", "--repeat-rate", "1", "--repeat-gap", "0")
     journal = tmp_path / "alice.jsonl"
-    source, guide, issues = open_remote(
-        server.url, "demo", token, annotator="alice", out=journal, batch_size=2
-    )
-    source.tick_seconds = 0.2
-    app = make_app(source, Settings(annotator="alice"), guide, load_issues=issues)
+    source, app = _all_repeats_session(server, token, journal)
     judged: list[str] = []
     async with app.run_test(size=(100, 30)) as pilot:
         for key in ("1", "7"):

@@ -181,6 +181,11 @@ def pair_rows(
     ]
 
 
+def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows as one list per key: the array parameters of S.WRITE_PAIRS_PG."""
+    return {k: [r[k] for r in rows] for k in rows[0]}
+
+
 def needs_verdicts(project: Project, states: list[PairState]) -> list[int]:
     """Changed pairs whose conflict flag depends on their standing verdicts (one never
     conflicts, so below max(2, overlap) nothing is read back)."""
@@ -198,7 +203,7 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
             verdicts[row.pair_seq].append(stored_verdict(row.data))
     rows = pair_rows(project, states, verdicts)
     if conn.dialect.name == "postgresql" and len(rows) > 1:
-        conn.execute(S.WRITE_PAIRS_PG, {k: [r[k] for r in rows] for k in rows[0]})
+        conn.execute(S.WRITE_PAIRS_PG, as_columns(rows))
     else:
         conn.execute(S.WRITE_PAIR, rows)
 

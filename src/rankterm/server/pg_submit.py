@@ -26,9 +26,11 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.exc import DBAPIError
 
 from rankterm.server import ingest
+from rankterm.server import statements as S
 from rankterm.server.core import Project, User
 
 _ENABLED = os.environ.get("RANKTERM_PG_PIPELINE", "1") != "0"
@@ -76,11 +78,8 @@ STANDING_VERDICTS = (
     "SELECT pair_seq, data FROM judgments WHERE pair_seq = ANY(%(seqs)s)"
     " AND source IS NULL AND NOT retracted AND NOT superseded"
 )
-WRITE_PAIRS = (
-    "UPDATE pairs AS p SET n_judged = v.nj, n_leased = v.nl, done = v.dn, conflict = v.cf"
-    " FROM unnest(%(s)s::integer[], %(nj)s::integer[], %(nl)s::integer[], %(dn)s::boolean[],"
-    " %(cf)s::boolean[]) AS v(s, nj, nl, dn, cf) WHERE p.seq = v.s"
-)
+#: The Core path's statement, rendered once in psycopg's placeholder style.
+WRITE_PAIRS = str(S.WRITE_PAIRS_PG.compile(dialect=pg_psycopg.dialect()))
 
 
 def enabled(conn: Connection) -> bool:
@@ -167,4 +166,4 @@ def _write_pairs(
 ) -> None:
     rows = ingest.pair_rows(project, states, verdicts)
     if rows:
-        cursor.execute(WRITE_PAIRS, {k: [r[k] for r in rows] for k in rows[0]})
+        cursor.execute(WRITE_PAIRS, ingest.as_columns(rows))

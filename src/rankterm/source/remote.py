@@ -109,7 +109,7 @@ class RemoteSource:
     def _save_queue(self) -> None:
         """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
         with self._lock:
-            todo = [i.model_dump(mode="json") for i in self.items if i.lease_id not in self._judged]
+            todo = [i.model_dump(mode="json") for i in self._on_hand()]
         path = queue_path(self.journal.path)
         tmp = path.with_name(path.name + ".tmp")
         with contextlib.suppress(OSError):
@@ -138,6 +138,10 @@ class RemoteSource:
             if self._cursor is None:
                 self._cursor = self._first_unjudged(0)
             return self._view(self._cursor)
+
+    def _on_hand(self) -> list[LeasedItem]:
+        """Leased items not yet judged this session (call with the lock held)."""
+        return [i for i in self.items if i.lease_id not in self._judged]
 
     def _first_unjudged(self, start: int) -> int | None:
         for pos in range(start, len(self.items)):
@@ -238,7 +242,7 @@ class RemoteSource:
     def progress(self) -> Progress:
         with self._lock:
             pending = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
-            on_hand = sum(1 for i in self.items if i.lease_id not in self._judged)
+            on_hand = len(self._on_hand())
             if self._server_judged is None:  # offline since start: count this session only
                 done = self._session_done
                 total = done + on_hand
@@ -278,7 +282,7 @@ class RemoteSource:
             if self._pending and time.monotonic() < deadline:
                 self._deliver()
             with self._lock:
-                unjudged = [i.lease_id for i in self.items if i.lease_id not in self._judged]
+                unjudged = [i.lease_id for i in self._on_hand()]
             self._save_queue()
             if unjudged and time.monotonic() < deadline:
                 self.client.release(unjudged)
@@ -351,7 +355,7 @@ class RemoteSource:
 
     def _refill(self) -> None:
         with self._lock:
-            on_hand = sum(1 for i in self.items if i.lease_id not in self._judged)
+            on_hand = len(self._on_hand())
             if self.exhausted and time.monotonic() - self._exhausted_at < 30:
                 return
         if on_hand > self.batch_size // 2:
@@ -366,7 +370,7 @@ class RemoteSource:
             # A replayed lease request returns leases already on hand; and a pair on hand,
             # unjudged, is not taken twice. A lease on a pair judged earlier (a blind repeat) is.
             leases = {i.lease_id for i in self.items}
-            waiting = {i.pair.id for i in self.items if i.lease_id not in self._judged}
+            waiting = {i.pair.id for i in self._on_hand()}
             fresh = [
                 i for i in batch.leases if i.lease_id not in leases and i.pair.id not in waiting
             ]
@@ -380,7 +384,7 @@ class RemoteSource:
 
     def _renew(self) -> None:
         with self._lock:
-            ids = [i.lease_id for i in self.items if i.lease_id not in self._judged]
+            ids = [i.lease_id for i in self._on_hand()]
         if ids:
             self.client.renew(ids)
 

@@ -147,8 +147,7 @@ async def import_pairs(project: str, request: Request, _: Admin, db: DB) -> Any:
             await flush()
     if batch:
         await flush()
-    if result.added:
-        await run_in_threadpool(db.refresh_statistics, "pairs", result.added)
+    await run_in_threadpool(db.refresh_statistics, "pairs", result.added)
     return Json(result.model_dump())
 
 
