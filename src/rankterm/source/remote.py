@@ -311,7 +311,7 @@ class RemoteSource:
                     self.sync = SyncState.SYNCING if self._pending else SyncState.SYNCED
                     self.detail = ""
                 backoff = 0.5
-                wait = self.tick_seconds
+                wait = min(self.tick_seconds, self.renew_seconds)
             except ServerUnavailable:
                 with self._lock:
                     self.sync = SyncState.OFFLINE
@@ -429,19 +429,38 @@ def default_remote_journal(server: str, project: str, annotator: str) -> Path:
     return folder / name
 
 
-def _project_criteria(client: TaskClient, journal_path: Path, *, online: bool) -> list[str]:
-    """The project's criteria, from the server, or from the copy kept beside the journal when
-    starting offline (the annotator must see the same dialog either way)."""
+def _project_settings(client: TaskClient, journal_path: Path, *, online: bool) -> dict:
+    """The project's criteria and lease TTL, from the server, or from the copy kept beside the
+    journal when starting offline (the annotator must see the same dialog either way)."""
     cache = journal_path.with_name(journal_path.name + ".project.json")
     if online:
         with contextlib.suppress(TaskServerError):
-            criteria = [str(c) for c in client.project_info().get("criteria") or []]
+            info = client.project_info()
+            settings = {
+                "criteria": [str(c) for c in info.get("criteria") or []],
+                "lease_ttl": info.get("lease_ttl"),
+            }
             with contextlib.suppress(OSError):
-                cache.write_bytes(orjson.dumps({"criteria": criteria}))
-            return criteria
+                cache.write_bytes(orjson.dumps(settings))
+            return settings
     with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
-        return [str(c) for c in orjson.loads(cache.read_bytes()).get("criteria") or []]
-    return []
+        cached = orjson.loads(cache.read_bytes())
+        return {
+            "criteria": [str(c) for c in cached.get("criteria") or []],
+            "lease_ttl": cached.get("lease_ttl"),
+        }
+    return {"criteria": [], "lease_ttl": None}
+
+
+def renew_interval(lease_ttl: object, default: float = 60.0) -> float:
+    """How often to renew leases: a third of the project's TTL, at most ``default``.
+
+    A fixed minute lost every lease of a project whose TTL is shorter than that while the
+    annotator was still reading. A third leaves room for one renewal to fail or arrive late.
+    """
+    if isinstance(lease_ttl, int | float) and lease_ttl > 0:
+        return min(default, lease_ttl / 3)
+    return default
 
 
 def open_remote(
@@ -488,7 +507,9 @@ def open_remote(
         client.close()
         raise
     source = RemoteSource(client, journal, who, batch_size=batch_size)
-    source.criteria = _project_criteria(client, path, online=not online_error)
+    settings = _project_settings(client, path, online=not online_error)
+    source.criteria = settings["criteria"]
+    source.renew_seconds = renew_interval(settings["lease_ttl"])
     if guide.version != "none":
         source.guideline_version = guide.version
     if online_error:
