@@ -168,7 +168,9 @@ def single_requests(url: str, setup: Setup, clients: int, seconds: float) -> flo
         t.start()
     for t in threads:
         t.join()
-    return round(sum(counts) / (time.perf_counter() - start))
+    # One decimal: on a loaded machine a second may see a single slow request (0.4/s), and a
+    # rate rounded to 0 divided the CPU figure by zero.
+    return round(sum(counts) / (time.perf_counter() - start), 1)
 
 
 async def _annotators(
