@@ -19,7 +19,7 @@ from pathlib import Path
 from rankterm.client import TaskClient
 from rankterm.model import Choice
 from rankterm.source.base import Draft
-from rankterm.source.remote import open_remote
+from rankterm.source.remote import open_remote, renew_interval
 from tests.server.conftest import Backend, judgment
 
 TTL = 3  # seconds
@@ -100,3 +100,9 @@ def test_the_remote_sources_renew_loop_keeps_a_long_sessions_leases(
             assert cb.lease(2).exhausted
     finally:
         source.close(flush_seconds=1.0)
+
+
+def test_the_renew_interval_follows_the_projects_ttl() -> None:
+    assert renew_interval(1800) == 60.0  # the usual TTL: once a minute, as before
+    assert renew_interval(3) == 1.0
+    assert renew_interval(None) == renew_interval(0) == renew_interval("x") == 60.0
