@@ -37,6 +37,7 @@ from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
 PANES = ("#context", "#left", "#right", "#guidelines")
+TITLES = {"context": "Prompt", "left": "◀ LEFT", "right": "RIGHT ▶"}
 
 
 class AnnotateScreen(PaneScreen):
@@ -58,6 +59,8 @@ class AnnotateScreen(PaneScreen):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
+        #: Panes (context, left, right) showing the text raw rather than rendered (``t``).
+        self.raw: set[str] = set()
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
@@ -68,9 +71,9 @@ class AnnotateScreen(PaneScreen):
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="main"):
-                # The prompt pane only grows: the responses below keep their place from pair
-                # to pair, and the eye with them (and a frame needs no new layout).
-                yield RenderedPane(id="context", grow_only=True)
+                # The prompt pane fits its prompt (up to a cap): a short prompt after a long
+                # one gives the rows back to the responses.
+                yield RenderedPane(id="context")
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -193,9 +196,10 @@ class AnnotateScreen(PaneScreen):
             self.sections = []
         else:
             pair = view.pair
-            context.set_lines(self.renderer.context(pair, context.content_width))
+            raw = "context" in self.raw
+            context.set_lines(*self.renderer.context_view(pair, context.content_width, raw))
             left_lines, right_lines = self.renderer.responses(
-                pair, view.swapped, left.content_width, diff=self.diff
+                pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
             )
             left.set_lines(left_lines)
             right.set_lines(right_lines)
@@ -254,8 +258,10 @@ class AnnotateScreen(PaneScreen):
             return
         width = self.query_one("#left", RenderedPane).content_width
         ctx_width = self.query_one("#context", RenderedPane).content_width
-        self.renderer.context(upcoming.pair, ctx_width)
-        self.renderer.responses(upcoming.pair, upcoming.swapped, width, diff=self.diff)
+        self.renderer.context_view(upcoming.pair, ctx_width, "context" in self.raw)
+        self.renderer.responses(
+            upcoming.pair, upcoming.swapped, width, self.diff, frozenset(self.raw)
+        )
         self.renderer.word_counts(upcoming.pair)
         sections = self.guidelines.for_tags(upcoming.pair.tags)
         guide_width = self.query_one("#guidelines", RenderedPane).content_width
@@ -414,6 +420,15 @@ class AnnotateScreen(PaneScreen):
 
     def action_toggle_diff(self) -> None:
         self.diff = not self.diff
+        self._paint()
+
+    def action_toggle_raw(self) -> None:
+        """Flip the focused pane (a response or the prompt) between rendered and raw text."""
+        focused = self.focused
+        name = focused.id if focused is not None and focused.id in TITLES else "left"
+        self.raw ^= {name}
+        pane = self.query_one(f"#{name}", RenderedPane)
+        pane.border_title = TITLES[name] + (" · raw" if name in self.raw else "")
         self._paint()
 
     def action_toggle_sync_scroll(self) -> None:

@@ -134,8 +134,9 @@ class RenderedPane(ScrollView, can_focus=True):
             self._tallest = 0
             self.post_message(self.WidthChanged(self))
 
-    def set_lines(self, lines: Lines) -> None:
-        """Show ``lines`` (from :func:`rankterm.tui.render.to_lines`) from the top."""
+    def set_lines(self, lines: Lines, top: int = 0) -> None:
+        """Show ``lines`` (from :func:`rankterm.tui.render.to_lines`, or a
+        :class:`~rankterm.tui.raw_lines.RawLines`) scrolled to row ``top``."""
         if lines is self._lines:
             # The same lines (guidelines for the same tags): keep the reader's place, and
             # spare the frame a repaint of a pane that did not change.
@@ -143,16 +144,26 @@ class RenderedPane(ScrollView, can_focus=True):
         before = len(self._lines)
         self._lines = lines
         self._generation += 1
-        self._width = Segment.get_line_length(lines[0]) if lines else 0
+        width = getattr(lines, "width", None)
+        if width is None:
+            width = Segment.get_line_length(lines[0]) if lines else 0
+        self._width = width
         size = Size(self._width, len(lines))
         if self._height_may_change(before, len(lines)):
             self.virtual_size = size  # a reactive with layout=True: the screen is laid out
+            if top:
+                # The pane's own height is known after that layout: scroll there once it is.
+                self.call_after_refresh(self._scroll_to_row, self._generation, top)
         else:
             # Same outer size: repaint this pane only. A layout would re-render every widget
             # on screen -- it made the frame after a verdict twice as expensive.
             self.set_reactive(RenderedPane.virtual_size, size)
-        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.scroll_to(0, top, animate=False, immediate=True)
         self.refresh()
+
+    def _scroll_to_row(self, generation: int, top: int) -> None:
+        if generation == self._generation and self.scroll_y != top:
+            self.scroll_to(0, top, animate=False, immediate=True)
 
     def _height_may_change(self, before: int, after: int) -> bool:
         """Whether the pane's outer height can follow from its line count: only with
@@ -171,6 +182,7 @@ class RenderedPane(ScrollView, can_focus=True):
     def text(self) -> str:
         """Everything the pane holds, as plain text (for tests and copy)."""
         return "\n".join("".join(segment.text for segment in line) for line in self._lines)
+
 
     @property
     def line_count(self) -> int:
