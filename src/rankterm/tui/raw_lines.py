@@ -8,8 +8,9 @@ length for almost every line), and the segments of a row are made only when the 
 that row. :class:`RawLines` behaves as the list of rendered lines the pane expects (``len``,
 indexing), so the pane needs no second code path.
 
-Rows are folded at the cell width, not word-wrapped: a fold is exact and never hides or moves
-a space, which is what a raw view is for.
+A long line wraps after its last space that fits (the space stays at the end of its row) or
+is cut where a word is longer than the row; lines of wide characters (CJK) are folded by cells.
+No character is dropped, added or moved, which is what a raw view is for.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from rich.cells import cell_len, chop_cells
@@ -59,13 +59,22 @@ def isolate(line: Line) -> Line:
     ]
 
 
-def _rows_of(line: str, width: int) -> int:
-    if line.isascii():
-        return max(1, -(-len(line) // width))
-    cells = cell_len(line)
-    if cells <= width:
-        return 1
-    return len(chop_cells(line, width))
+#: Characters outside Latin, Greek and Cyrillic (whose letters all take one cell): a line with
+#: one of these is folded by cells (CJK takes two, combining marks none).
+_NOT_NARROW = re.compile("[^\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f]")
+
+
+def word_starts(line: str, width: int) -> list[int]:
+    """Where each row of a one-cell-per-character ``line`` starts: wrapped after the last
+    space that fits (the space stays, at the end of its row), or cut at ``width`` when a
+    word is longer than the row. Nothing is dropped or added."""
+    starts = [0]
+    start, end = 0, len(line)
+    while end - start > width:
+        cut = line.rfind(" ", start, start + width)
+        start = cut + 1 if cut > start else start + width
+        starts.append(start)
+    return starts
 
 
 class RawLines:
@@ -91,13 +100,32 @@ class RawLines:
         width = self.width
         # starts[i]: the first row of source line i (after the header).
         starts = array("q", [0])
+        #: Rows of the lines longer than the width: where each row starts (one-cell text),
+        #: or the rows themselves (wide characters), by line number.
+        self._wrapped: dict[int, list[int] | list[str]] = {}
         total = 0
-        for line in self._source:
-            total += 1 if len(line) <= width and line.isascii() else _rows_of(line, width)
+        for number, line in enumerate(self._source):
+            if len(line) <= width and line.isascii():
+                total += 1
+            else:
+                total += self._wrap(number, line)
             starts.append(total)
         self._starts = starts
         self._length = len(self.header) + total
-        self._folded: OrderedDict[int, list[str]] = OrderedDict()
+
+    def _wrap(self, number: int, line: str) -> int:
+        width = self.width
+        if line.isascii() or not _NOT_NARROW.search(line):
+            if len(line) <= width:
+                return 1
+            starts = word_starts(line, width)
+            self._wrapped[number] = starts
+            return len(starts)
+        if cell_len(line) <= width:
+            return 1
+        rows = chop_cells(line, width)
+        self._wrapped[number] = rows
+        return len(rows)
 
     def __len__(self) -> int:
         return self._length
@@ -119,21 +147,19 @@ class RawLines:
         row = index - len(self.header)
         number = bisect_right(self._starts, row) - 1
         piece = self._piece(number, row - self._starts[number])
-        pad = self.width - cell_len(piece) if not piece.isascii() else self.width - len(piece)
+        pad = self.width - (len(piece) if piece.isascii() else cell_len(piece))
         return isolate([Segment(piece + " " * pad, self._style)])
 
     def _piece(self, number: int, part: int) -> str:
         line = self._source[number]
-        width = self.width
-        if line.isascii():
-            return line[part * width : (part + 1) * width]
-        folded = self._folded.get(number)
-        if folded is None:
-            folded = chop_cells(line, width) if cell_len(line) > width else [line]
-            self._folded[number] = folded
-            if len(self._folded) > 256:
-                self._folded.popitem(last=False)
-        return folded[part] if part < len(folded) else ""
+        wrapped = self._wrapped.get(number)
+        if wrapped is None:
+            return line
+        if isinstance(wrapped[0], str):
+            return wrapped[part]  # type: ignore[return-value]
+        start = wrapped[part]
+        end = wrapped[part + 1] if part + 1 < len(wrapped) else len(line)
+        return line[start:end]  # type: ignore[misc]
 
     def row_of_line(self, number: int) -> int:
         """The row where source line ``number`` starts (header included)."""

@@ -133,13 +133,17 @@ def _turn_label(number: int, message: Message) -> str:
     return f"{inert(message.role).upper()} · turn {number}"
 
 
-def _turns(turns: list[Message], first: int) -> RenderableType:
+def _turns(turns: list[Message], first: int, *, last: bool = True) -> RenderableType:
+    """Turns from number ``first``, a blank line between them (and after them unless they
+    are the ``last`` of the conversation)."""
     parts: list[RenderableType] = []
     for number, message in enumerate(turns, start=first):
         role = inert(message.role)
         parts.append(Text(_turn_label(number, message), style=ROLE_STYLES.get(role, "bold")))
         parts.append(with_warning(message.content, markdown(message.content)))
         parts.append(Text(""))
+    if last and parts:
+        parts.pop()
     return Group(*parts)
 
 
@@ -177,7 +181,7 @@ def conversation_lines(pair: Pair, width: int, raw: bool = False) -> tuple[Lines
     if single:
         return to_lines(conversation(pair), width), 0
     answered = _answered_turn(turns)
-    head = to_lines(_turns(turns[:answered], 1), width) if answered else []
+    head = to_lines(_turns(turns[:answered], 1, last=False), width) if answered else []
     tail = to_lines(_turns(turns[answered:], answered + 1), width)
     return [*head, *tail], len(head)
 

@@ -197,7 +197,10 @@ class AnnotateScreen(PaneScreen):
         else:
             pair = view.pair
             raw = "context" in self.raw
-            context.set_lines(*self.renderer.context_view(pair, context.content_width, raw))
+            lines, top = self.renderer.context_view(pair, context.content_width, raw)
+            context.set_lines(lines, top)
+            earlier = " · ↑ earlier turns" if top else ""
+            context.border_title = TITLES["context"] + (" · raw" if raw else "") + earlier
             left_lines, right_lines = self.renderer.responses(
                 pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
             )
@@ -427,8 +430,9 @@ class AnnotateScreen(PaneScreen):
         focused = self.focused
         name = focused.id if focused is not None and focused.id in TITLES else "left"
         self.raw ^= {name}
-        pane = self.query_one(f"#{name}", RenderedPane)
-        pane.border_title = TITLES[name] + (" · raw" if name in self.raw else "")
+        for side in ("left", "right"):
+            pane = self.query_one(f"#{side}", RenderedPane)
+            pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
         self._paint()
 
     def action_toggle_sync_scroll(self) -> None:
