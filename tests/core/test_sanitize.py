@@ -69,3 +69,13 @@ def test_output_never_contains_format_characters(text):
     out = inert(text)
     assert not [ch for ch in out if unicodedata.category(ch) in ("Cf", "Cs")]
     assert has_controls(text) == (out != text)
+
+
+def test_everything_replaced_is_non_printable_to_python():
+    """``inert`` skips text that ``str.isprintable`` passes (after newlines and tabs): that is
+    only safe while every character it replaces is non-printable to Python."""
+    from rankterm.sanitize import _TABLE
+
+    assert not [hex(code) for code in _TABLE if chr(code).isprintable()]
+    assert inert("tab\tand\nnewline") == "tab\tand\nnewline"
+    assert inert("no-break\u00a0space\u200b") == "no-break\u00a0space<U+200B>"

@@ -73,7 +73,7 @@ class AnnotateScreen(PaneScreen):
             with Vertical(id="main"):
                 # The prompt pane fits its prompt (up to a cap): a short prompt after a long
                 # one gives the rows back to the responses.
-                yield RenderedPane(id="context")
+                yield RenderedPane(id="context", slack=2)
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -199,8 +199,9 @@ class AnnotateScreen(PaneScreen):
             raw = "context" in self.raw
             lines, top = self.renderer.context_view(pair, context.content_width, raw)
             context.set_lines(lines, top)
-            earlier = " · ↑ earlier turns" if top else ""
-            context.border_title = TITLES["context"] + (" · raw" if raw else "") + earlier
+            context.border_title = TITLES["context"] + (" · raw" if raw else "")
+            if top:
+                self.after_frame(self._title_earlier_turns)
             left_lines, right_lines = self.renderer.responses(
                 pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
             )
@@ -214,6 +215,13 @@ class AnnotateScreen(PaneScreen):
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
+
+    def _title_earlier_turns(self) -> None:
+        """Once laid out: say so when turns before the one answered are scrolled out of view."""
+        context = self.query_one("#context", RenderedPane)
+        if context.scroll_y > 0:
+            title = TITLES["context"] + (" · raw" if "context" in self.raw else "")
+            context.border_title = title + " · ↑ earlier turns"
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)

@@ -101,11 +101,22 @@ class RenderedPane(ScrollView, can_focus=True):
             return self.pane
 
     def __init__(
-        self, *, id: str | None = None, classes: str | None = None, grow_only: bool = False
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        grow_only: bool = False,
+        slack: int = 0,
     ) -> None:
         super().__init__(id=id, classes=classes)
         #: With ``height: auto``: keep the height of the tallest lines shown at this width.
         self.grow_only = grow_only
+        #: With ``height: auto``: keep the height while new lines need at most ``slack``
+        #: rows fewer. A verdict that changes the pane's height lays out the whole screen;
+        #: prompts of 2, 3 or 4 lines in a row then cost no layout, while a short prompt
+        #: after a long one still gives the rows back to the responses.
+        self.slack = slack
+        #: The line count the pane's height is kept for (see ``get_content_height``).
         self._tallest = 0
         self._lines: Lines = []
         self._following = False
@@ -127,7 +138,7 @@ class RenderedPane(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width - self.BAR_CELLS, 10)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return max(self.virtual_size.height, self._tallest if self.grow_only else 0)
+        return max(self.virtual_size.height, self._tallest)
 
     def on_resize(self) -> None:
         if self._lines and self._width != self.content_width:
@@ -170,13 +181,13 @@ class RenderedPane(ScrollView, can_focus=True):
         ``height: auto`` (the prompt), and not when it was capped and stays capped."""
         if not self.styles.height or not self.styles.height.is_auto or before == after:
             return False
-        if self.grow_only:
-            grew = after > self._tallest
-            self._tallest = max(self._tallest, after)
-            if not grew:
-                return False
+        kept = self._tallest
+        if after > kept or (not self.grow_only and after < kept - self.slack):
+            self._tallest = after
+        else:
+            return False  # the height it keeps fits the new lines
         shown = self.scrollable_content_region.height
-        return not (before > shown and after > shown)
+        return not (kept > shown and after > shown)
 
     @property
     def text(self) -> str:
