@@ -441,7 +441,10 @@ class AnnotateScreen(PaneScreen):
         for side in ("left", "right"):
             pane = self.query_one(f"#{side}", RenderedPane)
             pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
+        pane = self.query_one(f"#{name}", RenderedPane)
+        place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
         self._paint()
+        pane.follow(place)  # the same place in the other view, not back at the top
 
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll
