@@ -261,3 +261,26 @@ def test_sample_data_has_the_haiku_pair():
     records = [json.loads(line) for line in (root / "sample_data/pairs.jsonl").open()]
     haiku = next(r for r in records if r["id"] == "gen-001")
     assert haiku["response_a"] == HAIKU_A and haiku["response_b"] == HAIKU_B
+
+
+async def test_the_first_pair_is_rendered_at_the_width_it_is_shown_at(tmp_path, monkeypatch):
+    """At 80x24 the first pair was rendered for the default layout (15 columns: the wide
+    screen's guideline column still in place), painted so, then rendered again; with a huge
+    response that wasted render was most of the first paint."""
+    from rankterm.tui.render import PairRenderer
+
+    widths: list[int] = []
+    responses = PairRenderer.responses
+
+    def spy(self, pair, swapped, width, *args, **kwargs):
+        widths.append(width)
+        return responses(self, pair, swapped, width, *args, **kwargs)
+
+    monkeypatch.setattr(PairRenderer, "responses", spy)
+    source, app = open_app(tmp_path, [haiku_record(), pair_record(1)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        final = app.screen.query_one("#left").content_width
+        assert widths and widths[0] == final, (widths, final)
+        await pilot.press("q")
+    source.close()

@@ -66,6 +66,7 @@ class AnnotateScreen(PaneScreen):
         self.session_active_ms = 0
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
+        self._started = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -88,12 +89,18 @@ class AnnotateScreen(PaneScreen):
         self.query_one("#right", RenderedPane).border_title = "RIGHT ▶"
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
-        self.call_after_refresh(self.show, self.source.current())
+        # The first pair is shown on the first resize (see ``on_resize``).
         # The dialogs (the text editor above all) are imported once the first pair is up:
         # startup does not wait for them, and the first r or w does not either.
         self.after_frame(self._preload_dialogs)
         # Sync state, rate and ETA change without input in remote mode; so do waiting pairs.
         self.set_interval(1.0, self._poll)
+
+    def _show_first(self) -> None:
+        if self.view is None:  # not shown already (by ``_poll``)
+            self.show(self.source.current())
+        else:
+            self._paint()
 
     def _poll(self) -> None:
         self._report_late_issues()
@@ -285,6 +292,13 @@ class AnnotateScreen(PaneScreen):
         self.renderer.cache.get_or_render(key, lambda: self._guide_lines_for(sections, guide_width))
 
     def on_resize(self, event: events.Resize) -> None:
+        if not self._started:
+            # The first pair waits for the layout of this size (the -narrow / -short classes
+            # are set on the first resize): shown earlier, it was rendered at the default
+            # layout's widths -- 15 columns at 80x24 -- painted, and rendered again.
+            self._started = True
+            self.call_after_refresh(self.call_after_refresh, self._show_first)
+            return
         self.call_after_refresh(self._paint)
 
     # -- verdicts -----------------------------------------------------------------------------

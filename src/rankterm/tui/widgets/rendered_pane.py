@@ -118,6 +118,8 @@ class RenderedPane(ScrollView, can_focus=True):
         self.slack = slack
         #: The line count the pane's height is kept for (see ``get_content_height``).
         self._tallest = 0
+        #: The row ``set_lines`` was asked to open at, until the layout it caused is done.
+        self._pending_top: int | None = None
         self._lines: Lines = []
         self._following = False
         #: Everything a line of the render in progress needs; see ``render_lines``.
@@ -141,6 +143,9 @@ class RenderedPane(ScrollView, can_focus=True):
         return max(self.virtual_size.height, self._tallest)
 
     def on_resize(self) -> None:
+        if self._pending_top is not None:
+            top, self._pending_top = self._pending_top, None
+            self._scroll_to_row(top)
         if self._lines and self._width != self.content_width:
             self._tallest = 0
             self.post_message(self.WidthChanged(self))
@@ -160,21 +165,24 @@ class RenderedPane(ScrollView, can_focus=True):
             width = Segment.get_line_length(lines[0]) if lines else 0
         self._width = width
         size = Size(self._width, len(lines))
+        self._pending_top = None
         if self._height_may_change(before, len(lines)):
             self.virtual_size = size  # a reactive with layout=True: the screen is laid out
             if top:
-                # The pane's own height is known after that layout: scroll there once it is.
-                self.call_after_refresh(self._scroll_to_row, self._generation, top)
+                # The pane's own height is known after that layout: scroll again then.
+                self._pending_top = top
         else:
             # Same outer size: repaint this pane only. A layout would re-render every widget
             # on screen -- it made the frame after a verdict twice as expensive.
             self.set_reactive(RenderedPane.virtual_size, size)
-        self.scroll_to(0, top, animate=False, immediate=True)
+        self._scroll_to_row(top)
         self.refresh()
 
-    def _scroll_to_row(self, generation: int, top: int) -> None:
-        if generation == self._generation and self.scroll_y != top:
-            self.scroll_to(0, top, animate=False, immediate=True)
+    def _scroll_to_row(self, top: int) -> None:
+        """Scroll to row ``top`` now. Not ``scroll_to``: it does nothing while the pane
+        shows no scroll bar, and before the layout of new lines it never does."""
+        self.scroll_target_x = self.scroll_x = 0
+        self.scroll_target_y = self.scroll_y = self.validate_scroll_y(top)
 
     def _height_may_change(self, before: int, after: int) -> bool:
         """Whether the pane's outer height can follow from its line count: only with
