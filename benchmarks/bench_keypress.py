@@ -219,9 +219,10 @@ async def bench_rankterm(
         phases: dict[str, list[float]] = {
             k: [] for k in ("dispatch", "record", "resume", "show", "frame")
         }
+        # Before the app starts: the first pair can be on screen before run_test returns.
+        first = source.current()
+        probe.expect(f" {first.pair.id} ")
         async with app.run_test(size=size) as pilot:
-            first = source.current()
-            probe.expect(f" {first.pair.id} ")
             await probe.wait(60)
             await until_idle(app)
             marks: dict[str, float] = {}
