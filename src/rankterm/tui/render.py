@@ -8,6 +8,11 @@ collection walk ~100k extra objects (100+ ms, the keypress p99). The pane wraps 
 visible lines in Strips, per frame. Every string passes through
 :func:`rankterm.sanitize.inert` first: this module is the single door through which untrusted
 text reaches the screen.
+
+What is rendered must not alter what was written: line breaks are kept (``FaithfulMarkdown``),
+rows holding right-to-left text are isolated (``raw_lines.isolate``), the raw view and texts too
+big to render up front are :class:`~rankterm.tui.raw_lines.RawLines`, made row by row, and a
+multi-turn context opens at the turn the responses answer (``conversation_lines``).
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ def markdown(text: str) -> RenderableType:
 
 def is_large(text: str) -> bool:
     """Too big to render as Markdown before first paint (see ``LARGE_CHARS``)."""
-    return len(text) > LARGE_CHARS or text.count("\n", 0, LARGE_CHARS * 4) > LARGE_LINES
+    return len(text) > LARGE_CHARS or text.count("\n") > LARGE_LINES
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -105,7 +110,7 @@ def large_notice(text: str) -> Text:
     )
 
 
-def raw_lines(text: str, width: int, *, label: str = "raw text") -> RawLines:
+def raw_lines(text: str, width: int) -> RawLines:
     """``text`` exactly as written (see :mod:`rankterm.tui.raw_lines`), with a notice when it
     is shown raw because of its size, and the control-character warning when it applies."""
     header: list[RenderableType] = []
