@@ -76,3 +76,27 @@ def test_huge_texts_are_raw_with_a_notice_and_words_are_counted_in_chunks():
     assert count_words(text, chunk=1000) == 300_000 == len(text.split())
     assert not is_large("short answer")
     assert not isinstance(response_lines("short **answer**", 80), RawLines)
+
+
+def test_the_context_opens_at_the_last_user_turn_rendered_and_raw():
+    from rankterm.model import Pair
+    from rankterm.tui.render import conversation_lines
+
+    pair = Pair(
+        id="p",
+        messages=[
+            {"role": "system", "content": "Be brief.\n" * 5},
+            {"role": "user", "content": "First?"},
+            {"role": "assistant", "content": "Answer.\n" * 4},
+            {"role": "user", "content": "Last question?"},
+            {"role": "assistant", "content": "A trailing assistant turn (prefill)."},
+        ],
+        response_a="a",
+        response_b="b",
+    )
+    for raw in (False, True):
+        lines, top = conversation_lines(pair, 40, raw)
+        shown = rows(lines) if raw else ["".join(s.text for s in line) for line in lines]
+        assert shown[top].startswith("USER · turn 4"), (raw, top, shown)
+    single = Pair(id="q", prompt="Just one prompt", response_a="a", response_b="b")
+    assert conversation_lines(single, 40)[1] == 0
