@@ -161,7 +161,14 @@ def phase_wrappers(app, source, marks: dict[str, float]) -> None:
 GUIDELINES = ROOT / "sample_data" / "guidelines.md"
 
 
-VARIANTS = ("as-is", "no-prerender", "no-gc-pacing", "bg-validate", "textual-frame")
+VARIANTS = (
+    "as-is",
+    "no-prerender",
+    "no-gc-pacing",
+    "bg-validate",
+    "textual-frame",
+    "prompt-grow-only",
+)
 
 
 def apply_variant(app, variant: str) -> Callable[[], None]:
@@ -170,6 +177,7 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
     ``bg-validate`` runs a background validation of the largest generated pairs file while
     the keys are pressed (what the first minute on a fresh 1M-line file would feel like with
     ``validate="background"``). ``textual-frame`` turns off RenderedPane's own line framing.
+    ``prompt-grow-only`` keeps the prompt pane from shrinking (no layout for a shorter prompt).
     Returns a function that undoes what needs undoing."""
     screen = app.screen
     undo: list[Callable[[], None]] = []
@@ -180,6 +188,10 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
             # Let the cyclic collector run inside the keypress window, as before gc_pacing.
             pacer = app.gc_pacer
             pacer.pause = pacer.resume = lambda: None
+        elif name == "prompt-grow-only":
+            # The prompt pane never shrinks (as before it gave rows back after a long prompt):
+            # what the screen layouts of a shrinking prompt cost.
+            screen.query_one("#context").grow_only = True
         elif name == "textual-frame":
             # Frame every pane line through Textual's styles cache, as before the fast path.
             from rankterm.tui.widgets.rendered_pane import RenderedPane
@@ -219,9 +231,10 @@ async def bench_rankterm(
         phases: dict[str, list[float]] = {
             k: [] for k in ("dispatch", "record", "resume", "show", "frame")
         }
+        # Before the app starts: the first pair can be on screen before run_test returns.
+        first = source.current()
+        probe.expect(f" {first.pair.id} ")
         async with app.run_test(size=size) as pilot:
-            first = source.current()
-            probe.expect(f" {first.pair.id} ")
             await probe.wait(60)
             await until_idle(app)
             marks: dict[str, float] = {}

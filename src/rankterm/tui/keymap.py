@@ -135,6 +135,14 @@ ACTION_BINDINGS: list[Binding] = [
         tooltip="highlight the words that differ between the responses",
     ),
     Binding(
+        "t",
+        "toggle_raw",
+        "Raw text",
+        id="raw",
+        tooltip="flip the focused pane between rendered Markdown and the raw text as written",
+        show=False,
+    ),
+    Binding(
         "l",
         "toggle_sync_scroll",
         "Sync scroll",
@@ -246,7 +254,7 @@ def group_of(binding_id: str | None) -> str:
         return "Adjudicate (A/B terms: A is on the left)"
     if head in GROUPS:
         return GROUPS[head]
-    if head in {"diff", "sync_scroll", "scroll", "focus", "maximize", "context"}:
+    if head in {"diff", "raw", "sync_scroll", "scroll", "focus", "maximize", "context"}:
         return "Read"
     return "Other"
 

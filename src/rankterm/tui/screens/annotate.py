@@ -37,6 +37,7 @@ from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
 PANES = ("#context", "#left", "#right", "#guidelines")
+TITLES = {"context": "Prompt", "left": "◀ LEFT", "right": "RIGHT ▶"}
 
 
 class AnnotateScreen(PaneScreen):
@@ -58,19 +59,22 @@ class AnnotateScreen(PaneScreen):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
+        #: Panes (context, left, right) showing the text raw rather than rendered (``t``).
+        self.raw: set[str] = set()
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
+        self._started = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="main"):
-                # The prompt pane only grows: the responses below keep their place from pair
-                # to pair, and the eye with them (and a frame needs no new layout).
-                yield RenderedPane(id="context", grow_only=True)
+                # The prompt pane fits its prompt (up to a cap): a short prompt after a long
+                # one gives the rows back to the responses.
+                yield RenderedPane(id="context", slack=2)
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -85,12 +89,18 @@ class AnnotateScreen(PaneScreen):
         self.query_one("#right", RenderedPane).border_title = "RIGHT ▶"
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
-        self.call_after_refresh(self.show, self.source.current())
+        # The first pair is shown on the first resize (see ``on_resize``).
         # The dialogs (the text editor above all) are imported once the first pair is up:
         # startup does not wait for them, and the first r or w does not either.
         self.after_frame(self._preload_dialogs)
         # Sync state, rate and ETA change without input in remote mode; so do waiting pairs.
         self.set_interval(1.0, self._poll)
+
+    def _show_first(self) -> None:
+        if self.view is None:  # not shown already (by ``_poll``)
+            self.show(self.source.current())
+        else:
+            self._paint()
 
     def _poll(self) -> None:
         self._report_late_issues()
@@ -193,9 +203,14 @@ class AnnotateScreen(PaneScreen):
             self.sections = []
         else:
             pair = view.pair
-            context.set_lines(self.renderer.context(pair, context.content_width))
+            raw = "context" in self.raw
+            lines, top = self.renderer.context_view(pair, context.content_width, raw)
+            context.set_lines(lines, top)
+            context.border_title = TITLES["context"] + (" · raw" if raw else "")
+            if top:
+                self.after_frame(self._title_earlier_turns)
             left_lines, right_lines = self.renderer.responses(
-                pair, view.swapped, left.content_width, diff=self.diff
+                pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
             )
             left.set_lines(left_lines)
             right.set_lines(right_lines)
@@ -207,6 +222,13 @@ class AnnotateScreen(PaneScreen):
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
+
+    def _title_earlier_turns(self) -> None:
+        """Once laid out: say so when turns before the one answered are scrolled out of view."""
+        context = self.query_one("#context", RenderedPane)
+        if context.scroll_y > 0:
+            title = TITLES["context"] + (" · raw" if "context" in self.raw else "")
+            context.border_title = title + " · ↑ earlier turns"
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
@@ -254,8 +276,10 @@ class AnnotateScreen(PaneScreen):
             return
         width = self.query_one("#left", RenderedPane).content_width
         ctx_width = self.query_one("#context", RenderedPane).content_width
-        self.renderer.context(upcoming.pair, ctx_width)
-        self.renderer.responses(upcoming.pair, upcoming.swapped, width, diff=self.diff)
+        self.renderer.context_view(upcoming.pair, ctx_width, "context" in self.raw)
+        self.renderer.responses(
+            upcoming.pair, upcoming.swapped, width, self.diff, frozenset(self.raw)
+        )
         self.renderer.word_counts(upcoming.pair)
         sections = self.guidelines.for_tags(upcoming.pair.tags)
         guide_width = self.query_one("#guidelines", RenderedPane).content_width
@@ -268,6 +292,13 @@ class AnnotateScreen(PaneScreen):
         self.renderer.cache.get_or_render(key, lambda: self._guide_lines_for(sections, guide_width))
 
     def on_resize(self, event: events.Resize) -> None:
+        if not self._started:
+            # The first pair waits for the layout of this size (the -narrow / -short classes
+            # are set on the first resize): shown earlier, it was rendered at the default
+            # layout's widths -- 15 columns at 80x24 -- painted, and rendered again.
+            self._started = True
+            self.call_after_refresh(self.call_after_refresh, self._show_first)
+            return
         self.call_after_refresh(self._paint)
 
     # -- verdicts -----------------------------------------------------------------------------
@@ -415,6 +446,19 @@ class AnnotateScreen(PaneScreen):
     def action_toggle_diff(self) -> None:
         self.diff = not self.diff
         self._paint()
+
+    def action_toggle_raw(self) -> None:
+        """Flip the focused pane (a response or the prompt) between rendered and raw text."""
+        focused = self.focused
+        name = focused.id if focused is not None and focused.id in TITLES else "left"
+        self.raw ^= {name}
+        for side in ("left", "right"):
+            pane = self.query_one(f"#{side}", RenderedPane)
+            pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
+        pane = self.query_one(f"#{name}", RenderedPane)
+        place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
+        self._paint()
+        pane.follow(place)  # the same place in the other view, not back at the top
 
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll

@@ -101,12 +101,25 @@ class RenderedPane(ScrollView, can_focus=True):
             return self.pane
 
     def __init__(
-        self, *, id: str | None = None, classes: str | None = None, grow_only: bool = False
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        grow_only: bool = False,
+        slack: int = 0,
     ) -> None:
         super().__init__(id=id, classes=classes)
         #: With ``height: auto``: keep the height of the tallest lines shown at this width.
         self.grow_only = grow_only
+        #: With ``height: auto``: keep the height while new lines need at most ``slack``
+        #: rows fewer. A verdict that changes the pane's height lays out the whole screen;
+        #: prompts of 2, 3 or 4 lines in a row then cost no layout, while a short prompt
+        #: after a long one still gives the rows back to the responses.
+        self.slack = slack
+        #: The line count the pane's height is kept for (see ``get_content_height``).
         self._tallest = 0
+        #: The row ``set_lines`` was asked to open at, until the layout it caused is done.
+        self._pending_top: int | None = None
         self._lines: Lines = []
         self._following = False
         #: Everything a line of the render in progress needs; see ``render_lines``.
@@ -127,15 +140,19 @@ class RenderedPane(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width - self.BAR_CELLS, 10)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return max(self.virtual_size.height, self._tallest if self.grow_only else 0)
+        return max(self.virtual_size.height, self._tallest)
 
     def on_resize(self) -> None:
+        if self._pending_top is not None:
+            top, self._pending_top = self._pending_top, None
+            self._scroll_to_row(top)
         if self._lines and self._width != self.content_width:
             self._tallest = 0
             self.post_message(self.WidthChanged(self))
 
-    def set_lines(self, lines: Lines) -> None:
-        """Show ``lines`` (from :func:`rankterm.tui.render.to_lines`) from the top."""
+    def set_lines(self, lines: Lines, top: int = 0) -> None:
+        """Show ``lines`` (from :func:`rankterm.tui.render.to_lines`, or a
+        :class:`~rankterm.tui.raw_lines.RawLines`) scrolled to row ``top``."""
         if lines is self._lines:
             # The same lines (guidelines for the same tags): keep the reader's place, and
             # spare the frame a repaint of a pane that did not change.
@@ -143,34 +160,48 @@ class RenderedPane(ScrollView, can_focus=True):
         before = len(self._lines)
         self._lines = lines
         self._generation += 1
-        self._width = Segment.get_line_length(lines[0]) if lines else 0
+        width = getattr(lines, "width", None)
+        if width is None:
+            width = Segment.get_line_length(lines[0]) if lines else 0
+        self._width = width
         size = Size(self._width, len(lines))
+        self._pending_top = None
         if self._height_may_change(before, len(lines)):
             self.virtual_size = size  # a reactive with layout=True: the screen is laid out
+            if top:
+                # The pane's own height is known after that layout: scroll again then.
+                self._pending_top = top
         else:
             # Same outer size: repaint this pane only. A layout would re-render every widget
             # on screen -- it made the frame after a verdict twice as expensive.
             self.set_reactive(RenderedPane.virtual_size, size)
-        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._scroll_to_row(top)
         self.refresh()
+
+    def _scroll_to_row(self, top: int) -> None:
+        """Scroll to row ``top`` now. Not ``scroll_to``: it does nothing while the pane
+        shows no scroll bar, and before the layout of new lines it never does."""
+        self.scroll_target_x = self.scroll_x = 0
+        self.scroll_target_y = self.scroll_y = self.validate_scroll_y(top)
 
     def _height_may_change(self, before: int, after: int) -> bool:
         """Whether the pane's outer height can follow from its line count: only with
         ``height: auto`` (the prompt), and not when it was capped and stays capped."""
         if not self.styles.height or not self.styles.height.is_auto or before == after:
             return False
-        if self.grow_only:
-            grew = after > self._tallest
-            self._tallest = max(self._tallest, after)
-            if not grew:
-                return False
+        kept = self._tallest
+        if after > kept or (not self.grow_only and after < kept - self.slack):
+            self._tallest = after
+        else:
+            return False  # the height it keeps fits the new lines
         shown = self.scrollable_content_region.height
-        return not (before > shown and after > shown)
+        return not (kept > shown and after > shown)
 
     @property
     def text(self) -> str:
         """Everything the pane holds, as plain text (for tests and copy)."""
         return "\n".join("".join(segment.text for segment in line) for line in self._lines)
+
 
     @property
     def line_count(self) -> int:
