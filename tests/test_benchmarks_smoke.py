@@ -58,6 +58,13 @@ BENCHMARKS: dict[str, Expect] = {
     "bench_analytics": Expect(
         figures=tuple(f"{run}.{key}" for run in _ANALYTICS for key in ("wall_s", "exit")),
     ),
+    "bench_huge": Expect(
+        figures=tuple(
+            f"{case}.{key}"
+            for case in ("ordinary", "lines", "megabytes")
+            for key in ("first_paint_ms", "next_pair_ms", "peak_rss_mb")
+        ),
+    ),
     "bench_keypress": Expect(
         figures=_keypress("160x50") + _keypress("80x24"),
         equal=(
