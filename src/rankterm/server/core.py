@@ -76,6 +76,9 @@ class Project:
     gold_rate: float
     repeat_rate: float
     repeat_gap: int
+    max_leases: int
+    lease_max_age: int
+    side_key: str
     conflict_rule: str
     tags: list[str]
     criteria: list[str]
@@ -109,6 +112,27 @@ def get_project(conn: Connection, name: str) -> Project:
     if len(_projects) > 1000:
         _projects.clear()
     _projects[key] = (project, at + PROJECT_TTL)
+    return project
+
+
+def project_for(conn: Connection, name: str, user: User, role: str = "annotator") -> Project:
+    """Project ``name`` as ``user`` may see it: admins reach every project, everyone else only
+    the projects they are members of, in the lower of their own and their member role.
+
+    A non-member gets the very answer a project that does not exist gets, so a token cannot
+    even tell which project names are taken. One primary-key lookup, never cached: removing a
+    member takes effect on their next request, as revoking a token does.
+    """
+    project = get_project(conn, name)
+    if user.role == "admin":
+        return project
+    from rankterm.server.statements import MEMBER_ROLE
+
+    member = conn.execute(MEMBER_ROLE, {"pid": project.id, "uid": user.id}).scalar()
+    if member is None:
+        raise NotFound(f"no project named {name!r}")
+    if ROLE_RANK[member] < ROLE_RANK[role]:
+        raise Forbidden(f"this needs the {role} role in project {name!r}")
     return project
 
 
