@@ -79,7 +79,8 @@ def test_an_id_taken_first_by_someone_else_is_rejected_not_swallowed(backend: Ba
         # Half the ids on pairs the attacker holds, half as remembered rejections.
         own = evil.lease(N // 2).leases
         taken = [
-            judgment(item.pair.id, attacker, id=i) for item, i in zip(own, future[: N // 2], strict=True)
+            judgment(item.pair.id, attacker, id=i)
+            for item, i in zip(own, future[: N // 2], strict=True)
         ]
         taken += [judgment("p99999", attacker, id=i) for i in future[N // 2 :]]
         evil.submit(taken)
@@ -93,8 +94,7 @@ def test_an_id_taken_first_by_someone_else_is_rejected_not_swallowed(backend: Ba
     silently_lost = sum(
         1
         for a in acks
-        if a.status != "rejected"
-        and stored.get(str(a.judgment_id), {}).get("annotator") != victim
+        if a.status != "rejected" and stored.get(str(a.judgment_id), {}).get("annotator") != victim
     )
     print(f"\n[{backend.name}] verdicts silently lost to a pre-empted id: {silently_lost} of {N}")
     assert silently_lost == 0

@@ -17,7 +17,7 @@ import time
 import httpx
 
 from rankterm.client import RetryPolicy, TaskClient
-from tests.server.conftest import Backend, judgment, make_pairs
+from tests.server.conftest import Backend, judgment
 
 ONCE = RetryPolicy(attempts=1)
 
@@ -33,7 +33,9 @@ def test_verdicts_on_pairs_never_served_are_rejected_alike(backend: Backend) -> 
     with _client(backend, project, token) as c:
         acks = c.submit([judgment(pair, name) for pair in targets])
     accepted = sum(a.status == "accepted" for a in acks)
-    print(f"\n[{backend.name}] verdicts on never-served pairs accepted: {accepted} of {len(targets)}")
+    print(
+        f"\n[{backend.name}] verdicts on never-served pairs accepted: {accepted} of {len(targets)}"
+    )
     assert accepted == 0, acks
     reasons = {a.reason.replace(repr(p), "<pair>") for a, p in zip(acks, targets, strict=True)}
     assert len(reasons) == 1, reasons  # no oracle: unknown, gold and ordinary answer alike

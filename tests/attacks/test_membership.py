@@ -48,7 +48,7 @@ def _call(backend: Backend, token: str, method: str, path: str, body: object) ->
 
 def test_a_non_member_gets_404_on_everything_of_the_project(backend: Backend) -> None:
     target = backend.project(n_pairs=10, overlap=2, guidelines="# secret guidelines")
-    member, member_token = backend.user()
+    _, member_token = backend.user()
     other = backend.project(n_pairs=2)
     outsider, token = backend.user(member_of=[other])
     missing = f"nope{uuid.uuid4().hex[:6]}"
@@ -61,7 +61,8 @@ def test_a_non_member_gets_404_on_everything_of_the_project(backend: Backend) ->
         else:
             # Indistinguishable from a project that does not exist.
             assert response.json()["detail"] == nowhere.json()["detail"].replace(missing, target)
-    print(f"\n[{backend.name}] calls a non-member got through: {len(reached)} of {len(_calls(outsider))} {reached}")
+    total = len(_calls(outsider))
+    print(f"\n[{backend.name}] calls a non-member got through: {len(reached)} of {total} {reached}")
     assert reached == []
     listed = _call(backend, token, "GET", "/v1/projects", None).json()
     assert [p["name"] for p in listed] == [other]
@@ -102,7 +103,9 @@ def test_removing_a_member_takes_effect_on_the_next_request(backend: Backend) ->
 
     backend.db.write(remove)
     assert _call(backend, token, "POST", path, {"n": 2}).status_code == 404
-    assert _call(backend, token, "GET", P.format(p=project) + "/me/progress", None).status_code == 404
+    assert (
+        _call(backend, token, "GET", P.format(p=project) + "/me/progress", None).status_code == 404
+    )
 
 
 @pytest.mark.parametrize("role", ["admin"])

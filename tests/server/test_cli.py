@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rankterm.cli import _register_commands, app
+from rankterm.client import TaskClient
 from rankterm.errors import RanktermError
 from rankterm.journal import Journal, read_journal, replay
 from rankterm.model import Ack, Retraction
@@ -108,6 +109,8 @@ def journal_setup(sqlite_backend: Backend, tmp_path):
 
 def test_sync_pushes_a_journal_and_records_receipts(journal_setup, monkeypatch) -> None:
     backend, project, name, token, path = journal_setup
+    with TaskClient(backend.url, project, token) as c:  # the session that made the journal
+        assert len(c.lease(4).leases) == 4
     made = [judgment(f"p{i:05d}", name) for i in range(4)]
     stray = judgment("no-such-pair", name)
     undo = Retraction(retracts=made[0].id, pair_id=made[0].pair_id, annotator=name)
@@ -118,7 +121,7 @@ def test_sync_pushes_a_journal_and_records_receipts(journal_setup, monkeypatch) 
     code, out, err = run(*args)
     assert code == 4, (out, err)
     assert "4 accepted" in out or "5 judgments and 1 retractions sent: 5 accepted" in out
-    assert "unknown pair" in err
+    assert "no lease on pair 'no-such-pair'" in err
     assert token not in out + err
     state = replay(read_journal(path))
     assert set(state.acks) == {j.id for j in made} | {stray.id, undo.id}

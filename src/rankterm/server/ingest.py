@@ -76,7 +76,7 @@ def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> N
 
 def foreign_id(rid: uuid.UUID) -> str:
     """Why a record whose id someone else used first is refused (the client keeps it)."""
-    return f"id {rid} is already used by another annotator; this record was not stored"
+    return "this id is already used by another annotator; the record was not stored"
 
 
 def _raw_id(raw: Any) -> uuid.UUID:
@@ -447,7 +447,7 @@ def submit_retractions(
         target = targets.get(r.retracts)
         if target is None or target.user_id != user.id or target.pair_seq not in states:
             # One answer whether the id is unknown or someone else's: no oracle on ids.
-            reason = f"{r.retracts} names no judgment of your own in project {project.name!r}"
+            reason = f"it names no judgment of your own in project {project.name!r}"
             results[i] = Receipt(r.id, "rejected", reason)
             continue
         known.add(r.id)

@@ -116,7 +116,7 @@ def read_standing(
         pairs={
             pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased)
             for seq, pair_id, is_gold, n_judged, n_leased in pairs_c.fetchall()
-        }
+        },
     )
     for rid, reason, kind, uid in seen_c.fetchall():
         standing.note_seen(rid, kind, reason, uid)

@@ -74,9 +74,7 @@ def list_projects(conn: Connection, user: User | None = None) -> list[Project]:
     if user is not None and user.role != "admin":
         stmt = stmt.where(
             t.projects.c.id.in_(
-                select(t.project_members.c.project_id).where(
-                    t.project_members.c.user_id == user.id
-                )
+                select(t.project_members.c.project_id).where(t.project_members.c.user_id == user.id)
             )
         )
     return [Project.from_row(r) for r in conn.execute(stmt).all()]
