@@ -79,6 +79,18 @@ def test_admin_workflow(tmp_path) -> None:
     assert code == 2 and "repeat-gap" in err
     assert "helpful" in run("admin", "project", "list", "--db", db)[1]
     assert "alice\tannotator" in run("admin", "user", "list", "--db", db)[1]
+    # Membership: who may work in the project, in which role.
+    assert run("admin", "project", "members", "helpful", "--db", db)[1].strip() == "(no members)"
+    code, out, _ = run("admin", "project", "add-member", "helpful", "alice", "--db", db)
+    assert (code, out.strip()) == (0, "alice is a member of helpful (annotator)")
+    boss = ("--role", "boss")
+    code, _, err = run("admin", "project", "add-member", "helpful", "alice", *boss, "--db", db)
+    assert code == 2 and "member role" in err
+    code, _, err = run("admin", "project", "add-member", "helpful", "nobody", "--db", db)
+    assert code == 1 and "no user named 'nobody'" in err
+    assert run("admin", "project", "members", "helpful", "--db", db)[1] == "alice\tannotator\n"
+    assert run("admin", "project", "set", "helpful", "--max-leases", "5", "--db", db)[0] == 0
+    assert "max_leases = 5" in run("admin", "project", "show", "helpful", "--db", db)[1]
     out_file = tmp_path / "export.ndjson"
     assert run("admin", "export", "helpful", "-o", str(out_file), "--db", db)[0] == 0
     kinds = [orjson.loads(line)["kind"] for line in out_file.read_bytes().splitlines()]
@@ -86,6 +98,10 @@ def test_admin_workflow(tmp_path) -> None:
     code, _, err = run("admin", "export", "nope", "-o", str(out_file), "--db", db)
     assert code == 1 and "no project named 'nope'" in err
     assert run("admin", "token", "revoke", "alice", "--db", db)[1].startswith("revoked 1")
+    code, out, _ = run("admin", "project", "remove-member", "helpful", "alice", "--db", db)
+    assert (code, out.strip()) == (0, "removed alice from helpful")
+    code, _, err = run("admin", "project", "remove-member", "helpful", "alice", "--db", db)
+    assert code == 1 and "not a member" in err
     assert token not in (tmp_path / "admin.db").read_bytes().decode(errors="replace")
 
 
