@@ -71,16 +71,25 @@ class Setup:
 
         self.db = Database(resolve_db_url(db_url))
         run_migrations(self.db)
+        self.projects: list[str] = []
 
     def users(self, n: int) -> list[tuple[str, str]]:
+        """Annotators, members of the projects made so far."""
         from rankterm.server import users
+        from rankterm.server.core import get_project, get_user
 
+        try:
+            from rankterm.server import members
+        except ImportError:  # a server from before project membership (a same-run baseline)
+            members = None
         made = []
         for _ in range(n):
             name = f"u{secrets.token_hex(4)}"
 
             def work(conn: Any, name: str = name) -> str:
                 users.add_user(conn, name, "annotator")
+                for project in self.projects if members else ():
+                    members.add_member(conn, get_project(conn, project), get_user(conn, name))
                 return users.create_token(conn, name)
 
             made.append((name, self.db.write(work)))
@@ -93,7 +102,9 @@ class Setup:
         from rankterm.server.schemas import ProjectCreate
 
         name = f"bench{secrets.token_hex(3)}"
-        spec = ProjectCreate(name=name, overlap=overlap, lease_ttl=3600)
+        # No cap on live leases: the batched figure leases the whole project first.
+        cap = {"max_leases": n_pairs} if "max_leases" in ProjectCreate.model_fields else {}
+        spec = ProjectCreate(name=name, overlap=overlap, lease_ttl=3600, **cap)
         self.db.write(lambda conn: projects.create_project(conn, spec))
         pairs = [
             (
@@ -113,6 +124,7 @@ class Setup:
                 lambda conn, c=chunk: projects.import_pairs(conn, get_project(conn, name), c)
             )
         self.db.refresh_statistics("pairs", n_pairs)  # as `rankterm admin import` does
+        self.projects.append(name)
         return name
 
 
@@ -146,26 +158,42 @@ def single_requests(url: str, setup: Setup, clients: int, seconds: float) -> flo
     project = setup.project(8_000, overlap=clients)
     people = setup.users(clients)
     counts = [0] * clients
-    stop = time.perf_counter() + seconds
+    ready = threading.Barrier(clients + 1)
+    start = stop = 0.0
 
     def worker(k: int) -> None:
         name, token = people[k]
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-            i = 0
+            leased: list[str] = []
+
+            def lease() -> None:  # a verdict needs its lease: 500 at a time
+                got = http.post(f"{url}/v1/projects/{project}/leases", json={"n": 500})
+                leased.extend(item["pair"]["id"] for item in got.json()["leases"])
+                leased.reverse()
+
+            lease()
+            ready.wait()
             while time.perf_counter() < stop:
-                body = orjson.dumps({"judgments": [_judgment(f"q{i:07d}", name)]})
-                http.post(
+                if not leased:
+                    lease()  # inside the timed run, rarely (every 500 verdicts)
+                body = orjson.dumps({"judgments": [_judgment(leased.pop(), name)]})
+                response = http.post(
                     f"{url}/v1/projects/{project}/judgments",
                     content=body,
                     headers={"Content-Type": "application/json"},
-                ).raise_for_status()
-                i += 1
+                )
+                response.raise_for_status()
+                if not counts[k]:  # a rejected verdict would be a cheaper, meaningless figure
+                    assert response.json()["results"][0]["status"] == "accepted", response.text
                 counts[k] += 1
 
-    start = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
+    stop = time.perf_counter() + 3600
+    ready.wait()
+    start = time.perf_counter()
+    stop = start + seconds
     for t in threads:
         t.join()
     return round(sum(counts) / (time.perf_counter() - start))
