@@ -85,8 +85,20 @@ def test_adjudicators_and_members_roles_are_per_project(backend: Backend) -> Non
     assert _call(backend, token, "GET", path, None).status_code == 403
     leased = _call(backend, token, "POST", P.format(p=project) + "/leases", {"n": 1})
     assert leased.status_code == 200 and len(leased.json()["leases"]) == 1
+    mine = [leased.json()["leases"][0]["lease_id"]]
+    _call(backend, token, "POST", P.format(p=project) + "/leases/release", {"lease_ids": mine})
+    # Two annotators disagree on a pair: a conflict, whose thread adjudicators may read.
+    for choice in ("A", "B"):
+        who, their = backend.user(member_of=[project])
+        _call(backend, their, "POST", P.format(p=project) + "/leases", {"n": 2})
+        pair = "p00000"
+        body = {"judgments": [judgment(pair, who, choice).model_dump(mode="json")]}
+        _call(backend, their, "POST", P.format(p=project) + "/judgments", body)
+    thread = P.format(p=project) + f"/pairs/{pair}/comments"
+    assert _call(backend, token, "GET", thread, None).status_code == 403
     backend.add_member(project, name, "adjudicator")  # changes the role
     assert _call(backend, token, "GET", path, None).status_code == 200
+    assert _call(backend, token, "GET", thread, None).status_code == 200
 
 
 def test_removing_a_member_takes_effect_on_the_next_request(backend: Backend) -> None:

@@ -123,17 +123,35 @@ def project_for(conn: Connection, name: str, user: User, role: str = "annotator"
     even tell which project names are taken. One primary-key lookup, never cached: removing a
     member takes effect on their next request, as revoking a token does.
     """
+    return project_as(conn, name, user, role)[0]
+
+
+def project_as(
+    conn: Connection, name: str, user: User, role: str = "annotator"
+) -> tuple[Project, User]:
+    """:func:`project_for`, and the user with their role in that project."""
     project = get_project(conn, name)
     if user.role == "admin":
-        return project
+        return project, user
     from rankterm.server.statements import MEMBER_ROLE
 
     member = conn.execute(MEMBER_ROLE, {"pid": project.id, "uid": user.id}).scalar()
+    return project, as_member(project, user, member, role)
+
+
+def as_member(project: Project, user: User, member: str | None, role: str) -> User:
+    """``user`` with their role in ``project`` (member role ``member``, None: not a member),
+    which must reach ``role``: else the 404 of a missing project, or 403."""
+    if user.role == "admin":
+        return user
     if member is None:
-        raise NotFound(f"no project named {name!r}")
-    if ROLE_RANK[member] < ROLE_RANK[role]:
-        raise Forbidden(f"this needs the {role} role in project {name!r}")
-    return project
+        raise NotFound(f"no project named {project.name!r}")
+    effective = member if ROLE_RANK[member] < ROLE_RANK[user.role] else user.role
+    if ROLE_RANK[effective] < ROLE_RANK[role]:
+        raise Forbidden(f"this needs the {role} role in project {project.name!r}")
+    if effective != user.role:
+        user = User(user.id, user.name, effective, user.profile)
+    return user
 
 
 def forget_project(conn: Connection, name: str) -> None:

@@ -51,6 +51,18 @@ TOKEN_USER = (
     .where(t.tokens.c.token_hash == bindparam("digest"), t.tokens.c.revoked_at.is_(None))
 )
 
+#: The token's user and their member role in one project, in one statement (the hot endpoints
+#: check both on every request: one lookup instead of two).
+TOKEN_USER_MEMBER = TOKEN_USER.add_columns(
+    select(t.project_members.c.role)
+    .where(
+        t.project_members.c.project_id == bindparam("pid"),
+        t.project_members.c.user_id == t.users.c.id,
+    )
+    .scalar_subquery()
+    .label("member_role")
+)
+
 # --- submit ----------------------------------------------------------------------------------
 
 #: What the server already knows about a set of record ids, and whose they are: stored

@@ -82,15 +82,14 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
     if not db.is_sqlite:
         # Its own short transaction: reclaiming waits for pair locks, leasing never does.
         def reclaim(conn: Any) -> None:
-            proj = project_for(conn, project, caller.user(conn))
+            _, proj = caller.member(conn, project)
             if scheduling.has_expired(conn, proj, scheduling.now()):
                 scheduling.reclaim_expired(conn, proj)
 
         await run_in_threadpool(db.write, reclaim)
 
     def work(conn: Any) -> dict[str, Any]:
-        user = caller.user(conn)
-        proj = project_for(conn, project, user)
+        user, proj = caller.member(conn, project)
         again = None if key is None else scheduling.replay(conn, proj, user, key, n)
         if again is not None:
             items = again
@@ -121,8 +120,8 @@ def renew(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> Any:
     """Extend leases still being worked on (a lease already reclaimed stays expired)."""
 
     def work(conn: Any) -> list[dict[str, Any]]:
-        user = caller.user(conn)
-        return scheduling.renew(conn, project_for(conn, project, user), user, body.lease_ids)
+        user, proj = caller.member(conn, project)
+        return scheduling.renew(conn, proj, user, body.lease_ids)
 
     return {"leases": db.write(work)}
 
@@ -132,8 +131,8 @@ def release(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> An
     """Give leases back (skip, or end of session) so others get those pairs now."""
 
     def work(conn: Any) -> list[dict[str, Any]]:
-        user = caller.user(conn)
-        return scheduling.release(conn, project_for(conn, project, user), user, body.lease_ids)
+        user, proj = caller.member(conn, project)
+        return scheduling.release(conn, proj, user, body.lease_ids)
 
     return {"leases": db.write(work)}
 
@@ -154,8 +153,7 @@ async def submit(
     _check_size(body.judgments, request.app.state.settings, "judgments")
 
     def work(conn: Any) -> list[ingest.Receipt]:
-        user = caller.user(conn)
-        proj = project_for(conn, project, user)
+        user, proj = caller.member(conn, project)
         return ingest.submit_judgments(conn, proj, user, body.judgments)
 
     return _acks(await _write(db, work, len(body.judgments)))
@@ -173,8 +171,7 @@ def retract(
     _check_size(body.retractions, settings, "retractions")
 
     def work(conn: Any) -> list[ingest.Receipt]:
-        user = caller.user(conn)
-        proj = project_for(conn, project, user)
+        user, proj = caller.member(conn, project)
         return ingest.submit_retractions(conn, proj, user, body.retractions)
 
     return _acks(db.write(work))
