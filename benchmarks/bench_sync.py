@@ -177,7 +177,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rankterm-sync-") as tmp:
         root = Path(tmp)
         db = f"sqlite:///{root / 'server.sqlite'}"
-        admin(db, "user", "add", "alice", "--role", "annotator")
+        # Offline verdicts made without leases: prior labels, which only an admin may import
+        # (an annotator's verdict needs their lease on the pair).
+        admin(db, "user", "add", "alice", "--role", "admin")
         token = admin(db, "token", "create", "alice").split()[0]
         scenarios = ("cli", "online") if args.quick else ("cli", "online", "outage")
         for name in scenarios:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class Stack:
     db: Any
     server: ServerProcess
     log: Path
+    #: Projects made here, in order: a new user joins them unless told otherwise.
+    projects: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -44,11 +46,19 @@ class Stack:
         self.server = ServerProcess(self.db_url, port=self.server.port, log=self.log)
         self.server.start(timeout=START_TIMEOUT)
 
-    def user(self, name: str, role: str = "annotator") -> str:
+    def user(
+        self, name: str, role: str = "annotator", member_of: list[str] | None = None
+    ) -> str:
+        """A new user's token; a member of ``member_of``, by default of every project so far."""
         from rankterm.server import users
+        from tests.server.conftest import add_member
+
+        joins = list(self.projects if member_of is None else member_of)
 
         def work(conn: Any) -> str:
             users.add_user(conn, name, role, {"region": "test"})
+            for project in joins:
+                add_member(conn, project, name)
             return users.create_token(conn, name)
 
         return self.db.write(work)
@@ -63,6 +73,7 @@ class Stack:
             projects.import_pairs(conn, get_project(conn, name), list(enumerate(pairs)))
 
         self.db.write(work)
+        self.projects.append(name)
         self.db.refresh_statistics("pairs", len(pairs))  # as the import endpoint and CLI do
         return name
 

@@ -41,10 +41,14 @@ class World:
 def world(tmp_path_factory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("authz")
     with stack("sqlite", tmp) as s:
-        s.project("alpha", make_pairs(10, "a"), overlap=2)
+        s.project("alpha", make_pairs(10, "a"), overlap=2, guidelines="# Alpha rules")
         s.project("beta", make_pairs(10, "b"), overlap=2)
         tokens = {name: s.user(name) for name in ("alice", "bob")}
         tokens["root"] = s.user("root", "admin")
+        # Members of another project only: the matrix's "member of another project" column.
+        tokens["mallory"] = s.user("mallory", member_of=["beta"])
+        tokens["judge"] = s.user("judge", "adjudicator", member_of=["beta"])
+        tokens["alice-judge"] = s.user("alice-judge", "adjudicator")
         yield World(s, tokens, tmp)
 
 
@@ -59,16 +63,18 @@ def test_a_judgment_in_someone_elses_name_is_rejected(world):
 
 def test_someone_elses_judgment_cannot_be_retracted_or_overwritten(world):
     with world.client("alice") as alice:
-        original = judgment("a00002", "alice", choice="A")
+        pair_id = alice.lease(1).leases[0].pair.id
+        original = judgment(pair_id, "alice", choice="A")
         assert [a.status for a in alice.submit([original])] == ["accepted"]
     with world.client("bob") as bob:
-        undo = Retraction(retracts=original.id, pair_id="a00002", annotator="bob")
+        undo = Retraction(retracts=original.id, pair_id=pair_id, annotator="bob")
         (ack,) = bob.retract([undo])
         assert ack.status == "rejected", ack
-        # The same id under bob's name: never replaces alice's record.
-        clash = judgment("a00002", "bob", choice="B", id=original.id)
+        # The same id under bob's name: never replaces alice's record, and bob is told.
+        bob.lease(10)
+        clash = judgment(pair_id, "bob", choice="B", id=original.id)
         (ack,) = bob.submit([clash])
-        assert ack.status in ("duplicate", "rejected"), ack
+        assert ack.status == "rejected" and "another annotator" in ack.reason, ack
     exported = httpx.get(
         f"{world.s.url}/v1/projects/alpha/export",
         headers={"Authorization": f"Bearer {world.tokens['root']}"},
@@ -110,6 +116,57 @@ def test_records_sent_to_another_project_touch_nothing_there(world):
         assert other.progress()["judged"] == 0
     with world.client("alice", "gamma") as nowhere, pytest.raises(NotFoundError):
         nowhere.progress()
+
+
+# -- the matrix: endpoint x (member, member of another project, no such project) ---------------
+
+A = "/v1/projects/{p}"
+#: (method, path, body, the project-role needed). Every call that names a project.
+PROJECT_CALLS = [
+    ("GET", A, None, "annotator"),
+    ("GET", A + "/guidelines", None, "annotator"),
+    ("POST", A + "/leases", {"n": 1}, "annotator"),
+    (
+        "POST",
+        A + "/leases/renew",
+        {"lease_ids": ["6f1c8f0e-3a5b-4c1e-9d8a-6b0c2f7e4a11"]},
+        "annotator",
+    ),
+    ("POST", A + "/leases/release", {"lease_ids": []}, "annotator"),
+    ("POST", A + "/judgments", {"judgments": []}, "annotator"),
+    ("POST", A + "/retractions", {"retractions": []}, "annotator"),
+    ("GET", A + "/me/progress", None, "annotator"),
+    ("GET", A + "/me/judgments", None, "annotator"),
+    ("GET", A + "/pairs/a00001/comments", None, "annotator"),
+    ("POST", A + "/pairs/a00001/comments", {"text": "hi"}, "annotator"),
+    ("GET", A + "/progress", None, "adjudicator"),
+    ("GET", A + "/stats", None, "adjudicator"),
+    ("GET", A + "/conflicts", None, "adjudicator"),
+    ("POST", A + "/resolutions", {"resolutions": []}, "adjudicator"),
+]
+
+
+@pytest.mark.parametrize("column", ["member", "member of another project", "no such project"])
+@pytest.mark.parametrize(("method", "path", "body", "needs"), PROJECT_CALLS)
+def test_authorization_matrix(world, method, path, body, needs, column):
+    """A member gets through (comments: 403 on a pair they did not judge); a member of another
+    project gets exactly the 404 of a project that does not exist, on every call."""
+    who = {"annotator": ("alice", "mallory"), "adjudicator": ("alice-judge", "judge")}[needs]
+    token = world.tokens[who[0] if column != "member of another project" else who[1]]
+    project = "gamma" if column == "no such project" else "alpha"
+    response = httpx.request(
+        method,
+        world.s.url + path.format(p=project),
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    if column == "member":
+        allowed = {200, 201, 403} if "/comments" in path else {200, 201}
+        assert response.status_code in allowed, response.text
+    else:
+        assert response.status_code == 404, response.text
+        assert response.json()["detail"] == f"no project named {project!r}"
 
 
 def test_revoked_token_is_refused_everywhere(world):

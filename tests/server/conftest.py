@@ -126,6 +126,8 @@ class Backend:
     server: ServerProcess
     db: Any
     _count: Any = field(default_factory=lambda: itertools.count(1))
+    #: Projects this backend made, in order: a new user joins them unless told otherwise.
+    projects: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -134,16 +136,30 @@ class Backend:
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self._count)}_{secrets.token_hex(3)}"
 
-    def user(self, role: str = "annotator", name: str | None = None) -> tuple[str, str]:
+    def user(
+        self,
+        role: str = "annotator",
+        name: str | None = None,
+        *,
+        member_of: list[str] | tuple[str, ...] | None = None,
+    ) -> tuple[str, str]:
+        """A new user and token; a member (in their role) of ``member_of``, by default of every
+        project this backend made so far, as a team lead would add a new colleague."""
         from rankterm.server import users
 
         name = name or self.unique(role[:3])
+        joins = list(self.projects if member_of is None else member_of)
 
         def work(conn: Any) -> str:
             users.add_user(conn, name, role, {"region": "test"})
+            for project in joins:
+                add_member(conn, project, name)
             return users.create_token(conn, name)
 
         return name, self.db.write(work)
+
+    def add_member(self, project: str, name: str, role: str | None = None) -> None:
+        self.db.write(lambda conn: add_member(conn, project, name, role))
 
     def project(self, n_pairs: int = 0, gold: int = 0, **settings: Any) -> str:
         from rankterm.server import projects
@@ -152,6 +168,7 @@ class Backend:
         name = self.unique("proj")
         spec = ProjectCreate(name=name, **settings)
         self.db.write(lambda conn: projects.create_project(conn, spec))
+        self.projects.append(name)
         if n_pairs or gold:
             self.add_pairs(name, make_pairs(n_pairs, gold=gold))
         return name
@@ -165,6 +182,14 @@ class Backend:
 
         self.db.write(work)
         self.db.refresh_statistics("pairs", len(pairs))  # as the import endpoint and CLI do
+
+
+def add_member(conn: Any, project: str, name: str, role: str | None = None) -> None:
+    """Make user ``name`` a member of ``project`` (in their own role unless ``role``)."""
+    from rankterm.server import members
+    from rankterm.server.core import get_project, get_user
+
+    members.add_member(conn, get_project(conn, project), get_user(conn, name), role)
 
 
 def make_pairs(n: int, gold: int = 0, prefix: str = "p") -> list[Pair]:

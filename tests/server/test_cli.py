@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rankterm.cli import _register_commands, app
+from rankterm.client import TaskClient
 from rankterm.errors import RanktermError
 from rankterm.journal import Journal, read_journal, replay
 from rankterm.model import Ack, Retraction
@@ -78,6 +79,18 @@ def test_admin_workflow(tmp_path) -> None:
     assert code == 2 and "repeat-gap" in err
     assert "helpful" in run("admin", "project", "list", "--db", db)[1]
     assert "alice\tannotator" in run("admin", "user", "list", "--db", db)[1]
+    # Membership: who may work in the project, in which role.
+    assert run("admin", "project", "members", "helpful", "--db", db)[1].strip() == "(no members)"
+    code, out, _ = run("admin", "project", "add-member", "helpful", "alice", "--db", db)
+    assert (code, out.strip()) == (0, "alice is a member of helpful (annotator)")
+    boss = ("--role", "boss")
+    code, _, err = run("admin", "project", "add-member", "helpful", "alice", *boss, "--db", db)
+    assert code == 2 and "member role" in err
+    code, _, err = run("admin", "project", "add-member", "helpful", "nobody", "--db", db)
+    assert code == 1 and "no user named 'nobody'" in err
+    assert run("admin", "project", "members", "helpful", "--db", db)[1] == "alice\tannotator\n"
+    assert run("admin", "project", "set", "helpful", "--max-leases", "5", "--db", db)[0] == 0
+    assert "max_leases = 5" in run("admin", "project", "show", "helpful", "--db", db)[1]
     out_file = tmp_path / "export.ndjson"
     assert run("admin", "export", "helpful", "-o", str(out_file), "--db", db)[0] == 0
     kinds = [orjson.loads(line)["kind"] for line in out_file.read_bytes().splitlines()]
@@ -85,6 +98,10 @@ def test_admin_workflow(tmp_path) -> None:
     code, _, err = run("admin", "export", "nope", "-o", str(out_file), "--db", db)
     assert code == 1 and "no project named 'nope'" in err
     assert run("admin", "token", "revoke", "alice", "--db", db)[1].startswith("revoked 1")
+    code, out, _ = run("admin", "project", "remove-member", "helpful", "alice", "--db", db)
+    assert (code, out.strip()) == (0, "removed alice from helpful")
+    code, _, err = run("admin", "project", "remove-member", "helpful", "alice", "--db", db)
+    assert code == 1 and "not a member" in err
     assert token not in (tmp_path / "admin.db").read_bytes().decode(errors="replace")
 
 
@@ -108,6 +125,8 @@ def journal_setup(sqlite_backend: Backend, tmp_path):
 
 def test_sync_pushes_a_journal_and_records_receipts(journal_setup, monkeypatch) -> None:
     backend, project, name, token, path = journal_setup
+    with TaskClient(backend.url, project, token) as c:  # the session that made the journal
+        assert len(c.lease(4).leases) == 4
     made = [judgment(f"p{i:05d}", name) for i in range(4)]
     stray = judgment("no-such-pair", name)
     undo = Retraction(retracts=made[0].id, pair_id=made[0].pair_id, annotator=name)
@@ -118,7 +137,7 @@ def test_sync_pushes_a_journal_and_records_receipts(journal_setup, monkeypatch) 
     code, out, err = run(*args)
     assert code == 4, (out, err)
     assert "4 accepted" in out or "5 judgments and 1 retractions sent: 5 accepted" in out
-    assert "unknown pair" in err
+    assert "no lease on pair 'no-such-pair'" in err
     assert token not in out + err
     state = replay(read_journal(path))
     assert set(state.acks) == {j.id for j in made} | {stray.id, undo.id}

@@ -35,7 +35,7 @@ def test_resend_creates_nothing(backend: Backend) -> None:
         again = c.submit(batch + batch[:1])
         assert [a.status for a in again] == ["duplicate"] * 5
         assert [a.judgment_id for a in again[:4]] == [j.id for j in batch]
-        assert c.project_progress()["judgments"] == 4
+        assert c.progress()["judged"] == 4
     records = [r for r in export(backend, project, admin) if r["kind"] == "judgment"]
     assert sorted(r["id"] for r in records) == sorted(str(j.id) for j in batch)
 
@@ -52,38 +52,52 @@ def test_rejudging_supersedes_and_retracting_restores(backend: Backend) -> None:
     project = backend.project(n_pairs=1, overlap=1)
     name, token = backend.user()
     _, admin = backend.user("admin")
-    with TaskClient(backend.url, project, token) as c:
+    with (
+        TaskClient(backend.url, project, token) as c,
+        TaskClient(backend.url, project, admin) as lead,
+    ):
         pair_id = c.lease(1).leases[0].pair.id
         first = judgment(pair_id, name, "A")
         second = judgment(pair_id, name, "B")
         assert [a.status for a in c.submit([first, second])] == ["accepted", "accepted"]
-        assert c.project_progress()["complete"] == 1
+        assert lead.project_progress()["complete"] == 1
         undo = Retraction(retracts=second.id, pair_id=pair_id, annotator=name)
         assert c.retract([undo])[0].status == "accepted"
         assert c.retract([undo])[0].status == "duplicate"
         # The first verdict stands again, as journal replay would have it.
-        assert c.project_progress()["complete"] == 1
+        assert lead.project_progress()["complete"] == 1
         undo_first = Retraction(retracts=first.id, pair_id=pair_id, annotator=name)
         assert c.retract([undo_first])[0].status == "accepted"
-        assert c.project_progress()["complete"] == 0
+        assert lead.project_progress()["complete"] == 0
+        # Judged again after the undo, under the lease already used: accepted.
+        third = judgment(pair_id, name, "tie")
+        assert c.submit([third])[0].status == "accepted"
+        assert lead.project_progress()["complete"] == 1
     entries = [
         decode(r)
         for r in export(backend, project, admin)
         if r["kind"] != "pair" and r["kind"] in ("judgment", "retraction")
     ]
-    assert replay(entries).latest_by_pair() == {}
+    assert {k: v.id for k, v in replay(entries).latest_by_pair().items()} == {pair_id: third.id}
 
 
-def test_retraction_before_its_judgment_is_a_tombstone(backend: Backend) -> None:
+def test_retraction_before_its_judgment_is_rejected_and_voids_nothing(backend: Backend) -> None:
+    """A retraction names a stored judgment of its author's: one kept for an id not yet stored
+    let anyone void the verdict that came with it (tests/attacks/test_ids.py). The client
+    always sends a verdict before its retraction."""
     project = backend.project(n_pairs=1, overlap=1)
     name, token = backend.user()
+    _, admin = backend.user("admin")
     with TaskClient(backend.url, project, token) as c:
         pair_id = c.lease(1).leases[0].pair.id
         j = judgment(pair_id, name)
         undo = Retraction(retracts=j.id, pair_id=pair_id, annotator=name)
-        assert c.retract([undo])[0].status == "accepted"
+        ack = c.retract([undo])[0]
+        assert ack.status == "rejected" and "no judgment of your own" in ack.reason
         assert c.submit([j])[0].status == "accepted"
-        progress = c.project_progress()
+        assert c.retract([undo])[0].status == "accepted"  # now it names a stored judgment
+    with TaskClient(backend.url, project, admin) as lead:
+        progress = lead.project_progress()
         assert (progress["judgments"], progress["complete"], progress["live_leases"]) == (0, 0, 0)
 
 
@@ -104,6 +118,8 @@ def test_someone_elses_judgment_cannot_be_retracted_or_claimed(backend: Backend)
 def test_unknown_pair_and_invalid_items_are_rejected_per_item(backend: Backend) -> None:
     project = backend.project(n_pairs=1, overlap=1)
     name, token = backend.user()
+    with TaskClient(backend.url, project, token) as c:
+        c.lease(1)
     good = judgment("p00000", name)
     raw = [
         good.model_dump(mode="json"),
@@ -118,7 +134,7 @@ def test_unknown_pair_and_invalid_items_are_rejected_per_item(backend: Backend) 
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
-    assert "unknown pair" in results[1]["reason"]
+    assert "no lease on pair 'nope'" in results[1]["reason"]  # as any pair never served
     assert results[2]["reason"].startswith("choice")
 
 

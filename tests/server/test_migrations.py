@@ -152,3 +152,84 @@ def test_database_from_a_newer_version_is_one_line(tmp_path) -> None:
         assert "\n" not in str(err.value)
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_0005_makes_people_who_worked_in_a_project_its_members(kind: str, tmp_path, request):
+    """An existing deployment keeps working for everyone already at work in a project: they
+    become members in their own role; who never touched it is not; admins need no membership.
+    Every project gets its own side key."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm5.db'}"
+    else:
+        request.getfixturevalue("pg_url")
+        name = f"rankterm_m5_{secrets.token_hex(4)}"
+        pg_admin_execute(f"CREATE DATABASE {name}")
+        request.addfinalizer(lambda: pg_admin_execute(f"DROP DATABASE {name} WITH (FORCE)"))
+        url = resolve_db_url(pg_database_url(name))
+    db = Database(url)
+    try:
+        run_migrations(db, "0004")
+        with db.engine.begin() as conn:
+            for pid in (1, 2):
+                conn.execute(
+                    text(
+                        "INSERT INTO projects (id, name, overlap, lease_ttl, gold_rate,"
+                        " repeat_rate, repeat_gap, conflict_rule, tags, criteria, description,"
+                        " created_at) VALUES (:id, :name, 3, 60, 0, 0, 20, 'any_disagreement',"
+                        " '[]', '[]', '', 0)"
+                    ),
+                    {"id": pid, "name": f"p{pid}"},
+                )
+            for uid, uname, role in [
+                (1, "ann", "annotator"),
+                (2, "judge", "adjudicator"),
+                (3, "idle", "annotator"),
+                (4, "root", "admin"),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, name, role, profile, active, created_at)"
+                        " VALUES (:id, :name, :role, '{}', true, 0)"
+                    ),
+                    {"id": uid, "name": uname, "role": role},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO pairs (seq, project_id, pair_id, data, priority, is_gold,"
+                    " created_at) VALUES (1, 1, 'q1', '{}', 0, false, 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO leases (id, project_id, pair_seq, user_id, kind, shown_swapped,"
+                    " state, created_at, expires_at) VALUES"
+                    " ('00000000-0000-0000-0000-000000000001', 1, 1, 1, 'normal', false,"
+                    " 'expired', 0, 1)"
+                )
+            )
+            for jid, uid in (
+                (f"00000000-0000-0000-0000-00000000000{c}", u)
+                for c, u in zip("ab", (2, 4), strict=True)
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO judgments (id, project_id, pair_seq, user_id, choice,"
+                        " shown_swapped, data, received_at) VALUES (:id, 1, 1, :uid, 'A', false,"
+                        " '{}', 0)"
+                    ),
+                    {"id": jid, "uid": int(uid)},
+                )
+        run_migrations(db)
+        assert current_revision(db) == HEAD
+        with db.engine.connect() as conn:
+            members = conn.execute(
+                text("SELECT project_id, user_id, role FROM project_members ORDER BY user_id")
+            ).all()
+            keys = conn.execute(text("SELECT side_key FROM projects ORDER BY id")).scalars().all()
+            limits = conn.execute(text("SELECT max_leases, lease_max_age FROM projects")).all()
+        assert [tuple(m) for m in members] == [(1, 1, "annotator"), (1, 2, "adjudicator")]
+        assert len(set(keys)) == 2 and all(len(k) == 64 for k in keys)
+        assert {tuple(x) for x in limits} == {(50, 14400)}
+    finally:
+        db.dispose()

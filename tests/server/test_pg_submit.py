@@ -170,7 +170,7 @@ def _script(seed: int) -> list[tuple]:
             target, owner, pair = rng.choice(made)
             key += 1
             if rng.random() < 0.2:
-                # A retraction that arrives before its judgment: the judgment comes next.
+                # A retraction that arrives before its judgment (rejected), then the judgment.
                 key += 1
                 ops.append(("retract", who, key - 1, key, pair))
                 ops.append(("submit", who, [(key, pair, "A")]))

@@ -76,7 +76,7 @@ def _rows_touched(node: dict[str, Any]) -> float:
 
 def _judged_history(db: Database, project: str, who: str, n: int) -> list[str]:
     """A project of at least n + 20 pairs, n of them leased and judged by ``who``; its ids."""
-    spec = ProjectCreate(name=project, overlap=1)
+    spec = ProjectCreate(name=project, overlap=1, max_leases=n + 50)
     db.write(lambda conn: projects.create_project(conn, spec))
     # Big enough that the import refreshes the statistics, as a real one of this size would.
     pairs = make_pairs(max(n + 20, ANALYZE_AFTER_ROWS))
@@ -143,10 +143,11 @@ def test_annotator_requests_do_not_scan_their_history(
         _set_repeat_rate(db, "plans", 1.0)  # the next lease is a blind repeat
         (again,) = _lease_and_judge(db, "plans", "ann", 1)
         _set_repeat_rate(db, "plans", 0.0)
-        unleased = judgment(pair_ids[-1], "ann")
-        (two,) = _as_ann(db, ingest.submit_judgments, unleased)
+        # A change of mind on a pair judged long ago (its lease used), and its undo.
+        rethought = judgment(pair_ids[0], "ann", "B")
+        (two,) = _as_ann(db, ingest.submit_judgments, rethought)
         undo = Retraction(
-            id=uuid.uuid4(), retracts=unleased.id, pair_id=unleased.pair_id, annotator="ann"
+            id=uuid.uuid4(), retracts=rethought.id, pair_id=rethought.pair_id, annotator="ann"
         )
         (three,) = _as_ann(db, ingest.submit_retractions, undo)
     finally:

@@ -74,7 +74,7 @@ ENDPOINTS = [
     ("POST", P + "/guidelines", "guidelines", "admin"),
     ("POST", P + "/pairs", "pairs", "admin"),
     ("GET", P + "/export", None, "admin"),
-    ("GET", P + "/progress", None, "annotator"),
+    ("GET", P + "/progress", None, "adjudicator"),  # counters a verdict moves: an oracle
     ("GET", P + "/stats", None, "adjudicator"),
     ("POST", P + "/leases", "leases", "annotator"),
     ("POST", P + "/leases/renew", "lease_ids", "annotator"),

@@ -31,6 +31,7 @@ def server_with_conflicts(tmp_path):
     tokens = {}
     for name, role in (("alice", "annotator"), ("bob", "annotator"), ("judy", "adjudicator")):
         admin(db, "user", "add", name, "--role", role)
+        admin(db, "project", "add-member", "demo", name)
         tokens[name] = admin(db, "token", "create", name).split()[0]
     admin(db, "import", "demo", str(pairs))
     server = ServerProcess(db, log=tmp_path / "server.log").start()

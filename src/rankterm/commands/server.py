@@ -134,6 +134,12 @@ def register(app: typer.Typer) -> None:
         repeat_gap: int = typer.Option(
             20, "--repeat-gap", help="Judgments between a pair and its blind repeat."
         ),
+        max_leases: int = typer.Option(
+            50, "--max-leases", help="Live leases one annotator may hold."
+        ),
+        lease_max_age: int = typer.Option(
+            14400, "--lease-max-age", help="A lease's lifetime with renewals (s)."
+        ),
         conflict_rule: str = typer.Option(
             "any_disagreement",
             "--conflict-rule",
@@ -156,6 +162,8 @@ def register(app: typer.Typer) -> None:
             gold_rate=gold_rate,
             repeat_rate=repeat_rate,
             repeat_gap=repeat_gap,
+            max_leases=max_leases,
+            lease_max_age=lease_max_age,
             conflict_rule=conflict_rule,
             tags=tag,
             criteria=criterion,
@@ -213,6 +221,12 @@ def register(app: typer.Typer) -> None:
         repeat_gap: int | None = typer.Option(
             None, "--repeat-gap", help="Judgments between a pair and its blind repeat."
         ),
+        max_leases: int | None = typer.Option(
+            None, "--max-leases", help="Live leases one annotator may hold."
+        ),
+        lease_max_age: int | None = typer.Option(
+            None, "--lease-max-age", help="A lease's lifetime with renewals (s)."
+        ),
         conflict_rule: str | None = typer.Option(None, "--conflict-rule", help="Conflict rule."),
         tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tag list."),
         criterion: list[str] | None = typer.Option(None, "--criterion", help="Replace criteria."),
@@ -229,12 +243,69 @@ def register(app: typer.Typer) -> None:
             gold_rate=gold_rate,
             repeat_rate=repeat_rate,
             repeat_gap=repeat_gap,
+            max_leases=max_leases,
+            lease_max_age=lease_max_age,
             conflict_rule=conflict_rule,
             tags=tag or None,
             criteria=criterion or None,
         )
         _run(db, lambda conn: svc.update_project(conn, name, changes))
         typer.echo(f"updated project {name}")
+
+    @project.command("add-member")
+    def project_add_member(
+        name: str = typer.Argument(..., help="Project name."),
+        user_name: str = typer.Argument(..., metavar="USER", help="User to add."),
+        role: str | None = typer.Option(
+            None, "--role", help="annotator | adjudicator (default: the user's own role)."
+        ),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    ) -> None:
+        """Let a user work in a project (or change their role there). Non-members get 404."""
+        from rankterm.server import members
+        from rankterm.server.core import get_project, get_user
+
+        given = _run(
+            db,
+            lambda conn: members.add_member(
+                conn, get_project(conn, name), get_user(conn, user_name), role
+            ),
+        )
+        typer.echo(f"{user_name} is a member of {name} ({given})")
+
+    @project.command("remove-member")
+    def project_remove_member(
+        name: str = typer.Argument(..., help="Project name."),
+        user_name: str = typer.Argument(..., metavar="USER", help="User to remove."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    ) -> None:
+        """Take a user out of a project: their leases there are given back, and their next
+        request there gets 404. Their judgments stay."""
+        from rankterm.server import members
+        from rankterm.server.core import get_project, get_user
+
+        _run(
+            db,
+            lambda conn: members.remove_member(
+                conn, get_project(conn, name), get_user(conn, user_name)
+            ),
+        )
+        typer.echo(f"removed {user_name} from {name}")
+
+    @project.command("members")
+    def project_members(
+        name: str = typer.Argument(..., help="Project name."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    ) -> None:
+        """List a project's members and their role in it (admins reach every project)."""
+        from rankterm.server import members
+        from rankterm.server.core import get_project
+
+        rows = _run(db, lambda conn: members.list_members(conn, get_project(conn, name)))
+        for row in rows or []:
+            typer.echo(f"{row['name']}\t{row['role']}")
+        if not rows:
+            typer.echo("(no members)")
 
     @user.command("add")
     def user_add(

@@ -76,6 +76,9 @@ class Project:
     gold_rate: float
     repeat_rate: float
     repeat_gap: int
+    max_leases: int
+    lease_max_age: int
+    side_key: str
     conflict_rule: str
     tags: list[str]
     criteria: list[str]
@@ -110,6 +113,45 @@ def get_project(conn: Connection, name: str) -> Project:
         _projects.clear()
     _projects[key] = (project, at + PROJECT_TTL)
     return project
+
+
+def project_for(conn: Connection, name: str, user: User, role: str = "annotator") -> Project:
+    """Project ``name`` as ``user`` may see it: admins reach every project, everyone else only
+    the projects they are members of, in the lower of their own and their member role.
+
+    A non-member gets the very answer a project that does not exist gets, so a token cannot
+    even tell which project names are taken. One primary-key lookup, never cached: removing a
+    member takes effect on their next request, as revoking a token does.
+    """
+    return project_as(conn, name, user, role)[0]
+
+
+def project_as(
+    conn: Connection, name: str, user: User, role: str = "annotator"
+) -> tuple[Project, User]:
+    """:func:`project_for`, and the user with their role in that project."""
+    project = get_project(conn, name)
+    if user.role == "admin":
+        return project, user
+    from rankterm.server.statements import MEMBER_ROLE
+
+    member = conn.execute(MEMBER_ROLE, {"pid": project.id, "uid": user.id}).scalar()
+    return project, as_member(project, user, member, role)
+
+
+def as_member(project: Project, user: User, member: str | None, role: str) -> User:
+    """``user`` with their role in ``project`` (member role ``member``, None: not a member),
+    which must reach ``role``: else the 404 of a missing project, or 403."""
+    if user.role == "admin":
+        return user
+    if member is None:
+        raise NotFound(f"no project named {project.name!r}")
+    effective = member if ROLE_RANK[member] < ROLE_RANK[user.role] else user.role
+    if ROLE_RANK[effective] < ROLE_RANK[role]:
+        raise Forbidden(f"this needs the {role} role in project {project.name!r}")
+    if effective != user.role:
+        user = User(user.id, user.name, effective, user.profile)
+    return user
 
 
 def forget_project(conn: Connection, name: str) -> None:

@@ -4,6 +4,13 @@ Each item gets an :class:`~rankterm.model.Ack`: ``accepted``, ``duplicate`` (alr
 a resend creates nothing) or ``rejected`` with a reason (kept, so a resend gets the same
 answer). The rules mirror the journal's: a second judgment by the same person on the same
 pair supersedes the first, and retracting the standing one brings the previous one back.
+
+A record id belongs to its author: the same id from someone else is rejected and says so
+(it never answers "duplicate" for a verdict that was not stored, nor voids one), and a
+retraction names only its author's own stored judgment. An annotator's verdict needs their
+lease on the pair (live, or one they judged under before, or one that lapsed while the pair
+still has a free slot); a pair never served to them, gold or not, or no pair at all, gets one
+and the same answer, so submitting is no oracle. Admins, importing prior labels, need none.
 """
 
 from __future__ import annotations
@@ -65,6 +72,11 @@ def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> N
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+
+
+def foreign_id(rid: uuid.UUID) -> str:
+    """Why a record whose id someone else used first is refused (the client keeps it)."""
+    return "this id is already used by another annotator; the record was not stored"
 
 
 def _raw_id(raw: Any) -> uuid.UUID:
@@ -137,22 +149,25 @@ class Standing:
     """What the server holds about a batch's pairs and ids, read under the pairs' row locks."""
 
     pairs: dict[str, PairState]
+    #: The submitting user (ids are theirs or someone else's).
+    user_id: int = 0
     known: set[uuid.UUID] = field(default_factory=set)
     old_rejections: dict[uuid.UUID, str] = field(default_factory=dict)
-    tombstones: set[uuid.UUID] = field(default_factory=set)
+    #: Ids already used by someone else (a stored judgment or a remembered rejection).
+    foreign: set[uuid.UUID] = field(default_factory=set)
     #: The user's latest lease on each pair (by seq) that was not given back.
     latest_lease: dict[int, LeaseRef] = field(default_factory=dict)
     #: The user's standing judgment per (pair seq, source).
     active: dict[tuple[int, str | None], uuid.UUID] = field(default_factory=dict)
 
-    def note_seen(self, rid: uuid.UUID, kind: str, reason: str | None) -> None:
-        """One row of the seen-ids query: stored judgment, remembered rejection or tombstone."""
-        if kind == "j":
+    def note_seen(self, rid: uuid.UUID, kind: str, reason: str | None, uid: int) -> None:
+        """One row of the seen-ids query: a stored judgment or a remembered rejection."""
+        if uid != self.user_id:
+            self.foreign.add(rid)
+        elif kind == "j":
             self.known.add(rid)
-        elif kind == "r":
-            self.old_rejections[rid] = reason or ""
         else:
-            self.tombstones.add(rid)
+            self.old_rejections[rid] = reason or ""
 
 
 @dataclass
@@ -211,7 +226,7 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
 def _read_standing(
     conn: Connection, project: Project, user: User, pair_ids: set[str], ids: list[uuid.UUID]
 ) -> Standing:
-    standing = Standing(pairs={})
+    standing = Standing(pairs={}, user_id=user.id)
     for group in chunks(sorted(pair_ids)):
         for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
             standing.pairs[row.pair_id] = PairState(
@@ -219,7 +234,7 @@ def _read_standing(
             )
     for group in chunks(ids, 300):
         for row in conn.execute(S.SEEN_IDS, {"ids": group}):
-            standing.note_seen(row.id, row.k, row.reason)
+            standing.note_seen(row.id, row.k, row.reason, row.user_id)
     seqs = [s.seq for s in standing.pairs.values()]
     for group in chunks(seqs):
         for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
@@ -255,10 +270,14 @@ def decide(
     Pair states in ``standing`` are updated in place (counters and ``changed``).
     """
     pairs, latest_lease, active = standing.pairs, standing.latest_lease, standing.active
+    needs_lease = not user.has("admin")
     received = now()
     changes = Changes()
     seen: set[uuid.UUID] = set()
     for i, j in parsed:
+        if j.id in standing.foreign:
+            results[i] = Receipt(j.id, "rejected", foreign_id(j.id))
+            continue
         if j.id in standing.known or j.id in seen:
             results[i] = Receipt(judgment_id=j.id, status="duplicate")
             continue
@@ -268,34 +287,34 @@ def decide(
             continue
         seen.add(j.id)
         state = pairs.get(j.pair_id)
+        lease = latest_lease.get(state.seq) if state is not None else None
+        if needs_lease and lease is None:
+            # Not remembered: the same answer for an unknown, a gold and an ordinary pair.
+            results[i] = Receipt(j.id, "rejected", f"you hold no lease on pair {j.pair_id!r}")
+            continue
         reason = None
         if state is None:
             reason = f"unknown pair {j.pair_id!r} in project {project.name!r}"
         else:
-            lease = latest_lease.get(state.seq)
             kind = lease.kind if lease is not None else ("gold" if state.is_gold else "normal")
             source = None if kind == "normal" else kind
             live = lease is not None and lease.state == "live"
             previous = active.get((state.seq, source))
-            if j.id in standing.tombstones:
-                retracted = True
-            else:
-                retracted = False
-                if previous is not None:
-                    changes.superseded.append(previous)
-                elif kind == "normal" and not live:
-                    if state.n_judged + state.n_leased >= project.overlap:
-                        why = "your lease expired and " if lease is not None else ""
-                        reason = (
-                            f"{why}pair {j.pair_id!r} already has its {project.overlap} "
-                            "judgments or leases"
-                        )
-                    else:
-                        state.n_judged += 1
-                        state.changed = True
-                elif kind == "normal":
+            if previous is not None:
+                changes.superseded.append(previous)
+            elif kind == "normal" and not live:
+                if state.n_judged + state.n_leased >= project.overlap:
+                    why = "your lease expired and " if lease is not None else ""
+                    reason = (
+                        f"{why}pair {j.pair_id!r} already has its {project.overlap} "
+                        "judgments or leases"
+                    )
+                else:
                     state.n_judged += 1
                     state.changed = True
+            elif kind == "normal":
+                state.n_judged += 1
+                state.changed = True
             if reason is None:
                 if live:
                     changes.consumed.append(lease.id)
@@ -303,8 +322,7 @@ def decide(
                     if kind == "normal":
                         state.n_leased -= 1
                         state.changed = True
-                if not retracted:
-                    active[(state.seq, source)] = j.id
+                active[(state.seq, source)] = j.id
                 data = j.model_dump(mode="json")
                 data["source"] = source
                 changes.judgments.append(
@@ -318,7 +336,7 @@ def decide(
                         "strength": j.strength,
                         "shown_swapped": j.shown_swapped,
                         "lease_id": lease.id if lease is not None else None,
-                        "retracted": retracted,
+                        "retracted": False,
                         "superseded": False,
                         "data": data,
                         # Distinct times keep the batch's order for export and replay.
@@ -381,7 +399,8 @@ def submit_judgments(
 def submit_retractions(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
-    """Undo judgments. A retraction that arrives before its judgment is kept as a tombstone."""
+    """Undo the author's own stored judgments; anything else is rejected, never kept for later
+    (a retraction kept for an id not yet stored let anyone void the verdict that came with it)."""
     results, parsed = _parse_all(items, Retraction, user)
     targets_ids = [r.retracts for _, r in parsed]
     first = {}
@@ -408,26 +427,31 @@ def submit_retractions(
             states[row.seq] = PairState(
                 row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
             )
-    known = _known(conn, R, [r.id for _, r in parsed])
+    known: set[uuid.UUID] = set()
+    foreign: set[uuid.UUID] = set()
+    for group in chunks([r.id for _, r in parsed]):
+        for row in conn.execute(select(R.c.id, R.c.user_id).where(R.c.id.in_(group))):
+            (known if row.user_id == user.id else foreign).add(row.id)
     received = now()
     rows: list[dict[str, Any]] = []
     retracted: list[uuid.UUID] = []
     restored: list[uuid.UUID] = []
     done_targets: set[uuid.UUID] = set()
     for i, r in parsed:
+        if r.id in foreign:
+            results[i] = Receipt(r.id, "rejected", foreign_id(r.id))
+            continue
         if r.id in known:
             results[i] = Receipt(judgment_id=r.id, status="duplicate")
             continue
-        known.add(r.id)
         target = targets.get(r.retracts)
-        if target is not None and (target.user_id != user.id or target.pair_seq not in states):
-            results[i] = Receipt(
-                judgment_id=r.id,
-                status="rejected",
-                reason="that judgment belongs to another annotator or project",
-            )
+        if target is None or target.user_id != user.id or target.pair_seq not in states:
+            # One answer whether the id is unknown or someone else's: no oracle on ids.
+            reason = f"it names no judgment of your own in project {project.name!r}"
+            results[i] = Receipt(r.id, "rejected", reason)
             continue
-        if target is not None and not target.retracted and r.retracts not in done_targets:
+        known.add(r.id)
+        if not target.retracted and r.retracts not in done_targets:
             done_targets.add(r.retracts)
             retracted.append(r.retracts)
             if not target.superseded:

@@ -46,9 +46,8 @@ PAIRS_FOR_UPDATE = (
     " WHERE project_id = %(pid)s AND pair_id = ANY(%(pair_ids)s) ORDER BY seq FOR UPDATE"
 )
 SEEN_IDS = (
-    "SELECT id, NULL::text, 'j' FROM judgments WHERE id = ANY(%(ids)s)"
-    " UNION ALL SELECT id, reason, 'r' FROM rejections WHERE id = ANY(%(ids)s)"
-    " UNION ALL SELECT retracts, NULL::text, 't' FROM retractions WHERE retracts = ANY(%(ids)s)"
+    "SELECT id, NULL::text, 'j', user_id FROM judgments WHERE id = ANY(%(ids)s)"
+    " UNION ALL SELECT id, reason, 'r', user_id FROM rejections WHERE id = ANY(%(ids)s)"
 )
 USER_LEASES = (
     "SELECT x.id, x.pair_seq, x.kind, x.state "
@@ -113,13 +112,14 @@ def read_standing(
             cursor.execute(sql, params)
     pairs_c, seen_c, leases_c, active_c = cursors
     standing = ingest.Standing(
+        user_id=user.id,
         pairs={
             pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased)
             for seq, pair_id, is_gold, n_judged, n_leased in pairs_c.fetchall()
-        }
+        },
     )
-    for rid, reason, kind in seen_c.fetchall():
-        standing.note_seen(rid, kind, reason)
+    for rid, reason, kind, uid in seen_c.fetchall():
+        standing.note_seen(rid, kind, reason, uid)
     for lid, seq, kind, state in leases_c.fetchall():
         standing.latest_lease[seq] = ingest.LeaseRef(lid, kind, state)
     for jid, seq, source in active_c.fetchall():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from rankterm.server.core import (
     Conflict,
     NotFound,
     Project,
+    User,
     current_guideline,
     forget_project,
     get_project,
@@ -38,7 +40,11 @@ def create_project(conn: Connection, spec: ProjectCreate) -> Project:
     if conn.execute(select(t.projects.c.id).where(t.projects.c.name == spec.name)).first():
         raise Conflict(f"a project named {spec.name!r} already exists")
     values = spec.model_dump(exclude={"name", "guidelines"})
-    conn.execute(insert(t.projects).values(name=spec.name, created_at=now(), **values))
+    conn.execute(
+        insert(t.projects).values(
+            name=spec.name, created_at=now(), side_key=secrets.token_hex(32), **values
+        )
+    )
     project = get_project(conn, spec.name)
     if spec.guidelines:
         add_guidelines(conn, project, spec.guidelines)
@@ -62,9 +68,16 @@ def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Proje
     return get_project(conn, name)
 
 
-def list_projects(conn: Connection) -> list[Project]:
-    rows = conn.execute(select(t.projects).order_by(t.projects.c.name)).all()
-    return [Project.from_row(r) for r in rows]
+def list_projects(conn: Connection, user: User | None = None) -> list[Project]:
+    """Every project, or those ``user`` may see (admins: all; others: where they are members)."""
+    stmt = select(t.projects).order_by(t.projects.c.name)
+    if user is not None and user.role != "admin":
+        stmt = stmt.where(
+            t.projects.c.id.in_(
+                select(t.project_members.c.project_id).where(t.project_members.c.user_id == user.id)
+            )
+        )
+    return [Project.from_row(r) for r in conn.execute(stmt).all()]
 
 
 def project_public(conn: Connection, project: Project) -> ProjectPublic:
@@ -76,6 +89,8 @@ def project_public(conn: Connection, project: Project) -> ProjectPublic:
         gold_rate=project.gold_rate,
         repeat_rate=project.repeat_rate,
         repeat_gap=project.repeat_gap,
+        max_leases=project.max_leases,
+        lease_max_age=project.lease_max_age,
         conflict_rule=project.conflict_rule,
         tags=project.tags,
         criteria=project.criteria,

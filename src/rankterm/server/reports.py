@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, case, distinct, exists, func, select
+from sqlalchemy import Connection, and_, case, distinct, func, select
 
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -18,19 +18,17 @@ P, J, L = t.pairs, t.judgments, t.leases
 
 
 def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any]:
-    standing = and_(
-        J.c.project_id == project.id,
-        J.c.user_id == user.id,
-        J.c.retracted.is_(False),
-        J.c.superseded.is_(False),
-    )
-    counts = conn.execute(
-        select(
-            func.count(case((J.c.source.is_(None), 1))),
-            func.count(case((J.c.source == "gold", 1))),
-            func.count(case((J.c.source == "repeat", 1))),
-        ).where(standing)
-    ).one()
+    """The annotator's own standing verdicts and live leases, gold and repeats included and
+    not told apart; and the project's size. Nothing that a single verdict could move
+    differently for a gold item, a repeat and an ordinary pair (an oracle)."""
+    judged = conn.execute(
+        select(func.count()).where(
+            J.c.project_id == project.id,
+            J.c.user_id == user.id,
+            J.c.retracted.is_(False),
+            J.c.superseded.is_(False),
+        )
+    ).scalar_one()
     leased = conn.execute(
         select(func.count()).where(
             L.c.project_id == project.id,
@@ -39,30 +37,17 @@ def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any
             L.c.expires_at >= now(),
         )
     ).scalar_one()
-    judged = exists().where(
-        J.c.pair_seq == P.c.seq, J.c.user_id == user.id, J.c.retracted.is_(False)
-    )
-    available = conn.execute(
-        select(func.count()).where(
-            P.c.project_id == project.id,
-            P.c.is_gold.is_(False),
-            P.c.done.is_(False),
-            P.c.n_judged + P.c.n_leased < project.overlap,
-            ~judged,
-        )
-    ).scalar_one()
     total = conn.execute(
         select(func.count()).where(P.c.project_id == project.id, P.c.is_gold.is_(False))
     ).scalar_one()
-    return {
-        "annotator": user.name,
-        "judged": counts[0],
-        "gold": counts[1],
-        "repeats": counts[2],
-        "leased": leased,
-        "available": available,
-        "total_pairs": total,
-    }
+    return {"annotator": user.name, "judged": judged, "leased": leased, "total_pairs": total}
+
+
+def own_record(data: dict[str, Any], retracted: bool) -> dict[str, Any]:
+    """A stored judgment as its author gets it back: without the server's gold/repeat mark."""
+    record = {k: v for k, v in data.items() if k != "source"}
+    record["retracted"] = retracted
+    return record
 
 
 def project_progress(conn: Connection, project: Project) -> dict[str, Any]:
@@ -158,7 +143,7 @@ def export_lines(db: Database, project: Project, page: int = 1000) -> Iterator[b
     dumps = orjson.dumps
     with db.engine.connect() as conn:
         conn = conn.execution_options(yield_per=page, stream_results=True)
-        head = {k: getattr(project, k) for k in project.__slots__ if k not in ("id",)}
+        head = {k: getattr(project, k) for k in project.__slots__ if k not in ("id", "side_key")}
         head["created_at"] = to_datetime(project.created_at).isoformat()
         yield dumps({"kind": "project", **head}) + b"\n"
         g = t.guidelines

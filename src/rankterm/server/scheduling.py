@@ -5,6 +5,12 @@ both are counted on the pair row itself (``n_leased``, ``n_judged``), so the che
 ``n_judged + n_leased < overlap`` is made on the row that ``FOR UPDATE SKIP LOCKED`` locks:
 two server processes never hand out the same slot. Gold items and blind repeats hold no slot.
 
+Nothing an annotator's client receives tells a gold item or a blind repeat from an ordinary
+pair: every lease's side order comes from a keyed hash (the project's secret ``side_key``), so
+a repeat's order (the inverse of its first showing) cannot be predicted; a batch is shuffled
+whole; and a pair goes out without its priority. One annotator holds at most the project's
+``max_leases`` live leases, and no lease lives longer than ``lease_max_age`` with renewals.
+
 Lock order, everywhere: pair rows (ascending ``seq``) before lease rows. The lease picker
 never waits for a pair lock (it skips locked rows), so the order only matters for reclaiming,
 releasing and ingesting judgments, which all follow it.
@@ -12,14 +18,15 @@ releasing and ingesting judgments, which all follow it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, exists, func, select, update
 
-from rankterm.model import shown_swapped
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -69,6 +76,20 @@ def reclaim_expired(conn: Connection, project: Project, at: float | None = None)
     return len(freed)
 
 
+def side(project: Project, user: User, pair_id: str) -> bool:
+    """Whether ``user`` sees B on the left for this pair: stable per (annotator, pair) and
+    balanced across annotators, like :func:`rankterm.model.shown_swapped`, but keyed with the
+    project's secret so that no one outside the server can compute it."""
+    message = f"{user.id}\x00{pair_id}".encode("utf-8", "surrogatepass")
+    digest = hmac.new(project.side_key.encode(), message, hashlib.sha256).digest()
+    return bool(digest[0] & 1)
+
+
+def live_leases(conn: Connection, project: Project, user: User) -> int:
+    """The user's live leases in the project (ix_leases_live_user: reads only those)."""
+    return conn.execute(S.LIVE_LEASES_OF, {"pid": project.id, "uid": user.id}).scalar_one()
+
+
 def _split(n: int, project: Project, rng: random.Random) -> tuple[int, int]:
     """How many of ``n`` items are gold and how many blind repeats, drawn at the rates."""
     gold = repeat = 0
@@ -96,9 +117,8 @@ def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[A
     if k <= 0:
         return []
     seen = exists().where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id)
-    leased = exists().where(
-        L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state != "released"
-    )
+    # A lease that expired or was given back does not count: the item comes round again.
+    leased = exists().where(L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state == "live")
     stmt = (
         select(P.c.seq, P.c.pair_id, P.c.data)
         .where(P.c.project_id == project.id, P.c.is_gold.is_(True), ~seen, ~leased)
@@ -163,10 +183,15 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
     return rows
 
 
+#: Fields of a stored pair an annotator's client never gets: the gold answer, and the priority
+#: (gold items and repeats are drawn without regard to it, so it would set them apart).
+HIDDEN = ("gold", "priority")
+
+
 def public_pair(data: dict[str, Any]) -> dict[str, Any]:
-    """The pair as an annotator may see it: never the gold answer."""
-    if "gold" in data:
-        data = {k: v for k, v in data.items() if k != "gold"}
+    """The pair as an annotator may see it."""
+    if "gold" in data or "priority" in data:
+        data = {k: v for k, v in data.items() if k not in HIDDEN}
     return data
 
 
@@ -226,23 +251,25 @@ def lease(
     """
     rng = rng or random.Random()
     at = now()
-    expires = at + project.lease_ttl
+    expires = at + min(project.lease_ttl, project.lease_max_age)
+    n = min(n, project.max_leases - live_leases(conn, project, user))
+    if n <= 0:
+        return []
     n_gold, n_repeat = _split(n, project, rng)
-    mixed_in: list[tuple[str, Any, bool]] = []
+    picked: list[tuple[str, Any, bool]] = []
     for row in _pick_gold(conn, project, user, n_gold):
-        mixed_in.append(("gold", row, shown_swapped(user.name, row.pair_id)))
+        picked.append(("gold", row, side(project, user, row.pair_id)))
     for row in _pick_repeats(conn, project, user, n_repeat):
-        mixed_in.append(("repeat", row, not row.shown_swapped))
-    # Normal pairs keep their priority order; gold items and repeats go in at random places,
-    # so they cannot be told apart by position and the most urgent pairs are still served first.
-    picked: list[tuple[str, Any, bool]] = [
-        ("normal", row, shown_swapped(user.name, row.pair_id))
-        for row in _pick_normal(conn, project, user, n - len(mixed_in))
+        picked.append(("repeat", row, not row.shown_swapped))
+    picked += [
+        ("normal", row, side(project, user, row.pair_id))
+        for row in _pick_normal(conn, project, user, n - len(picked))
     ]
-    for item in mixed_in:
-        picked.insert(rng.randint(0, len(picked)), item)
     if not picked:
         return []
+    # The batch is the most urgent open pairs plus what is mixed in; its order is random, so
+    # position tells nothing (ordinary pairs in priority order gave the others away).
+    rng.shuffle(picked)
     ids = lease_ids(user, key, len(picked)) if key is not None else None
     rows = [
         {
@@ -286,11 +313,14 @@ def _statuses(conn: Connection, project: Project, user: User, ids: list[uuid.UUI
 def renew(
     conn: Connection, project: Project, user: User, ids: list[uuid.UUID]
 ) -> list[dict[str, Any]]:
-    """Extend live leases by the project's TTL; a lease already reclaimed stays expired."""
-    expires = now() + project.lease_ttl
-    renewed = set()
+    """Extend live leases by the project's TTL, never past ``lease_max_age`` from when each
+    was made; a lease already reclaimed, or at its maximum age, is reported expired."""
+    at = now()
+    wanted = at + project.lease_ttl
+    limit = L.c.created_at + project.lease_max_age
+    renewed: dict[uuid.UUID, float] = {}
     if ids:
-        renewed = set(
+        renewed = dict(
             conn.execute(
                 update(L)
                 .where(
@@ -298,15 +328,17 @@ def renew(
                     L.c.project_id == project.id,
                     L.c.user_id == user.id,
                     L.c.state == "live",
+                    limit > at,
                 )
-                .values(expires_at=expires)
-                .returning(L.c.id)
-            ).scalars()
+                .values(expires_at=case((limit < wanted, limit), else_=wanted))
+                .returning(L.c.id, L.c.expires_at)
+            ).all()
         )
     states = _statuses(conn, project, user, [i for i in ids if i not in renewed])
-    when = to_datetime(expires)
+    # A live lease not renewed is at its maximum age: it runs out at its expiry.
+    states = {i: "expired" if state == "live" else state for i, state in states.items()}
     return [
-        {"lease_id": i, "status": "renewed", "expires_at": when}
+        {"lease_id": i, "status": "renewed", "expires_at": to_datetime(renewed[i])}
         if i in renewed
         else {"lease_id": i, "status": states.get(i, "unknown")}
         for i in ids

@@ -34,6 +34,12 @@ class ProjectSettings(_Strict):
     repeat_gap: int = Field(
         default=20, ge=0, le=100_000, description="Judgments between a pair and its repeat."
     )
+    max_leases: int = Field(
+        default=50, ge=1, le=1_000_000, description="Live leases one annotator may hold."
+    )
+    lease_max_age: int = Field(
+        default=14_400, ge=1, le=30 * 86400, description="A lease's lifetime with renewals (s)."
+    )
     conflict_rule: str = Field(
         default="any_disagreement",
         description="any_disagreement | opposite_sides | ordinal_spread>=N",
@@ -61,6 +67,8 @@ class ProjectUpdate(_Strict):
     gold_rate: float | None = Field(default=None, ge=0, le=1)
     repeat_rate: float | None = Field(default=None, ge=0, le=1)
     repeat_gap: int | None = Field(default=None, ge=0, le=100_000)
+    max_leases: int | None = Field(default=None, ge=1, le=1_000_000)
+    lease_max_age: int | None = Field(default=None, ge=1, le=30 * 86400)
     conflict_rule: str | None = None
     tags: list[str] | None = None
     criteria: list[str] | None = None
@@ -155,12 +163,12 @@ class SubmitResults(BaseModel):
 
 
 class MyProgress(BaseModel):
+    """The caller's own counts. Gold items and blind repeats count like any other verdict and
+    are never counted apart: the annotator is blind to which is which."""
+
     annotator: str
     judged: int
-    gold: int
-    repeats: int
     leased: int
-    available: int
     total_pairs: int
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    func,
     insert,
     literal,
     null,
@@ -39,22 +40,41 @@ CURRENT_GUIDELINE = (
     .limit(1)
 )
 
+MEMBER_ROLE = select(t.project_members.c.role).where(
+    t.project_members.c.project_id == bindparam("pid"),
+    t.project_members.c.user_id == bindparam("uid"),
+)
+
 TOKEN_USER = (
     select(t.tokens.c.token_hash, t.users)
     .join(t.users, t.users.c.id == t.tokens.c.user_id)
     .where(t.tokens.c.token_hash == bindparam("digest"), t.tokens.c.revoked_at.is_(None))
 )
 
+#: The token's user and their member role in one project, in one statement (the hot endpoints
+#: check both on every request: one lookup instead of two).
+TOKEN_USER_MEMBER = TOKEN_USER.add_columns(
+    select(t.project_members.c.role)
+    .where(
+        t.project_members.c.project_id == bindparam("pid"),
+        t.project_members.c.user_id == t.users.c.id,
+    )
+    .scalar_subquery()
+    .label("member_role")
+)
+
 # --- submit ----------------------------------------------------------------------------------
 
-#: What the server already knows about a set of record ids: stored judgment ("j"), remembered
-#: rejection ("r", with its reason) or a retraction that arrived first ("t").
+#: What the server already knows about a set of record ids, and whose they are: stored
+#: judgment ("j") or remembered rejection ("r", with its reason).
 SEEN_IDS = union_all(
-    select(J.c.id.label("id"), cast(null(), Text).label("reason"), literal("j").label("k")).where(
-        J.c.id.in_(_in("ids"))
-    ),
-    select(RJ.c.id, RJ.c.reason, literal("r")).where(RJ.c.id.in_(_in("ids"))),
-    select(R.c.retracts, cast(null(), Text), literal("t")).where(R.c.retracts.in_(_in("ids"))),
+    select(
+        J.c.id.label("id"),
+        cast(null(), Text).label("reason"),
+        literal("j").label("k"),
+        J.c.user_id.label("user_id"),
+    ).where(J.c.id.in_(_in("ids"))),
+    select(RJ.c.id, RJ.c.reason, literal("r"), RJ.c.user_id).where(RJ.c.id.in_(_in("ids"))),
 )
 
 PAIRS_FOR_UPDATE = (
@@ -151,6 +171,11 @@ PICK_NORMAL = (
     .order_by(P.c.priority.desc(), P.c.seq)
     .limit(bindparam("k"))
     .with_for_update(skip_locked=True, of=P)
+)
+
+#: No expiry test: a lease past its expiry still holds its slot until it is reclaimed.
+LIVE_LEASES_OF = select(func.count()).where(
+    L.c.user_id == bindparam("uid"), L.c.state == "live", L.c.project_id == bindparam("pid")
 )
 
 INSERT_LEASES = insert(L)

@@ -47,6 +47,13 @@ projects = Table(
     Column("repeat_rate", Float, nullable=False),
     #: How many judgments an annotator makes between a pair and its blind repeat.
     Column("repeat_gap", Integer, nullable=False, server_default=text("20")),
+    #: Live leases one annotator may hold in the project (a hoarder cannot starve the rest).
+    Column("max_leases", Integer, nullable=False, server_default=text("50")),
+    #: Seconds a lease may live in all, renewals included (0.5.0 leases renewed forever).
+    Column("lease_max_age", Integer, nullable=False, server_default=text("14400")),
+    #: Key of the keyed hash that sets each lease's side order: without it nobody can predict
+    #: the order, so a blind repeat's (the inverse of the first showing) gives nothing away.
+    Column("side_key", String(64), nullable=False, server_default=""),
     Column("conflict_rule", String(64), nullable=False),
     Column("tags", JSON, nullable=False),
     Column("criteria", JSON, nullable=False),
@@ -74,6 +81,19 @@ users = Table(
     Column("profile", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", Float, nullable=False),
+)
+
+MEMBER_ROLES = ("annotator", "adjudicator")
+
+#: Who may work in a project, and as what: a user's role in a project is the lower of their
+#: own role and this one. Admins reach every project without being members.
+project_members = Table(
+    "project_members",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, index=True),
+    Column("role", String(20), nullable=False),
+    Column("added_at", Float, nullable=False),
 )
 
 tokens = Table(

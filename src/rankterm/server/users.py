@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rankterm.server import tables as t
 from rankterm.server.core import Conflict, Invalid, User, get_user, now
-from rankterm.server.statements import TOKEN_USER
+from rankterm.server.statements import TOKEN_USER, TOKEN_USER_MEMBER
 
 TOKEN_PREFIX = "rt_"
 
@@ -109,3 +109,13 @@ def authenticate_digest(conn: Connection, digest: str) -> User | None:
     if row is None or not row.active or not hmac.compare_digest(row.token_hash, digest):
         return None
     return User(row.id, row.name, row.role, row.profile or {})
+
+
+def authenticate_member(
+    conn: Connection, digest: str, project_id: int
+) -> tuple[User | None, str | None]:
+    """:func:`authenticate_digest` and the user's member role in the project (or None)."""
+    row = conn.execute(TOKEN_USER_MEMBER, {"digest": digest, "pid": project_id}).first()
+    if row is None or not row.active or not hmac.compare_digest(row.token_hash, digest):
+        return None, None
+    return User(row.id, row.name, row.role, row.profile or {}), row.member_role

@@ -250,13 +250,17 @@ class RemoteSource:
                 done = self._server_judged + self._session_done - self._session_done_at_fetch
                 total = max(self._server_total or 0, done + on_hand)
             detail = self.detail
+            sync = self.sync
+            if sync is SyncState.SYNCED and pending:
+                # A verdict made since the sync thread's last pass: not on the server yet.
+                sync = SyncState.SYNCING
             if self.rejected:
                 detail = f"{len(self.rejected)} rejected (kept in journal) {detail}".strip()
             return Progress(
                 done=done,
                 total=max(total, done),
                 pending_sync=pending,
-                sync=self.sync,
+                sync=sync,
                 sync_detail=detail,
                 waiting=self._cursor is None and not self.exhausted,
                 rejected=len(self.rejected),

@@ -25,10 +25,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from rankterm.server.core import User
+from rankterm.server.core import NotFound, Project, User, as_member, get_project
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
-from rankterm.server.users import authenticate_digest
+from rankterm.server.users import authenticate_digest, authenticate_member
 
 
 async def get_db(request: Request) -> Database:
@@ -76,6 +76,22 @@ class Caller:
 
     def user(self, conn: Connection) -> User:
         return check_user(conn, self.digest, self.role)
+
+    def member(self, conn: Connection, name: str) -> tuple[User, Project]:
+        """The token's user and project ``name``, which they must be a member of (admins: any):
+        token, role and membership in one statement. A bad token is a 401 even for a project
+        that does not exist, so that nobody learns project names without a token."""
+        try:
+            project = get_project(conn, name)
+        except NotFound:
+            self.user(conn)
+            raise
+        user, member = authenticate_member(conn, self.digest, project.id)
+        if user is None:
+            raise _unauthorized("invalid or revoked token")
+        if not user.has(self.role):
+            raise HTTPException(status_code=403, detail=f"this needs the {self.role} role")
+        return as_member(project, user, member, self.role), project
 
 
 async def annotator_caller(request: Request) -> Caller:

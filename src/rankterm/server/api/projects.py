@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.server import projects as svc
 from rankterm.server import reports
 from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
-from rankterm.server.core import get_project
+from rankterm.server.core import get_project, project_for
 from rankterm.server.schemas import (
     GuidelinesIn,
     GuidelinesPublic,
@@ -41,16 +41,17 @@ def create_project(body: ProjectCreate, _: Admin, db: DB) -> Any:
 
 
 @router.get("/projects", response_model=list[ProjectPublic])
-def list_projects(_: Annotator, db: DB) -> Any:
+def list_projects(user: Annotator, db: DB) -> Any:
+    """The projects the caller is a member of (admins: all)."""
     with db.read() as conn:
-        return [svc.project_public(conn, p) for p in svc.list_projects(conn)]
+        return [svc.project_public(conn, p) for p in svc.list_projects(conn, user)]
 
 
 @router.get("/projects/{project}", response_model=ProjectPublic)
-def show_project(project: str, _: Annotator, db: DB) -> Any:
+def show_project(project: str, user: Annotator, db: DB) -> Any:
     """Settings an annotator's client needs: tags, criteria, guideline version."""
     with db.read() as conn:
-        return svc.project_public(conn, get_project(conn, project))
+        return svc.project_public(conn, project_for(conn, project, user))
 
 
 @router.patch("/projects/{project}", response_model=ProjectPublic)
@@ -64,12 +65,12 @@ def update_project(project: str, body: ProjectUpdate, _: Admin, db: DB) -> Any:
 @router.get("/projects/{project}/guidelines", response_model=GuidelinesPublic)
 def get_guidelines(
     project: str,
-    _: Annotator,
+    user: Annotator,
     db: DB,
     version: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     with db.read() as conn:
-        return svc.get_guidelines(conn, get_project(conn, project), version)
+        return svc.get_guidelines(conn, project_for(conn, project, user), version)
 
 
 @router.post("/projects/{project}/guidelines", response_model=GuidelinesPublic, status_code=201)
@@ -161,13 +162,17 @@ def export(project: str, _: Admin, db: DB) -> Any:
 
 
 @router.get("/projects/{project}/progress", response_model=ProjectProgress)
-def progress(project: str, _: Annotator, db: DB) -> Any:
+def progress(project: str, user: Adjudicator, db: DB) -> Any:
+    """Project-wide counters (adjudicators and admins). Not for annotators: whether a verdict
+    moved them would tell a gold item or a blind repeat from an ordinary pair."""
     with db.read() as conn:
-        return Json(reports.project_progress(conn, get_project(conn, project)))
+        proj = project_for(conn, project, user, "adjudicator")
+        return Json(reports.project_progress(conn, proj))
 
 
 @router.get("/projects/{project}/stats", response_model=ProjectStats)
-def stats(project: str, _: Adjudicator, db: DB) -> Any:
+def stats(project: str, user: Adjudicator, db: DB) -> Any:
     """Per-annotator figures, gold accuracy included (adjudicators and admins)."""
     with db.read() as conn:
-        return Json(reports.project_stats(conn, get_project(conn, project)))
+        proj = project_for(conn, project, user, "adjudicator")
+        return Json(reports.project_stats(conn, proj))

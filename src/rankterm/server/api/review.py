@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from rankterm.server import review
 from rankterm.server.api.deps import DB, Adjudicator, Annotator, Config, Json
 from rankterm.server.api.work import _acks, _check_size
-from rankterm.server.core import get_project
+from rankterm.server.core import project_as, project_for
 from rankterm.server.schemas import (
     CommentIn,
     CommentList,
@@ -24,14 +24,15 @@ router = APIRouter(prefix="/v1")
 @router.get("/projects/{project}/conflicts", response_model=ConflictQueue)
 def conflicts(
     project: str,
-    _: Adjudicator,
+    user: Adjudicator,
     db: DB,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     include_resolved: bool = False,
 ) -> Any:
     """Pairs whose verdicts conflict under the project's rule, with every judgment on each."""
     with db.read() as conn:
-        queue = review.conflict_queue(conn, get_project(conn, project), limit, include_resolved)
+        proj = project_for(conn, project, user, "adjudicator")
+        queue = review.conflict_queue(conn, proj, limit, include_resolved)
     return Json(
         {
             "items": [
@@ -60,7 +61,7 @@ def resolve(
     return _acks(
         db.write(
             lambda conn: review.submit_resolutions(
-                conn, get_project(conn, project), user, body.resolutions
+                conn, project_for(conn, project, user, "adjudicator"), user, body.resolutions
             )
         )
     )
@@ -70,7 +71,8 @@ def resolve(
 def comments(project: str, pair_id: str, user: Annotator, db: DB) -> Any:
     """A pair's thread: for annotators who judged it, adjudicators on conflicts, admins."""
     with db.read() as conn:
-        items = review.list_comments(conn, get_project(conn, project), user, pair_id)
+        proj, member = project_as(conn, project, user)
+        items = review.list_comments(conn, proj, member, pair_id)
     return Json({"comments": [c.model_dump(mode="json") for c in items]})
 
 
@@ -84,9 +86,9 @@ def add_comment(
     user: Annotator,
     db: DB,
 ) -> Any:
-    comment = db.write(
-        lambda conn: review.add_comment(
-            conn, get_project(conn, project), user, pair_id, body.text, body.id
-        )
-    )
+    def work(conn: Any) -> Any:
+        proj, member = project_as(conn, project, user)
+        return review.add_comment(conn, proj, member, pair_id, body.text, body.id)
+
+    comment = db.write(work)
     return Json({"comments": [comment.model_dump(mode="json")]}, status_code=201)

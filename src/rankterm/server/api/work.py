@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
-from rankterm.server.core import current_guideline, get_project
+from rankterm.server.core import current_guideline, project_for
 from rankterm.server.db import BUSY, Database
 from rankterm.server.schemas import (
     JudgmentBatch,
@@ -82,16 +82,14 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
     if not db.is_sqlite:
         # Its own short transaction: reclaiming waits for pair locks, leasing never does.
         def reclaim(conn: Any) -> None:
-            caller.user(conn)
-            proj = get_project(conn, project)
+            _, proj = caller.member(conn, project)
             if scheduling.has_expired(conn, proj, scheduling.now()):
                 scheduling.reclaim_expired(conn, proj)
 
         await run_in_threadpool(db.write, reclaim)
 
     def work(conn: Any) -> dict[str, Any]:
-        user = caller.user(conn)
-        proj = get_project(conn, project)
+        user, proj = caller.member(conn, project)
         again = None if key is None else scheduling.replay(conn, proj, user, key, n)
         if again is not None:
             items = again
@@ -103,8 +101,11 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
         return {
             "leases": items,
             "guideline_version": guideline.version if guideline else None,
-            # A replay whose leases were all used up since is not the end of the queue.
-            "exhausted": not items and again is None,
+            # A replay whose leases were all used up since is not the end of the queue, and
+            # neither is an annotator at the project's cap on live leases.
+            "exhausted": not items
+            and again is None
+            and scheduling.live_leases(conn, proj, user) < proj.max_leases,
         }
 
     result = await _write(db, work, n)
@@ -119,8 +120,8 @@ def renew(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> Any:
     """Extend leases still being worked on (a lease already reclaimed stays expired)."""
 
     def work(conn: Any) -> list[dict[str, Any]]:
-        user = caller.user(conn)
-        return scheduling.renew(conn, get_project(conn, project), user, body.lease_ids)
+        user, proj = caller.member(conn, project)
+        return scheduling.renew(conn, proj, user, body.lease_ids)
 
     return {"leases": db.write(work)}
 
@@ -130,8 +131,8 @@ def release(project: str, body: LeaseIds, caller: AnnotatorCaller, db: DB) -> An
     """Give leases back (skip, or end of session) so others get those pairs now."""
 
     def work(conn: Any) -> list[dict[str, Any]]:
-        user = caller.user(conn)
-        return scheduling.release(conn, get_project(conn, project), user, body.lease_ids)
+        user, proj = caller.member(conn, project)
+        return scheduling.release(conn, proj, user, body.lease_ids)
 
     return {"leases": db.write(work)}
 
@@ -152,8 +153,8 @@ async def submit(
     _check_size(body.judgments, request.app.state.settings, "judgments")
 
     def work(conn: Any) -> list[ingest.Receipt]:
-        user = caller.user(conn)
-        return ingest.submit_judgments(conn, get_project(conn, project), user, body.judgments)
+        user, proj = caller.member(conn, project)
+        return ingest.submit_judgments(conn, proj, user, body.judgments)
 
     return _acks(await _write(db, work, len(body.judgments)))
 
@@ -170,8 +171,8 @@ def retract(
     _check_size(body.retractions, settings, "retractions")
 
     def work(conn: Any) -> list[ingest.Receipt]:
-        user = caller.user(conn)
-        return ingest.submit_retractions(conn, get_project(conn, project), user, body.retractions)
+        user, proj = caller.member(conn, project)
+        return ingest.submit_retractions(conn, proj, user, body.retractions)
 
     return _acks(db.write(work))
 
@@ -179,21 +180,22 @@ def retract(
 @router.get("/projects/{project}/me/progress", response_model=MyProgress)
 def my_progress(project: str, user: Annotator, db: DB) -> Any:
     with db.read() as conn:
-        return Json(reports.my_progress(conn, get_project(conn, project), user))
+        return Json(reports.my_progress(conn, project_for(conn, project, user), user))
 
 
 @router.get("/projects/{project}/me/judgments")
 def my_judgments(project: str, user: Annotator, db: DB) -> Any:
-    """The caller's own judgments (standing and retracted), as journal records."""
+    """The caller's own judgments (standing and retracted), as journal records: without the
+    server's gold/repeat mark, which would unblind the annotator."""
     from sqlalchemy import select
 
     from rankterm.server import tables as t
 
     with db.read() as conn:
-        proj = get_project(conn, project)
+        proj = project_for(conn, project, user)
         rows = conn.execute(
             select(t.judgments.c.data, t.judgments.c.retracted)
             .where(t.judgments.c.project_id == proj.id, t.judgments.c.user_id == user.id)
             .order_by(t.judgments.c.received_at)
         ).all()
-    return Json({"judgments": [{**row.data, "retracted": row.retracted} for row in rows]})
+    return Json({"judgments": [reports.own_record(row.data, row.retracted) for row in rows]})

@@ -1,0 +1,150 @@
+"""Issue 13 item 10 (and issue 14 item 15's counter): gold items and blind repeats look like
+any other pair to everything the annotator's client receives.
+
+Each test plays a detector an annotator could run on their own client's traffic, against a real
+server on SQLite and PostgreSQL, and compares its guesses with the truth in the database:
+- side order: a repeat's ``shown_swapped`` was the inverse of a public hash of annotator and
+  pair id (before: every repeat detected, no false positive);
+- batch order: mixed-in items broke the batch's priority/id order;
+- own records and counts: ``/me/judgments`` said ``source: gold|repeat``, ``/me/progress``
+  counted gold and repeats apart, and a gold verdict made the client's counter step back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from rankterm.client import RetryPolicy, TaskClient
+from rankterm.model import Pair, shown_swapped
+from rankterm.server import tables as t
+from tests.server.conftest import Backend, judgment
+
+ONCE = RetryPolicy(attempts=1)
+
+
+def _client(backend: Backend, project: str, token: str) -> TaskClient:
+    return TaskClient(backend.url, project, token, retry=ONCE, timeout=30)
+
+
+def _kinds(backend: Backend, lease_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    with backend.db.read() as conn:
+        rows = conn.execute(
+            select(t.leases.c.id, t.leases.c.kind).where(t.leases.c.id.in_(lease_ids))
+        ).all()
+    return {row.id: row.kind for row in rows}
+
+
+def _work(backend: Backend, project: str, name: str, token: str, rounds: int, n: int) -> list:
+    """Lease and judge ``rounds`` batches of ``n``; every leased item, in order, per batch."""
+    batches = []
+    with _client(backend, project, token) as c:
+        for _ in range(rounds):
+            items = c.lease(n).leases
+            if not items:
+                break
+            batches.append(items)
+            acks = c.submit(
+                [judgment(i.pair.id, name, shown_swapped=i.shown_swapped) for i in items]
+            )
+            assert {a.status for a in acks} == {"accepted"}, acks
+    return batches
+
+
+def test_a_repeat_cannot_be_told_from_its_side_order(backend: Backend) -> None:
+    project = backend.project(n_pairs=60, overlap=1, repeat_rate=0.5, repeat_gap=0)
+    name, token = backend.user()
+    batches = _work(backend, project, name, token, rounds=16, n=5)
+    items = [i for b in batches for i in b]
+    kinds = _kinds(backend, [i.lease_id for i in items])
+    repeats = [i for i in items if kinds[i.lease_id] == "repeat"]
+    normal = [i for i in items if kinds[i.lease_id] == "normal"]
+    assert len(repeats) >= 10 and len(normal) >= 10, (len(repeats), len(normal))
+
+    def looks_repeated(item: Any) -> bool:  # the detector from the issue
+        return item.shown_swapped != shown_swapped(name, item.pair.id)
+
+    hits = sum(map(looks_repeated, repeats))
+    false = sum(map(looks_repeated, normal))
+    print(
+        f"\n[{backend.name}] repeats detected from shown_swapped: {hits} of {len(repeats)}, "
+        f"false positives {false} of {len(normal)}"
+    )
+    assert not (hits == len(repeats) and false == 0)
+    # The side order is still balanced and still flips for a repeat (position bias is measured).
+    assert 0 < sum(i.shown_swapped for i in normal) < len(normal)
+
+
+def _longest_increasing(ids: list[str]) -> set[int]:
+    """Positions of one longest increasing run (not necessarily contiguous) of ``ids``."""
+    best: list[list[int]] = [[i] for i in range(len(ids))]
+    for i in range(len(ids)):
+        for k in range(i):
+            if ids[k] < ids[i] and len(best[k]) + 1 > len(best[i]):
+                best[i] = [*best[k], i]
+    return set(max(best, key=len)) if best else set()
+
+
+def test_mixed_in_items_cannot_be_told_from_the_batch_order(backend: Backend) -> None:
+    project = backend.project(overlap=1, gold_rate=0.3)
+    # Gold ids interleave with the others, so only the order could give them away.
+    backend.add_pairs(
+        project,
+        [
+            Pair(
+                id=f"p{i:05d}",
+                prompt=f"q{i}",
+                response_a="a",
+                response_b="b",
+                priority=0 if i % 4 == 3 else 1000 - i,
+                gold="A" if i % 4 == 3 else None,
+            )
+            for i in range(120)
+        ],
+    )
+    name, token = backend.user()
+    batches = _work(backend, project, name, token, rounds=8, n=10)
+    kinds = _kinds(backend, [i.lease_id for b in batches for i in b])
+    flagged = mixed_flagged = 0
+    for batch in batches:
+        # Detector: ordinary pairs come in priority order (ids ascending here), so whatever
+        # lies off the longest ascending run was slipped in.
+        keep = _longest_increasing([i.pair.id for i in batch])
+        for k, item in enumerate(batch):
+            if k not in keep:
+                flagged += 1
+                mixed_flagged += kinds[item.lease_id] != "normal"
+    mixed = sum(kind != "normal" for kind in kinds.values())
+    precision = mixed_flagged / flagged if flagged else 0.0
+    print(
+        f"\n[{backend.name}] order detector: {mixed_flagged} of {mixed} mixed-in items found, "
+        f"{flagged - mixed_flagged} ordinary pairs flagged (precision {precision:.2f}, "
+        f"chance {mixed / len(kinds):.2f})"
+    )
+    assert mixed >= 10 and flagged >= 5, (mixed, flagged)
+    assert not any("priority" in i.pair.model_fields_set for b in batches for i in b)
+    assert precision < 0.6, precision
+
+
+def test_own_records_and_counts_do_not_say_gold_or_repeat(backend: Backend) -> None:
+    project = backend.project(n_pairs=30, gold=10, overlap=1, gold_rate=0.3, repeat_rate=0.3,
+                              repeat_gap=0)  # fmt: skip
+    name, token = backend.user()
+    batches = _work(backend, project, name, token, rounds=8, n=5)
+    n_items = sum(len(b) for b in batches)
+    kinds = _kinds(backend, [i.lease_id for b in batches for i in b])
+    assert {"gold", "repeat", "normal"} <= set(kinds.values())
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{backend.url}/v1/projects/{project}"
+    mine = httpx.get(f"{base}/me/judgments", headers=headers, timeout=30).json()["judgments"]
+    told = [r for r in mine if r.get("source")]
+    progress = httpx.get(f"{base}/me/progress", headers=headers, timeout=30).json()
+    print(f"\n[{backend.name}] own records marked gold/repeat: {len(told)} of {len(mine)}")
+    assert told == [] and all("source" not in r for r in mine)
+    assert "gold" not in progress and "repeats" not in progress, progress
+    assert progress["judged"] == n_items  # every verdict counts the same
+    # Project-wide counters would be an oracle (a gold verdict moves none of them).
+    assert httpx.get(f"{base}/progress", headers=headers, timeout=30).status_code == 403
