@@ -67,7 +67,15 @@ def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> N
     conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
 
 
-def _raw_id(raw: Any) -> uuid.UUID:
+class Unreadable(NamedTuple):
+    """An item the request decoder already refused (a lone surrogate, say), and why."""
+
+    id: uuid.UUID
+    reason: str
+
+
+def raw_id(raw: Any) -> uuid.UUID:
+    """The item's id if it has a usable one (for its receipt), else the nil UUID."""
     rid = raw.get("id") if isinstance(raw, dict) else None
     try:
         return uuid.UUID(str(rid)) if rid is not None else NIL
@@ -93,10 +101,12 @@ def stored_verdict(data: dict[str, Any]) -> Judgment:
 
 def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Receipt | None]:
     """(record, None) or (None, rejection Receipt) for one raw item."""
+    if isinstance(raw, Unreadable):
+        return None, Receipt(judgment_id=raw.id, status="rejected", reason=raw.reason)
     try:
         record = model.model_validate(raw)
     except (ValidationError, RecursionError) as exc:
-        ack_id = _raw_id(raw)
+        ack_id = raw_id(raw)
         if isinstance(exc, RecursionError):
             return None, Receipt(ack_id, "rejected", "nested too deeply")
         return None, Receipt(

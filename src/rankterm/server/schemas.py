@@ -136,16 +136,22 @@ class LeaseStatuses(BaseModel):
     leases: list[LeaseStatus]
 
 
-class JudgmentBatch(BaseModel):
+#: An item of a batch: any JSON value here, because each item is checked on its own and a bad
+#: one gets a rejected receipt naming the field, instead of failing the whole batch (which
+#: would block a client's outbox behind one record). See server/records.py for the rules.
+Item = Any
+
+
+class JudgmentBatch(_Strict):
     """Judgments are checked one by one: a bad item is rejected with its reason, not the batch."""
 
-    judgments: list[dict[str, Any]] = Field(
+    judgments: list[Item] = Field(
         description="model.Judgment records; annotator must be the token's user."
     )
 
 
-class RetractionBatch(BaseModel):
-    retractions: list[dict[str, Any]] = Field(description="model.Retraction records.")
+class RetractionBatch(_Strict):
+    retractions: list[Item] = Field(description="model.Retraction records.")
 
 
 class SubmitResults(BaseModel):
@@ -205,8 +211,8 @@ class ConflictQueue(BaseModel):
     remaining: int
 
 
-class ResolutionBatch(BaseModel):
-    resolutions: list[dict[str, Any]] = Field(description="model.Resolution records.")
+class ResolutionBatch(_Strict):
+    resolutions: list[Item] = Field(description="model.Resolution records.")
 
 
 class CommentIn(_Strict):
