@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from rankterm import __version__
 from rankterm.server.api import projects, review, work
 from rankterm.server.api.deps import Json
-from rankterm.server.bodies import BodyGuard
+from rankterm.server.bodies import BodyGuard, FieldErrors
 from rankterm.server.core import ServiceError
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
@@ -56,6 +56,12 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> Json:
         return Json({"error": exc.code, "detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(FieldErrors)
+    async def field_errors(_: Request, exc: FieldErrors) -> Json:
+        return Json(
+            {"error": "invalid", "detail": exc.detail, "fields": exc.fields}, status_code=422
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Json:

@@ -19,12 +19,13 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
 from rankterm.errors import describe_validation_error
-from rankterm.model import Choice, Judgment, Retraction
+from rankterm.model import Choice, Judgment
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
 from rankterm.server.core import Project, User, now
 from rankterm.server.db import chunks
+from rankterm.server.records import JudgmentIn, RetractionIn
 from rankterm.server.scheduling import lock_pairs
 
 P, L, J, R = t.pairs, t.leases, t.judgments, t.retractions
@@ -368,7 +369,7 @@ def _pipelined(conn: Connection) -> ModuleType | None:
 def submit_judgments(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
-    results, parsed = _parse_all(items, Judgment, user)
+    results, parsed = _parse_all(items, JudgmentIn, user)
     if not parsed:
         return [r for r in results if r is not None]
 
@@ -392,7 +393,7 @@ def submit_retractions(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
     """Undo judgments. A retraction that arrives before its judgment is kept as a tombstone."""
-    results, parsed = _parse_all(items, Retraction, user)
+    results, parsed = _parse_all(items, RetractionIn, user)
     targets_ids = [r.retracts for _, r in parsed]
     first = {}
     for group in chunks(targets_ids):

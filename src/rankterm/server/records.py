@@ -1,0 +1,90 @@
+"""The records the server accepts: the domain model's own classes, held to stricter rules.
+
+A journal keeps whatever it is given (``extra="allow"``, no size caps: an old or foreign line
+must still load), but what the server stores becomes the labels of record, so here unknown
+fields are refused rather than stored, and every size has a ceiling far above honest use:
+long rationales and ideal answers pass, a megabyte of rationale, five thousand tags or a
+created_at in year 1 do not. Integers are bounded, so none beyond 64 bits reaches storage.
+Each refusal names the field (``rationale: String should have at most 20000 characters``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+
+from rankterm.model import Choice, Judgment, Resolution, Retraction
+
+#: Dates before this are a broken clock or a forgery, not a judgment.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far ahead of the server's clock a client's clock may run.
+AHEAD = timedelta(days=366)
+
+MAX_TEXT = 20_000
+MAX_IDEAL = 200_000
+MAX_ID = 1_000
+MAX_NAME = 200
+MAX_TAGS = 64
+MAX_CRITERIA = 32
+MAX_DURATION_MS = 30 * 86_400_000
+
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
+PairId = Annotated[str, StringConstraints(max_length=MAX_ID)]
+Tag = Annotated[str, StringConstraints(max_length=MAX_NAME)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+def _sane_date(value: datetime) -> datetime:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if aware < EARLIEST:
+        raise ValueError(f"before {EARLIEST.date()}: check the clock of the machine that made it")
+    if aware > datetime.now(UTC) + AHEAD:
+        raise ValueError("more than a year in the future: check the clock of that machine")
+    return value
+
+
+class JudgmentIn(Judgment):
+    model_config = _STRICT
+
+    schema_version: int = Field(default=1, ge=1, le=1000)
+    pair_id: PairId
+    annotator: Name = Field(min_length=1)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    rationale: Text = ""
+    duration_ms: int = Field(default=0, ge=0, le=MAX_DURATION_MS)
+    guideline_version: Name | None = None
+    ideal_response: Annotated[str, StringConstraints(max_length=MAX_IDEAL)] | None = None
+    criteria: dict[Name, Choice] = Field(default_factory=dict, max_length=MAX_CRITERIA)
+    source: Name | None = None
+
+    check_created_at = field_validator("created_at")(_sane_date)
+
+
+class RetractionIn(Retraction):
+    model_config = _STRICT
+
+    schema_version: int = Field(default=1, ge=1, le=1000)
+    pair_id: PairId
+    annotator: Name
+
+    check_created_at = field_validator("created_at")(_sane_date)
+
+
+class ResolutionIn(Resolution):
+    model_config = _STRICT
+
+    schema_version: int = Field(default=1, ge=1, le=1000)
+    pair_id: PairId
+    adjudicator: Name = Field(min_length=1)
+    rationale: Text = ""
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    note: Text = ""
+    guideline_version: Name | None = None
+    considered: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+
+    check_created_at = field_validator("created_at")(_sane_date)
