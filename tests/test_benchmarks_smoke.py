@@ -20,7 +20,13 @@ SCRIPTS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
 
 def test_there_are_benchmarks():
     names = {p.stem for p in SCRIPTS}
-    assert {"bench_keypress", "bench_startup", "bench_analytics", "bench_sync"} <= names
+    assert {
+        "bench_keypress",
+        "bench_startup",
+        "bench_analytics",
+        "bench_sync",
+        "bench_attacks",
+    } <= names
 
 
 @pytest.mark.timeout(900)
