@@ -155,6 +155,8 @@ def test_a_bad_retraction_is_rejected_naming_its_field(setup) -> None:
         ("/pairs/p00000/comments", b'{"text": "a \\ud800 b"}', "text"),
         ("/pairs/p00000/comments", b'{"text": "a \\u0000 b"}', "text"),
         ("/leases", b'{"n": 1, "\\udc00": 2}', "\\udc00"),
+        ("/leases", b'{"n": 100000000000000000000000}', "n"),
+        ("/leases/renew", b'{"lease_ids": [], "n": -100000000000000000000000}', "n"),
     ],
 )
 def test_bad_input_outside_a_batch_is_422_naming_the_field(setup, path, body, field) -> None:

@@ -103,7 +103,12 @@ class ImportResult(BaseModel):
 
 
 class LeaseRequest(_Strict):
-    n: int = Field(default=20, ge=1, description="How many pairs to lease.")
+    n: int = Field(
+        default=20,
+        ge=1,
+        le=1_000_000,
+        description="How many pairs to lease (capped by the server).",
+    )
 
 
 class LeasedPair(BaseModel):
