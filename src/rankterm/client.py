@@ -63,6 +63,10 @@ class ServerUnavailable(TaskServerError):
     """Connection failures, 5xx or 429 that outlasted every retry."""
 
 
+#: Records are sent in requests of about this size at most (the server's limit is 32 MiB by
+#: default; a smaller request also costs it less to parse while others wait).
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
 _BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
 
 
@@ -241,8 +245,22 @@ class _Base:
     # -- calls ------------------------------------------------------------------------------
 
     def _batches(self, records: Sequence[BaseModel]) -> list[list[dict[str, Any]]]:
-        items = _dump(records)
-        return [items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+        """Requests of at most ``batch_size`` records and about MAX_REQUEST_BYTES each (a
+        record larger than that goes alone), so long ideal answers never make a batch the
+        server refuses as too large, which would hold the outbox back for good."""
+        batches: list[list[dict[str, Any]]] = []
+        current: list[dict[str, Any]] = []
+        size = 0
+        for item in _dump(records):
+            n = len(orjson.dumps(item)) + 2
+            if current and (len(current) >= self.batch_size or size + n > MAX_REQUEST_BYTES):
+                batches.append(current)
+                current, size = [], 0
+            current.append(item)
+            size += n
+        if current:
+            batches.append(current)
+        return batches
 
 
 class TaskClient(_Base):

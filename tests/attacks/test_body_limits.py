@@ -118,3 +118,25 @@ def test_other_endpoints_check_the_token_before_the_body(backend: Backend) -> No
     status, _ = play(f"{backend.url}/v1/projects/{project}/leases/renew", body, headers)
     assert peak_mb(pid) - before < MAX_GROWTH_MB
     assert status in (401, None)
+
+
+def test_the_client_keeps_each_request_small(sqlite_backend: Backend) -> None:
+    """Long ideal answers: the client splits a batch by bytes as well as by count, so every
+    request stays far below the server's body limit and every judgment arrives."""
+    from rankterm.client import MAX_REQUEST_BYTES, TaskClient
+    from rankterm.model import Judgment
+
+    backend = sqlite_backend
+    project = backend.project(n_pairs=12, overlap=1)
+    name, token = backend.user()
+    answer = "🙂" * 150_000  # 600 kB of UTF-8 each, 7 MB in all
+    judgments = [
+        Judgment(pair_id=f"p{i:05d}", annotator=name, choice="both_bad", ideal_response=answer)
+        for i in range(12)
+    ]
+    sizes: list[int] = []
+    with TaskClient(backend.url, project, token, timeout=60) as client:
+        client._http.event_hooks["request"] = [lambda r: sizes.append(len(r.content))]
+        acks = client.submit(judgments)
+    assert [a.status for a in acks] == ["accepted"] * 12
+    assert len(sizes) >= 2 and max(sizes) <= MAX_REQUEST_BYTES, sizes

@@ -5,7 +5,7 @@ must still load), but what the server stores becomes the labels of record, so he
 fields are refused rather than stored, and every size has a ceiling far above honest use:
 long rationales and ideal answers pass, a megabyte of rationale, five thousand tags or a
 created_at in year 1 do not. Integers are bounded, so none beyond 64 bits reaches storage.
-Each refusal names the field (``rationale: String should have at most 20000 characters``).
+Each refusal names the field (``rationale: String should have at most 50000 characters``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 #: How far ahead of the server's clock a client's clock may run.
 AHEAD = timedelta(days=366)
 
-MAX_TEXT = 20_000
+MAX_TEXT = 50_000
 MAX_IDEAL = 200_000
 MAX_ID = 1_000
 MAX_NAME = 200
