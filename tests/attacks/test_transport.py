@@ -209,6 +209,10 @@ def test_a_password_in_the_server_url_is_never_printed(
     done = run_cli("sync", str(journal), "--server", live, "--project", "x", env=env)
     assert done.returncode != 0 and "HTTP 401" in done.stderr, done.stderr
     assert SECRET not in done.stdout + done.stderr, done.stderr
+    # What `rankterm config` shows.
+    shown = run_cli("config", env={**server_env(), "RANKTERM_SERVER": live})
+    assert shown.returncode == 0 and "***@127.0.0.1" in shown.stdout, shown.stdout
+    assert SECRET not in shown.stdout + shown.stderr
     # The client's own messages and repr, and the file name of a remote journal.
     client = TaskClient(closed, "x", "tok", retry=RetryPolicy(attempts=1))
     with pytest.raises(ServerUnavailable) as caught:
