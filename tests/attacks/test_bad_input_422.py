@@ -179,6 +179,19 @@ def test_admin_strings_with_lone_surrogates_are_422(setup) -> None:
         ("POST", "/v1/projects", b'{"name": "sx2", "tags": ["\\ud800"]}', "tags.0"),
         ("PATCH", f"/v1/projects/{project}", b'{"description": "\\udfff"}', "description"),
         ("POST", f"/v1/projects/{project}/guidelines", b'{"content": "\\ud800"}', "content"),
+        (
+            "POST",
+            "/v1/projects",
+            b'{"name": "sx3", "description": "' + b"d" * 100_000 + b'"}',
+            "description",
+        ),
+        ("POST", "/v1/projects", b'{"name": "sx4", "tags": ["' + b"t" * 1000 + b'"]}', "tags.0"),
+        (
+            "PATCH",
+            f"/v1/projects/{project}",
+            b'{"criteria": [' + b'"c",' * 100 + b'"c"]}',
+            "criteria",
+        ),
     ]:
         response = httpx.request(method, backend.url + path, content=body, headers=headers)
         assert response.status_code == 422, (path, response.text)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rankterm.model import Ack, Comment, Judgment, Resolution
 from rankterm.server.conflicts import validate_rule
@@ -48,9 +48,29 @@ class ProjectSettings(_Strict):
         return validate_rule(value)
 
 
+#: Input bounds on a project's words (not on ProjectPublic: a project stored before them must
+#: still be shown).
+_Word = Annotated[str, StringConstraints(max_length=200)]
+MAX_PROJECT_TAGS = 64
+MAX_PROJECT_CRITERIA = 32
+MAX_DESCRIPTION = 10_000
+MAX_GUIDELINES = 2_000_000
+
+
 class ProjectCreate(ProjectSettings):
     name: str = Field(pattern=_NAME, description="Letters, digits, '.', '_' or '-'.")
-    guidelines: str | None = Field(default=None, description="Initial guidelines (Markdown).")
+    guidelines: str | None = Field(
+        default=None, max_length=MAX_GUIDELINES, description="Initial guidelines (Markdown)."
+    )
+    tags: list[_Word] = Field(
+        default_factory=list, max_length=MAX_PROJECT_TAGS, description="Error-type tags offered."
+    )
+    criteria: list[_Word] = Field(
+        default_factory=list,
+        max_length=MAX_PROJECT_CRITERIA,
+        description="Per-criterion verdicts asked.",
+    )
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
 
 
 class ProjectUpdate(_Strict):
@@ -62,9 +82,9 @@ class ProjectUpdate(_Strict):
     repeat_rate: float | None = Field(default=None, ge=0, le=1)
     repeat_gap: int | None = Field(default=None, ge=0, le=100_000)
     conflict_rule: str | None = None
-    tags: list[str] | None = None
-    criteria: list[str] | None = None
-    description: str | None = None
+    tags: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_TAGS)
+    criteria: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_CRITERIA)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
 
     @field_validator("conflict_rule")
     @classmethod
@@ -79,7 +99,7 @@ class ProjectPublic(ProjectSettings):
 
 
 class GuidelinesIn(_Strict):
-    content: str = Field(min_length=1, max_length=2_000_000)
+    content: str = Field(min_length=1, max_length=MAX_GUIDELINES)
 
 
 class GuidelinesPublic(BaseModel):
