@@ -12,7 +12,8 @@ process (one worker, 127.0.0.1), while another connection asks ``/v1/health`` ba
 
 Figures per attack: the server's resident set before it and its peak during it (VmHWM,
 reset just before the attack), the health requests' latency while it was in flight (p50 and
-max, and how many were answered), the attack's status and duration.
+max, and how many were answered) and for one second just before it with no attack (this
+machine's noise), the attack's status and duration.
 
 ``--baseline-src DIR`` also plays every attack against a server run from another source
 tree (``git worktree add /tmp/old <commit>``, then ``--baseline-src /tmp/old/src``), in the
@@ -129,6 +130,16 @@ def play(url: str, project: str, body: bytes, token: str) -> dict[str, Any]:
     thread = threading.Thread(target=attack)
     with httpx.Client(timeout=120) as http:
         http.get(f"{url}/v1/health")
+        # The same health requests with no attack, just before it: this machine's noise.
+        idle: list[float] = []
+        until = time.perf_counter() + 1.0
+        while time.perf_counter() < until:
+            t0 = time.perf_counter()
+            http.get(f"{url}/v1/health")
+            idle.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.005)
+        outcome["idle_health_p50_ms"] = round(statistics.median(idle), 2)
+        outcome["idle_health_max_ms"] = round(max(idle), 2)
         thread.start()
         while thread.is_alive():
             t0 = time.perf_counter()

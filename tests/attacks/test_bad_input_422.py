@@ -239,3 +239,24 @@ def test_concurrent_submits_of_one_id_never_500(setup, same_pair: bool) -> None:
                 t.join()
             answers.append(sorted(statuses))
     assert all(s == ["accepted", "duplicate"] for s in answers), answers
+
+
+def test_bad_items_deep_in_a_large_body(setup) -> None:
+    """A body of over a megabyte (token checked first, parsed off the event loop, the NUL
+    escape looked for chunk by chunk as it arrives): the bad items are still named."""
+    backend, project, name, headers = setup
+    items = [_item(name, "p00000", rationale="r" * 40_000) for _ in range(40)]
+    body = _raw_batch(items, ("ideal_response", '"x\\u0000y"'), at=39)
+    body = body[:-2] + b", " + _raw_batch([_item(name)], ("rationale", '"\\udfff"'), 0)[15:]
+    assert len(body) > 1024 * 1024
+    response = httpx.post(
+        f"{backend.url}/v1/projects/{project}/judgments",
+        content=body,
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text[:300]
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] * 39 + ["rejected"] * 2
+    assert results[39]["reason"].startswith("ideal_response: contains a NUL")
+    assert results[40]["reason"].startswith("rationale: contains a lone surrogate")
