@@ -151,9 +151,6 @@ def _value_marks(chunk: bytes) -> int:
     return chunk.count(b"{") + chunk.count(b"[") + chunk.count(b",") + chunk.count(b":")
 
 
-#: Bodies larger than this are parsed on a worker thread: orjson lets the event loop run
-#: meanwhile (parsing 32 MB took 0.2 s, during which /v1/health waited).
-PARSE_OFF_LOOP_BYTES = 1024 * 1024
 _NUL = b"\\u0000"
 
 
@@ -163,11 +160,8 @@ class BoundedRequest(Request):
     async def body(self) -> bytes:
         if not hasattr(self, "_body"):
             budget = self.app.state.settings.max_json_values
-            length = self.headers.get("content-length", "")
-            # Sized up front when the length is known: growing a bytearray by doubling would
-            # hold up to twice the body at its peak.
-            buf = bytearray(int(length)) if length.isdigit() else bytearray()
-            filled = marks = 0
+            buf = bytearray()
+            marks = 0
             tail = b""
             self._maybe_nul = False
             async for chunk in self.stream():
@@ -181,14 +175,7 @@ class BoundedRequest(Request):
                 seen = tail + chunk
                 self._maybe_nul = self._maybe_nul or _NUL in seen
                 tail = seen[-(len(_NUL) - 1) :]
-                end = filled + len(chunk)
-                if end <= len(buf):
-                    buf[filled:end] = chunk
-                else:
-                    del buf[filled:]
-                    buf += chunk
-                filled = end
-            del buf[filled:]
+                buf += chunk
             # The bytearray itself, not a bytes copy of it (which would double the peak).
             self._body = cast(bytes, buf)
         return self._body
@@ -196,11 +183,7 @@ class BoundedRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            maybe_nul = getattr(self, "_maybe_nul", None)
-            if len(body) > PARSE_OFF_LOOP_BYTES:
-                self._json = await run_in_threadpool(decode, body, maybe_nul)
-            else:
-                self._json = decode(body, maybe_nul)
+            self._json = decode(body, getattr(self, "_maybe_nul", None))
         return self._json
 
 
