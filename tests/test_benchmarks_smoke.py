@@ -51,6 +51,12 @@ def _keypress(size: str) -> tuple[str, ...]:
     return tuple(f"{size}.{key}" for key in (*keys, "floor.p50_ms", "p50_over_floor_p50"))
 
 
+def _attacks(db: str) -> tuple[str, ...]:
+    attacks = ("bogus_token_empty_items", "valid_token_empty_items", "valid_token_one_huge_string")
+    keys = ("rss_peak_mb", "health_max_ms")
+    return tuple(f"{db}.{attack}.after.{key}" for attack in attacks for key in keys)
+
+
 _ANALYTICS = ("load_journals", "read_lean", "agreement", "report", "leaderboard_bootstrap_0")
 
 #: One entry per ``benchmarks/bench_*.py``: adding a script means adding its entry here.
@@ -58,6 +64,7 @@ BENCHMARKS: dict[str, Expect] = {
     "bench_analytics": Expect(
         figures=tuple(f"{run}.{key}" for run in _ANALYTICS for key in ("wall_s", "exit")),
     ),
+    "bench_attacks": Expect(figures=_attacks("sqlite") + (_attacks("postgresql") if PG else ())),
     "bench_huge": Expect(
         figures=tuple(
             f"{case}.{key}"

@@ -63,6 +63,10 @@ class ServerUnavailable(TaskServerError):
     """Connection failures, 5xx or 429 that outlasted every retry."""
 
 
+#: Records are sent in requests of about this size at most (the server's limit is 32 MiB by
+#: default; a smaller request also costs it less to parse while others wait).
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
 _BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
 
 
@@ -119,6 +123,22 @@ class _Call:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+def display_url(url: str) -> str:
+    """``url`` fit to print: any user name and password in it shown as ``***``.
+
+    Error messages, reprs and status lines name the server; a password written into its URL
+    (``https://alice:secret@tasks``) must never reach a terminal, a log or a bug report.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    netloc, tail = (rest, "") if end < 0 else (rest[:end], rest[end:])
+    if "@" not in netloc:
+        return url
+    return f"{scheme}://***@{netloc.rpartition('@')[2]}{tail}"
+
+
 def _dump(records: Iterable[BaseModel]) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in records]
 
@@ -141,8 +161,12 @@ class _Base:
         batch_size: int = 500,
     ) -> None:
         if not server.startswith(("http://", "https://")):
-            raise RanktermError(f"server URL must start with http:// or https://, got {server!r}")
+            raise RanktermError(
+                f"server URL must start with http:// or https://, got {display_url(server)!r}"
+            )
         self.server = server.rstrip("/")
+        #: The server as messages name it (no password).
+        self.shown = display_url(self.server)
         self.project = project
         self.retry = retry or RetryPolicy()
         self.batch_size = batch_size
@@ -151,8 +175,8 @@ class _Base:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
 
-    def __repr__(self) -> str:  # never shows the token
-        return f"{type(self).__name__}({self.server!r}, project={self.project!r})"
+    def __repr__(self) -> str:  # never shows the token or a password
+        return f"{type(self).__name__}({self.shown!r}, project={self.project!r})"
 
     def _p(self, suffix: str = "") -> str:
         if not self.project:
@@ -172,7 +196,7 @@ class _Base:
         if cls is None:
             cls = ServerUnavailable if response.status_code >= 500 else RequestRejected
         return cls(
-            f"task server {self.server}: {detail} (HTTP {response.status_code})",
+            f"task server {self.shown}: {detail} (HTTP {response.status_code})",
             response.status_code,
         )
 
@@ -193,7 +217,7 @@ class _Base:
     def _unreachable(self, exc: Exception) -> ServerUnavailable:
         kind = type(exc).__name__
         return ServerUnavailable(
-            f"task server {self.server} unreachable after {self.retry.attempts} attempts ({kind})"
+            f"task server {self.shown} unreachable after {self.retry.attempts} attempts ({kind})"
         )
 
     def _parse(self, response: httpx.Response) -> Any:
@@ -221,8 +245,22 @@ class _Base:
     # -- calls ------------------------------------------------------------------------------
 
     def _batches(self, records: Sequence[BaseModel]) -> list[list[dict[str, Any]]]:
-        items = _dump(records)
-        return [items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+        """Requests of at most ``batch_size`` records and about MAX_REQUEST_BYTES each (a
+        record larger than that goes alone), so long ideal answers never make a batch the
+        server refuses as too large, which would hold the outbox back for good."""
+        batches: list[list[dict[str, Any]]] = []
+        current: list[dict[str, Any]] = []
+        size = 0
+        for item in _dump(records):
+            n = len(orjson.dumps(item)) + 2
+            if current and (len(current) >= self.batch_size or size + n > MAX_REQUEST_BYTES):
+                batches.append(current)
+                current, size = [], 0
+            current.append(item)
+            size += n
+        if current:
+            batches.append(current)
+        return batches
 
 
 class TaskClient(_Base):

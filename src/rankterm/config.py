@@ -140,7 +140,7 @@ EXAMPLE_CONFIG = """\
 # annotator = "alice"
 # idle_seconds = 30          # active-time clock stops after this much idle time
 # theme = "textual-dark"
-# server = "http://tasks.example:8765"
+# server = "https://tasks.example:8765"
 # project = "helpfulness-v2"
 # token: set RANKTERM_TOKEN in the environment instead of writing it here.
 

@@ -38,11 +38,16 @@ class LoadIssue:
         return inert(f"{self.path}:{self.line}: {self.reason}")
 
 
+def _short(part: str, limit: int = 80) -> str:
+    """A field name fit for a one-line message (a hostile key may be megabytes long)."""
+    return part if len(part) <= limit else part[: limit - 3] + "..."
+
+
 def describe_validation_error(exc: ValidationError, *, limit: int = 3) -> str:
     """One line naming the fields that failed, e.g. ``response_a: Field required``."""
     parts = []
     for error in exc.errors()[:limit]:
-        where = ".".join(str(p) for p in error.get("loc", ())) or "record"
+        where = ".".join(_short(str(p)) for p in error.get("loc", ())) or "record"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     more = exc.error_count() - limit
     if more > 0:

@@ -1,3 +1,6 @@
-"""The task-server fixtures of tests/server (real ``rankterm serve`` on SQLite and PostgreSQL)."""
+"""The attack tests play against the same real server processes as tests/server (one per
+backend per session): their fixtures, re-exported here."""
 
-from tests.server.conftest import backend, pg_backend, pg_url, server, sqlite_backend  # noqa: F401
+from tests.server.conftest import backend, pg_backend, pg_url, server, sqlite_backend
+
+__all__ = ["backend", "pg_backend", "pg_url", "server", "sqlite_backend"]

@@ -28,7 +28,11 @@ def register(app: typer.Typer) -> None:
             return
         settings = load_settings()
         typer.echo(f"# config file: {path}{'' if path.exists() else ' (not present)'}")
+        from rankterm.client import display_url
+
         for name, value in settings.model_dump(exclude={"token", "tags", "keys"}).items():
+            if name == "server" and value:
+                value = display_url(value)  # a password in the URL is never printed
             typer.echo(f"{name} = {value!r}")
         typer.echo(f"token = {'(set)' if settings.token else '(not set)'}")
         typer.echo("tags = " + ", ".join(f"{t.name} [{t.key}]" for t in settings.tags))

@@ -17,11 +17,11 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, OperationalError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rankterm import __version__
 from rankterm.server.api import projects, review, work
 from rankterm.server.api.deps import Json
+from rankterm.server.bodies import BodyGuard, FieldErrors
 from rankterm.server.core import ServiceError
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
@@ -40,46 +40,6 @@ _CODES = {
 }
 
 
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=f"request body larger than the limit of {limit} bytes")
-
-
-class BodyLimit:
-    """Refuse bodies over the limit: by Content-Length up front, or while streaming."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    too_big = int(value) > self.limit
-                except ValueError:
-                    too_big = False
-                if too_big:
-                    response = _error(413, BodyTooLarge(self.limit).detail)
-                    await response(scope, receive, send)
-                    return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)
-            return message
-
-        await self.app(scope, limited, send)
-
-
 def _error(status: int, detail: Any, headers: dict[str, str] | None = None) -> Json:
     code = _CODES.get(status, "error")
     return Json({"error": code, "detail": detail}, status_code=status, headers=headers)
@@ -96,6 +56,12 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> Json:
         return Json({"error": exc.code, "detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(FieldErrors)
+    async def field_errors(_: Request, exc: FieldErrors) -> Json:
+        return Json(
+            {"error": "invalid", "detail": exc.detail, "fields": exc.fields}, status_code=422
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Json:
@@ -143,6 +109,17 @@ def _limit_malloc_arenas() -> None:
         pass
 
 
+def _token_lookup(db: Database) -> Any:
+    """Whether a token digest belongs to an active user (for :class:`BodyGuard`)."""
+    from rankterm.server.users import authenticate_digest
+
+    def known(digest: str) -> bool:
+        with db.read() as conn:
+            return authenticate_digest(conn, digest) is not None
+
+    return known
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """A ready app for ``settings``; its engine is created here and disposed at shutdown."""
     db = Database(settings.db_url, pool_size=settings.pool_size, max_overflow=settings.max_overflow)
@@ -170,7 +147,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, limit=settings.max_body_bytes, known_token=_token_lookup(db))
     _install_handlers(app)
 
     @app.get("/v1/health", include_in_schema=False)

@@ -144,6 +144,9 @@ class Database:
             # Only the live-lease unique index is a race; other integrity errors are real.
             # So is the primary key of leases: a resent lease request (same key, same lease
             # ids) that raced the original; run again, it finds the original's leases.
+            # And so is the primary key of judgments: two requests carrying one id at once,
+            # on pairs that share no row lock; run again, the loser finds the id stored and
+            # answers "duplicate".
             text = str(exc.orig)
             return any(
                 name in text
@@ -152,6 +155,8 @@ class Database:
                     "leases.pair_seq",
                     "pk_leases",
                     "leases.id",
+                    "pk_judgments",
+                    "judgments.id",
                 )
             )
         orig = getattr(exc, "orig", None)

@@ -26,12 +26,13 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
 from rankterm.errors import describe_validation_error
-from rankterm.model import Choice, Judgment, Retraction
+from rankterm.model import Choice, Judgment
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
 from rankterm.server.core import Project, User, now
 from rankterm.server.db import chunks
+from rankterm.server.records import JudgmentIn, RetractionIn
 from rankterm.server.scheduling import lock_pairs
 
 P, L, J, R = t.pairs, t.leases, t.judgments, t.retractions
@@ -79,7 +80,15 @@ def foreign_id(rid: uuid.UUID) -> str:
     return "this id is already used by another annotator; the record was not stored"
 
 
-def _raw_id(raw: Any) -> uuid.UUID:
+class Unreadable(NamedTuple):
+    """An item the request decoder already refused (a lone surrogate, say), and why."""
+
+    id: uuid.UUID
+    reason: str
+
+
+def raw_id(raw: Any) -> uuid.UUID:
+    """The item's id if it has a usable one (for its receipt), else the nil UUID."""
     rid = raw.get("id") if isinstance(raw, dict) else None
     try:
         return uuid.UUID(str(rid)) if rid is not None else NIL
@@ -105,10 +114,12 @@ def stored_verdict(data: dict[str, Any]) -> Judgment:
 
 def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Receipt | None]:
     """(record, None) or (None, rejection Receipt) for one raw item."""
+    if isinstance(raw, Unreadable):
+        return None, Receipt(judgment_id=raw.id, status="rejected", reason=raw.reason)
     try:
         record = model.model_validate(raw)
     except (ValidationError, RecursionError) as exc:
-        ack_id = _raw_id(raw)
+        ack_id = raw_id(raw)
         if isinstance(exc, RecursionError):
             return None, Receipt(ack_id, "rejected", "nested too deeply")
         return None, Receipt(
@@ -376,7 +387,7 @@ def _pipelined(conn: Connection) -> ModuleType | None:
 def submit_judgments(
     conn: Connection, project: Project, user: User, items: list[Any]
 ) -> list[Receipt]:
-    results, parsed = _parse_all(items, Judgment, user)
+    results, parsed = _parse_all(items, JudgmentIn, user)
     if not parsed:
         return [r for r in results if r is not None]
 
@@ -401,7 +412,7 @@ def submit_retractions(
 ) -> list[Receipt]:
     """Undo the author's own stored judgments; anything else is rejected, never kept for later
     (a retraction kept for an id not yet stored let anyone void the verdict that came with it)."""
-    results, parsed = _parse_all(items, Retraction, user)
+    results, parsed = _parse_all(items, RetractionIn, user)
     targets_ids = [r.retracts for _, r in parsed]
     first = {}
     for group in chunks(targets_ids):

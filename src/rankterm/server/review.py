@@ -12,6 +12,7 @@ from rankterm.server import tables as t
 from rankterm.server.core import Forbidden, NotFound, Project, User, now
 from rankterm.server.db import chunks
 from rankterm.server.ingest import Receipt, _known, _parse, insert_ignore
+from rankterm.server.records import ResolutionIn
 
 P, J = t.pairs, t.judgments
 
@@ -87,7 +88,7 @@ def submit_resolutions(
     results: list[Receipt] = []
     parsed: list[Resolution] = []
     for raw in items:
-        record, ack = _parse(raw, Resolution, user, "adjudicator")
+        record, ack = _parse(raw, ResolutionIn, user, "adjudicator")
         if ack is not None:
             results.append(ack)
         else:

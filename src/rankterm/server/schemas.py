@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rankterm.model import Ack, Comment, Judgment, Resolution
 from rankterm.server.conflicts import validate_rule
@@ -54,9 +54,29 @@ class ProjectSettings(_Strict):
         return validate_rule(value)
 
 
+#: Input bounds on a project's words (not on ProjectPublic: a project stored before them must
+#: still be shown).
+_Word = Annotated[str, StringConstraints(max_length=200)]
+MAX_PROJECT_TAGS = 64
+MAX_PROJECT_CRITERIA = 32
+MAX_DESCRIPTION = 10_000
+MAX_GUIDELINES = 2_000_000
+
+
 class ProjectCreate(ProjectSettings):
     name: str = Field(pattern=_NAME, description="Letters, digits, '.', '_' or '-'.")
-    guidelines: str | None = Field(default=None, description="Initial guidelines (Markdown).")
+    guidelines: str | None = Field(
+        default=None, max_length=MAX_GUIDELINES, description="Initial guidelines (Markdown)."
+    )
+    tags: list[_Word] = Field(
+        default_factory=list, max_length=MAX_PROJECT_TAGS, description="Error-type tags offered."
+    )
+    criteria: list[_Word] = Field(
+        default_factory=list,
+        max_length=MAX_PROJECT_CRITERIA,
+        description="Per-criterion verdicts asked.",
+    )
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
 
 
 class ProjectUpdate(_Strict):
@@ -70,9 +90,9 @@ class ProjectUpdate(_Strict):
     max_leases: int | None = Field(default=None, ge=1, le=1_000_000)
     lease_max_age: int | None = Field(default=None, ge=1, le=30 * 86400)
     conflict_rule: str | None = None
-    tags: list[str] | None = None
-    criteria: list[str] | None = None
-    description: str | None = None
+    tags: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_TAGS)
+    criteria: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_CRITERIA)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
 
     @field_validator("conflict_rule")
     @classmethod
@@ -87,7 +107,7 @@ class ProjectPublic(ProjectSettings):
 
 
 class GuidelinesIn(_Strict):
-    content: str = Field(min_length=1, max_length=2_000_000)
+    content: str = Field(min_length=1, max_length=MAX_GUIDELINES)
 
 
 class GuidelinesPublic(BaseModel):
@@ -111,7 +131,12 @@ class ImportResult(BaseModel):
 
 
 class LeaseRequest(_Strict):
-    n: int = Field(default=20, ge=1, description="How many pairs to lease.")
+    n: int = Field(
+        default=20,
+        ge=1,
+        le=1_000_000,
+        description="How many pairs to lease (capped by the server).",
+    )
 
 
 class LeasedPair(BaseModel):
@@ -144,16 +169,22 @@ class LeaseStatuses(BaseModel):
     leases: list[LeaseStatus]
 
 
-class JudgmentBatch(BaseModel):
+#: An item of a batch: any JSON value here, because each item is checked on its own and a bad
+#: one gets a rejected receipt naming the field, instead of failing the whole batch (which
+#: would block a client's outbox behind one record). See server/records.py for the rules.
+Item = Any
+
+
+class JudgmentBatch(_Strict):
     """Judgments are checked one by one: a bad item is rejected with its reason, not the batch."""
 
-    judgments: list[dict[str, Any]] = Field(
+    judgments: list[Item] = Field(
         description="model.Judgment records; annotator must be the token's user."
     )
 
 
-class RetractionBatch(BaseModel):
-    retractions: list[dict[str, Any]] = Field(description="model.Retraction records.")
+class RetractionBatch(_Strict):
+    retractions: list[Item] = Field(description="model.Retraction records.")
 
 
 class SubmitResults(BaseModel):
@@ -213,8 +244,8 @@ class ConflictQueue(BaseModel):
     remaining: int
 
 
-class ResolutionBatch(BaseModel):
-    resolutions: list[dict[str, Any]] = Field(description="model.Resolution records.")
+class ResolutionBatch(_Strict):
+    resolutions: list[Item] = Field(description="model.Resolution records.")
 
 
 class CommentIn(_Strict):

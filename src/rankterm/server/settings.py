@@ -68,6 +68,10 @@ class ServerSettings(BaseModel):
     #: Most pairs one lease request may take, and most judgments one batch may carry.
     max_lease: int = Field(default=500, ge=1)
     max_batch: int = Field(default=10_000, ge=1)
+    #: Most JSON values (bytes ``{ [ , :``) one request body may hold; counted before parsing,
+    #: so that parsing a body costs bounded memory (see server/bodies.py). 64 per item of the
+    #: largest batch: a full judgment record has about 45.
+    max_json_values: int = Field(default=640_000, ge=1000)
     #: Worker threads for blocking endpoints (each may hold a database connection).
     threads: int = Field(default=24, ge=2, le=200)
     pool_size: int = Field(default=8, ge=1)

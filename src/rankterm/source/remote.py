@@ -21,7 +21,13 @@ from pathlib import Path
 
 import orjson
 
-from rankterm.client import LeasedItem, ServerUnavailable, TaskClient, TaskServerError
+from rankterm.client import (
+    LeasedItem,
+    ServerUnavailable,
+    TaskClient,
+    TaskServerError,
+    display_url,
+)
 from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines
 from rankterm.journal import Journal, JournalState, read_journal
@@ -426,10 +432,15 @@ def default_remote_journal(server: str, project: str, annotator: str) -> Path:
 
     from rankterm.guidelines import slug
 
-    host = slug(server.split("://", 1)[-1]) or "server"
-    name = f"{host}--{slug(project)}--{slug(annotator) or 'annotator'}.jsonl"
     folder = platformdirs.user_data_path("rankterm") / "journals"
     folder.mkdir(parents=True, exist_ok=True)
+    tail = f"--{slug(project)}--{slug(annotator) or 'annotator'}.jsonl"
+    # The file name leaves out any user name and password in the URL (file names get shown),
+    # unless a journal already lives under the old name: its verdicts must not be orphaned.
+    name = f"{slug(display_url(server).split('://', 1)[-1].removeprefix('***@')) or 'server'}{tail}"
+    legacy = folder / f"{slug(server.split('://', 1)[-1]) or 'server'}{tail}"
+    if legacy.name != name and legacy.exists():
+        return legacy
     return folder / name
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.server import projects as svc
 from rankterm.server import reports
 from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
+from rankterm.server.bodies import BoundedRoute
 from rankterm.server.core import get_project, project_for
 from rankterm.server.schemas import (
     GuidelinesIn,
@@ -25,7 +26,7 @@ from rankterm.server.schemas import (
     ProjectUpdate,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=BoundedRoute)
 
 IMPORT_CHUNK = 1000
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from rankterm.server import review
 from rankterm.server.api.deps import DB, Adjudicator, Annotator, Config, Json
 from rankterm.server.api.work import _acks, _check_size
+from rankterm.server.bodies import BoundedRoute
 from rankterm.server.core import project_as, project_for
 from rankterm.server.schemas import (
     CommentIn,
@@ -18,7 +19,7 @@ from rankterm.server.schemas import (
     SubmitResults,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=BoundedRoute)
 
 
 @router.get("/projects/{project}/conflicts", response_model=ConflictQueue)

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
+from rankterm.server.bodies import BoundedRoute
 from rankterm.server.core import current_guideline, project_for
 from rankterm.server.db import BUSY, Database
 from rankterm.server.schemas import (
@@ -24,7 +25,7 @@ from rankterm.server.schemas import (
 )
 from rankterm.server.settings import ServerSettings
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=BoundedRoute)
 
 
 def _acks(results: list[ingest.Receipt]) -> Json:
