@@ -77,6 +77,29 @@ def test_trl_conversational_and_implicit_prompt():
     assert conv[0].pair.id.removeprefix("trl-") == implicit[0].pair.id.removeprefix("trl-")
 
 
+def test_trl_implicit_prompt_standard_splits_like_trl_extract_prompt():
+    """The string form of TRL's implicit prompt, beside the conversational one above.
+
+    TRL's ``extract_prompt`` takes the longest common character prefix as the prompt and, when
+    the prefix ends with a space, leaves that space on the responses ("The sky is" + " blue.").
+    """
+    fmt, good, bad = read(DATA / "trl_implicit_standard.jsonl")
+    assert fmt == "trl"
+    assert good[0].pair.prompt == "The sky is"
+    assert chosen_text(good[0]) == " blue."
+    assert {good[0].pair.response_a, good[0].pair.response_b} == {" blue.", " green."}
+    assert good[1].pair.prompt == "2+2="
+    assert chosen_text(good[1]) == "4"
+    assert good[1].pair.metadata == {"source": "arith"}
+    # Nothing shared: no prompt to split off, said as such (not silently an empty prompt).
+    assert [b.line for b in bad] == [3, 4]
+    assert "no common prefix" in bad[0].reason
+    assert "prefix of the other" in bad[1].reason
+    # The implicit form of a standard record is the same pair, with the same id.
+    _, standard, _ = read(DATA / "trl_standard.jsonl")
+    assert good[0].pair.id == standard[0].pair.id
+
+
 def test_ultrafeedback_raw_best_vs_worst_by_default():
     fmt, good, bad = read(DATA / "ultrafeedback_raw.jsonl")
     assert fmt == "ultrafeedback" and not bad and len(good) == 2

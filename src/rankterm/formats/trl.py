@@ -59,11 +59,43 @@ def _turns(value: Any, what: str, role: str) -> list[Message]:
     return as_messages(value, what)
 
 
+def extract_prompt(chosen: str, rejected: str) -> tuple[str, str, str]:
+    """Split TRL's implicit string prompt as ``trl.data_utils.extract_prompt`` does.
+
+    The prompt is the longest common character prefix; when the character before the first
+    difference is a space, the space stays on the responses ("The sky is" + " blue."), which is
+    what TRL trains on. Two cases TRL splits by accident are refused instead, since a wrong
+    prompt is a wrong label: nothing in common (an empty prompt), and one text a prefix of the
+    other (TRL's loop then cuts one character early, mid-word).
+    """
+    n = min(len(chosen), len(rejected))
+    idx = next((i for i in range(n) if chosen[i] != rejected[i]), n)
+    if idx == n:
+        if chosen == rejected:
+            raise RecordError("chosen and rejected are identical")
+        raise RecordError(
+            "implicit prompt: one of chosen/rejected is a prefix of the other, so the prompt "
+            "cannot be told from the responses; give a 'prompt' column"
+        )
+    if idx > 0 and chosen[idx - 1] == " ":
+        idx -= 1
+    if idx == 0:
+        raise RecordError(
+            "implicit prompt: chosen and rejected have no common prefix to take as the prompt; "
+            "give a 'prompt' column"
+        )
+    return chosen[:idx], chosen[idx:], rejected[idx:]
+
+
 def convert_preference(
     record: dict[str, Any], line: int, prefix: str, ignore: frozenset[str] = frozenset()
 ) -> Imported:
     """Any TRL-shaped preference record (also used by UltraFeedback-binarized)."""
     prompt = record.get("prompt")
+    chosen_raw, rejected_raw = record.get("chosen"), record.get("rejected")
+    if prompt is None and isinstance(chosen_raw, str) and isinstance(rejected_raw, str):
+        prompt, good_text, bad_text = extract_prompt(chosen_raw, rejected_raw)
+        record = {**record, "chosen": good_text, "rejected": bad_text}
     context = [] if prompt is None else _turns(prompt, "prompt", "user")
     chosen = _turns(record.get("chosen"), "chosen", "assistant")
     rejected = _turns(record.get("rejected"), "rejected", "assistant")
