@@ -135,10 +135,15 @@ def register(app: typer.Typer) -> None:
         """Export labels of record to a training format; prints what was dropped and why."""
         from rankterm.errors import LoadIssue, UsageError
         from rankterm.formats import get_format
+        from rankterm.formats.registry import choose_form
         from rankterm.formats.transfer import atomic_output, run_export
         from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
 
         fmt = get_format(to)
+        if fmt.chat_form is not None and pairs.exists():
+            fmt, form_note = choose_form(fmt, pairs)
+            if form_note:
+                typer.echo(form_note, err=True)
         if not fmt.writable:
             raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
         if ties is Keep.KEEP and not fmt.ties:

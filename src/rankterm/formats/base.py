@@ -278,6 +278,46 @@ def chosen_rejected(pair: Pair, label: Label) -> tuple[str, str, str] | str:
     return f"{label.choice.value} has no chosen response"
 
 
+def token_boundary(prompt: str, response: str) -> tuple[str, str, str, str]:
+    """Prompt and response for string-form training data whose trainer concatenates them.
+
+    TRL tokenizes the prompt alone and prompt + response, and needs the first to be a token
+    prefix of the second. Joined with nothing ("...do you" + "I don't") the last prompt word and
+    the first response word fuse into other tokens. The boundary chosen is the one TRL's own
+    examples use ("The sky is" + " blue."): the prompt ends without whitespace and the response
+    begins with a space. Every common pre-tokenizer (GPT-2 byte-level, Llama 3 / cl100k, and
+    SentencePiece's metaspace) starts a new pre-token at a space after a non-space, and BPE only
+    merges inside a pre-token, so the prompt's tokens stay a prefix. A separator ending the
+    prompt would not: "\n\n" alone is one token but "\n\nI" splits differently, and Llama 3
+    glues punctuation to the newlines after it ("?\n\n").
+
+    So the prompt's trailing whitespace moves onto the response (the joined text is unchanged),
+    and a single space is added in front when the response does not already begin with one.
+    Returns ``(prompt, response, moved, added)``; ``moved`` and ``added`` go into the metadata
+    block, so a re-import restores the exact texts.
+    """
+    core = prompt.rstrip()
+    moved = prompt[len(core) :]
+    rest = moved + response
+    added = "" if rest.startswith(" ") else " "
+    return core, added + rest, moved, added
+
+
+def undo_boundary(meta: dict[str, Any], prompt: str, responses: list[str]) -> tuple[str, list[str]]:
+    """Reverse :func:`token_boundary` for a record rankterm wrote (recorded in its block).
+
+    ``prompt_tail`` is the whitespace moved off the prompt, ``separators`` the space added in
+    front of each response (in the record's order); anything that does not fit is left as is.
+    """
+    moved, added = meta.get("prompt_tail"), meta.get("separators")
+    if not isinstance(moved, str) or not isinstance(added, list) or len(added) != len(responses):
+        return prompt, responses
+    cuts = [a + moved if isinstance(a, str) else None for a in added]
+    if not all(c is not None and r.startswith(c) for c, r in zip(cuts, responses, strict=True)):
+        return prompt, responses
+    return prompt + moved, [r[len(c) :] for c, r in zip(cuts, responses, strict=True)]  # type: ignore[arg-type]
+
+
 # -- writers ------------------------------------------------------------------------------------
 
 

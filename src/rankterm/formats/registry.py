@@ -50,6 +50,9 @@ class Format:
     #: Whether the format can say "tie" / "both bad" (sets the export's default filters).
     ties: bool = False
     both_bad: bool = False
+    #: The conversational variant written instead when the exported pairs have message turns
+    #: (``trl`` -> ``trl-conversational``); the ``-standard`` name always writes strings.
+    chat_form: str | None = None
 
     @property
     def readable(self) -> bool:
@@ -114,7 +117,15 @@ FORMATS: dict[str, Format] = {
             both_bad=True,
         ),
         Format(hh.NAME, hh.DESCRIPTION, hh.detect, hh.convert, writer=hh.Writer),
-        Format(trl.NAME, trl.DESCRIPTION, trl.detect, trl.convert, writer=trl.Writer),
+        Format(
+            trl.NAME,
+            trl.DESCRIPTION,
+            trl.detect,
+            trl.convert,
+            writer=trl.Writer,
+            chat_form=trl.CONVERSATIONAL,
+        ),
+        Format(trl.STANDARD, trl.STANDARD_DESCRIPTION, convert=trl.convert, writer=trl.Writer),
         Format(
             trl.CONVERSATIONAL,
             trl.CONVERSATIONAL_DESCRIPTION,
@@ -145,7 +156,8 @@ FORMATS: dict[str, Format] = {
         Format(
             openai.NAME, openai.DESCRIPTION, openai.detect, openai.convert, writer=openai.Writer
         ),
-        Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer),
+        Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
+        Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
         Format(sft.NAME, sft.DESCRIPTION, writer=sft.Writer, ties=True, both_bad=True),
         Format(
@@ -174,12 +186,52 @@ _DETECTION = [
 ]
 
 
+#: Other names people type for a format.
+ALIASES = {"hh": hh.NAME, "hh_rlhf": hh.NAME, "anthropic": hh.NAME}
+
+
 def get_format(name: str) -> Format:
-    """The format called ``name``; a UsageError listing the names otherwise."""
+    """The format called ``name`` (or an alias); a UsageError listing the names otherwise."""
     try:
-        return FORMATS[name]
+        return FORMATS[ALIASES.get(name, name)]
     except KeyError:
         raise UsageError(f"unknown format {name!r}; formats: {', '.join(FORMATS)}") from None
+
+
+def choose_form(fmt: Format, pairs: str | Path) -> tuple[Format, str]:
+    """The form to write: a format's conversational variant when the pairs are chat data.
+
+    String-form TRL/KTO data suits completion-style text; for pairs with message turns it would
+    drop every multi-turn pair and train without the chat template, so ``--to trl`` writes
+    ``trl-conversational`` then (and says so). Returns the format and the note to print ("" when
+    nothing was switched).
+    """
+    if fmt.chat_form is None or not pairs_have_messages(pairs):
+        return fmt, ""
+    chat = FORMATS[fmt.chat_form]
+    note = (
+        f"the pairs have message turns: wrote the conversational form ({chat.name}); "
+        f"--to {fmt.name}-standard writes strings"
+    )
+    return chat, note
+
+
+def pairs_have_messages(pairs: str | Path) -> bool:
+    """Whether any record of a pairs file has a non-empty ``messages`` list.
+
+    Only lines mentioning ``"messages"`` are parsed, so the scan costs a read of the file.
+    """
+    with open(pairs, "rb") as handle:
+        for raw in handle:
+            if b'"messages"' not in raw:
+                continue
+            try:
+                record = parse_json_object(raw)
+            except ValueError:
+                continue
+            if isinstance(record.get("messages"), list) and record["messages"]:
+                return True
+    return False
 
 
 def detect_record(record: dict[str, Any]) -> Format | None:

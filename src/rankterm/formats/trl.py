@@ -7,8 +7,10 @@ mix UltraFeedback-binarized uses (a prompt string *and* whole conversations). Th
 response is placed as A or B by a stable hash of the id (``trl-<sha1>`` unless the record has
 an ``id``) and is the prior label. Other columns go to the pair's ``metadata``.
 
-Export: ``trl`` writes the standard string form and skips pairs whose context is not a single
-user turn (use ``trl-conversational``); ``trl-conversational`` writes message lists. Both add
+Export: ``trl`` writes the conversational form when the pairs have message turns and the string
+form otherwise; ``trl-standard`` always writes strings (skipping pairs whose context is not a
+single user turn) and ``trl-conversational`` always message lists. Strings are joined the way
+TRL's examples are, the response beginning with a space (see ``base.token_boundary``). All add
 ``id`` and a ``rankterm`` metadata block (label provenance, strength, rationale, tags,
 annotators, models), which TRL ignores. Ties and both_bad cannot be said.
 """
@@ -35,12 +37,16 @@ from rankterm.formats.base import (
     restore_label,
     single_prompt,
     split_branches,
+    token_boundary,
+    undo_boundary,
 )
 from rankterm.labels import Label
 from rankterm.model import Message, Pair
 
 NAME = "trl"
-DESCRIPTION = "TRL preference prompt/chosen/rejected (reads every TRL shape)"
+DESCRIPTION = "TRL preference (reads every TRL shape; chat pairs written conversational)"
+STANDARD = NAME + "-standard"
+STANDARD_DESCRIPTION = 'TRL preference, strings always (prompt + " " response)'
 CONVERSATIONAL = "trl-conversational"
 CONVERSATIONAL_DESCRIPTION = "TRL preference, written as message lists"
 
@@ -93,6 +99,11 @@ def convert_preference(
     """Any TRL-shaped preference record (also used by UltraFeedback-binarized)."""
     prompt = record.get("prompt")
     chosen_raw, rejected_raw = record.get("chosen"), record.get("rejected")
+    if isinstance(prompt, str) and isinstance(chosen_raw, str) and isinstance(rejected_raw, str):
+        prompt, (chosen_raw, rejected_raw) = undo_boundary(
+            meta_of(record), prompt, [chosen_raw, rejected_raw]
+        )
+        record = {**record, "prompt": prompt, "chosen": chosen_raw, "rejected": rejected_raw}
     if prompt is None and isinstance(chosen_raw, str) and isinstance(rejected_raw, str):
         prompt, good_text, bad_text = extract_prompt(chosen_raw, rejected_raw)
         record = {**record, "chosen": good_text, "rejected": bad_text}
@@ -137,15 +148,12 @@ class Writer(JsonlWriter):
         if prompt is None:
             return "multi-turn context (use trl-conversational)"
         good, bad, _ = picked
-        return [
-            {
-                "prompt": prompt,
-                "chosen": good,
-                "rejected": bad,
-                "id": pair.id,
-                META_KEY: label_meta(pair, label),
-            }
-        ]
+        core, good, moved, good_sep = token_boundary(prompt, good)
+        _, bad, _, bad_sep = token_boundary(prompt, bad)
+        meta = label_meta(pair, label)
+        meta["prompt_tail"] = moved
+        meta["separators"] = [good_sep, bad_sep]
+        return [{"prompt": core, "chosen": good, "rejected": bad, "id": pair.id, META_KEY: meta}]
 
 
 class ConversationalWriter(JsonlWriter):
