@@ -237,10 +237,9 @@ def test_detection_failures_are_usage_errors(tmp_path):
     unknown.write_text('{"question": "q", "answer": "a"}\n')
     with pytest.raises(UsageError, match="cannot tell the format"):
         read(unknown)
-    array = tmp_path / "array.json"
-    array.write_text('[{"chosen": "a", "rejected": "b"}]\n')
-    with pytest.raises(UsageError, match="JSON array"):
-        read(array)
+    array = tmp_path / "array.json"  # a JSON array is read element by element
+    array.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
+    assert read(array)[0] == "trl" and len(read(array)[1]) == 1
     kto = tmp_path / "kto.jsonl"
     kto.write_text('{"prompt": "p", "completion": "c", "label": true}\n')
     with pytest.raises(UsageError, match="KTO"):

@@ -23,7 +23,14 @@ from rankterm.formats.base import (
     Writer,
     flatten,
 )
-from rankterm.formats.io import InputFile, iter_json, iter_lines, open_input, parse_json_object
+from rankterm.formats.io import (
+    InputFile,
+    is_lfs_pointer,
+    iter_json,
+    iter_lines,
+    open_input,
+    parse_json_object,
+)
 from rankterm.model import Pair
 from rankterm.sanitize import inert
 
@@ -259,8 +266,8 @@ def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssu
         if not text.startswith(b"{"):
             if text.startswith(b"["):
                 raise UsageError(
-                    f"{source.name} looks like a JSON array; rankterm reads JSON Lines "
-                    "(one object per line)"
+                    f"{source.name}:{line_no}: a JSON array where a record (an object) was "
+                    "expected"
                 )
             if looked == 1 and (b"," in text or b"\t" in text):
                 return FORMATS[csvmap.NAME], seen, lines
@@ -306,6 +313,11 @@ class ImportReader:
         self.options = options or ReadOptions()
         self.source = open_input(path, stdin)
         try:
+            if is_lfs_pointer(self.source):
+                raise UsageError(
+                    f"{self.source.name} is a Git LFS pointer, not the data: fetch the file "
+                    "first (git lfs pull, or download it from the hub)"
+                )
             if fmt is None:
                 fmt, seen, rest = _sniff(self.source)
                 self._lines: Iterator = chain(seen, rest)
