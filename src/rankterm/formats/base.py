@@ -216,13 +216,23 @@ def restore_label(meta: dict[str, Any], choice: Choice) -> SourceLabel:
     else:
         strength = None
     rationale = meta.get("rationale")
-    tags = meta.get("label_tags")
+    tags = json_list(meta.get("label_tags"))
     return SourceLabel(
         choice=choice,
         strength=strength,
         rationale=rationale if isinstance(rationale, str) else "",
         tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
     )
+
+
+def json_list(value: Any) -> list[str]:
+    """Strings of a list, or of a list written as JSON text (the metadata block's form)."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return []
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
 
 
 def pair_extras(meta: dict[str, Any], record_id: Any = None) -> dict[str, Any]:
@@ -232,41 +242,50 @@ def pair_extras(meta: dict[str, Any], record_id: Any = None) -> dict[str, Any]:
     if isinstance(pair_id, str | int) and str(pair_id):
         extras["id"] = str(pair_id)
     for key in ("model_a", "model_b"):
-        if isinstance(meta.get(key), str):
+        if isinstance(meta.get(key), str) and meta[key]:
             extras[key] = meta[key]
-    if isinstance(meta.get("metadata"), dict):
-        extras["metadata"] = meta["metadata"]
-    if isinstance(meta.get("tags"), list):
-        extras["tags"] = [t for t in meta["tags"] if isinstance(t, str)]
+    metadata = meta.get("metadata")
+    if isinstance(metadata, str):  # written as JSON text (see label_meta)
+        try:
+            metadata = orjson.loads(metadata)
+        except orjson.JSONDecodeError:
+            metadata = None
+    if isinstance(metadata, dict):
+        extras["metadata"] = metadata
+    tags = json_list(meta.get("tags"))
+    if tags:
+        extras["tags"] = tags
     return extras
 
 
 def label_meta(pair: Pair, label: Label) -> dict[str, Any]:
-    """The metadata block writers attach: the label's provenance and the pair's own fields."""
-    meta: dict[str, Any] = {
+    """The metadata block writers attach: the label's provenance and the pair's own fields.
+
+    Every value has one type whatever the row, so Arrow-based readers (``datasets.load_dataset
+    ("json")``, pandas, polars) infer one schema for the file: they stop at a column whose type
+    changes between rows. The pair's own ``metadata`` is free-form (a ``question_id`` that is an
+    int in one record and a hex string in the next), so it travels as JSON text; rankterm's
+    readers parse it back, and older exports with an object there are still read.
+    """
+    # The same keys in every row, never null: a key first seen in a later chunk, or a null
+    # column (or an empty list) that later holds text, fails the cast to Arrow's schema of the
+    # first chunk. 0 is "no strength" (ties), "" "no model"; tags are JSON text like metadata.
+    return {
         "pair_id": pair.id,
         "choice": label.choice.value,
-        "strength": label.strength,
+        "strength": label.strength or 0,
         "label_source": label.source,
         "annotators": list(label.annotators),
         "votes": label.votes,
         "agreement": round(label.agreement, 4),
+        "rationale": label.rationale,
+        "label_tags": orjson.dumps(list(label.tags)).decode(),
+        "flagged": bool(label.flagged),
+        "model_a": pair.model_a or "",
+        "model_b": pair.model_b or "",
+        "metadata": orjson.dumps(pair.metadata).decode(),
+        "tags": orjson.dumps(list(pair.tags)).decode(),
     }
-    if label.rationale:
-        meta["rationale"] = label.rationale
-    if label.tags:
-        meta["label_tags"] = list(label.tags)
-    if label.flagged:
-        meta["flagged"] = True
-    if pair.model_a is not None:
-        meta["model_a"] = pair.model_a
-    if pair.model_b is not None:
-        meta["model_b"] = pair.model_b
-    if pair.metadata:
-        meta["metadata"] = pair.metadata
-    if pair.tags:
-        meta["tags"] = pair.tags
-    return meta
 
 
 def chosen_rejected(pair: Pair, label: Label) -> tuple[str, str, str] | str:
