@@ -287,3 +287,35 @@ def test_native_label_object_becomes_the_prior_label_other_labels_are_kept(tmp_p
     )
     assert "label" not in good[0].pair.to_json_dict()
     assert good[1].label is None and good[1].pair.to_json_dict()["label"] == "team-7"
+
+
+def test_openai_keeps_tools_tool_call_turns_and_message_keys_through_a_round_trip(tmp_path):
+    import io
+
+    import orjson
+
+    from rankterm.formats.transfer import run_export
+    from rankterm.journal import replay
+    from rankterm.labels import LabelOptions, LabelPolicy
+    from rankterm.model import Judgment
+
+    source = DATA / "openai_tools.jsonl"
+    fmt, good, bad = read(source)
+    assert fmt == "openai" and len(good) == 2
+    # A tool call as the compared response is not text: said, not guessed.
+    assert [b.line for b in bad] == [3] and "tool call" in bad[0].reason
+    weather = good[0].pair
+    assert [m.role for m in weather.messages] == ["system", "user", "assistant", "tool"]
+    assert weather.messages[1].model_extra == {"name": "dana"}
+    assert weather.messages[2].model_extra["tool_calls"][0]["id"] == "call_1"
+    assert weather.messages[3].model_extra == {"tool_call_id": "call_1"}
+    assert weather.metadata["openai"]["parallel_tool_calls"] is False
+    assert good[1].pair.messages[1].model_extra == {"weight": 0}
+    # Export what was imported (each source label as the verdict): the records come back.
+    verdicts = [Judgment(pair_id=i.pair.id, annotator="source", choice=i.label.choice,
+                         strength=2) for i in good]  # fmt: skip
+    out = io.BytesIO()
+    pairs = [i.pair for i in good]
+    run_export(FORMATS["openai"], iter(pairs), LabelPolicy(replay(verdicts), LabelOptions()), out)
+    originals = [orjson.loads(x) for x in source.read_bytes().splitlines()[:2]]
+    assert [orjson.loads(x) for x in out.getvalue().splitlines()] == originals

@@ -81,7 +81,12 @@ def as_text(value: Any, what: str) -> str:
 
 
 def as_messages(value: Any, what: str) -> list[Message]:
-    """A list of ``{role, content}`` turns (content may be a list of text parts)."""
+    """A list of ``{role, content}`` turns (content may be a list of text parts).
+
+    Other keys of a turn (``name``, ``weight``, ``tool_calls``, ``tool_call_id``) are kept on the
+    message, so a re-export writes them back. A tool-call turn has no text: its null content is
+    kept as "" (the writers that know tool calls write it back as null).
+    """
     if not isinstance(value, list):
         raise RecordError(f"{what}: expected a list of messages, got {type(value).__name__}")
     messages = []
@@ -91,10 +96,19 @@ def as_messages(value: Any, what: str) -> list[Message]:
         role = item.get("role")
         if not isinstance(role, str) or not role:
             raise RecordError(f"{what}[{i}].role: expected a string")
-        messages.append(
-            Message(role=role, content=content_text(item.get("content"), f"{what}[{i}]"))
-        )
+        content = item.get("content")
+        if content is None and item.get("tool_calls"):
+            text = ""
+        else:
+            text = content_text(content, f"{what}[{i}]")
+        extra = {k: v for k, v in item.items() if k not in ("role", "content")}
+        messages.append(Message(role=role, content=text, **extra))
     return messages
+
+
+def is_tool_call(message: Message) -> bool:
+    """A turn that calls tools (its text, if any, is not the whole of it)."""
+    return bool((message.model_extra or {}).get("tool_calls"))
 
 
 def content_text(content: Any, what: str) -> str:
@@ -165,7 +179,14 @@ def single_prompt(pair: Pair) -> str | None:
 
 
 def messages_json(messages: Iterable[Message]) -> list[dict[str, Any]]:
-    return [m.model_dump(mode="json") for m in messages]
+    """Turns as JSON, extra keys included; a tool-call turn without text has null content."""
+    out = []
+    for m in messages:
+        data = m.model_dump(mode="json")
+        if not m.content and is_tool_call(m):
+            data["content"] = None
+        out.append(data)
+    return out
 
 
 # -- ids and sides ------------------------------------------------------------------------------
