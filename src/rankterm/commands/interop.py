@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         ),
         list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
     ) -> None:
-        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV) as pairs."""
+        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
+        a JSON array or Parquet) as pairs."""
         from rankterm.errors import UsageError
         from rankterm.formats import ImportReader, ReadOptions
         from rankterm.formats.csvmap import parse_map
@@ -163,7 +164,13 @@ def register(app: typer.Typer) -> None:
         issues: list[LoadIssue] = []
         state, index = _load(journals, pairs, issues)
         with index, atomic_output(output) as out:
-            summary = run_export(fmt, index.iter_pairs(), LabelPolicy(state, options), out)
+            summary = run_export(
+                fmt,
+                index.iter_pairs(),
+                LabelPolicy(state, options),
+                out,
+                parquet=output.endswith(".parquet"),
+            )
         where = "stdout" if output == "-" else output
         typer.echo(
             f"wrote {summary.records} {fmt.name} record{_s(summary.records)} "

@@ -14,7 +14,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rankterm.errors import LoadIssue, UsageError
-from rankterm.formats import arena, csvmap, hh, kto, native, openai, sft, trl, ultrafeedback
+from rankterm.formats import (
+    arena,
+    csvmap,
+    hh,
+    kto,
+    native,
+    openai,
+    parquet,
+    sft,
+    trl,
+    ultrafeedback,
+)
 from rankterm.formats.base import (
     Converted,
     Imported,
@@ -91,7 +102,16 @@ def _read_json(
     options: ReadOptions,
     lines: Iterator[tuple[int, bytes] | LoadIssue],
 ) -> Iterator[Imported | LoadIssue]:
-    for item in iter_json(source, lines):
+    return _convert_all(convert, source, options, iter_json(source, lines))
+
+
+def _convert_all(
+    convert: Convert,
+    source: InputFile,
+    options: ReadOptions,
+    records: Iterator[tuple[int, dict[str, Any]] | LoadIssue],
+) -> Iterator[Imported | LoadIssue]:
+    for item in records:
         if isinstance(item, LoadIssue):
             yield item
             continue
@@ -312,13 +332,16 @@ class ImportReader:
             raise UsageError(f"{fmt.name} is an export-only format; it cannot be imported")
         self.options = options or ReadOptions()
         self.source = open_input(path, stdin)
+        self._rows: Iterator | None = None
         try:
-            if is_lfs_pointer(self.source):
+            if self.source.stream.peek(4)[:4] == parquet.MAGIC:  # type: ignore[attr-defined]
+                fmt = self._open_parquet(path, fmt)
+            elif is_lfs_pointer(self.source):
                 raise UsageError(
                     f"{self.source.name} is a Git LFS pointer, not the data: fetch the file "
                     "first (git lfs pull, or download it from the hub)"
                 )
-            if fmt is None:
+            elif fmt is None:
                 fmt, seen, rest = _sniff(self.source)
                 self._lines: Iterator = chain(seen, rest)
             else:
@@ -328,7 +351,31 @@ class ImportReader:
             raise
         self.format: Format = fmt
 
+    def _open_parquet(self, path: str | Path, fmt: Format | None) -> Format:
+        """Rows of a Parquet file; the format detected from the first row unless named."""
+        name = self.source.name
+        if str(path) == "-" or self.source.compressed:
+            raise UsageError(f"{name}: Parquet is read from a file (not stdin or gzip)")
+        rows = parquet.iter_rows(path, name)
+        first = next(rows, None)
+        if fmt is None:
+            if first is None or isinstance(first, LoadIssue):
+                raise UsageError(f"{name}: no Parquet row to detect the format from; pass --from")
+            fmt = detect_record(first[1])
+            if fmt is None:
+                keys = inert(", ".join(repr(k) for k in list(first[1])[:12])) or "(none)"
+                raise UsageError(
+                    f"{name}: cannot tell the format from the first row (columns: {keys}); "
+                    "pass --from"
+                )
+        if fmt.convert is None:
+            raise UsageError(f"{fmt.name} cannot be read from Parquet")
+        self._rows = chain([first] if first is not None else [], rows)
+        return fmt
+
     def __iter__(self) -> Iterator[Imported | LoadIssue]:
+        if self._rows is not None and self.format.convert is not None:
+            return _convert_all(self.format.convert, self.source, self.options, self._rows)
         return self.format.read(self.source, self.options, self._lines)
 
     def close(self) -> None:
