@@ -76,10 +76,12 @@ def test_a_git_lfs_pointer_is_named_as_such(tmp_path):
         "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
         "size 12345\n"
     )
-    for name in (None, "trl"):
-        with pytest.raises(UsageError, match="Git LFS pointer") as caught:
-            read(path, name)
-        assert "git lfs pull" in str(caught.value)
+    with pytest.raises(UsageError, match="is a Git LFS pointer") as caught:
+        read(path)
+    assert "git lfs pull" in str(caught.value)
+    # A named format reports it as the file's one issue, as it does any bad input.
+    _, good, bad = read(path, "trl")
+    assert not good and [(b.line, "a Git LFS pointer" in b.reason) for b in bad] == [(1, True)]
 
 
 def test_hh_is_an_alias_of_hh_rlhf():

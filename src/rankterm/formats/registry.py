@@ -337,10 +337,14 @@ class ImportReader:
             if self.source.stream.peek(4)[:4] == parquet.MAGIC:  # type: ignore[attr-defined]
                 fmt = self._open_parquet(path, fmt)
             elif is_lfs_pointer(self.source):
-                raise UsageError(
-                    f"{self.source.name} is a Git LFS pointer, not the data: fetch the file "
-                    "first (git lfs pull, or download it from the hub)"
+                reason = (
+                    "a Git LFS pointer, not the data: fetch the file first (git lfs pull, "
+                    "or download it from the hub)"
                 )
+                if fmt is None:
+                    raise UsageError(f"{self.source.name} is {reason}")
+                # A named format reports bad input as issues, never by raising.
+                self._rows = iter([LoadIssue(self.source.name, 1, f"the file is {reason}")])
             elif fmt is None:
                 fmt, seen, rest = _sniff(self.source)
                 self._lines: Iterator = chain(seen, rest)
@@ -354,10 +358,19 @@ class ImportReader:
     def _open_parquet(self, path: str | Path, fmt: Format | None) -> Format:
         """Rows of a Parquet file; the format detected from the first row unless named."""
         name = self.source.name
-        if str(path) == "-" or self.source.compressed:
-            raise UsageError(f"{name}: Parquet is read from a file (not stdin or gzip)")
-        rows = parquet.iter_rows(path, name)
-        first = next(rows, None)
+        try:
+            if str(path) == "-" or self.source.compressed:
+                raise UsageError(f"{name}: Parquet is read from a file (not stdin or gzip)")
+            if fmt is not None and fmt.convert is None:
+                raise UsageError(f"{name}: {fmt.name} cannot be read from Parquet")
+            rows = parquet.iter_rows(path, name)
+            first = next(rows, None)
+        except UsageError as exc:
+            if fmt is None:
+                raise
+            # A named format reports bad input as issues, never by raising.
+            self._rows = iter([LoadIssue(name, 1, str(exc).removeprefix(f"{name}: "))])
+            return fmt
         if fmt is None:
             if first is None or isinstance(first, LoadIssue):
                 raise UsageError(f"{name}: no Parquet row to detect the format from; pass --from")
@@ -369,12 +382,14 @@ class ImportReader:
                     "pass --from"
                 )
         if fmt.convert is None:
-            raise UsageError(f"{fmt.name} cannot be read from Parquet")
+            raise UsageError(f"{name}: {fmt.name} cannot be read from Parquet")
         self._rows = chain([first] if first is not None else [], rows)
         return fmt
 
     def __iter__(self) -> Iterator[Imported | LoadIssue]:
-        if self._rows is not None and self.format.convert is not None:
+        if self._rows is not None:
+            if self.format.convert is None:
+                return (item for item in self._rows if isinstance(item, LoadIssue))
             return _convert_all(self.format.convert, self.source, self.options, self._rows)
         return self.format.read(self.source, self.options, self._lines)
 
