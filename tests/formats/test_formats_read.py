@@ -319,3 +319,18 @@ def test_openai_keeps_tools_tool_call_turns_and_message_keys_through_a_round_tri
     run_export(FORMATS["openai"], iter(pairs), LabelPolicy(replay(verdicts), LabelOptions()), out)
     originals = [orjson.loads(x) for x in source.read_bytes().splitlines()[:2]]
     assert [orjson.loads(x) for x in out.getvalue().splitlines()] == originals
+
+
+def test_label_studio_pairwise_tasks(tmp_path):
+    # The shape of Label Studio's JSON export, its Pairwise result as Pairwise.js writes it
+    # ({"type": "pairwise", "value": {"selected": "left" | "right"}}); written for this test.
+    fmt, good, bad = read(DATA / "label_studio_pairwise.json")
+    assert fmt == "label-studio"
+    assert [i.pair.id for i in good] == ["ls-101", "ls-102", "ls-103"]
+    assert good[0].label.choice is Choice.A and good[0].pair.metadata == {"source": "demo"}
+    assert chosen_text(good[1]) == "4"  # right, the cancelled annotation ignored
+    # Two annotators disagree: no prior label, their verdicts kept.
+    assert good[2].label is None
+    assert good[2].pair.metadata == {"label_studio_verdicts": ["A", "B"]}
+    assert [b.line for b in bad] == [28]  # where the task object opens
+    assert "response_a" in bad[0].reason

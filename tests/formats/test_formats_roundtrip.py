@@ -22,6 +22,7 @@ FULL_FIDELITY = {
     "trl-conversational",
     "arena",
     "csv",
+    "label-studio",
 }
 
 PAIRS = [
@@ -141,6 +142,7 @@ def test_round_trip_covers_what_each_format_can_say(tmp_path):
         "hh-rlhf": 2,  # p5 has a system turn
         "trl": 1,  # only single-turn p1 (p2 multi-turn, p5 system)
         "trl-standard": 1,
+        "label-studio": 3,  # Pairwise says left or right only
     }
 
 

@@ -19,6 +19,7 @@ from rankterm.formats import (
     csvmap,
     hh,
     kto,
+    labelstudio,
     native,
     openai,
     parquet,
@@ -183,6 +184,13 @@ FORMATS: dict[str, Format] = {
         Format(
             openai.NAME, openai.DESCRIPTION, openai.detect, openai.convert, writer=openai.Writer
         ),
+        Format(
+            labelstudio.NAME,
+            labelstudio.DESCRIPTION,
+            labelstudio.detect,
+            labelstudio.convert,
+            writer=labelstudio.Writer,
+        ),
         Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
         Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
@@ -203,6 +211,7 @@ _DETECTION = [
     FORMATS[n]
     for n in (
         native.NAME,
+        labelstudio.NAME,
         openai.NAME,
         arena.NAME,
         ultrafeedback.NAME,
