@@ -67,7 +67,8 @@ def test_trl_export_reports_what_it_dropped(cli, project):
         in ran.stderr
     )
     rows = [orjson.loads(line) for line in (project / "out.jsonl").read_bytes().splitlines()]
-    assert [(r["id"], r["chosen"]) for r in rows] == [("p1", "4"), ("p2", "N'Djamena")]
+    # The string form begins each response with a space (the prompt stays a token prefix).
+    assert [(r["id"], r["chosen"]) for r in rows] == [("p1", " 4"), ("p2", " N'Djamena")]
     assert rows[0]["rankterm"]["annotators"] == ["alice", "bob"]
     assert rows[0]["rankterm"]["rationale"] == "correct"
     assert rows[1]["rankterm"]["label_source"] == "resolution"
@@ -100,7 +101,7 @@ def test_sft_kto_openai_hh_arena(cli, project):
     assert "no ideal_response" in ran.stderr
     ran = export(cli, "--to", "kto", "-o", "-")
     rows = [orjson.loads(x) for x in ran.stdout_bytes.splitlines()]
-    assert [(r["completion"], r["label"]) for r in rows[:2]] == [("4", True), ("5", False)]
+    assert [(r["completion"], r["label"]) for r in rows[:2]] == [(" 4", True), (" 5", False)]
     ran = export(cli, "--to", "openai", "-o", "-")
     first = orjson.loads(ran.stdout_bytes.splitlines()[0])
     assert set(first) == {"input", "preferred_output", "non_preferred_output"}

@@ -77,6 +77,29 @@ def test_trl_conversational_and_implicit_prompt():
     assert conv[0].pair.id.removeprefix("trl-") == implicit[0].pair.id.removeprefix("trl-")
 
 
+def test_trl_implicit_prompt_standard_splits_like_trl_extract_prompt():
+    """The string form of TRL's implicit prompt, beside the conversational one above.
+
+    TRL's ``extract_prompt`` takes the longest common character prefix as the prompt and, when
+    the prefix ends with a space, leaves that space on the responses ("The sky is" + " blue.").
+    """
+    fmt, good, bad = read(DATA / "trl_implicit_standard.jsonl")
+    assert fmt == "trl"
+    assert good[0].pair.prompt == "The sky is"
+    assert chosen_text(good[0]) == " blue."
+    assert {good[0].pair.response_a, good[0].pair.response_b} == {" blue.", " green."}
+    assert good[1].pair.prompt == "2+2="
+    assert chosen_text(good[1]) == "4"
+    assert good[1].pair.metadata == {"source": "arith"}
+    # Nothing shared: no prompt to split off, said as such (not silently an empty prompt).
+    assert [b.line for b in bad] == [3, 4]
+    assert "no common prefix" in bad[0].reason
+    assert "prefix of the other" in bad[1].reason
+    # The implicit form of a standard record is the same pair, with the same id.
+    _, standard, _ = read(DATA / "trl_standard.jsonl")
+    assert good[0].pair.id == standard[0].pair.id
+
+
 def test_ultrafeedback_raw_best_vs_worst_by_default():
     fmt, good, bad = read(DATA / "ultrafeedback_raw.jsonl")
     assert fmt == "ultrafeedback" and not bad and len(good) == 2
@@ -214,10 +237,9 @@ def test_detection_failures_are_usage_errors(tmp_path):
     unknown.write_text('{"question": "q", "answer": "a"}\n')
     with pytest.raises(UsageError, match="cannot tell the format"):
         read(unknown)
-    array = tmp_path / "array.json"
-    array.write_text('[{"chosen": "a", "rejected": "b"}]\n')
-    with pytest.raises(UsageError, match="JSON array"):
-        read(array)
+    array = tmp_path / "array.json"  # a JSON array is read element by element
+    array.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
+    assert read(array)[0] == "trl" and len(read(array)[1]) == 1
     kto = tmp_path / "kto.jsonl"
     kto.write_text('{"prompt": "p", "completion": "c", "label": true}\n')
     with pytest.raises(UsageError, match="KTO"):
@@ -265,3 +287,50 @@ def test_native_label_object_becomes_the_prior_label_other_labels_are_kept(tmp_p
     )
     assert "label" not in good[0].pair.to_json_dict()
     assert good[1].label is None and good[1].pair.to_json_dict()["label"] == "team-7"
+
+
+def test_openai_keeps_tools_tool_call_turns_and_message_keys_through_a_round_trip(tmp_path):
+    import io
+
+    import orjson
+
+    from rankterm.formats.transfer import run_export
+    from rankterm.journal import replay
+    from rankterm.labels import LabelOptions, LabelPolicy
+    from rankterm.model import Judgment
+
+    source = DATA / "openai_tools.jsonl"
+    fmt, good, bad = read(source)
+    assert fmt == "openai" and len(good) == 2
+    # A tool call as the compared response is not text: said, not guessed.
+    assert [b.line for b in bad] == [3] and "tool call" in bad[0].reason
+    weather = good[0].pair
+    assert [m.role for m in weather.messages] == ["system", "user", "assistant", "tool"]
+    assert weather.messages[1].model_extra == {"name": "dana"}
+    assert weather.messages[2].model_extra["tool_calls"][0]["id"] == "call_1"
+    assert weather.messages[3].model_extra == {"tool_call_id": "call_1"}
+    assert weather.metadata["openai"]["parallel_tool_calls"] is False
+    assert good[1].pair.messages[1].model_extra == {"weight": 0}
+    # Export what was imported (each source label as the verdict): the records come back.
+    verdicts = [Judgment(pair_id=i.pair.id, annotator="source", choice=i.label.choice,
+                         strength=2) for i in good]  # fmt: skip
+    out = io.BytesIO()
+    pairs = [i.pair for i in good]
+    run_export(FORMATS["openai"], iter(pairs), LabelPolicy(replay(verdicts), LabelOptions()), out)
+    originals = [orjson.loads(x) for x in source.read_bytes().splitlines()[:2]]
+    assert [orjson.loads(x) for x in out.getvalue().splitlines()] == originals
+
+
+def test_label_studio_pairwise_tasks(tmp_path):
+    # The shape of Label Studio's JSON export, its Pairwise result as Pairwise.js writes it
+    # ({"type": "pairwise", "value": {"selected": "left" | "right"}}); written for this test.
+    fmt, good, bad = read(DATA / "label_studio_pairwise.json")
+    assert fmt == "label-studio"
+    assert [i.pair.id for i in good] == ["ls-101", "ls-102", "ls-103"]
+    assert good[0].label.choice is Choice.A and good[0].pair.metadata == {"source": "demo"}
+    assert chosen_text(good[1]) == "4"  # right, the cancelled annotation ignored
+    # Two annotators disagree: no prior label, their verdicts kept.
+    assert good[2].label is None
+    assert good[2].pair.metadata == {"label_studio_verdicts": ["A", "B"]}
+    assert [b.line for b in bad] == [28]  # where the task object opens
+    assert "response_a" in bad[0].reason

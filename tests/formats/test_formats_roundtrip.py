@@ -14,7 +14,16 @@ from rankterm.model import Choice, Judgment, Message, Pair
 
 ROUND_TRIP = [n for n, f in FORMATS.items() if f.readable and f.writable]
 #: Formats that carry ids, models, metadata, strength, rationale and tags (in their metadata).
-FULL_FIDELITY = {"rankterm", "hh-rlhf", "trl", "trl-conversational", "arena", "csv"}
+FULL_FIDELITY = {
+    "rankterm",
+    "hh-rlhf",
+    "trl",
+    "trl-standard",
+    "trl-conversational",
+    "arena",
+    "csv",
+    "label-studio",
+}
 
 PAIRS = [
     Pair(
@@ -94,7 +103,7 @@ def test_round_trip(name, tmp_path):
     # Detection must recognise our own output too.
     with ImportReader(tmp_path / f"export.{name}") as reader:
         detected = reader.format.name
-    assert detected == name or (name == "trl-conversational" and detected == "trl")
+    assert detected == name or (name.startswith("trl-") and detected == "trl")
     originals = {p.id: p for p in PAIRS}
     verdicts = {j.pair_id: j for j in JUDGMENTS}
     assert back, "nothing came back"
@@ -132,6 +141,8 @@ def test_round_trip_covers_what_each_format_can_say(tmp_path):
         "openai": 3,
         "hh-rlhf": 2,  # p5 has a system turn
         "trl": 1,  # only single-turn p1 (p2 multi-turn, p5 system)
+        "trl-standard": 1,
+        "label-studio": 3,  # Pairwise says left or right only
     }
 
 

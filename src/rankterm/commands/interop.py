@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         ),
         list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
     ) -> None:
-        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV) as pairs."""
+        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
+        a JSON array or Parquet) as pairs."""
         from rankterm.errors import UsageError
         from rankterm.formats import ImportReader, ReadOptions
         from rankterm.formats.csvmap import parse_map
@@ -135,10 +136,15 @@ def register(app: typer.Typer) -> None:
         """Export labels of record to a training format; prints what was dropped and why."""
         from rankterm.errors import LoadIssue, UsageError
         from rankterm.formats import get_format
+        from rankterm.formats.registry import choose_form
         from rankterm.formats.transfer import atomic_output, run_export
         from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
 
         fmt = get_format(to)
+        if fmt.chat_form is not None and pairs.exists():
+            fmt, form_note = choose_form(fmt, pairs)
+            if form_note:
+                typer.echo(form_note, err=True)
         if not fmt.writable:
             raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
         if ties is Keep.KEEP and not fmt.ties:
@@ -158,7 +164,13 @@ def register(app: typer.Typer) -> None:
         issues: list[LoadIssue] = []
         state, index = _load(journals, pairs, issues)
         with index, atomic_output(output) as out:
-            summary = run_export(fmt, index.iter_pairs(), LabelPolicy(state, options), out)
+            summary = run_export(
+                fmt,
+                index.iter_pairs(),
+                LabelPolicy(state, options),
+                out,
+                parquet=output.endswith(".parquet"),
+            )
         where = "stdout" if output == "-" else output
         typer.echo(
             f"wrote {summary.records} {fmt.name} record{_s(summary.records)} "

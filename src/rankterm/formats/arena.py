@@ -105,6 +105,7 @@ class Writer(JsonlWriter):
             "turn": sum(1 for m in context if m.role == "user"),
         }
         if "question_id" in pair.metadata:
-            record["question_id"] = pair.metadata["question_id"]
+            # Always a string (the Arena's are hex): one column type for Arrow-based readers.
+            record["question_id"] = str(pair.metadata["question_id"])
         record[META_KEY] = label_meta(pair, label)
         return [record]

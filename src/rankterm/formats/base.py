@@ -81,7 +81,12 @@ def as_text(value: Any, what: str) -> str:
 
 
 def as_messages(value: Any, what: str) -> list[Message]:
-    """A list of ``{role, content}`` turns (content may be a list of text parts)."""
+    """A list of ``{role, content}`` turns (content may be a list of text parts).
+
+    Other keys of a turn (``name``, ``weight``, ``tool_calls``, ``tool_call_id``) are kept on the
+    message, so a re-export writes them back. A tool-call turn has no text: its null content is
+    kept as "" (the writers that know tool calls write it back as null).
+    """
     if not isinstance(value, list):
         raise RecordError(f"{what}: expected a list of messages, got {type(value).__name__}")
     messages = []
@@ -91,10 +96,19 @@ def as_messages(value: Any, what: str) -> list[Message]:
         role = item.get("role")
         if not isinstance(role, str) or not role:
             raise RecordError(f"{what}[{i}].role: expected a string")
-        messages.append(
-            Message(role=role, content=content_text(item.get("content"), f"{what}[{i}]"))
-        )
+        content = item.get("content")
+        if content is None and item.get("tool_calls"):
+            text = ""
+        else:
+            text = content_text(content, f"{what}[{i}]")
+        extra = {k: v for k, v in item.items() if k not in ("role", "content")}
+        messages.append(Message(role=role, content=text, **extra))
     return messages
+
+
+def is_tool_call(message: Message) -> bool:
+    """A turn that calls tools (its text, if any, is not the whole of it)."""
+    return bool((message.model_extra or {}).get("tool_calls"))
 
 
 def content_text(content: Any, what: str) -> str:
@@ -165,7 +179,14 @@ def single_prompt(pair: Pair) -> str | None:
 
 
 def messages_json(messages: Iterable[Message]) -> list[dict[str, Any]]:
-    return [m.model_dump(mode="json") for m in messages]
+    """Turns as JSON, extra keys included; a tool-call turn without text has null content."""
+    out = []
+    for m in messages:
+        data = m.model_dump(mode="json")
+        if not m.content and is_tool_call(m):
+            data["content"] = None
+        out.append(data)
+    return out
 
 
 # -- ids and sides ------------------------------------------------------------------------------
@@ -216,13 +237,23 @@ def restore_label(meta: dict[str, Any], choice: Choice) -> SourceLabel:
     else:
         strength = None
     rationale = meta.get("rationale")
-    tags = meta.get("label_tags")
+    tags = json_list(meta.get("label_tags"))
     return SourceLabel(
         choice=choice,
         strength=strength,
         rationale=rationale if isinstance(rationale, str) else "",
         tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
     )
+
+
+def json_list(value: Any) -> list[str]:
+    """Strings of a list, or of a list written as JSON text (the metadata block's form)."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return []
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
 
 
 def pair_extras(meta: dict[str, Any], record_id: Any = None) -> dict[str, Any]:
@@ -232,41 +263,50 @@ def pair_extras(meta: dict[str, Any], record_id: Any = None) -> dict[str, Any]:
     if isinstance(pair_id, str | int) and str(pair_id):
         extras["id"] = str(pair_id)
     for key in ("model_a", "model_b"):
-        if isinstance(meta.get(key), str):
+        if isinstance(meta.get(key), str) and meta[key]:
             extras[key] = meta[key]
-    if isinstance(meta.get("metadata"), dict):
-        extras["metadata"] = meta["metadata"]
-    if isinstance(meta.get("tags"), list):
-        extras["tags"] = [t for t in meta["tags"] if isinstance(t, str)]
+    metadata = meta.get("metadata")
+    if isinstance(metadata, str):  # written as JSON text (see label_meta)
+        try:
+            metadata = orjson.loads(metadata)
+        except orjson.JSONDecodeError:
+            metadata = None
+    if isinstance(metadata, dict):
+        extras["metadata"] = metadata
+    tags = json_list(meta.get("tags"))
+    if tags:
+        extras["tags"] = tags
     return extras
 
 
 def label_meta(pair: Pair, label: Label) -> dict[str, Any]:
-    """The metadata block writers attach: the label's provenance and the pair's own fields."""
-    meta: dict[str, Any] = {
+    """The metadata block writers attach: the label's provenance and the pair's own fields.
+
+    Every value has one type whatever the row, so Arrow-based readers (``datasets.load_dataset
+    ("json")``, pandas, polars) infer one schema for the file: they stop at a column whose type
+    changes between rows. The pair's own ``metadata`` is free-form (a ``question_id`` that is an
+    int in one record and a hex string in the next), so it travels as JSON text; rankterm's
+    readers parse it back, and older exports with an object there are still read.
+    """
+    # The same keys in every row, never null: a key first seen in a later chunk, or a null
+    # column (or an empty list) that later holds text, fails the cast to Arrow's schema of the
+    # first chunk. 0 is "no strength" (ties), "" "no model"; tags are JSON text like metadata.
+    return {
         "pair_id": pair.id,
         "choice": label.choice.value,
-        "strength": label.strength,
+        "strength": label.strength or 0,
         "label_source": label.source,
         "annotators": list(label.annotators),
         "votes": label.votes,
         "agreement": round(label.agreement, 4),
+        "rationale": label.rationale,
+        "label_tags": orjson.dumps(list(label.tags)).decode(),
+        "flagged": bool(label.flagged),
+        "model_a": pair.model_a or "",
+        "model_b": pair.model_b or "",
+        "metadata": orjson.dumps(pair.metadata).decode(),
+        "tags": orjson.dumps(list(pair.tags)).decode(),
     }
-    if label.rationale:
-        meta["rationale"] = label.rationale
-    if label.tags:
-        meta["label_tags"] = list(label.tags)
-    if label.flagged:
-        meta["flagged"] = True
-    if pair.model_a is not None:
-        meta["model_a"] = pair.model_a
-    if pair.model_b is not None:
-        meta["model_b"] = pair.model_b
-    if pair.metadata:
-        meta["metadata"] = pair.metadata
-    if pair.tags:
-        meta["tags"] = pair.tags
-    return meta
 
 
 def chosen_rejected(pair: Pair, label: Label) -> tuple[str, str, str] | str:
@@ -276,6 +316,46 @@ def chosen_rejected(pair: Pair, label: Label) -> tuple[str, str, str] | str:
     if label.choice is Choice.B:
         return pair.response_b, pair.response_a, "B"
     return f"{label.choice.value} has no chosen response"
+
+
+def token_boundary(prompt: str, response: str) -> tuple[str, str, str, str]:
+    """Prompt and response for string-form training data whose trainer concatenates them.
+
+    TRL tokenizes the prompt alone and prompt + response, and needs the first to be a token
+    prefix of the second. Joined with nothing ("...do you" + "I don't") the last prompt word and
+    the first response word fuse into other tokens. The boundary chosen is the one TRL's own
+    examples use ("The sky is" + " blue."): the prompt ends without whitespace and the response
+    begins with a space. Every common pre-tokenizer (GPT-2 byte-level, Llama 3 / cl100k, and
+    SentencePiece's metaspace) starts a new pre-token at a space after a non-space, and BPE only
+    merges inside a pre-token, so the prompt's tokens stay a prefix. A separator ending the
+    prompt would not: "\n\n" alone is one token but "\n\nI" splits differently, and Llama 3
+    glues punctuation to the newlines after it ("?\n\n").
+
+    So the prompt's trailing whitespace moves onto the response (the joined text is unchanged),
+    and a single space is added in front when the response does not already begin with one.
+    Returns ``(prompt, response, moved, added)``; ``moved`` and ``added`` go into the metadata
+    block, so a re-import restores the exact texts.
+    """
+    core = prompt.rstrip()
+    moved = prompt[len(core) :]
+    rest = moved + response
+    added = "" if rest.startswith(" ") else " "
+    return core, added + rest, moved, added
+
+
+def undo_boundary(meta: dict[str, Any], prompt: str, responses: list[str]) -> tuple[str, list[str]]:
+    """Reverse :func:`token_boundary` for a record rankterm wrote (recorded in its block).
+
+    ``prompt_tail`` is the whitespace moved off the prompt, ``separators`` the space added in
+    front of each response (in the record's order); anything that does not fit is left as is.
+    """
+    moved, added = meta.get("prompt_tail"), meta.get("separators")
+    if not isinstance(moved, str) or not isinstance(added, list) or len(added) != len(responses):
+        return prompt, responses
+    cuts = [a + moved if isinstance(a, str) else None for a in added]
+    if not all(c is not None and r.startswith(c) for c, r in zip(cuts, responses, strict=True)):
+        return prompt, responses
+    return prompt + moved, [r[len(c) :] for c, r in zip(cuts, responses, strict=True)]  # type: ignore[arg-type]
 
 
 # -- writers ------------------------------------------------------------------------------------

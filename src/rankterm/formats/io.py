@@ -9,9 +9,11 @@ in chunks, never held whole — and every way a line can be bad becomes a :class
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import re
 import sys
 import zlib
 from collections.abc import Iterator
@@ -93,18 +95,53 @@ def open_input(path: str | Path, stdin: BinaryIO | None = None) -> InputFile:
     return InputFile(name, raw, raw, total, compressed=False)
 
 
+#: What the first line of a Git LFS pointer file starts with.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def _head(source: InputFile) -> bytes:
+    """The first bytes of the decoded stream, without consuming them (BOM and blanks dropped)."""
+    try:
+        head = source.stream.peek(256)[:256]  # type: ignore[attr-defined]
+    except (AttributeError, EOFError, OSError, zlib.error):
+        return b""
+    return head.removeprefix(_BOM).lstrip()
+
+
+def is_lfs_pointer(source: InputFile) -> bool:
+    """Whether the input is a Git LFS pointer (the data was never pulled), not the data."""
+    return _head(source).startswith(LFS_POINTER)
+
+
 def iter_lines(
     source: InputFile, max_bytes: int | None = None
 ) -> Iterator[tuple[int, bytes] | LoadIssue]:
-    """``(line number, raw bytes)`` per line; over-long lines and read failures as issues."""
+    """``(line number, raw bytes)`` per line; over-long lines and read failures as issues.
+
+    A file whose first non-blank byte is ``[`` is a JSON array (an Arena ``clean_battle`` dump,
+    ``json.dump`` of a list): it yields one item per element instead, numbered by the line the
+    element starts on, so every reader takes both shapes.
+    """
     max_bytes = max_bytes or MAX_LINE_BYTES
-    stream, line_no = source.stream, 0
+    if _head(source).startswith(b"["):
+        yield from iter_array(source, max_bytes)
+        return
+    yield from _read_lines(source, max_bytes, 0, b"")
+
+
+def _read_lines(
+    source: InputFile, max_bytes: int, line_no: int, pending: bytes
+) -> Iterator[tuple[int, bytes] | LoadIssue]:
+    """The line loop of :func:`iter_lines`, from line ``line_no + 1``; ``pending`` comes first."""
+    stream = source.stream
     while True:
         try:
             raw = stream.readline(max_bytes + 1)
         except (EOFError, OSError, zlib.error) as exc:
             yield LoadIssue(source.name, line_no + 1, f"cannot read further ({_why(exc)})")
             return
+        if pending:
+            raw, pending = pending + raw, b""
         if not raw:
             return
         line_no += 1
@@ -120,6 +157,124 @@ def iter_lines(
             yield LoadIssue(source.name, line_no, f"line longer than {_size(max_bytes)}, skipped")
             continue
         yield line_no, raw
+
+
+_SPECIAL = re.compile(rb'["\\\[\]{}\n]')
+
+
+def iter_array(
+    source: InputFile, max_bytes: int | None = None
+) -> Iterator[tuple[int, bytes] | LoadIssue]:
+    """``(line number, element bytes)`` per element of a top-level JSON array, streamed.
+
+    A small scanner tracks strings, escapes and nesting over 1 MiB reads, so a multi-GB dump is
+    never held whole; elements longer than ``max_bytes`` are skipped and reported like long
+    lines, and scalars or an empty array (no records) are reported on their line. What follows
+    the array's closing bracket is read as JSON Lines, so a JSON Lines file whose first line
+    happens to be an array loses nothing.
+    """
+    max_bytes = max_bytes or MAX_LINE_BYTES
+    stream = source.stream
+    depth, in_string, escaped_at = 0, False, -1
+    line, base, elements = 1, 0, 0
+    element = bytearray()
+    element_line, start, oversized = 0, -1, False
+    scalar_line = 0  # line of a scalar seen between elements (reported once)
+    first = True
+    while True:
+        try:
+            chunk = stream.read(1 << 20)
+        except (EOFError, OSError, zlib.error) as exc:
+            yield LoadIssue(source.name, line, f"cannot read further ({_why(exc)})")
+            return
+        if not chunk:
+            break
+        if first:
+            chunk = chunk.removeprefix(_BOM)
+            first = False
+        last = 0  # where the text between depth-1 tokens began, in this chunk
+        for match in _SPECIAL.finditer(chunk):
+            pos = match.start()
+            char = chunk[pos]
+            if char == 0x0A:  # newline
+                line += 1
+                continue
+            if base + pos == escaped_at:
+                continue
+            if in_string:
+                if char == 0x5C:  # backslash
+                    escaped_at = base + pos + 1
+                elif char == 0x22:  # quote
+                    in_string = False
+                    if depth == 1:
+                        last = pos + 1
+                continue
+            if depth == 1 and chunk[last:pos].strip(b" \t\r\n,"):
+                scalar_line = scalar_line or line
+            if char == 0x22:
+                in_string = True
+                if depth == 1:
+                    scalar_line = scalar_line or line
+            elif char in b"[{":
+                depth += 1
+                if depth == 1:
+                    last = pos + 1
+                elif depth == 2:
+                    start, element_line, oversized = pos, line, False
+                    element.clear()
+            elif char in b"]}":
+                depth -= 1
+                if depth == 1:
+                    elements += 1
+                    if not oversized:
+                        element += chunk[start : pos + 1]
+                    if oversized or len(element) > max_bytes:
+                        reason = f"array element longer than {_size(max_bytes)}, skipped"
+                        yield LoadIssue(source.name, element_line, reason)
+                    else:
+                        yield element_line, bytes(element)
+                    element.clear()
+                    start = -1
+                    last = pos + 1
+                elif depth <= 0:
+                    if scalar_line:
+                        reason = "array element is not an object (a record)"
+                        yield LoadIssue(source.name, scalar_line, reason)
+                    elif not elements:
+                        yield LoadIssue(source.name, line, "an empty JSON array, no records")
+                    yield from _after_array(source, max_bytes, line, chunk[pos + 1 :])
+                    return
+        if depth >= 2 and start >= 0 and not oversized:
+            element += chunk[start:]
+            oversized = len(element) > max_bytes
+            if oversized:
+                element.clear()
+        elif depth == 1 and not in_string and chunk[last:].strip(b" \t\r\n,"):
+            scalar_line = scalar_line or line
+        start = 0 if depth >= 2 else -1
+        base += len(chunk)
+    if depth > 0:
+        reason = "the JSON array ends inside a record (truncated)"
+        if depth == 1:
+            reason = "the JSON array is not closed (truncated)"
+        yield LoadIssue(source.name, element_line or line, reason)
+
+
+def _after_array(
+    source: InputFile, max_bytes: int, line: int, rest: bytes
+) -> Iterator[tuple[int, bytes] | LoadIssue]:
+    """Whatever follows a top-level array: the rest of its line, then JSON Lines."""
+    here, newline, rest = rest.partition(b"\n")
+    if not newline:  # the array's line goes on past this read
+        with contextlib.suppress(EOFError, OSError, zlib.error):
+            here += source.stream.readline(max_bytes + 1)
+    if here.strip():
+        yield LoadIssue(source.name, line, "text after the JSON array's closing bracket")
+    *full, pending = rest.split(b"\n")
+    for raw in full:
+        line += 1
+        yield line, raw + b"\n"
+    yield from _read_lines(source, max_bytes, line, pending)
 
 
 def _size(n: int) -> str:

@@ -2,8 +2,10 @@
 
 Each labelled pair gives two rows: the chosen response with ``label: true`` and the rejected one
 with ``label: false``, both with the pair's ``id`` and a ``rankterm`` metadata block. ``kto``
-writes strings (single-turn contexts only); ``kto-conversational`` writes the prompt as messages
-and the completion as one assistant turn. Ties and both_bad cannot be said. There is no reader:
+writes the conversational form when the pairs have message turns, strings otherwise;
+``kto-standard`` always writes strings (single-turn contexts only, the completion beginning with
+a space, see ``base.token_boundary``); ``kto-conversational`` writes the prompt as messages and
+the completion as one assistant turn. Ties and both_bad cannot be said. There is no reader:
 unpaired rows do not say which two responses were compared.
 """
 
@@ -18,12 +20,15 @@ from rankterm.formats.base import (
     label_meta,
     messages_json,
     single_prompt,
+    token_boundary,
 )
 from rankterm.labels import Label
 from rankterm.model import Pair
 
 NAME = "kto"
-DESCRIPTION = "TRL KTO unpaired (prompt, completion, label), two rows a pair"
+DESCRIPTION = "TRL KTO unpaired (prompt, completion, label), two rows a pair; chat as messages"
+STANDARD = NAME + "-standard"
+STANDARD_DESCRIPTION = "TRL KTO unpaired, strings always"
 CONVERSATIONAL = "kto-conversational"
 CONVERSATIONAL_DESCRIPTION = "TRL KTO unpaired, as message lists"
 
@@ -43,14 +48,20 @@ class Writer(JsonlWriter):
             prompt = single_prompt(pair)
             if prompt is None:
                 return "multi-turn context (use kto-conversational)"
-        meta = label_meta(pair, label)
         rows = []
-        for completion, desirable in ((good, True), (bad, False)):
+        for text, desirable in ((good, True), (bad, False)):
+            meta = label_meta(pair, label)
+            row_prompt: Any = prompt
+            completion: Any
             if self.conversational:
-                completion = [{"role": "assistant", "content": completion}]
+                completion = [{"role": "assistant", "content": text}]
+            else:
+                row_prompt, completion, moved, added = token_boundary(prompt, text)
+                meta["prompt_tail"] = moved
+                meta["separators"] = [added]
             rows.append(
                 {
-                    "prompt": prompt,
+                    "prompt": row_prompt,
                     "completion": completion,
                     "label": desirable,
                     "id": pair.id,

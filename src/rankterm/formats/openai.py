@@ -4,7 +4,11 @@
 "non_preferred_output": [...]}``. OpenAI validates these files strictly, so the writer adds
 nothing else: pair ids, strength, rationale, tags and annotators do not travel in this format.
 On import the id is ``openai-<sha1>`` of the content and the preferred response is placed as A
-or B by a stable hash of it (it is the prior label). Ties and both_bad cannot be said.
+or B by a stable hash of it (it is the prior label). The request's other fields (``tools``,
+``parallel_tool_calls``) are kept in ``metadata["openai"]`` and written back into ``input``;
+turns keep their other keys (``name``, ``weight``, ``tool_calls``, ``tool_call_id``), tool-call
+turns included. A tool call as the compared output is refused: a pair compares text. Ties and
+both_bad cannot be said.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rankterm.formats.base import (
     chosen_rejected,
     content_id,
     context_fields,
+    is_tool_call,
     messages_json,
     place,
     split_branches,
@@ -30,6 +35,8 @@ from rankterm.labels import Label
 from rankterm.model import Pair
 
 NAME = "openai"
+#: The metadata key holding the request's other fields (``tools``, ``parallel_tool_calls``).
+META = "openai"
 DESCRIPTION = "OpenAI preference fine-tuning (DPO) JSONL"
 
 
@@ -44,6 +51,13 @@ def convert(record: dict[str, Any], line: int, options: object = None) -> Import
     context = as_messages(source.get("messages"), "input.messages")
     good = as_messages(record.get("preferred_output"), "preferred_output")
     bad = as_messages(record.get("non_preferred_output"), "non_preferred_output")
+    for name, output in (("preferred_output", good), ("non_preferred_output", bad)):
+        if any(is_tool_call(m) for m in output):
+            raise RecordError(
+                f"{name}: a tool call; rankterm compares text responses, not tool calls"
+            )
+    # tools, parallel_tool_calls and any other request field travel in metadata["openai"].
+    request = {k: v for k, v in source.items() if k != "messages"}
     shared, good_text, bad_text = split_branches(
         context + good, context + bad, ("preferred_output", "non_preferred_output")
     )
@@ -55,6 +69,7 @@ def convert(record: dict[str, Any], line: int, options: object = None) -> Import
             **context_fields(shared),
             "response_a": response_a,
             "response_b": response_b,
+            **({"metadata": {META: request}} if request else {}),
         }
     )
     return Imported(pair, SourceLabel(choice, SOURCE_STRENGTH), line)
@@ -66,9 +81,11 @@ class Writer(JsonlWriter):
         if isinstance(picked, str):
             return picked
         good, bad, _ = picked
+        request = pair.metadata.get(META)
+        extra = request if isinstance(request, dict) else {}
         return [
             {
-                "input": {"messages": messages_json(pair.conversation)},
+                "input": {"messages": messages_json(pair.conversation), **extra},
                 "preferred_output": [{"role": "assistant", "content": good}],
                 "non_preferred_output": [{"role": "assistant", "content": bad}],
             }

@@ -14,7 +14,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rankterm.errors import LoadIssue, UsageError
-from rankterm.formats import arena, csvmap, hh, kto, native, openai, sft, trl, ultrafeedback
+from rankterm.formats import (
+    arena,
+    csvmap,
+    hh,
+    kto,
+    labelstudio,
+    native,
+    openai,
+    parquet,
+    sft,
+    trl,
+    ultrafeedback,
+)
 from rankterm.formats.base import (
     Converted,
     Imported,
@@ -23,7 +35,14 @@ from rankterm.formats.base import (
     Writer,
     flatten,
 )
-from rankterm.formats.io import InputFile, iter_json, iter_lines, open_input, parse_json_object
+from rankterm.formats.io import (
+    InputFile,
+    is_lfs_pointer,
+    iter_json,
+    iter_lines,
+    open_input,
+    parse_json_object,
+)
 from rankterm.model import Pair
 from rankterm.sanitize import inert
 
@@ -50,6 +69,9 @@ class Format:
     #: Whether the format can say "tie" / "both bad" (sets the export's default filters).
     ties: bool = False
     both_bad: bool = False
+    #: The conversational variant written instead when the exported pairs have message turns
+    #: (``trl`` -> ``trl-conversational``); the ``-standard`` name always writes strings.
+    chat_form: str | None = None
 
     @property
     def readable(self) -> bool:
@@ -81,7 +103,16 @@ def _read_json(
     options: ReadOptions,
     lines: Iterator[tuple[int, bytes] | LoadIssue],
 ) -> Iterator[Imported | LoadIssue]:
-    for item in iter_json(source, lines):
+    return _convert_all(convert, source, options, iter_json(source, lines))
+
+
+def _convert_all(
+    convert: Convert,
+    source: InputFile,
+    options: ReadOptions,
+    records: Iterator[tuple[int, dict[str, Any]] | LoadIssue],
+) -> Iterator[Imported | LoadIssue]:
+    for item in records:
         if isinstance(item, LoadIssue):
             yield item
             continue
@@ -114,7 +145,15 @@ FORMATS: dict[str, Format] = {
             both_bad=True,
         ),
         Format(hh.NAME, hh.DESCRIPTION, hh.detect, hh.convert, writer=hh.Writer),
-        Format(trl.NAME, trl.DESCRIPTION, trl.detect, trl.convert, writer=trl.Writer),
+        Format(
+            trl.NAME,
+            trl.DESCRIPTION,
+            trl.detect,
+            trl.convert,
+            writer=trl.Writer,
+            chat_form=trl.CONVERSATIONAL,
+        ),
+        Format(trl.STANDARD, trl.STANDARD_DESCRIPTION, convert=trl.convert, writer=trl.Writer),
         Format(
             trl.CONVERSATIONAL,
             trl.CONVERSATIONAL_DESCRIPTION,
@@ -145,7 +184,15 @@ FORMATS: dict[str, Format] = {
         Format(
             openai.NAME, openai.DESCRIPTION, openai.detect, openai.convert, writer=openai.Writer
         ),
-        Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer),
+        Format(
+            labelstudio.NAME,
+            labelstudio.DESCRIPTION,
+            labelstudio.detect,
+            labelstudio.convert,
+            writer=labelstudio.Writer,
+        ),
+        Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
+        Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
         Format(sft.NAME, sft.DESCRIPTION, writer=sft.Writer, ties=True, both_bad=True),
         Format(
@@ -164,6 +211,7 @@ _DETECTION = [
     FORMATS[n]
     for n in (
         native.NAME,
+        labelstudio.NAME,
         openai.NAME,
         arena.NAME,
         ultrafeedback.NAME,
@@ -174,12 +222,52 @@ _DETECTION = [
 ]
 
 
+#: Other names people type for a format.
+ALIASES = {"hh": hh.NAME, "hh_rlhf": hh.NAME, "anthropic": hh.NAME}
+
+
 def get_format(name: str) -> Format:
-    """The format called ``name``; a UsageError listing the names otherwise."""
+    """The format called ``name`` (or an alias); a UsageError listing the names otherwise."""
     try:
-        return FORMATS[name]
+        return FORMATS[ALIASES.get(name, name)]
     except KeyError:
         raise UsageError(f"unknown format {name!r}; formats: {', '.join(FORMATS)}") from None
+
+
+def choose_form(fmt: Format, pairs: str | Path) -> tuple[Format, str]:
+    """The form to write: a format's conversational variant when the pairs are chat data.
+
+    String-form TRL/KTO data suits completion-style text; for pairs with message turns it would
+    drop every multi-turn pair and train without the chat template, so ``--to trl`` writes
+    ``trl-conversational`` then (and says so). Returns the format and the note to print ("" when
+    nothing was switched).
+    """
+    if fmt.chat_form is None or not pairs_have_messages(pairs):
+        return fmt, ""
+    chat = FORMATS[fmt.chat_form]
+    note = (
+        f"the pairs have message turns: wrote the conversational form ({chat.name}); "
+        f"--to {fmt.name}-standard writes strings"
+    )
+    return chat, note
+
+
+def pairs_have_messages(pairs: str | Path) -> bool:
+    """Whether any record of a pairs file has a non-empty ``messages`` list.
+
+    Only lines mentioning ``"messages"`` are parsed, so the scan costs a read of the file.
+    """
+    with open(pairs, "rb") as handle:
+        for raw in handle:
+            if b'"messages"' not in raw:
+                continue
+            try:
+                record = parse_json_object(raw)
+            except ValueError:
+                continue
+            if isinstance(record.get("messages"), list) and record["messages"]:
+                return True
+    return False
 
 
 def detect_record(record: dict[str, Any]) -> Format | None:
@@ -207,8 +295,8 @@ def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssu
         if not text.startswith(b"{"):
             if text.startswith(b"["):
                 raise UsageError(
-                    f"{source.name} looks like a JSON array; rankterm reads JSON Lines "
-                    "(one object per line)"
+                    f"{source.name}:{line_no}: a JSON array where a record (an object) was "
+                    "expected"
                 )
             if looked == 1 and (b"," in text or b"\t" in text):
                 return FORMATS[csvmap.NAME], seen, lines
@@ -253,8 +341,20 @@ class ImportReader:
             raise UsageError(f"{fmt.name} is an export-only format; it cannot be imported")
         self.options = options or ReadOptions()
         self.source = open_input(path, stdin)
+        self._rows: Iterator | None = None
         try:
-            if fmt is None:
+            if self.source.stream.peek(4)[:4] == parquet.MAGIC:  # type: ignore[attr-defined]
+                fmt = self._open_parquet(path, fmt)
+            elif is_lfs_pointer(self.source):
+                reason = (
+                    "a Git LFS pointer, not the data: fetch the file first (git lfs pull, "
+                    "or download it from the hub)"
+                )
+                if fmt is None:
+                    raise UsageError(f"{self.source.name} is {reason}")
+                # A named format reports bad input as issues, never by raising.
+                self._rows = iter([LoadIssue(self.source.name, 1, f"the file is {reason}")])
+            elif fmt is None:
                 fmt, seen, rest = _sniff(self.source)
                 self._lines: Iterator = chain(seen, rest)
             else:
@@ -264,7 +364,42 @@ class ImportReader:
             raise
         self.format: Format = fmt
 
+    def _open_parquet(self, path: str | Path, fmt: Format | None) -> Format:
+        """Rows of a Parquet file; the format detected from the first row unless named."""
+        name = self.source.name
+        try:
+            if str(path) == "-" or self.source.compressed:
+                raise UsageError(f"{name}: Parquet is read from a file (not stdin or gzip)")
+            if fmt is not None and fmt.convert is None:
+                raise UsageError(f"{name}: {fmt.name} cannot be read from Parquet")
+            rows = parquet.iter_rows(path, name)
+            first = next(rows, None)
+        except UsageError as exc:
+            if fmt is None:
+                raise
+            # A named format reports bad input as issues, never by raising.
+            self._rows = iter([LoadIssue(name, 1, str(exc).removeprefix(f"{name}: "))])
+            return fmt
+        if fmt is None:
+            if first is None or isinstance(first, LoadIssue):
+                raise UsageError(f"{name}: no Parquet row to detect the format from; pass --from")
+            fmt = detect_record(first[1])
+            if fmt is None:
+                keys = inert(", ".join(repr(k) for k in list(first[1])[:12])) or "(none)"
+                raise UsageError(
+                    f"{name}: cannot tell the format from the first row (columns: {keys}); "
+                    "pass --from"
+                )
+        if fmt.convert is None:
+            raise UsageError(f"{name}: {fmt.name} cannot be read from Parquet")
+        self._rows = chain([first] if first is not None else [], rows)
+        return fmt
+
     def __iter__(self) -> Iterator[Imported | LoadIssue]:
+        if self._rows is not None:
+            if self.format.convert is None:
+                return (item for item in self._rows if isinstance(item, LoadIssue))
+            return _convert_all(self.format.convert, self.source, self.options, self._rows)
         return self.format.read(self.source, self.options, self._lines)
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ from typing import BinaryIO
 import orjson
 
 from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
-from rankterm.formats.base import SourceLabel
+from rankterm.formats.base import SourceLabel, Writer
 from rankterm.formats.registry import Format, ImportReader
 from rankterm.journal import Journal, read_journal
 from rankterm.labels import LabelPolicy
@@ -250,12 +250,22 @@ def run_export(
     pairs: Iterator[Pair],
     policy: LabelPolicy,
     out: BinaryIO,
+    *,
+    parquet: bool = False,
 ) -> ExportSummary:
-    """Label every pair under the policy and write what the format can say."""
+    """Label every pair under the policy and write what the format can say.
+
+    ``parquet`` writes the format's records as Parquet rows instead of JSON Lines.
+    """
     if fmt.writer is None:
         raise UsageError(f"{fmt.name} cannot be written (it is an import-only format)")
     summary = ExportSummary(fmt.name)
-    writer = fmt.writer(out)
+    if parquet:
+        from rankterm.formats.parquet import ParquetWriter
+
+        writer: Writer = ParquetWriter(fmt.writer, out)
+    else:
+        writer = fmt.writer(out)
     for pair in pairs:
         for label in policy.labels_for(pair):
             result = writer.write(pair, label)

@@ -7,8 +7,10 @@ mix UltraFeedback-binarized uses (a prompt string *and* whole conversations). Th
 response is placed as A or B by a stable hash of the id (``trl-<sha1>`` unless the record has
 an ``id``) and is the prior label. Other columns go to the pair's ``metadata``.
 
-Export: ``trl`` writes the standard string form and skips pairs whose context is not a single
-user turn (use ``trl-conversational``); ``trl-conversational`` writes message lists. Both add
+Export: ``trl`` writes the conversational form when the pairs have message turns and the string
+form otherwise; ``trl-standard`` always writes strings (skipping pairs whose context is not a
+single user turn) and ``trl-conversational`` always message lists. Strings are joined the way
+TRL's examples are, the response beginning with a space (see ``base.token_boundary``). All add
 ``id`` and a ``rankterm`` metadata block (label provenance, strength, rationale, tags,
 annotators, models), which TRL ignores. Ties and both_bad cannot be said.
 """
@@ -35,12 +37,16 @@ from rankterm.formats.base import (
     restore_label,
     single_prompt,
     split_branches,
+    token_boundary,
+    undo_boundary,
 )
 from rankterm.labels import Label
 from rankterm.model import Message, Pair
 
 NAME = "trl"
-DESCRIPTION = "TRL preference prompt/chosen/rejected (reads every TRL shape)"
+DESCRIPTION = "TRL preference (reads every TRL shape; chat pairs written conversational)"
+STANDARD = NAME + "-standard"
+STANDARD_DESCRIPTION = 'TRL preference, strings always (prompt + " " response)'
 CONVERSATIONAL = "trl-conversational"
 CONVERSATIONAL_DESCRIPTION = "TRL preference, written as message lists"
 
@@ -59,11 +65,48 @@ def _turns(value: Any, what: str, role: str) -> list[Message]:
     return as_messages(value, what)
 
 
+def extract_prompt(chosen: str, rejected: str) -> tuple[str, str, str]:
+    """Split TRL's implicit string prompt as ``trl.data_utils.extract_prompt`` does.
+
+    The prompt is the longest common character prefix; when the character before the first
+    difference is a space, the space stays on the responses ("The sky is" + " blue."), which is
+    what TRL trains on. Two cases TRL splits by accident are refused instead, since a wrong
+    prompt is a wrong label: nothing in common (an empty prompt), and one text a prefix of the
+    other (TRL's loop then cuts one character early, mid-word).
+    """
+    n = min(len(chosen), len(rejected))
+    idx = next((i for i in range(n) if chosen[i] != rejected[i]), n)
+    if idx == n:
+        if chosen == rejected:
+            raise RecordError("chosen and rejected are identical")
+        raise RecordError(
+            "implicit prompt: one of chosen/rejected is a prefix of the other, so the prompt "
+            "cannot be told from the responses; give a 'prompt' column"
+        )
+    if idx > 0 and chosen[idx - 1] == " ":
+        idx -= 1
+    if idx == 0:
+        raise RecordError(
+            "implicit prompt: chosen and rejected have no common prefix to take as the prompt; "
+            "give a 'prompt' column"
+        )
+    return chosen[:idx], chosen[idx:], rejected[idx:]
+
+
 def convert_preference(
     record: dict[str, Any], line: int, prefix: str, ignore: frozenset[str] = frozenset()
 ) -> Imported:
     """Any TRL-shaped preference record (also used by UltraFeedback-binarized)."""
     prompt = record.get("prompt")
+    chosen_raw, rejected_raw = record.get("chosen"), record.get("rejected")
+    if isinstance(prompt, str) and isinstance(chosen_raw, str) and isinstance(rejected_raw, str):
+        prompt, (chosen_raw, rejected_raw) = undo_boundary(
+            meta_of(record), prompt, [chosen_raw, rejected_raw]
+        )
+        record = {**record, "prompt": prompt, "chosen": chosen_raw, "rejected": rejected_raw}
+    if prompt is None and isinstance(chosen_raw, str) and isinstance(rejected_raw, str):
+        prompt, good_text, bad_text = extract_prompt(chosen_raw, rejected_raw)
+        record = {**record, "chosen": good_text, "rejected": bad_text}
     context = [] if prompt is None else _turns(prompt, "prompt", "user")
     chosen = _turns(record.get("chosen"), "chosen", "assistant")
     rejected = _turns(record.get("rejected"), "rejected", "assistant")
@@ -105,15 +148,12 @@ class Writer(JsonlWriter):
         if prompt is None:
             return "multi-turn context (use trl-conversational)"
         good, bad, _ = picked
-        return [
-            {
-                "prompt": prompt,
-                "chosen": good,
-                "rejected": bad,
-                "id": pair.id,
-                META_KEY: label_meta(pair, label),
-            }
-        ]
+        core, good, moved, good_sep = token_boundary(prompt, good)
+        _, bad, _, bad_sep = token_boundary(prompt, bad)
+        meta = label_meta(pair, label)
+        meta["prompt_tail"] = moved
+        meta["separators"] = [good_sep, bad_sep]
+        return [{"prompt": core, "chosen": good, "rejected": bad, "id": pair.id, META_KEY: meta}]
 
 
 class ConversationalWriter(JsonlWriter):

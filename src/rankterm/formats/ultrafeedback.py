@@ -107,7 +107,7 @@ def convert(
         model = completion.get("model")
         scored.append((value, response, model if isinstance(model, str) else None))
     if len(scored) < 2:
-        raise RecordError(f"fewer than two completions with a {opts.uf_score} score")
+        raise RecordError(f"fewer than two completions with {_a(opts.uf_score)} score")
     if opts.uf_pairing == "all":
         candidates = [
             (x, y) if x[0] >= y[0] else (y, x) for x, y in itertools.combinations(scored, 2)
@@ -140,7 +140,7 @@ def convert(
         imported.append(Imported(build_pair(fields), SourceLabel(choice, SOURCE_STRENGTH), line))
     if not imported:
         raise RecordError(
-            f"no two completions differ by a {opts.uf_score} score gap > 0"
+            f"no two completions differ by {_a(opts.uf_score)} score gap > 0"
             + (f" and >= {opts.uf_min_gap:g}" if opts.uf_min_gap > 0 else "")
         )
     return imported
@@ -150,3 +150,8 @@ def convert_binarized(
     record: dict[str, Any], line: int, options: ReadOptions | None = None
 ) -> Imported:
     return convert_preference(record, line, "ufb", ignore=frozenset({"messages"}))
+
+
+def _a(word: str) -> str:
+    """The word with its indefinite article ("an overall", "a fine-grained")."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
