@@ -88,7 +88,13 @@ def _raw_batch(items: list[dict[str, Any]], splice: tuple[str, str] | None, at: 
 def setup(backend: Backend) -> tuple[Backend, str, str, dict[str, str]]:
     project = backend.project(n_pairs=4, overlap=3)
     name, token = backend.user()
-    return backend, project, name, {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"}
+    # A verdict needs its author's lease on the pair: hold all four, so that only the
+    # spoiled field can be the reason for a refusal.
+    url = f"{backend.url}/v1/projects/{project}/leases"
+    leased = httpx.post(url, json={"n": 4}, headers=headers)
+    assert leased.status_code == 200 and len(leased.json()["leases"]) == 4, leased.text
+    return backend, project, name, headers
 
 
 def _stored_ids(backend: Backend, project: str, headers: dict[str, str]) -> set[str]:
