@@ -7,13 +7,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rankterm.config import TagSpec
 from rankterm.sanitize import inert
 from rankterm.tui.keymap import all_bindings, group_of
+from rankterm.tui.widgets.key_scroll import KeyScroll
 
 
 def _table() -> Table:
@@ -47,7 +47,7 @@ def help_table(
 class HelpDialog(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpDialog { align: center middle; }
-    HelpDialog > VerticalScroll {
+    HelpDialog > KeyScroll {
         width: 90%; max-width: 100; height: 90%; border: thick $accent;
         background: $surface; padding: 0 2;
     }
@@ -63,7 +63,7 @@ class HelpDialog(ModalScreen[None]):
         self._binding_list = bindings
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with KeyScroll(id="help-body") as scroll:
             scroll.border_title = Text("Keys (remap in config.toml [keys]) · esc to close")
             yield Static(help_table(self._keymap, self._tags, self._binding_list))
 
