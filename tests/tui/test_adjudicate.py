@@ -104,3 +104,30 @@ def test_adjudication_screen_snapshot(snap_compare, desk_files):
         assert snap_compare(app, terminal_size=(160, 50), run_before=lambda pilot: pilot.pause(0.3))
     finally:
         desk.close()
+
+
+async def test_guideline_unclear_stays_on_the_case(desk_files):
+    # U saves a note for the guideline owner; the case is still undecided, so the expert
+    # stays on it: the next key must decide the case they have been reading, not the next one.
+    tui_data, journals = desk_files
+    desk, app = open_app(tui_data, journals)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert screen.case.pair.id == "inject-001"
+        await pilot.press("r", *"Both leak escapes", "ctrl+s")
+        await pilot.press("U", *"Say what to do with escape codes", "ctrl+s")
+        await pilot.pause()
+        assert screen.case.pair.id == "inject-001"
+        assert screen.rationale == "Both leak escapes"  # kept for the verdict to come
+        assert "guideline unclear" in screen.query_one("#verdicts").text
+        await pilot.press("0")
+        await pilot.pause()
+        assert screen.case.pair.id == "code-042"
+        await pilot.press("q")
+    desk.close()
+    state = replay(read_journal(tui_data / "pairs.adjudications.jsonl"))
+    unclear, decided = state.resolutions
+    assert unclear.pair_id == decided.pair_id == "inject-001"
+    assert unclear.guideline_unclear and unclear.choice is None
+    assert decided.choice is Choice.BOTH_BAD and decided.rationale == "Both leak escapes"

@@ -183,16 +183,29 @@ class AdjudicateScreen(PaneScreen):
         if self.case is None:
             return
 
+        case = self.case
+
         async def saved(note: str | None) -> None:
-            if note and note.strip():
-                await self._record(
-                    Decision(
-                        choice=None,
-                        guideline_unclear=True,
-                        note=note.strip(),
-                        rationale=self.rationale,
-                    )
+            if not (note and note.strip()):
+                return
+            decision = Decision(
+                choice=None, guideline_unclear=True, note=note.strip(), rationale=self.rationale
+            )
+            try:
+                await asyncio.to_thread(self.desk.resolve, case, decision)
+            except RanktermError as exc:
+                self.notify(
+                    f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False
                 )
+                return
+            # A note is not a verdict: stay on the case (as a comment does), rationale kept,
+            # so the next key decides the case the expert has been reading.
+            self._show_same_case()
+            self.notify(
+                "Noted for the guideline owner. This case still needs your verdict.",
+                timeout=4,
+                markup=False,
+            )
 
         title = "Guideline unclear: what should the guideline say? (ctrl+s saves)"
         self.app.push_screen(TextEditorDialog(title, ""), saved)
@@ -224,12 +237,20 @@ class AdjudicateScreen(PaneScreen):
                         f"Comment not saved: {inert(str(exc))}", severity="error", markup=False
                     )
                     return
-                rationale = self.rationale
-                self.show()
-                self.rationale = rationale
-                self._info()
+                self._show_same_case()
 
         self.app.push_screen(TextEditorDialog("Comment on this pair", ""), saved)
+
+    def _show_same_case(self) -> None:
+        """Paint the case on screen again (a note or comment was added) keeping the rationale
+        being written and the reader's place in every pane."""
+        rationale = self.rationale
+        places = {pane.id: pane.scroll_y for pane in self.query(RenderedPane)}
+        self.show()
+        self.rationale = rationale
+        self._info()
+        for pane in self.query(RenderedPane):
+            pane.scroll_to(y=places.get(pane.id, 0), animate=False, immediate=True)
 
     def action_move(self, delta: int) -> None:
         if self.cases:
