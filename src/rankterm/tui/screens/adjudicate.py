@@ -35,6 +35,7 @@ class AdjudicateScreen(PaneScreen):
 
     PANES = PANES
     DEFAULT_PANE = "#verdicts"
+    HOME_PANES = ("#left", "#right", "#verdicts")
 
     BINDINGS = ADJUDICATE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -50,6 +51,7 @@ class AdjudicateScreen(PaneScreen):
         self.position = 0
         self.rationale = ""
         self.diff = False
+        self._shown_case: Case | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -99,6 +101,9 @@ class AdjudicateScreen(PaneScreen):
 
     def show(self) -> None:
         case = self.case
+        if case is not self._shown_case:
+            self._shown_case = case
+            self.focus_home()
         self.rationale = ""
         self.query_one("#header", Static).update(case_header(case, self.position, len(self.cases)))
         context = self.query_one("#context", RenderedPane)

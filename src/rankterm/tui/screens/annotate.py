@@ -123,6 +123,7 @@ class AnnotateScreen(PaneScreen):
         self.view = view
         self.draft = Draft.from_judgment(view.existing if view else None)
         self.app.clock.reset()  # type: ignore[attr-defined]
+        self.focus_home()
         self._paint()
         if view is not None:
             # After the frame: the prerender thread holds the GIL while it works.
