@@ -131,3 +131,18 @@ async def test_guideline_unclear_stays_on_the_case(desk_files):
     assert unclear.pair_id == decided.pair_id == "inject-001"
     assert unclear.guideline_unclear and unclear.choice is None
     assert decided.choice is Choice.BOTH_BAD and decided.rationale == "Both leak escapes"
+
+
+async def test_adjudication_legend_follows_remapped_keys(desk_files):
+    tui_data, journals = desk_files
+    desk = open_local_desk(tui_data / "pairs.jsonl", journals, adjudicator="expert")
+    guide = find_guidelines(None, tui_data / "pairs.jsonl")
+    keys = {"adjudicate.tie": "t", "adjudicate.unclear": "u"}
+    app = make_adjudicate_app(desk, Settings(annotator="expert", keys=keys), guide)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        info = str(app.screen.query_one("#info").content)
+        assert "t tie" in info and "4 tie" not in info
+        assert "u unclear" in info and "U unclear" not in info
+        await pilot.press("q")
+    desk.close()

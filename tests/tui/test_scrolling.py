@@ -198,3 +198,22 @@ async def test_criteria_dialog_keeps_the_selected_row_on_screen(tmp_path):
 def test_guidelines_fixture_is_long_enough():
     guide = parse_guidelines(_long_guidelines(), version="t")
     assert len(guide.sections) == 30
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_g_opens_the_guidelines_at_the_section_for_this_pair(tmp_path, size):
+    # At 80x24 the guideline strip is folded away: g is the one-key peek at the section that
+    # matches the pair, inside the whole document (home goes to the top).
+    source, _, app = _app(tmp_path, [pair_record(0, tags=["s12"])], _long_guidelines())
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        await pilot.press("g")
+        await _settle(pilot)
+        pane = app.screen.query_one("#reader")
+        top = pane.text.splitlines()[int(pane.scroll_y)]
+        assert top.strip() == "Section 12"
+        await pilot.press("home")
+        await pilot.pause()
+        assert pane.scroll_y == 0
+        await pilot.press("escape", "q")
+    source.close()

@@ -12,11 +12,11 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rankterm.adjudication import Case, Decision, Desk
 from rankterm.errors import RanktermError
-from rankterm.guidelines import Guidelines
+from rankterm.guidelines import Guidelines, Section
 from rankterm.model import Choice
 from rankterm.sanitize import inert
 from rankterm.tui.dialogs.help import HelpDialog
@@ -25,6 +25,7 @@ from rankterm.tui.keymap import ADJUDICATE_BINDINGS
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
+from rankterm.tui.widgets.key_bar import KeyBar, adjudicate_key_line, adjudicate_legend
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
@@ -64,7 +65,7 @@ class AdjudicateScreen(PaneScreen):
                 yield RenderedPane(id="verdicts")
             yield RenderedPane(id="guidelines")
         yield Static(id="info")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#context", RenderedPane).border_title = "Prompt"
@@ -144,15 +145,21 @@ class AdjudicateScreen(PaneScreen):
     def repaint(self) -> None:
         self.show()
 
+    def matching_sections(self) -> list[Section]:
+        case = self.case
+        return self.guidelines.for_tags(case.pair.tags) if case is not None else []
+
     def _info(self) -> None:
+        keymap = self.app.settings.keys  # type: ignore[attr-defined]
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" 1-3 A better · 4 tie · 5-7 B better · 0 both bad · U unclear ", style="dim")
+        text.append_text(adjudicate_legend(keymap))
         if self.rationale:
             text.append(f" ✎ {inert(self.rationale.splitlines()[0])[:50]}", style="italic")
         pending = getattr(self.desk, "pending", 0)
         if pending:
             text.append(f"  ◌ {pending} not yet delivered", style="yellow")
         self.query_one("#info", Static).update(text)
+        self.query_one(KeyBar).show_text(adjudicate_key_line(keymap, self.size.width or 80))
 
     async def _record(self, decision: Decision) -> None:
         case = self.case

@@ -16,7 +16,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
@@ -32,7 +31,8 @@ from rankterm.source.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
-from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
+from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
+from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
@@ -77,7 +77,7 @@ class AnnotateScreen(PaneScreen):
             yield RenderedPane(id="guidelines")
         yield PairInfo(id="info")
         yield Legend(id="legend")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#context", RenderedPane).border_title = "Prompt"
@@ -209,6 +209,9 @@ class AnnotateScreen(PaneScreen):
         self._paint_guidelines()
         self._paint_status()
 
+    def matching_sections(self) -> list[Section]:
+        return self.sections
+
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
         sections = self.sections
@@ -240,8 +243,12 @@ class AnnotateScreen(PaneScreen):
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
         info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria)
         self.query_one(PairInfo).show_text(info)
-        tags = self.app.settings.tags  # type: ignore[attr-defined]
-        self.query_one(Legend).show_text(legend_text(tags, self.draft.tags))
+        settings = self.app.settings  # type: ignore[attr-defined]
+        legend, keys = annotate_key_lines(
+            settings.keys, settings.tags, self.draft.tags, self.size.width or 80
+        )
+        self.query_one(Legend).show_text(legend)
+        self.query_one(KeyBar).show_text(keys)
 
     def refresh_status(self) -> None:
         """Called when the sync state changes (remote mode)."""

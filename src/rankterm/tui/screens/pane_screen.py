@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.screen import Screen
 
-from rankterm.guidelines import Guidelines
+from rankterm.guidelines import Guidelines, Section
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
@@ -107,10 +107,17 @@ class PaneScreen(Screen[None]):
         else:
             self.maximize(self._target_pane())
 
+    def matching_sections(self) -> list[Section]:
+        """The guideline sections for what is on screen (``g`` opens the document at the
+        first of them)."""
+        return []
+
     def action_guidelines(self) -> None:
         text = self.guidelines.text or "No guidelines were loaded. Pass `--guidelines FILE.md`."
         title = f"{self.guidelines.title} · {self.guidelines.version}"
-        self.app.push_screen(ReaderDialog(title, text))
+        sections = self.matching_sections()
+        start = sections[0].title if sections else None
+        self.app.push_screen(ReaderDialog(title, text, start_at=start))
 
     def action_quit_app(self) -> None:
         self.app.exit()
