@@ -65,8 +65,15 @@ async def test_every_essential_key_is_on_screen_in_full(tmp_path, size):
         shown = _text(screen.query_one("#legend")) + " " + _text(screen.query_one("#keys"))
         assert "…" not in shown
         for key_and_word in (
-            "1 L≫", "4 tie", "7 R≫", "0 both bad",
-            "s skip", "z undo", "! flag", "? help", "g guide",
+            "1 L≫",
+            "4 tie",
+            "7 R≫",
+            "0 both bad",
+            "s skip",
+            "z undo",
+            "! flag",
+            "? help",
+            "g guide",
         ):
             assert key_and_word in shown, key_and_word
         assert "r why" in shown or "r rationale" in shown

@@ -35,7 +35,9 @@ class AdjudicateScreen(PaneScreen):
     """Settle contested pairs, most contested first."""
 
     PANES = PANES
-    DEFAULT_PANE = "#verdicts"
+    #: Reading keys (j, space, m) act on response A until tab moves on: the responses are
+    #: what the expert reads, and the verdicts fit on screen without scrolling.
+    DEFAULT_PANE = "#left"
     HOME_PANES = ("#left", "#right", "#verdicts")
 
     BINDINGS = ADJUDICATE_BINDINGS
@@ -73,7 +75,7 @@ class AdjudicateScreen(PaneScreen):
         self.query_one("#right", RenderedPane).border_title = "B"
         self.query_one("#verdicts", RenderedPane).border_title = "Verdicts"
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
-        self.query_one("#verdicts", RenderedPane).focus()
+        self.query_one(self.DEFAULT_PANE, RenderedPane).focus()
         # After the first layout, so panes know their widths.
         self.call_after_refresh(lambda: self.run_worker(self.reload(), exclusive=True))
 
@@ -125,7 +127,10 @@ class AdjudicateScreen(PaneScreen):
         left.set_lines(a)
         right.set_lines(b)
         verdicts.set_lines(
-            to_lines(verdicts_renderable(case, self.records), verdicts.content_width)
+            to_lines(
+                verdicts_renderable(case, self.records, self.size.width or 80),
+                verdicts.content_width,
+            )
         )
         sections = self.guidelines.for_tags(pair.tags)
         body = (
