@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -160,7 +161,27 @@ def annotate_key_lines(
     keymap: Mapping[str, str], tags: list[TagSpec], active: set[str], width: int
 ) -> tuple[Text, Text]:
     """The annotation screen's two key lines. Wide: verdicts and tags, then actions. Narrow
-    (80 columns): verdicts and the keys used on most pairs, then tags and the rest."""
+    (80 columns): verdicts and the keys used on most pairs, then tags and the rest.
+
+    Asked once a verdict with the same answer nearly every time, and a millisecond to work
+    out: remembered by what it depends on (the frame after a verdict is budgeted in ms)."""
+    return _annotate_key_lines(
+        tuple(sorted(keymap.items())),
+        tuple((tag.name, tag.key, tag.label) for tag in tags),
+        frozenset(active),
+        width,
+    )
+
+
+@lru_cache(maxsize=64)
+def _annotate_key_lines(
+    keymap_items: tuple[tuple[str, str], ...],
+    tag_specs: tuple[tuple[str, str, str], ...],
+    active: frozenset[str],
+    width: int,
+) -> tuple[Text, Text]:
+    keymap = dict(keymap_items)
+    tags = [TagSpec(name=name, key=key, label=label) for name, key, label in tag_specs]
     core, rest = action_items(keymap)
     verdicts, tagged = verdict_items(keymap), tag_items(tags, active)
     if width >= 120:
@@ -196,6 +217,14 @@ def adjudicate_legend(keymap: Mapping[str, str]) -> Text:
 
 
 def adjudicate_key_line(keymap: Mapping[str, str], width: int) -> Text:
+    """The adjudication screen's key line (remembered, as :func:`annotate_key_lines`)."""
+    return _adjudicate_key_line(tuple(sorted(keymap.items())), width)
+
+
+@lru_cache(maxsize=16)
+def _adjudicate_key_line(keymap_items: tuple[tuple[str, str], ...], width: int) -> Text:
+    keymap = dict(keymap_items)
+
     def item(binding_id: str, label: str, short: str | None = None, weight: int = 50):
         return KeyItem(key_for(f"adjudicate.{binding_id}", keymap), label, short, weight)
 
