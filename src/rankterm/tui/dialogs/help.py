@@ -18,7 +18,7 @@ from rankterm.tui.widgets.key_scroll import KeyScroll
 
 def _table() -> Table:
     table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True, width=12)
+    table.add_column("key", style="bold cyan", no_wrap=True)
     table.add_column("action", ratio=1)
     table.add_column("id", style="dim", no_wrap=True)
     return table
