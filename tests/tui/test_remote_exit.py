@@ -36,12 +36,12 @@ def test_quitting_with_pairs_left_exits_4_and_finishing_exits_0(project, tmp_pat
     server, token = project
     app = _run(server, token, tmp_path)
     try:
-        app.wait_for(b"pair-000")
+        app.wait_for(b"pair-000", timeout=90)
         start = len(app.snapshot())
         app.send(b"1")
-        app.wait_for(b"pair-001", start=start)
+        app.wait_for(b"pair-001", start=start, timeout=60)
         app.send(b"q")
-        code = app.wait_exit(timeout=30)
+        code = app.wait_exit(timeout=90)
     finally:
         app.close()
     assert code == 4, app.snapshot()[-800:]
@@ -49,11 +49,11 @@ def test_quitting_with_pairs_left_exits_4_and_finishing_exits_0(project, tmp_pat
     app = _run(server, token, tmp_path)
     try:
         for pair_id in (b"pair-001", b"pair-002"):
-            start = app.wait_for(pair_id)
+            start = app.wait_for(pair_id, timeout=90)
             app.send(b"7")
-        app.wait_for(b"All done", start=start, timeout=60)
+        app.wait_for(b"All done", start=start, timeout=90)
         app.send(b"q")
-        code = app.wait_exit(timeout=30)
+        code = app.wait_exit(timeout=90)
     finally:
         app.close()
     assert code == 0, app.snapshot()[-800:]
