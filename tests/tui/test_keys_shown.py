@@ -84,3 +84,18 @@ async def test_every_essential_key_is_on_screen_in_full(tmp_path, size):
         assert len(_text(screen.query_one("#keys"))) <= width
         await pilot.press("q")
     source.close()
+
+
+async def test_the_all_done_screen_names_the_keys_as_remapped(tmp_path):
+    keys = {"undo": "backspace", "prev": "comma", "quit": "Q"}
+    source, app = _app(tmp_path, keys)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("1", "1", "1")
+        await pilot.pause()
+        done = app.screen.query_one("#context").text
+        assert "All done" in done
+        assert "⌫ undo" in done and ", review" in done and "Q quit" in done
+        assert "z undo" not in done and "q quit" not in done
+        await pilot.press("Q")
+    source.close()

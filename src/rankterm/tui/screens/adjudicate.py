@@ -21,7 +21,7 @@ from rankterm.model import Choice
 from rankterm.sanitize import inert
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
-from rankterm.tui.keymap import ADJUDICATE_BINDINGS
+from rankterm.tui.keymap import ADJUDICATE_BINDINGS, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
@@ -115,7 +115,10 @@ class AdjudicateScreen(PaneScreen):
         verdicts = self.query_one("#verdicts", RenderedPane)
         guide = self.query_one("#guidelines", RenderedPane)
         if case is None:
-            done = Text("No contested pairs need a decision. q to quit.", style="bold green")
+            quit_key = key_for("adjudicate.quit", self.app.settings.keys)  # type: ignore[attr-defined]
+            done = Text(
+                f"No contested pairs need a decision. {quit_key} to quit.", style="bold green"
+            )
             context.set_lines(to_lines(done, context.content_width))
             for pane in (left, right, verdicts, guide):
                 pane.set_lines([])

@@ -28,7 +28,7 @@ from rankterm.model import (
 )
 from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView, TaskSource
-from rankterm.tui.keymap import all_bindings
+from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
@@ -186,7 +186,8 @@ class AnnotateScreen(PaneScreen):
             done = Text.assemble(
                 ("All done. ", "bold green"),
                 "Every pair in this set has your verdict.\n\n",
-                "z undo the last verdict · [ review earlier pairs · q quit",
+                f"{self._key('undo')} undo the last verdict · "
+                f"{self._key('prev')} review earlier pairs · {self._key('quit')} quit",
             )
             context.set_lines(to_lines(done, context.content_width))
             left.set_lines([])
@@ -211,6 +212,10 @@ class AnnotateScreen(PaneScreen):
 
     def matching_sections(self) -> list[Section]:
         return self.sections
+
+    def _key(self, binding_id: str) -> str:
+        """The key for ``binding_id`` as the user mapped it, for text that names a key."""
+        return key_for(binding_id, self.app.settings.keys)  # type: ignore[attr-defined]
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
@@ -283,7 +288,11 @@ class AnnotateScreen(PaneScreen):
     async def action_verdict(self, side: str, strength: int) -> None:
         view = self.view
         if view is None:
-            self.notify("Nothing to judge here. Press z to undo or [ to go back.", markup=False)
+            self.notify(
+                f"Nothing to judge here. Press {self._key('undo')} to undo or "
+                f"{self._key('prev')} to go back.",
+                markup=False,
+            )
             return
         if side in ("left", "right"):
             choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
@@ -405,7 +414,8 @@ class AnnotateScreen(PaneScreen):
                 self.draft.ideal_response = answer if answer.strip() else None
                 self._paint_status()
                 self.notify(
-                    "Answer kept; it is saved with your next verdict (0 for both bad).",
+                    "Answer kept; it is saved with your next verdict "
+                    f"({self._key('verdict.both_bad')} for both bad).",
                     markup=False,
                 )
 
