@@ -38,10 +38,13 @@ def help_table(
             keys = [show_key(k) for k in binding.key.split(",")]
         words = binding.tooltip or binding.description
         table.add_row(Text(inert(" / ".join(keys))), Text(words), Text(binding.id or ""))
+    ordered = list(groups.items())
     if tags:
-        table = groups.setdefault("Error-type tags (toggle; set in [[tags]])", _table())
+        # Right after the verdicts: the keys used on a pair, before reading and moving on.
+        table = _table()
         for tag in tags:
             table.add_row(Text(inert(tag.key)), Text(inert(tag.title)), Text(inert(tag.name)))
+        ordered.insert(1, ("Error-type tags (toggle; set in [[tags]])", table))
     parts: list = [
         Text.assemble(
             "Remap a key in config.toml (",
@@ -50,7 +53,7 @@ def help_table(
             style="dim",
         )
     ]
-    for title, table in groups.items():
+    for title, table in ordered:
         parts += [Text(""), Text(title, style="bold underline"), table]
     return Group(*parts)
 
