@@ -40,6 +40,21 @@ PANES = ("#context", "#left", "#right", "#guidelines")
 TITLES = {"context": "Prompt", "left": "◀ LEFT", "right": "RIGHT ▶"}
 
 
+HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
+VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+
+def breakpoint_classes(width: int, height: int) -> list[str]:
+    """The classes Textual's breakpoints give a screen of this size (the highest breakpoint
+    each dimension reaches)."""
+    classes = []
+    for size, breakpoints in ((width, HORIZONTAL_BREAKPOINTS), (height, VERTICAL_BREAKPOINTS)):
+        reached = [name for at, name in sorted(breakpoints) if size >= at]
+        if reached:
+            classes.append(reached[-1])
+    return classes
+
+
 class AnnotateScreen(PaneScreen):
     """Judge pairs, one keystroke a verdict."""
 
@@ -47,8 +62,8 @@ class AnnotateScreen(PaneScreen):
     DEFAULT_PANE = "#left"
 
     BINDINGS = all_bindings()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
 
     def __init__(self, source: TaskSource, guidelines: Guidelines) -> None:
         super().__init__()
@@ -69,6 +84,12 @@ class AnnotateScreen(PaneScreen):
         self._started = False
 
     def compose(self) -> ComposeResult:
+        # The breakpoint classes before the first layout: Textual sets them on the first
+        # resize, and that resize can arrive while the app is still inside its startup batch
+        # (``App._process_messages`` holds ``batch_update`` through Mount), where an "after
+        # refresh" callback runs at once, with no layout. Set here, the very first layout is
+        # already the one for this size, and the first pair is rendered at its width once.
+        self.add_class(*breakpoint_classes(self.app.size.width, self.app.size.height))
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="main"):
@@ -308,9 +329,9 @@ class AnnotateScreen(PaneScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         if not self._started:
-            # The first pair waits for the layout of this size (the -narrow / -short classes
-            # are set on the first resize): shown earlier, it was rendered at the default
-            # layout's widths -- 15 columns at 80x24 -- painted, and rendered again.
+            # The first pair waits for the layout of this size (its breakpoint classes are set
+            # in ``compose``): rendered at the default layout's widths -- 15 columns at 80x24
+            # -- it would be painted so and rendered again.
             self._started = True
             self.call_after_refresh(self.call_after_refresh, self._show_first)
             return
