@@ -146,6 +146,7 @@ def action_items(keymap: Mapping[str, str]) -> tuple[list[KeyItem], list[KeyItem
         item("quit", "quit", weight=60),
         KeyItem(f"{key_for('prev', keymap)} {key_for('next', keymap)}", "prev/next", "move", 50),
         item("diff", "diff", weight=40),
+        item("raw", "raw text", "raw", 15),
         item("criteria", "criteria", weight=30),
         item("ideal_answer", "write answer", "answer", 25),
         item("maximize", "maximize", "max", 20),
