@@ -99,3 +99,19 @@ async def test_the_all_done_screen_names_the_keys_as_remapped(tmp_path):
         assert "z undo" not in done and "q quit" not in done
         await pilot.press("Q")
     source.close()
+
+
+async def test_the_raw_key_is_in_the_wide_key_line_as_remapped(tmp_path):
+    """The raw/rendered toggle is not essential: shown where the line has room (160
+    columns), under the key it is remapped to, and that key flips the pane."""
+    source, app = _app(tmp_path, {"raw": "ctrl+r"})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        keys = _text(screen.query_one("#keys"))
+        assert "^r raw" in keys and "t raw" not in keys
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "raw" in str(screen.query_one("#left").border_title)
+        await pilot.press("q")
+    source.close()
