@@ -229,7 +229,9 @@ class AnnotateScreen(PaneScreen):
             raw = "context" in self.raw
             lines, top = self.renderer.context_view(pair, context.content_width, raw)
             context.set_lines(lines, top)
-            context.border_title = TITLES["context"] + (" · raw" if raw else "")
+            title = TITLES["context"] + (" · raw" if raw else "")
+            if context.border_title != title:  # setting it parses markup and repaints
+                context.border_title = title
             if top:
                 self.after_frame(self._title_earlier_turns)
             left_lines, right_lines = self.renderer.responses(
