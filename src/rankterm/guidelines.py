@@ -65,9 +65,31 @@ class Guidelines:
 EMPTY = Guidelines(text="", version="none", title="No guidelines")
 
 
+_HEX_STAMP = re.compile(r"^(?:sha256:)?([0-9a-fA-F]{12,64})$")
+
+
 def content_version(data: bytes) -> str:
-    """``sha256:`` + 12 hex digits of the file's bytes: short to show, long enough to trust."""
+    """``sha256:`` + 12 hex digits of the file's bytes: short to show, long enough to trust.
+    The one stamp for a guideline text, locally and on the task server."""
     return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def text_version(text: str) -> str:
+    """:func:`content_version` of a text (as stored on the task server), by its UTF-8 bytes."""
+    return content_version(text.encode("utf-8", "surrogatepass"))
+
+
+def normalize_version(version: str | None) -> str | None:
+    """The stamp of ``version`` as :func:`content_version` writes it. Task servers before
+    2026-12 stamped the full 64 hex digits, with no prefix: records made then name the same
+    document as ``sha256:`` + its first 12 digits, and are compared and reported as such.
+    Anything that is not a content hash (a hand-written version, ``none``) is left alone."""
+    if version is None:
+        return None
+    match = _HEX_STAMP.match(version.strip())
+    if match is None or (len(match.group(1)) < 64 and not version.startswith("sha256:")):
+        return version
+    return "sha256:" + match.group(1)[:12].lower()
 
 
 def parse_guidelines(text: str, *, version: str, path: Path | None = None) -> Guidelines:

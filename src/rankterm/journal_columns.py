@@ -14,7 +14,7 @@ test_journal_columns.py`` compares the two on the same files):
   gives (such lines go through the model, which words the reason);
 * a judgment id seen before is ignored (the first occurrence stands, in journal order);
 * a retraction withdraws its judgment wherever it appears, before or after it;
-* resolutions are kept whole (they are few); comments and acks are counted and dropped.
+* resolutions and comments are kept whole (they are few); acks are counted and dropped.
 
 Speed comes from a fast path: a judgment line whose fields all have the plain types the model
 would accept unchanged (canonical lowercase UUID, ``...T..Z`` timestamp, string choice, int
@@ -39,7 +39,7 @@ from pydantic import ValidationError
 
 from rankterm.errors import LoadIssue, describe_validation_error, display_path
 from rankterm.journal import decode
-from rankterm.model import Choice, Judgment, Resolution, Retraction, ordinal
+from rankterm.model import Choice, Comment, Judgment, Resolution, Retraction, ordinal
 from rankterm.quality.table import bulk_pass
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
@@ -133,6 +133,8 @@ class LeanState:
     judgments: list[LeanJudgment] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
     files: list[JournalFileStats] = field(default_factory=list)
+    #: Comments on pairs (the adjudicators' discussion), in journal order.
+    comments: list[Comment] = field(default_factory=list)
 
     def active(self, annotator: str | None = None) -> list[LeanJudgment]:
         """As :meth:`JournalState.active`: standing judgments, optionally for one annotator."""
@@ -201,6 +203,7 @@ class _Reader:
         self.seen: set[int] = set()
         self.retracted: set[int] = set()
         self.resolutions: list[Resolution] = []
+        self.comments: list[Comment] = []
         self.strings: dict[str, str] = {}
         self.tag_sets: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
         self.numbers: dict[int, int] = {}
@@ -277,6 +280,8 @@ class _Reader:
             self.retracted.add(entry.retracts.int)
         elif isinstance(entry, Resolution):
             self.resolutions.append(entry)
+        elif isinstance(entry, Comment):
+            self.comments.append(entry)
 
     def _fast(self, values: tuple, data: dict, path: Path, offset: int) -> bool:
         """Add a judgment whose field types are plain (see :func:`_plan`) without the model,
@@ -386,7 +391,7 @@ def read_lean(paths: Iterable[Path | str], issues: list[LoadIssue] | None = None
     """
     reader = _Reader(issues)
     files = [reader.read(Path(p)) for p in paths]
-    return LeanState(reader.finish(), reader.resolutions, files)
+    return LeanState(reader.finish(), reader.resolutions, files, reader.comments)
 
 
 def kinds_detail(kinds: Counter[str]) -> str:

@@ -249,3 +249,52 @@ def test_real_entry_point_exit_codes(tmp_path) -> None:
         check=False,
     )
     assert solo.returncode == 1 and "nothing to measure" in solo.stderr
+
+
+def test_report_keeps_unclear_notes_and_comments_and_lists_only_disagreements(
+    cli, tmp_path
+) -> None:
+    from rankterm.model import Comment
+
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [
+        {"id": f"p{i}", "prompt": f"q{i}", "response_a": "a", "response_b": "b"} for i in range(3)
+    ]
+    pairs.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    full = hashlib.sha256(b"the same guideline text").hexdigest()
+    records = [
+        judge("p0", "x", "A"),
+        judge("p0", "y", "B"),
+        judge("p1", "x", "A3"),  # same choice, other strength: full agreement on the choice
+        judge("p1", "y", "A1"),
+        judge("p2", "x", "tie"),
+        judge("p2", "y", "tie"),
+    ]
+    # One document, stamped by a local run and by an older task server.
+    records[0] = records[0].model_copy(update={"guideline_version": f"sha256:{full[:12]}"})
+    records[1] = records[1].model_copy(update={"guideline_version": full})
+    resolutions = [
+        # The expert marks the guideline unclear, stays on the case (U), then decides it.
+        Resolution(pair_id="p0", adjudicator="lead", guideline_unclear=True,
+                   note="Say whether a shorter answer wins a tie"),
+        Comment(pair_id="p0", author="lead", text="Asked the guideline owner about length"),
+        Resolution(pair_id="p0", adjudicator="lead", choice=Choice.A, strength=2),
+    ]  # fmt: skip
+    journal = write_journal(tmp_path / "j.jsonl", records)
+    adjudications = write_journal(tmp_path / "pairs.adjudications.jsonl", resolutions)
+    out = tmp_path / "report.md"
+    ran = cli("report", journal, adjudications, "--pairs", pairs, "-o", out)
+    assert ran.exit_code == 0, ran.stderr
+    text = out.read_text(encoding="utf-8")
+    adjudication = text.split("## Adjudication")[1].split("\n## ")[0]
+    assert "1 marked guideline-unclear" in adjudication
+    assert "Say whether a shorter answer wins a tie" in adjudication
+    assert "Asked the guideline owner about length" in adjudication
+    lowest = text.split("## Lowest-agreement items")[1]
+    assert "`p0`" in lowest
+    assert "`p1`" not in lowest and "`p2`" not in lowest  # full agreement is not "lowest"
+    versions = text.split("## Guideline versions")[1].split("\n## ")[0]
+    assert versions.count("sha256:") == 1 and f"`sha256:{full[:12]}` | 2 | 2" in versions
+    agreement = text.split("## Agreement")[1].split("\n## ")[0]
+    for term in ("kappa", "alpha", "nominal", "ordinal", "interval", "linear", "quadratic"):
+        assert term in agreement.split("| measure")[0].lower(), term  # explained before the table

@@ -23,6 +23,7 @@ class PtyApp:
         size: tuple[int, int] = (120, 40),
         env: dict | None = None,
         stdin_data: bytes | None = None,
+        cwd: Path | None = None,
     ):
         """``stdin_data`` pipes bytes to stdin; the pty then becomes the controlling terminal
         (what /dev/tty opens), as it is for ``cat pairs.jsonl | rankterm annotate -``."""
@@ -44,6 +45,7 @@ class PtyApp:
             start_new_session=stdin_data is None,
             preexec_fn=controlling_tty if stdin_data is not None else None,
             close_fds=True,
+            cwd=cwd,
         )
         os.close(slave)
         if stdin_data is not None:

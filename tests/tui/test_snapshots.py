@@ -39,5 +39,24 @@ def test_diff_view(snap_compare, build_app):
     assert snap_compare(build_app(), terminal_size=(160, 50), press=["d"])
 
 
-def test_help_screen(snap_compare, build_app):
-    assert snap_compare(build_app(), terminal_size=(80, 24), press=["question_mark"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, build_app, size):
+    assert snap_compare(build_app(), terminal_size=size, press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_guidelines_reader_scrolled(snap_compare, build_app, size):
+    # g opens at the pair's section; home, then five lines down, shows the keys scroll it.
+    press = ["g", "home", "j", "j", "j", "j", "j"]
+    assert snap_compare(build_app(), terminal_size=size, press=press)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_criteria_dialog(snap_compare, tui_data, size):
+    source, guide, issues = open_local(tui_data / "pairs.jsonl", annotator="snapshot")
+    settings = Settings(annotator="snapshot", criteria=["helpfulness", "honesty", "harmlessness"])
+    try:
+        app = make_app(source, settings, guide, load_issues=issues)
+        assert snap_compare(app, terminal_size=size, press=["v", "1", "4"])
+    finally:
+        source.close()

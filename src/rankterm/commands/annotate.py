@@ -38,6 +38,19 @@ def _stdin_to_file() -> Path:
     return Path(handle.name)
 
 
+def _stdin_journal(export: tuple[str, Path] | None) -> Path:
+    """Where verdicts on piped pairs are journaled without --out: beside the export
+    (``out.jsonl`` -> ``out.judgments.jsonl``), so the same command run again resumes. The
+    spooled pairs live in a temporary file; a journal beside it would be lost."""
+    if export is None:
+        raise UsageError(
+            "reading pairs from stdin needs --out JOURNAL (where your verdicts are kept), "
+            "or --export FORMAT PATH (they are then kept beside PATH)"
+        )
+    target = export[1]
+    return target.with_name(f"{target.stem}.judgments.jsonl")
+
+
 def _progress(label: str):
     """A stderr progress line for long loads; silent when the load is quick."""
     state = {"shown": False}
@@ -164,8 +177,7 @@ def register(app: typer.Typer) -> None:
         if export is not None:
             _export_format(export[0])  # fail before any work, not after it
         if pairs == "-":
-            if out is None:
-                raise UsageError("reading pairs from stdin needs --out JOURNAL")
+            out = out or _stdin_journal(export)
             pairs_path = _stdin_to_file()
         else:
             pairs_path = Path(pairs)
@@ -222,6 +234,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:
+    """Remote mode; exits like local mode: 0 once the server has nothing more for this
+    annotator, 4 when they quit with pairs left (on hand, or still to lease)."""
     from rankterm.source.remote import open_remote
     from rankterm.tui.app import make_app
 
@@ -243,6 +257,8 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> Non
     )
     try:
         make_app(source, settings, guide, load_issues=issues).run()
+        # Done is what the screen calls "All done": nothing on hand and nothing more to lease.
+        finished = source.current() is None and source.exhausted
     finally:
         source.close()
     progress = source.progress()
@@ -256,6 +272,7 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> Non
     for ack in source.rejected:
         reason = inert(ack.reason)
         typer.echo(f"rejected by the server: judgment {ack.judgment_id}: {reason}", err=True)
+    raise typer.Exit(EXIT_DONE if finished else EXIT_LEFT)
 
 
 def _export_format(name: str):

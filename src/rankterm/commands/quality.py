@@ -158,6 +158,7 @@ def register(app: typer.Typer) -> None:
             quotas=quotas,
         )
         items = lowest_agreement(judgments, limit=lowest) if lowest else []
+        items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
         prompts = {}
         for item in items:
             if item.pair_id in index:
@@ -175,6 +176,7 @@ def register(app: typer.Typer) -> None:
                 issues=[str(i) for i in issues],
                 profiles=profile_rows,
                 prompts=prompts,
+                comments=state.comments,
             )
         )
         try:

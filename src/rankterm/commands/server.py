@@ -487,7 +487,7 @@ def register(app: typer.Typer) -> None:
         result = _run(
             db, lambda conn: svc.add_guidelines(conn, get_project(conn, project_name), content)
         )
-        typer.echo(f"guidelines version {result.version[:12]}")
+        typer.echo(f"guidelines version {result.version}")
 
     @app.command("sync")
     def sync(

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rankterm.model import Judgment, Resolution
+from rankterm.guidelines import normalize_version
+from rankterm.model import Comment, Judgment, Resolution
 from rankterm.quality.conflicts import ItemAgreement
 from rankterm.quality.markdown import code, md, number, percent, table
 from rankterm.sanitize import inert
@@ -48,18 +49,23 @@ class ReportData:
     profiles: Sequence[Mapping[str, Any]] | None = None
     prompts: Mapping[str, str] = field(default_factory=dict)
     max_issues: int = 50
+    #: Comments on pairs (adjudicators' discussion), in journal order.
+    comments: Sequence[Comment] = ()
 
 
 # -- figures that only the report needs ------------------------------------------------------
 
 
 def guideline_versions(judgments: Iterable[Judgment]) -> list[tuple[str | None, int, int]]:
-    """``(guideline_version, judgments, annotators)`` per version, most used first."""
+    """``(guideline_version, judgments, annotators)`` per version, most used first. Stamps
+    are normalized (:func:`rankterm.guidelines.normalize_version`): a document stamped by a
+    local run and by an older task server is one version, not two."""
     counts: Counter = Counter()
     people: dict[str | None, set[str]] = defaultdict(set)
     for j in judgments:
-        counts[j.guideline_version] += 1
-        people[j.guideline_version].add(j.annotator)
+        version = normalize_version(j.guideline_version)
+        counts[version] += 1
+        people[version].add(j.annotator)
     return [(v, n, len(people[v])) for v, n in counts.most_common()]
 
 
@@ -94,7 +100,9 @@ def pool_composition(
 def adjudication_summary(
     resolutions: Sequence[Resolution], judgments: Sequence[Judgment]
 ) -> dict[str, Any]:
-    """What was adjudicated and how; the latest resolution per pair is the label of record."""
+    """What was adjudicated and how; the latest resolution per pair is the label of record.
+    ``unclear`` is every guideline-unclear note, whatever came after it: an expert marks the
+    guideline unclear and then decides the case, and the note is still for the owner."""
     latest = {r.pair_id: r for r in resolutions}
     votes: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for j in judgments:
@@ -116,7 +124,7 @@ def adjudication_summary(
         "records": len(resolutions),
         "pairs": len(latest),
         "settled": len(settled),
-        "unclear": [r for r in latest.values() if r.guideline_unclear],
+        "unclear": [r for r in resolutions if r.guideline_unclear],
         "choices": Counter(r.choice.value for r in settled if r.choice is not None),
         "adjudicators": Counter(r.adjudicator for r in latest.values()),
         "with_majority": with_majority,
@@ -208,6 +216,19 @@ def _agreement(summary: Mapping[str, Any]) -> list[str]:
         f"{summary['n_units']} with two or more annotators. "
         f"Blind repeats not counted as votes: {summary['repeats_ignored']}. "
         f"both_bad excluded from ordinal: {summary['both_bad_excluded_from_ordinal']}.",
+        "",
+        "How to read the table: each measure runs from 1 (perfect agreement) down through 0 "
+        "(what chance alone would give; below 0 is worse than chance), except percent agreement "
+        "(the share of annotator pairs on a pair that chose the same). Fleiss' kappa and "
+        "Krippendorff's alpha correct for chance; alpha also copes with pairs that some "
+        "annotators skipped. Nominal: only the choice (A, B, tie, both bad) counts, or choice "
+        "and strength as one label; ordinal and interval: the verdict on the -3..+3 scale "
+        "(A much better = -3, tie = 0, B much better = +3), where a near miss costs less than "
+        "opposite verdicts (ordinal by rank, interval by distance). Cohen's kappa is for two "
+        "annotators at a time, averaged over every annotator pair: plain counts any "
+        "difference, linear and quadratic weights charge a difference by its distance on the "
+        "scale (quadratic: by its square). Pairs: how many pairs the measure used; n/a: too "
+        "little data, with the reason.",
         "",
     ]
     rows = [
@@ -327,15 +348,26 @@ def _coverage(summary: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _discussion(comments: Sequence[Comment]) -> list[str]:
+    if not comments:
+        return []
+    out = ["", f"Comments on pairs ({len(comments)}):", ""]
+    for c in sorted(comments, key=lambda c: (c.pair_id, c.created_at)):
+        out.append(f"- {code(c.pair_id)} ({md(c.author)}): {md(c.text, limit=500)}")
+    return out
+
+
 def _adjudication(data: ReportData) -> list[str]:
     out = ["## Adjudication", ""]
     if not data.resolutions:
-        return [*out, "No resolutions in the journals."]
+        return [*out, "No resolutions in the journals.", *_discussion(data.comments)]
     adj = adjudication_summary(data.resolutions, data.judgments)
+    unclear_pairs = len({r.pair_id for r in adj["unclear"]})
     out.append(
         f"{adj['records']} resolution records on {adj['pairs']} pairs (the latest per pair is "
         f"the label of record): {adj['settled']} settled, {len(adj['unclear'])} marked "
-        f"guideline-unclear. Settled labels that agree with the annotators' majority: "
+        f"guideline-unclear (on {_plural(unclear_pairs, 'pair')}). "
+        f"Settled labels that agree with the annotators' majority: "
         f"{adj['with_majority']}; that overrule it: {adj['against_majority']}. Judgments on "
         f"the table when deciding: {adj['considered']}."
     )
@@ -348,7 +380,7 @@ def _adjudication(data: ReportData) -> list[str]:
         for r in sorted(adj["unclear"], key=lambda r: r.pair_id):
             note = md(r.note or r.rationale or "(no note)", limit=500)
             out.append(f"- {code(r.pair_id)} ({md(r.adjudicator)}): {note}")
-    return out
+    return [*out, *_discussion(data.comments)]
 
 
 def _verdict(choice: str, strength: int | None) -> str:
@@ -357,9 +389,20 @@ def _verdict(choice: str, strength: int | None) -> str:
 
 def _lowest(data: ReportData) -> list[str]:
     out = ["## Lowest-agreement items", ""]
-    if not data.lowest:
+    # A pair everyone agreed on (the same choice, whatever the strength) is not a low one.
+    items = [item for item in data.lowest if item.agreement < 1.0]
+    if not items:
+        if data.summary.get("n_units"):
+            return [*out, "Every pair with two or more annotators has their full agreement."]
         return [*out, "No pair has verdicts from two or more annotators."]
-    for item in data.lowest:
+    out += [
+        "Pairs whose annotators chose differently, least agreement first: agreement is the "
+        "share of annotator pairs that chose the same (A, B, tie or both bad); entropy, in "
+        "bits, how evenly the choices are split. Verdicts: A or B with strength 1 (slightly), "
+        "2 (better) or 3 (much better).",
+        "",
+    ]
+    for item in items:
         out.append(
             f"### {code(item.pair_id)}: agreement {percent(item.agreement)}, "
             f"entropy {item.entropy:.2f} bits"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
 from rankterm.errors import describe_validation_error
+from rankterm.guidelines import normalize_version, text_version
 from rankterm.model import Pair
 from rankterm.server import tables as t
 from rankterm.server.core import (
@@ -95,31 +95,39 @@ def project_public(conn: Connection, project: Project) -> ProjectPublic:
         tags=project.tags,
         criteria=project.criteria,
         description=project.description,
-        guideline_version=guideline.version if guideline else None,
+        guideline_version=normalize_version(guideline.version) if guideline else None,
         created_at=to_datetime(project.created_at),
     )
 
 
 def guideline_version(content: str) -> str:
-    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    """The stamp a local run gives the same text (``rankterm.guidelines.content_version``)."""
+    return text_version(content)
+
+
+def _rows_of_version(conn: Connection, project: Project, version: str) -> list[Any]:
+    """Guideline rows of ``project`` that are ``version``, in either form: an older server
+    stored the full 64 hex digits, so rows are matched by their normalized stamp."""
+    wanted = normalize_version(version)
+    rows = conn.execute(
+        select(t.guidelines).where(t.guidelines.c.project_id == project.id).order_by(
+            t.guidelines.c.id
+        )
+    ).all()
+    return [row for row in rows if normalize_version(row.version) == wanted]
 
 
 def add_guidelines(conn: Connection, project: Project, content: str) -> GuidelinesPublic:
     """Store a new version; uploading the current content again changes nothing."""
     version = guideline_version(content)
     latest = current_guideline(conn, project.id)
-    if latest is not None and latest.version == version:
+    if latest is not None and normalize_version(latest.version) == version:
         return GuidelinesPublic(
             version=version, content=latest.content, created_at=to_datetime(latest.created_at)
         )
     created = now()
-    existing = conn.execute(
-        select(t.guidelines.c.id).where(
-            t.guidelines.c.project_id == project.id, t.guidelines.c.version == version
-        )
-    ).first()
-    if existing is not None:
-        # Going back to an older text: it becomes the newest again.
+    # Going back to an older text: it becomes the newest again.
+    for existing in _rows_of_version(conn, project, version):
         conn.execute(t.guidelines.delete().where(t.guidelines.c.id == existing.id))
     conn.execute(
         insert(t.guidelines).values(
@@ -133,17 +141,16 @@ def get_guidelines(conn: Connection, project: Project, version: str | None) -> G
     if version is None:
         row = current_guideline(conn, project.id)
     else:
-        row = conn.execute(
-            select(t.guidelines).where(
-                t.guidelines.c.project_id == project.id, t.guidelines.c.version == version
-            )
-        ).first()
+        rows = _rows_of_version(conn, project, version)
+        row = rows[-1] if rows else None
     if row is None:
         raise NotFound(
             "this project has no guidelines yet" if version is None else f"no version {version}"
         )
     return GuidelinesPublic(
-        version=row.version, content=row.content, created_at=to_datetime(row.created_at)
+        version=normalize_version(row.version) or row.version,
+        content=row.content,
+        created_at=to_datetime(row.created_at),
     )
 
 

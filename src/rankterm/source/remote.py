@@ -29,7 +29,7 @@ from rankterm.client import (
     display_url,
 )
 from rankterm.errors import LoadIssue
-from rankterm.guidelines import Guidelines
+from rankterm.guidelines import Guidelines, normalize_version
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
 from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
@@ -385,8 +385,8 @@ class RemoteSource:
                 i for i in batch.leases if i.lease_id not in leases and i.pair.id not in waiting
             ]
             self.items.extend(fresh)
-            if batch.guideline_version:
-                self.guideline_version = batch.guideline_version
+            if batch.guideline_version:  # an older server sends 64 bare hex digits
+                self.guideline_version = normalize_version(batch.guideline_version)
             self.exhausted = batch.exhausted and not fresh
             self._exhausted_at = time.monotonic()
         if fresh:

@@ -6,7 +6,10 @@ Ids are what the config file's ``[keys]`` table names (``"verdict.left_much" = "
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.binding import Binding
+from textual.keys import format_key
 
 VERDICT_BINDINGS: list[Binding] = [
     Binding(
@@ -298,8 +301,51 @@ ADJUDICATE_BINDINGS: list[Binding] = [
     Binding("tab", "focus_next_pane", "Next pane", id="adjudicate.focus", show=False),
     Binding("j", "scroll(1)", "Scroll down", id="adjudicate.down", show=False),
     Binding("k", "scroll(-1)", "Scroll up", id="adjudicate.up", show=False),
+    Binding(
+        "space",
+        "scroll_page(1)",
+        "Page down",
+        id="adjudicate.page_down",
+        tooltip="page down in the focused pane",
+        show=False,
+    ),
     Binding("m", "toggle_maximize", "Maximize pane", id="adjudicate.maximize", show=False),
     Binding("g", "guidelines", "Guidelines", id="adjudicate.guidelines"),
     Binding("question_mark,f1", "help", "Help", id="adjudicate.help", key_display="?"),
     Binding("q", "quit_app", "Quit", id="adjudicate.quit"),
 ]
+
+
+def binding_for(binding_id: str) -> Binding:
+    """The default binding with this id (annotation or adjudication)."""
+    for binding in [*all_bindings(), *ADJUDICATE_BINDINGS]:
+        if binding.id == binding_id:
+            return binding
+    raise KeyError(binding_id)
+
+
+def show_key(key: str) -> str:
+    """``question_mark`` -> ``?``, ``ctrl+z`` -> ``^z``: a key as a person types it."""
+    key = key.strip()
+    if key.startswith("ctrl+"):
+        return "^" + format_key(key[5:])
+    return format_key(key)
+
+
+def keys_for(binding_id: str, keymap: Mapping[str, str]) -> list[str]:
+    """The keys that trigger ``binding_id`` as the user has mapped them (the config's
+    ``[keys]``, else the default), for display: a legend that says "4 tie" after tie was
+    moved to another key is worse than none."""
+    binding = binding_for(binding_id)
+    if binding_id in keymap:
+        return [show_key(k) for k in keymap[binding_id].split(",") if k.strip()]
+    shown = [show_key(k) for k in binding.key.split(",") if k.strip()]
+    if binding.key_display:  # the default's own display first ("?" before "f1")
+        shown = [binding.key_display, *[k for k in shown if k != binding.key_display]]
+    return shown
+
+
+def key_for(binding_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key of ``binding_id`` as mapped: what a one-line legend shows."""
+    keys = keys_for(binding_id, keymap)
+    return keys[0] if keys else "?"

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from rankterm.guidelines import normalize_version
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
 from rankterm.server.bodies import BoundedRoute
@@ -101,7 +102,7 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
         guideline = current_guideline(conn, proj.id)
         return {
             "leases": items,
-            "guideline_version": guideline.version if guideline else None,
+            "guideline_version": normalize_version(guideline.version) if guideline else None,
             # A replay whose leases were all used up since is not the end of the queue, and
             # neither is an annotator at the project's cap on live leases.
             "exhausted": not items

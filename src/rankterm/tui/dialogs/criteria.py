@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -57,6 +58,7 @@ class CriteriaDialog(ModalScreen[dict[str, ScreenChoice] | None]):
         width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
+    CriteriaDialog #criteria-body { height: auto; max-height: 1fr; }
     CriteriaDialog #criteria-help { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [
@@ -83,7 +85,9 @@ class CriteriaDialog(ModalScreen[dict[str, ScreenChoice] | None]):
                 Text("Per-criterion verdicts: which side is better (as on screen)", style="bold"),
                 id="criteria-title",
             )
-            yield Static(id="criteria-table")
+            # Many criteria on a short terminal: the rows scroll, title and keys stay put.
+            with VerticalScroll(id="criteria-body", can_focus=False):
+                yield Static(id="criteria-table")
             yield Static(
                 Text(
                     "↑/↓ choose · ← or 1-3 left · 4 tie · → or 5-7 right · 0 both bad · "
@@ -98,6 +102,11 @@ class CriteriaDialog(ModalScreen[dict[str, ScreenChoice] | None]):
     def _paint(self) -> None:
         table = criteria_table(self.criteria, self.marks, self.selected)
         self.query_one("#criteria-table", Static).update(table)
+        self.call_after_refresh(self._keep_selected_in_view)
+
+    def _keep_selected_in_view(self) -> None:
+        body = self.query_one("#criteria-body", VerticalScroll)
+        body.scroll_to_region(Region(0, self.selected, 1, 1), animate=False, immediate=True)
 
     def action_move(self, delta: int) -> None:
         self.selected = (self.selected + delta) % len(self.criteria)

@@ -7,39 +7,53 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rankterm.config import TagSpec
 from rankterm.sanitize import inert
-from rankterm.tui.keymap import all_bindings, group_of
+from rankterm.tui.keymap import all_bindings, group_of, keys_for, show_key
+from rankterm.tui.widgets.key_scroll import KeyScroll
 
 
 def _table() -> Table:
-    table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True, width=16)
+    table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+    table.add_column("key", style="bold cyan", no_wrap=True)
     table.add_column("action", ratio=1)
+    table.add_column("id", style="dim", no_wrap=True)
     return table
 
 
 def help_table(
     keymap: dict[str, str], tags: list[TagSpec], bindings: list[Binding] | None = None
 ) -> Group:
-    """Every binding by group, with the keys as the user has mapped them."""
+    """Every binding by group, with the keys as the user has mapped them and the id that
+    remaps it (the config's ``[keys]`` table; README and ``config --init`` send people here)."""
     groups: dict[str, Table] = {}
     for binding in bindings if bindings is not None else all_bindings():
         table = groups.setdefault(group_of(binding.id), _table())
-        keys = keymap.get(binding.id or "", binding.key)
-        shown = binding.key_display if binding.key_display and binding.id not in keymap else keys
+        if binding.id:
+            keys = keys_for(binding.id, keymap)
+        else:
+            keys = [show_key(k) for k in binding.key.split(",")]
         words = binding.tooltip or binding.description
-        table.add_row(Text(inert(shown.replace(",", " / "))), Text(words))
+        table.add_row(Text(inert(" / ".join(keys))), Text(words), Text(binding.id or ""))
+    ordered = list(groups.items())
     if tags:
-        table = groups.setdefault("Error-type tags (toggle)", _table())
+        # Right after the verdicts: the keys used on a pair, before reading and moving on.
+        table = _table()
         for tag in tags:
-            table.add_row(Text(inert(tag.key)), Text(inert(tag.title)))
-    parts: list = []
-    for title, table in groups.items():
+            table.add_row(Text(inert(tag.key)), Text(inert(tag.title)), Text(inert(tag.name)))
+        ordered.insert(1, ("Error-type tags (toggle; set in [[tags]])", table))
+    parts: list = [
+        Text.assemble(
+            "Remap a key in config.toml (",
+            ("rankterm config --path", "bold"),
+            ') under [keys], by the id on the right: "verdict.tie" = "t".',
+            style="dim",
+        )
+    ]
+    for title, table in ordered:
         parts += [Text(""), Text(title, style="bold underline"), table]
     return Group(*parts)
 
@@ -47,7 +61,7 @@ def help_table(
 class HelpDialog(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpDialog { align: center middle; }
-    HelpDialog > VerticalScroll {
+    HelpDialog > KeyScroll {
         width: 90%; max-width: 100; height: 90%; border: thick $accent;
         background: $surface; padding: 0 2;
     }
@@ -63,7 +77,7 @@ class HelpDialog(ModalScreen[None]):
         self._binding_list = bindings
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with KeyScroll(id="help-body") as scroll:
             scroll.border_title = Text("Keys (remap in config.toml [keys]) · esc to close")
             yield Static(help_table(self._keymap, self._tags, self._binding_list))
 

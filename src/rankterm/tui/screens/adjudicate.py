@@ -12,19 +12,20 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rankterm.adjudication import Case, Decision, Desk
 from rankterm.errors import RanktermError
-from rankterm.guidelines import Guidelines
+from rankterm.guidelines import Guidelines, Section
 from rankterm.model import Choice
 from rankterm.sanitize import inert
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
-from rankterm.tui.keymap import ADJUDICATE_BINDINGS
+from rankterm.tui.keymap import ADJUDICATE_BINDINGS, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
+from rankterm.tui.widgets.key_bar import KeyBar, adjudicate_key_line, adjudicate_legend
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
@@ -34,7 +35,10 @@ class AdjudicateScreen(PaneScreen):
     """Settle contested pairs, most contested first."""
 
     PANES = PANES
-    DEFAULT_PANE = "#verdicts"
+    #: Reading keys (j, space, m) act on response A until tab moves on: the responses are
+    #: what the expert reads, and the verdicts fit on screen without scrolling.
+    DEFAULT_PANE = "#left"
+    HOME_PANES = ("#left", "#right", "#verdicts")
 
     BINDINGS = ADJUDICATE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -50,6 +54,7 @@ class AdjudicateScreen(PaneScreen):
         self.position = 0
         self.rationale = ""
         self.diff = False
+        self._shown_case: Case | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -62,7 +67,7 @@ class AdjudicateScreen(PaneScreen):
                 yield RenderedPane(id="verdicts")
             yield RenderedPane(id="guidelines")
         yield Static(id="info")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#context", RenderedPane).border_title = "Prompt"
@@ -70,7 +75,7 @@ class AdjudicateScreen(PaneScreen):
         self.query_one("#right", RenderedPane).border_title = "B"
         self.query_one("#verdicts", RenderedPane).border_title = "Verdicts"
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
-        self.query_one("#verdicts", RenderedPane).focus()
+        self.query_one(self.DEFAULT_PANE, RenderedPane).focus()
         # After the first layout, so panes know their widths.
         self.call_after_refresh(lambda: self.run_worker(self.reload(), exclusive=True))
 
@@ -99,6 +104,9 @@ class AdjudicateScreen(PaneScreen):
 
     def show(self) -> None:
         case = self.case
+        if case is not self._shown_case:
+            self._shown_case = case
+            self.focus_home()
         self.rationale = ""
         self.query_one("#header", Static).update(case_header(case, self.position, len(self.cases)))
         context = self.query_one("#context", RenderedPane)
@@ -107,7 +115,10 @@ class AdjudicateScreen(PaneScreen):
         verdicts = self.query_one("#verdicts", RenderedPane)
         guide = self.query_one("#guidelines", RenderedPane)
         if case is None:
-            done = Text("No contested pairs need a decision. q to quit.", style="bold green")
+            quit_key = key_for("adjudicate.quit", self.app.settings.keys)  # type: ignore[attr-defined]
+            done = Text(
+                f"No contested pairs need a decision. {quit_key} to quit.", style="bold green"
+            )
             context.set_lines(to_lines(done, context.content_width))
             for pane in (left, right, verdicts, guide):
                 pane.set_lines([])
@@ -119,7 +130,10 @@ class AdjudicateScreen(PaneScreen):
         left.set_lines(a)
         right.set_lines(b)
         verdicts.set_lines(
-            to_lines(verdicts_renderable(case, self.records), verdicts.content_width)
+            to_lines(
+                verdicts_renderable(case, self.records, self.size.width or 80),
+                verdicts.content_width,
+            )
         )
         sections = self.guidelines.for_tags(pair.tags)
         body = (
@@ -139,15 +153,21 @@ class AdjudicateScreen(PaneScreen):
     def repaint(self) -> None:
         self.show()
 
+    def matching_sections(self) -> list[Section]:
+        case = self.case
+        return self.guidelines.for_tags(case.pair.tags) if case is not None else []
+
     def _info(self) -> None:
+        keymap = self.app.settings.keys  # type: ignore[attr-defined]
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" 1-3 A better · 4 tie · 5-7 B better · 0 both bad · U unclear ", style="dim")
+        text.append_text(adjudicate_legend(keymap))
         if self.rationale:
             text.append(f" ✎ {inert(self.rationale.splitlines()[0])[:50]}", style="italic")
         pending = getattr(self.desk, "pending", 0)
         if pending:
             text.append(f"  ◌ {pending} not yet delivered", style="yellow")
         self.query_one("#info", Static).update(text)
+        self.query_one(KeyBar).show_text(adjudicate_key_line(keymap, self.size.width or 80))
 
     async def _record(self, decision: Decision) -> None:
         case = self.case
@@ -183,16 +203,29 @@ class AdjudicateScreen(PaneScreen):
         if self.case is None:
             return
 
+        case = self.case
+
         async def saved(note: str | None) -> None:
-            if note and note.strip():
-                await self._record(
-                    Decision(
-                        choice=None,
-                        guideline_unclear=True,
-                        note=note.strip(),
-                        rationale=self.rationale,
-                    )
+            if not (note and note.strip()):
+                return
+            decision = Decision(
+                choice=None, guideline_unclear=True, note=note.strip(), rationale=self.rationale
+            )
+            try:
+                await asyncio.to_thread(self.desk.resolve, case, decision)
+            except RanktermError as exc:
+                self.notify(
+                    f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False
                 )
+                return
+            # A note is not a verdict: stay on the case (as a comment does), rationale kept,
+            # so the next key decides the case the expert has been reading.
+            self._show_same_case()
+            self.notify(
+                "Noted for the guideline owner. This case still needs your verdict.",
+                timeout=4,
+                markup=False,
+            )
 
         title = "Guideline unclear: what should the guideline say? (ctrl+s saves)"
         self.app.push_screen(TextEditorDialog(title, ""), saved)
@@ -224,12 +257,20 @@ class AdjudicateScreen(PaneScreen):
                         f"Comment not saved: {inert(str(exc))}", severity="error", markup=False
                     )
                     return
-                rationale = self.rationale
-                self.show()
-                self.rationale = rationale
-                self._info()
+                self._show_same_case()
 
         self.app.push_screen(TextEditorDialog("Comment on this pair", ""), saved)
+
+    def _show_same_case(self) -> None:
+        """Paint the case on screen again (a note or comment was added) keeping the rationale
+        being written and the reader's place in every pane."""
+        rationale = self.rationale
+        places = {pane.id: pane.scroll_y for pane in self.query(RenderedPane)}
+        self.show()
+        self.rationale = rationale
+        self._info()
+        for pane in self.query(RenderedPane):
+            pane.scroll_to(y=places.get(pane.id, 0), animate=False, immediate=True)
 
     def action_move(self, delta: int) -> None:
         if self.cases:

@@ -16,7 +16,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
@@ -29,15 +28,31 @@ from rankterm.model import (
 )
 from rankterm.sanitize import inert
 from rankterm.source.base import Draft, PairView, TaskSource
-from rankterm.tui.keymap import all_bindings
+from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
-from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
+from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
+from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
 PANES = ("#context", "#left", "#right", "#guidelines")
 TITLES = {"context": "Prompt", "left": "◀ LEFT", "right": "RIGHT ▶"}
+
+
+HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
+VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+
+def breakpoint_classes(width: int, height: int) -> list[str]:
+    """The classes Textual's breakpoints give a screen of this size (the highest breakpoint
+    each dimension reaches)."""
+    classes = []
+    for size, breakpoints in ((width, HORIZONTAL_BREAKPOINTS), (height, VERTICAL_BREAKPOINTS)):
+        reached = [name for at, name in sorted(breakpoints) if size >= at]
+        if reached:
+            classes.append(reached[-1])
+    return classes
 
 
 class AnnotateScreen(PaneScreen):
@@ -47,8 +62,8 @@ class AnnotateScreen(PaneScreen):
     DEFAULT_PANE = "#left"
 
     BINDINGS = all_bindings()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
 
     def __init__(self, source: TaskSource, guidelines: Guidelines) -> None:
         super().__init__()
@@ -69,6 +84,12 @@ class AnnotateScreen(PaneScreen):
         self._started = False
 
     def compose(self) -> ComposeResult:
+        # The breakpoint classes before the first layout: Textual sets them on the first
+        # resize, and that resize can arrive while the app is still inside its startup batch
+        # (``App._process_messages`` holds ``batch_update`` through Mount), where an "after
+        # refresh" callback runs at once, with no layout. Set here, the very first layout is
+        # already the one for this size, and the first pair is rendered at its width once.
+        self.add_class(*breakpoint_classes(self.app.size.width, self.app.size.height))
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="main"):
@@ -81,7 +102,7 @@ class AnnotateScreen(PaneScreen):
             yield RenderedPane(id="guidelines")
         yield PairInfo(id="info")
         yield Legend(id="legend")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#context", RenderedPane).border_title = "Prompt"
@@ -133,6 +154,7 @@ class AnnotateScreen(PaneScreen):
         self.view = view
         self.draft = Draft.from_judgment(view.existing if view else None)
         self.app.clock.reset()  # type: ignore[attr-defined]
+        self.focus_home()
         self._paint()
         if view is not None:
             # After the frame: the prerender thread holds the GIL while it works.
@@ -195,7 +217,8 @@ class AnnotateScreen(PaneScreen):
             done = Text.assemble(
                 ("All done. ", "bold green"),
                 "Every pair in this set has your verdict.\n\n",
-                "z undo the last verdict · [ review earlier pairs · q quit",
+                f"{self._key('undo')} undo the last verdict · "
+                f"{self._key('prev')} review earlier pairs · {self._key('quit')} quit",
             )
             context.set_lines(to_lines(done, context.content_width))
             left.set_lines([])
@@ -206,7 +229,9 @@ class AnnotateScreen(PaneScreen):
             raw = "context" in self.raw
             lines, top = self.renderer.context_view(pair, context.content_width, raw)
             context.set_lines(lines, top)
-            context.border_title = TITLES["context"] + (" · raw" if raw else "")
+            title = TITLES["context"] + (" · raw" if raw else "")
+            if context.border_title != title:  # setting it parses markup and repaints
+                context.border_title = title
             if top:
                 self.after_frame(self._title_earlier_turns)
             left_lines, right_lines = self.renderer.responses(
@@ -222,6 +247,7 @@ class AnnotateScreen(PaneScreen):
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
+        self._mark_focus()  # the titles were just set bare
 
     def _title_earlier_turns(self) -> None:
         """Once laid out: say so when turns before the one answered are scrolled out of view."""
@@ -229,6 +255,14 @@ class AnnotateScreen(PaneScreen):
         if context.scroll_y > 0:
             title = TITLES["context"] + (" · raw" if "context" in self.raw else "")
             context.border_title = title + " · ↑ earlier turns"
+            self._mark_focus()
+
+    def matching_sections(self) -> list[Section]:
+        return self.sections
+
+    def _key(self, binding_id: str) -> str:
+        """The key for ``binding_id`` as the user mapped it, for text that names a key."""
+        return key_for(binding_id, self.app.settings.keys)  # type: ignore[attr-defined]
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
@@ -261,8 +295,12 @@ class AnnotateScreen(PaneScreen):
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
         info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria)
         self.query_one(PairInfo).show_text(info)
-        tags = self.app.settings.tags  # type: ignore[attr-defined]
-        self.query_one(Legend).show_text(legend_text(tags, self.draft.tags))
+        settings = self.app.settings  # type: ignore[attr-defined]
+        legend, keys = annotate_key_lines(
+            settings.keys, settings.tags, self.draft.tags, self.size.width or 80
+        )
+        self.query_one(Legend).show_text(legend)
+        self.query_one(KeyBar).show_text(keys)
 
     def refresh_status(self) -> None:
         """Called when the sync state changes (remote mode)."""
@@ -293,9 +331,9 @@ class AnnotateScreen(PaneScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         if not self._started:
-            # The first pair waits for the layout of this size (the -narrow / -short classes
-            # are set on the first resize): shown earlier, it was rendered at the default
-            # layout's widths -- 15 columns at 80x24 -- painted, and rendered again.
+            # The first pair waits for the layout of this size (its breakpoint classes are set
+            # in ``compose``): rendered at the default layout's widths -- 15 columns at 80x24
+            # -- it would be painted so and rendered again.
             self._started = True
             self.call_after_refresh(self.call_after_refresh, self._show_first)
             return
@@ -306,7 +344,11 @@ class AnnotateScreen(PaneScreen):
     async def action_verdict(self, side: str, strength: int) -> None:
         view = self.view
         if view is None:
-            self.notify("Nothing to judge here. Press z to undo or [ to go back.", markup=False)
+            self.notify(
+                f"Nothing to judge here. Press {self._key('undo')} to undo or "
+                f"{self._key('prev')} to go back.",
+                markup=False,
+            )
             return
         if side in ("left", "right"):
             choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
@@ -428,7 +470,8 @@ class AnnotateScreen(PaneScreen):
                 self.draft.ideal_response = answer if answer.strip() else None
                 self._paint_status()
                 self.notify(
-                    "Answer kept; it is saved with your next verdict (0 for both bad).",
+                    "Answer kept; it is saved with your next verdict "
+                    f"({self._key('verdict.both_bad')} for both bad).",
                     markup=False,
                 )
 
@@ -455,6 +498,7 @@ class AnnotateScreen(PaneScreen):
         for side in ("left", "right"):
             pane = self.query_one(f"#{side}", RenderedPane)
             pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
+        self._mark_focus()
         pane = self.query_one(f"#{name}", RenderedPane)
         place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
         self._paint()

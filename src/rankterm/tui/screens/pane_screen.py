@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.screen import Screen
 
-from rankterm.guidelines import Guidelines
+from rankterm.guidelines import Guidelines, Section
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
@@ -25,6 +25,12 @@ class PaneScreen(Screen[None]):
 
     PANES: ClassVar[tuple[str, ...]] = ()
     DEFAULT_PANE: ClassVar[str] = "#left"
+    #: Panes that keep the focus when a new pair or case comes up; any other pane (the
+    #: prompt after ``c``, the guidelines) hands it back to ``DEFAULT_PANE``.
+    HOME_PANES: ClassVar[tuple[str, ...]] = ("#left", "#right")
+    #: Put before the focused pane's title: the border colour alone is easy to miss, and
+    #: gone on a monochrome terminal.
+    FOCUS_MARK = "● "
 
     guidelines: Guidelines
 
@@ -48,6 +54,33 @@ class PaneScreen(Screen[None]):
                 self.repaint()
 
             self.call_after_refresh(repaint)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._mark_focus()
+
+    def _mark_focus(self) -> None:
+        """Title of the focused pane gets ``FOCUS_MARK``; every other pane its plain title."""
+        focused = self.focused
+        for selector in self.PANES:
+            pane = self.query_one(selector, RenderedPane)
+            title = pane.border_title or ""
+            bare = title.removeprefix(self.FOCUS_MARK)
+            wanted = self.FOCUS_MARK + bare if pane is focused else bare
+            if wanted != title:
+                pane.border_title = wanted
+
+    def focus_home(self) -> None:
+        """A new pair or case: reading keys act on the responses again, whatever pane the last
+        one ended on, and a prompt expanded with ``c`` folds back."""
+        maximized = self.maximized
+        if maximized is not None and f"#{maximized.id}" not in self.HOME_PANES:
+            self.minimize()
+        focused = self.focused
+        if focused is None or f"#{focused.id}" not in self.HOME_PANES:
+            self.query_one(self.DEFAULT_PANE, RenderedPane).focus()
 
     def _target_pane(self) -> RenderedPane:
         focused = self.focused
@@ -74,10 +107,17 @@ class PaneScreen(Screen[None]):
         else:
             self.maximize(self._target_pane())
 
+    def matching_sections(self) -> list[Section]:
+        """The guideline sections for what is on screen (``g`` opens the document at the
+        first of them)."""
+        return []
+
     def action_guidelines(self) -> None:
         text = self.guidelines.text or "No guidelines were loaded. Pass `--guidelines FILE.md`."
         title = f"{self.guidelines.title} · {self.guidelines.version}"
-        self.app.push_screen(ReaderDialog(title, text))
+        sections = self.matching_sections()
+        start = sections[0].title if sections else None
+        self.app.push_screen(ReaderDialog(title, text, start_at=start))
 
     def action_quit_app(self) -> None:
         self.app.exit()

@@ -15,13 +15,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Sparkline, Static
 
 from rankterm.model import Gold, Judgment
 from rankterm.quality import annotator_stats, overall_agreement
 from rankterm.sanitize import inert
+from rankterm.tui.widgets.key_scroll import KeyScroll
 
 
 def _pct(value: float | None) -> str:
@@ -85,7 +85,7 @@ def compute(
 class StatsScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     StatsScreen { align: center middle; }
-    StatsScreen > VerticalScroll {
+    StatsScreen > KeyScroll {
         width: 90%; max-width: 100; height: 90%; border: thick $accent;
         background: $surface; padding: 0 2;
     }
@@ -101,7 +101,7 @@ class StatsScreen(ModalScreen[None]):
         self.tables: tuple[Table, Table] | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with KeyScroll(id="stats-body") as scroll:
             scroll.border_title = "Your stats · esc to close"
             yield Label("You", classes="title")
             yield Static("computing…", id="me")

@@ -11,26 +11,76 @@ from rankterm.model import describe
 from rankterm.quality import AnnotatorStats
 from rankterm.sanitize import inert
 
+#: Below this many columns the verdicts are one line per annotator (a table row of six
+#: columns takes four or five lines there, and pushed all but one annotator out of sight).
+COMPACT_BELOW = 110
 
-def _rate(value: float | None, n: int) -> str:
-    return "–" if value is None else f"{value:.0%} of {n}"
+
+def _short_rate(value: float | None, n: int) -> str:
+    """``80%/5``: a share and how many items it is over (``–`` when there are none)."""
+    return "–" if value is None else f"{value:.0%}/{n}"
 
 
-def verdicts_renderable(case: Case, records: dict[str, AnnotatorStats]) -> RenderableType:
+def compact_verdicts(case: Case, records: dict[str, AnnotatorStats]) -> list[RenderableType]:
+    """One line per annotator (name, verdict, time, track record, tags), then the
+    rationales: every verdict is on screen before any rationale can push it off."""
+    width = min(max((len(inert(j.annotator)) for j in case.judgments), default=4), 14)
+    rows: list[RenderableType] = []
+    for judgment in case.judgments:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{inert(judgment.annotator)[:width]:<{width}} ", style="bold")
+        line.append(f"{describe(judgment.choice, judgment.strength):<17}", style="bold")
+        line.append("⚑ " if judgment.flagged else "  ", style="bold red")
+        line.append(f"{judgment.duration_ms / 1000:>4.0f}s", style="dim")
+        record = records.get(judgment.annotator)
+        if record is not None:
+            line.append(
+                f"  gold {_short_rate(record.gold.value, record.gold.n)}"
+                f" · majority {_short_rate(record.majority.value, record.majority.n)}",
+                style="dim",
+            )
+        if judgment.tags:
+            line.append("  " + inert(", ".join(judgment.tags)), style="yellow")
+        rows.append(line)
+    for judgment in case.judgments:
+        if judgment.rationale:
+            rows.append(
+                Text.assemble(
+                    (f"{inert(judgment.annotator)}: ", "bold"),
+                    (inert(judgment.rationale), "italic"),
+                )
+            )
+    return rows
+
+
+def verdicts_renderable(
+    case: Case, records: dict[str, AnnotatorStats], width: int = COMPACT_BELOW
+) -> RenderableType:
+    parts: list[RenderableType] = (
+        compact_verdicts(case, records)
+        if width < COMPACT_BELOW
+        else [_verdicts_table(case, records)]
+    )
+    return Group(*parts, *_outcome(case))
+
+
+def _verdicts_table(case: Case, records: dict[str, AnnotatorStats]) -> Table:
     table = Table(expand=True, show_lines=True, header_style="bold", pad_edge=False)
     table.add_column("annotator", no_wrap=True)
     table.add_column("verdict (A/B)", no_wrap=True)
     table.add_column("tags")
     table.add_column("rationale", ratio=3)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("track record", ratio=1)
+    table.add_column("track record", no_wrap=True)
     for judgment in case.judgments:
         record = records.get(judgment.annotator)
         track = Text()
-        if record is not None:
-            track.append(f"gold {_rate(record.gold.value, record.gold.n)}\n")
-            track.append(f"majority {_rate(record.majority.value, record.majority.n)}\n")
-            track.append(f"{record.judgments} labels")
+        if record is not None:  # two short lines, never wrapped: the rationale gets the room
+            track.append(
+                f"gold {_short_rate(record.gold.value, record.gold.n)}"
+                f" · {record.judgments} labels\n"
+                f"majority {_short_rate(record.majority.value, record.majority.n)}"
+            )
         verdict = Text(describe(judgment.choice, judgment.strength), style="bold")
         if judgment.flagged:
             verdict.append("\n⚑ flagged", style="bold red")
@@ -43,7 +93,12 @@ def verdicts_renderable(case: Case, records: dict[str, AnnotatorStats]) -> Rende
             f"{seconds:.0f}s",
             track,
         )
-    parts: list[RenderableType] = [table]
+    return table
+
+
+def _outcome(case: Case) -> list[RenderableType]:
+    """Earlier resolutions, guideline-unclear notes and the discussion."""
+    parts: list[RenderableType] = []
     for resolution in case.resolutions:
         line = Text(f"resolved by {inert(resolution.adjudicator)}: ", style="bold green")
         if resolution.guideline_unclear:
@@ -60,7 +115,7 @@ def verdicts_renderable(case: Case, records: dict[str, AnnotatorStats]) -> Rende
         parts.append(Text("Discussion", style="bold underline"))
         for comment in case.comments:
             parts.append(Text.assemble((f"{inert(comment.author)}: ", "bold"), inert(comment.text)))
-    return Group(*parts)
+    return parts
 
 
 def case_header(case: Case | None, position: int, total: int) -> Text:
@@ -71,10 +126,10 @@ def case_header(case: Case | None, position: int, total: int) -> Text:
         return text
     text.append(f" case {position + 1}/{total} ")
     text.append(f"│ {inert(case.pair.id)} ", style="bold")
+    if case.settled is not None:  # before the figures: at 80 columns the line's end is cut
+        text.append("│ ✔ settled ", style="bold green")
     text.append(
-        f"│ {case.contested.annotators} annotators · entropy {case.contested.entropy:.2f} bits "
-        f"· spread {case.contested.ordinal_variance:.2f} "
+        f"│ {case.contested.annotators} annotators · spread "
+        f"{case.contested.ordinal_variance:.2f} · entropy {case.contested.entropy:.2f} bits"
     )
-    if case.settled is not None:
-        text.append("│ ✔ settled", style="bold green")
     return text

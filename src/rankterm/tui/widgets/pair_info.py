@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rankterm.config import TagSpec
 from rankterm.guidelines import Section
 from rankterm.model import describe
 from rankterm.sanitize import inert
@@ -52,28 +51,6 @@ def info_text(
         text.append("  [diff]", style="bold magenta")
     if sections:
         text.append("  📖 " + inert(", ".join(s.title for s in sections)), style="dim")
-    return text
-
-
-def legend_text(tags: list[TagSpec], active: set[str]) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    for key, label in (
-        ("1", "L≫"),
-        ("2", "L>"),
-        ("3", "L›"),
-        ("4", "tie"),
-        ("5", "R›"),
-        ("6", "R>"),
-        ("7", "R≫"),
-        ("0", "both bad"),
-    ):
-        text.append(f" {key}", style="bold reverse")
-        text.append(f" {label}")
-    text.append("  │")
-    for tag in tags:
-        on = tag.name in active
-        text.append(f" {tag.key}", style="bold reverse yellow" if on else "bold reverse")
-        text.append(f" {inert(tag.title)}", style="bold yellow" if on else "dim")
     return text
 
 

@@ -139,6 +139,14 @@ class RenderedPane(ScrollView, can_focus=True):
         """Width the text is rendered at (inside border, padding and the scroll bar)."""
         return max(self.scrollable_content_region.width - self.BAR_CELLS, 10)
 
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """Whether there is anything to scroll to. Textual's own answer reads a flag that only
+        a layout updates, and ``set_lines`` swaps lines in without one (to keep the frame after
+        a verdict cheap): the reader, or a long response after a short one, would not scroll
+        from the keyboard or the wheel until the terminal was resized."""
+        return not self.disabled and self.max_scroll_y > 0
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(self.virtual_size.height, self._tallest)
 
