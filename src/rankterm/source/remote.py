@@ -13,7 +13,6 @@ with what was already leased.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
+from rankterm.private_files import private_dir, write_private
 from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
 
 
@@ -111,10 +111,8 @@ class RemoteSource:
         with self._lock:
             todo = [i.model_dump(mode="json") for i in self._on_hand()]
         path = queue_path(self.journal.path)
-        tmp = path.with_name(path.name + ".tmp")
         with contextlib.suppress(OSError):
-            tmp.write_bytes(orjson.dumps(todo))
-            os.replace(tmp, path)
+            write_private(path, orjson.dumps(todo))  # pair text: private, like the journal
 
     # -- the TaskSource protocol ----------------------------------------------------------------
 
@@ -424,9 +422,8 @@ def default_remote_journal(server: str, project: str, annotator: str) -> Path:
 
     host = slug(server.split("://", 1)[-1]) or "server"
     name = f"{host}--{slug(project)}--{slug(annotator) or 'annotator'}.jsonl"
-    folder = platformdirs.user_data_path("rankterm") / "journals"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
+    home = platformdirs.user_data_path("rankterm")
+    return private_dir(home / "journals", owned=home) / name
 
 
 def _project_criteria(client: TaskClient, journal_path: Path, *, online: bool) -> list[str]:
@@ -437,7 +434,7 @@ def _project_criteria(client: TaskClient, journal_path: Path, *, online: bool) -
         with contextlib.suppress(TaskServerError):
             criteria = [str(c) for c in client.project_info().get("criteria") or []]
             with contextlib.suppress(OSError):
-                cache.write_bytes(orjson.dumps({"criteria": criteria}))
+                write_private(cache, orjson.dumps({"criteria": criteria}))
             return criteria
     with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
         return [str(c) for c in orjson.loads(cache.read_bytes()).get("criteria") or []]
@@ -478,7 +475,7 @@ def open_remote(
             text = str(client.guidelines().get("content") or "")
             if text:
                 with contextlib.suppress(OSError):
-                    cache.write_text(text, encoding="utf-8")
+                    write_private(cache, text.encode("utf-8"))
     if guidelines_path is None and cache.exists():
         data = cache.read_bytes()
         guide = parse_guidelines(data.decode("utf-8", "replace"), version=content_version(data))

@@ -8,6 +8,7 @@ pre-rendered lines into the panes.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from rich.console import Group
@@ -32,6 +33,7 @@ from rankterm.source.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
+from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
 from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text, legend_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
@@ -63,6 +65,9 @@ class AnnotateScreen(PaneScreen):
         self.session_active_ms = 0
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
+        #: Verdict keys count only once the pair they judge was painted (see verdict_gate).
+        self.gate = VerdictGate()
+        self._unpainted_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -124,6 +129,7 @@ class AnnotateScreen(PaneScreen):
         self.draft = Draft.from_judgment(view.existing if view else None)
         self.app.clock.reset()  # type: ignore[attr-defined]
         self._paint()
+        self._await_paint()
         if view is not None:
             # After the frame: the prerender thread holds the GIL while it works.
             self.after_frame(self.prepare_next)
@@ -154,6 +160,25 @@ class AnnotateScreen(PaneScreen):
         return bool(self._after_frame) or any(
             w.group == "prerender" and w.is_running for w in self.workers
         )
+
+    def _await_paint(self) -> None:
+        """The pair being shown is not on screen until a frame draws it. A pane whose lines
+        did not change (a duplicate pair) or is hidden paints nothing: after half a second
+        the screen's own refresh is taken as showing it."""
+        # Textual stamps messages with time.monotonic on POSIX, the clock the gate compares.
+        self.gate.shown(time.monotonic())
+        if self._unpainted_timer is not None:
+            self._unpainted_timer.stop()
+        self._unpainted_timer = self.set_timer(0.5, self._assume_painted)
+
+    def _assume_painted(self) -> None:
+        self._unpainted_timer = None
+        self.gate.painted(time.monotonic())
+
+    @on(RenderedPane.Painted)
+    def _pair_painted(self, event: RenderedPane.Painted) -> None:
+        # The message was created inside the frame's render: its time is the frame's.
+        self.gate.painted(event.time)
 
     @on(RenderedPane.Painted)
     def _run_after_frame(self) -> None:
@@ -276,6 +301,11 @@ class AnnotateScreen(PaneScreen):
         view = self.view
         if view is None:
             self.notify("Nothing to judge here. Press z to undo or [ to go back.", markup=False)
+            return
+        refusal = self.gate.admit(CURRENT_PRESS.get())
+        if refusal is not None:
+            if refusal.notice:
+                self.notify(refusal.notice, severity="warning", timeout=4, markup=False)
             return
         if side in ("left", "right"):
             choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
