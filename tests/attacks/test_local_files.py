@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,46 @@ def test_export_never_overwrites_without_force(tmp_path, pairs):
     result = run(*args, "--force")
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() != b"precious\n"
+
+
+def test_remote_session_files_are_private(tmp_path):
+    """Against a real server: the outbox journal, the lease cache (pair text), the cached
+    guidelines and project settings are 0600, in a 0700 folder rankterm made."""
+    pytest.importorskip("fastapi")
+    from rankterm.source.remote import open_remote, queue_path
+    from tests.serverproc import ServerProcess, admin
+
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(4)])
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Coding\nPrefer runnable code.\n")
+    admin(db, "project", "create", "demo", "--overlap", "1")
+    admin(db, "user", "add", "alice", "--role", "annotator")
+    token = admin(db, "token", "create", "alice").split()[0]
+    admin(db, "import", "demo", str(pairs))
+    admin(db, "guidelines", "demo", str(guide))
+    server = ServerProcess(db, log=tmp_path / "server.log").start()
+    previous = os.umask(0o022)
+    try:
+        source, _guide, _issues = open_remote(server.url, "demo", token, annotator="alice")
+        try:
+            leases = queue_path(source.journal.path)
+            deadline = time.monotonic() + 30
+            while not leases.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            folder = source.journal.path.parent
+            cached = [
+                source.journal.path,
+                leases,
+                folder / (source.journal.path.name + ".guidelines.md"),
+                folder / (source.journal.path.name + ".project.json"),
+            ]
+            for path in cached:
+                assert mode(path) == 0o600, f"{path.name}: {oct(mode(path))}"
+            assert "Question 0" in leases.read_text()  # it does hold pair text
+            assert mode(folder) == 0o700
+        finally:
+            source.close()
+    finally:
+        os.umask(previous)
+        server.stop()
