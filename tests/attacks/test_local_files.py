@@ -241,3 +241,38 @@ def test_remote_session_files_are_private(tmp_path):
     finally:
         os.umask(previous)
         server.stop()
+
+
+def test_unpack_never_replaces_a_journal_without_force(tmp_path):
+    import orjson
+
+    dump = tmp_path / "dump.ndjson"
+    dump.write_bytes(orjson.dumps({"kind": "pair", "pair": pair_record(0)}) + b"\n")
+    out = tmp_path / "work"
+    out.mkdir()
+    journal = out / "judgments.jsonl"
+    with Journal.open(journal) as handle:
+        from rankterm.model import Choice, Judgment
+
+        handle.append(Judgment(pair_id="p", annotator="a", choice=Choice.TIE, duration_ms=1))
+    before = journal.read_bytes()
+    assert_refused(run("unpack", str(dump), "-o", str(out)), "judgments.jsonl", "--force")
+    assert journal.read_bytes() == before
+    result = run("unpack", str(dump), "-o", str(out), "--force")
+    assert result.returncode == 0, result.stderr
+    assert journal.read_bytes() == b""  # the dump held no journal record
+    assert mode(journal) == 0o600
+
+
+def test_admin_export_never_overwrites_without_force(tmp_path):
+    pytest.importorskip("fastapi")
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    assert run("admin", "project", "create", "demo", "--db", db).returncode == 0
+    target = tmp_path / "demo.ndjson"
+    target.write_bytes(b"precious\n")
+    result = run("admin", "export", "demo", "-o", str(target), "--db", db)
+    assert_refused(result, "demo.ndjson", "--force")
+    assert target.read_bytes() == b"precious\n"
+    result = run("admin", "export", "demo", "-o", str(target), "--db", db, "--force")
+    assert result.returncode == 0, result.stderr
+    assert b'"kind"' in target.read_bytes()
