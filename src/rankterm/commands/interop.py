@@ -38,7 +38,10 @@ def register(app: typer.Typer) -> None:
             None, metavar="FILE", help="Source file (.gz read transparently; '-' is stdin)."
         ),
         output: str | None = typer.Option(
-            None, "-o", "--output", help="Pairs JSONL to write (replaced on success; '-' stdout)."
+            None,
+            "-o",
+            "--output",
+            help="Pairs JSONL to write ('-' stdout; replacing a file needs --force).",
         ),
         from_: str | None = typer.Option(
             None, "--from", help="Source format (default: detected from the first record)."
