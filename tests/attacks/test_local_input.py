@@ -116,3 +116,26 @@ def test_a_burst_of_different_verdict_keys_judges_one_pair(tmp_path):
     finally:
         app.close()
     assert [(j.pair_id, j.choice.value) for j in judged(journal)] == [("pair-000", "tie")]
+
+
+def test_keys_pressed_while_a_huge_pair_loads_do_not_judge_it(tmp_path):
+    """pair-001 takes long to lay out; a key pressed meanwhile (its own write, 50 ms after the
+    verdict on pair-000) arrives before pair-001 is painted and must not judge it."""
+    huge = "\n\n".join(f"Paragraph {i}: " + "a fairly long sentence, " * 40 for i in range(800))
+    records = [pair_record(0), pair_record(1, response_a=huge, response_b=huge[::-1])]
+    records += [pair_record(i) for i in range(2, 4)]
+    pairs = write_pairs(tmp_path / "pairs.jsonl", records)
+    journal = tmp_path / "judgments.jsonl"
+    app = PtyApp(annotate_args(pairs, journal, ANNOTATOR), size=SIZE)
+    try:
+        app.wait_for(b"pair-000", timeout=60)
+        at = len(app.snapshot())
+        app.send(b"4")
+        time.sleep(0.05)
+        app.send(b"6")
+        app.wait_for(b"pair-001", start=at, timeout=120)
+        time.sleep(1.0)
+        quit_and_wait(app)
+    finally:
+        app.close()
+    assert [j.pair_id for j in judged(journal)] == ["pair-000"]
