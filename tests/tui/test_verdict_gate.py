@@ -7,6 +7,7 @@ import time
 from textual import events
 
 from rankterm.tui.verdict_gate import HOLD_DELAY, REPEAT_GAP, Press, VerdictGate
+from tests.tui.test_adjudicate import desk_files  # noqa: F401  (fixture)
 
 
 def painted_gate(at: float = 10.0) -> VerdictGate:
@@ -87,3 +88,26 @@ def test_textual_stamps_keys_with_the_clock_the_screen_uses():
     key = events.Key("4", "4")
     after = time.monotonic()
     assert before <= key.time <= after
+
+
+async def test_a_burst_of_decision_keys_resolves_only_the_case_on_screen(desk_files):  # noqa: F811
+    """Adjudication: ``14`` read in one go resolves the case that was showing, not the next
+    one, which was never painted when its key came."""
+    from rankterm.journal import read_journal, replay
+    from tests.tui.test_adjudicate import open_app
+
+    tui_data, journals = desk_files
+    desk, app = open_app(tui_data, journals)
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(200):  # until the first case is on screen
+            if app.screen.case is not None and app.screen.gate.painted_at is not None:
+                break
+            await pilot.pause(0.05)
+        first = app.screen.case.pair.id
+        app.post_message(events.Key("1", "1"))
+        app.post_message(events.Key("4", "4"))
+        await pilot.pause(0.5)
+        await pilot.press("q")
+    desk.close()
+    settled = replay(read_journal(tui_data / "pairs.adjudications.jsonl")).latest_resolutions()
+    assert list(settled) == [first]

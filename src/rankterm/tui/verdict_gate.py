@@ -61,6 +61,8 @@ class VerdictGate:
         self._last: Press | None = None
         self._last_accepted = False
         self._told: set[str] = set()
+        #: Counts ``shown`` calls, so a fallback timer set for one pair cannot mark the next.
+        self.serial = 0
 
     @property
     def painted_at(self) -> float | None:
@@ -71,12 +73,19 @@ class VerdictGate:
         self._shown_at = at
         self._painted_at = None
         self._told = set()
+        self.serial += 1
 
     def painted(self, at: float) -> None:
         """A frame drawn at ``at`` showed pane contents; frames from before ``shown`` (their
         messages can still be in flight) do not count for the new pair."""
         if self._painted_at is None and self._shown_at is not None and at >= self._shown_at:
             self._painted_at = at
+
+    def assume_painted(self, serial: int, at: float) -> None:
+        """A fallback for a pair whose panes paint nothing (unchanged or hidden): the screen
+        has refreshed since, so it is on screen. Ignored if another pair was shown since."""
+        if serial == self.serial:
+            self.painted(at)
 
     def admit(self, press: Press | None) -> Refusal | None:
         """None if ``press`` may record a verdict on the pair on screen, else why not."""

@@ -173,7 +173,7 @@ class AnnotateScreen(PaneScreen):
 
     def _assume_painted(self) -> None:
         self._unpainted_timer = None
-        self.gate.painted(time.monotonic())
+        self.gate.assume_painted(self.gate.serial, time.monotonic())
 
     @on(RenderedPane.Painted)
     def _pair_painted(self, event: RenderedPane.Painted) -> None:
