@@ -111,3 +111,10 @@ async def test_a_burst_of_decision_keys_resolves_only_the_case_on_screen(desk_fi
     desk.close()
     settled = replay(read_journal(tui_data / "pairs.adjudications.jsonl")).latest_resolutions()
     assert list(settled) == [first]
+
+
+def test_retrying_a_verdict_that_could_not_be_saved_is_a_new_press():
+    gate = painted_gate(0.0)
+    assert gate.admit(Press("1", 1.0)) is None
+    gate.not_recorded()  # the disk was full; the pair stays on screen
+    assert gate.admit(Press("1", 1.4)) is None

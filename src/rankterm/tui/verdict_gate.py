@@ -109,6 +109,12 @@ class VerdictGate:
         self._last_accepted = True
         return None
 
+    def not_recorded(self) -> None:
+        """The admitted verdict could not be saved (disk full...): the pair stays, and pressing
+        the key again to retry is a new press, not a held key."""
+        self._last = None
+        self._last_accepted = False
+
     def _refuse(self, reason: str, notice: str) -> Refusal:
         first = reason not in self._told
         self._told.add(reason)

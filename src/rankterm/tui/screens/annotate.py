@@ -319,6 +319,7 @@ class AnnotateScreen(PaneScreen):
             # fsync off the event loop; the screen waits for it before showing the next pair.
             await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
         except RanktermError as exc:
+            self.gate.not_recorded()
             self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
             # The source may have moved on (the pair on screen turned out bad): follow it;
             # otherwise keep the pair and the draft (tags, rationale) as they are.
