@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -114,10 +115,31 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
 
 
+def token_exposure(path: Path) -> str | None:
+    """The warning to give when ``path`` holds a token others can read, else None."""
+    from rankterm.private_files import readable_by_others
+
+    if not readable_by_others(path):
+        return None
+    return (
+        f"{display_path(path)} holds a server token and other users can read it; "
+        f"run: chmod 600 {path}  (or keep the token in RANKTERM_TOKEN instead)"
+    )
+
+
+def warn_if_token_exposed(path: Path) -> None:
+    """Said on stderr before anything else runs: the token works for anyone who reads it."""
+    message = token_exposure(path)
+    if message:
+        sys.stderr.write(f"rankterm: warning: {message}\n")
+
+
 def load_settings(overrides: dict[str, Any] | None = None, path: Path | None = None) -> Settings:
     """Merge file, environment and flags (later wins); errors name the source and field."""
     path = path or config_path()
     data = read_config_file(path)
+    if data.get("token"):
+        warn_if_token_exposed(path)
     sources = {key: display_path(path) for key in data}
     for env, name in ENV_FIELDS.items():
         if env in os.environ and os.environ[env] != "":

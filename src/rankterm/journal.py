@@ -13,6 +13,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,17 @@ class JournalLocked(JournalError):
     """Another process has the journal open for writing."""
 
     exit_code = 3
+
+
+class JournalRefused(JournalError):
+    """The path names something rankterm must not append to: a link, another user's file, a
+    file that is not a journal. A usage problem (exit 2): the person picks another path."""
+
+    exit_code = 2
+
+
+#: Journals hold verdicts and rationales: private to their owner (blinding on a shared host).
+JOURNAL_MODE = 0o600
 
 
 def encode(entry: JournalEntry) -> bytes:
@@ -87,13 +99,26 @@ class Journal:
         shown = display_path(path)
         if not path.parent.exists():
             raise JournalError(f"{shown}: directory {display_path(path.parent)} does not exist")
-        created = not path.exists()
+        created = not os.path.lexists(path)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
         try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # O_NOFOLLOW: a link planted where a journal is expected (a shared folder) must not
+            # make rankterm append JSON into whatever it points at.
+            fd = os.open(path, flags, JOURNAL_MODE)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise JournalRefused(
+                    f"{shown} is a symbolic link; rankterm does not write a journal through a "
+                    "link. Pass --out with the real path, or remove the link"
+                ) from None
             raise JournalError(
                 f"{shown}: cannot open journal for writing ({exc.strerror})"
             ) from None
+        try:
+            _check_ownership(fd, shown)
+        except BaseException:
+            os.close(fd)
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -116,6 +141,8 @@ class Journal:
         if stats.f_bavail * stats.f_frsize < MIN_FREE_BYTES:
             raise JournalError(f"{shown}: the disk is full (less than 1 MiB free)")
         size = os.fstat(self._fd).st_size
+        if size and not created:
+            _check_is_journal(self._fd, shown)
         if size:
             last = os.pread(self._fd, 1, size - 1)
             if last != b"\n":
@@ -178,6 +205,44 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_ownership(fd: int, shown: str) -> None:
+    """Refuse what is not the user's own regular file: appending verdicts into another
+    person's file (or a device, a FIFO) is never what was meant."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise JournalRefused(f"{shown} is not a regular file; pass --out with a journal path")
+    if info.st_uid != os.geteuid():
+        raise JournalRefused(
+            f"{shown} belongs to another user (uid {info.st_uid}); rankterm only appends to "
+            "your own journal. Pass --out with a path of yours"
+        )
+
+
+def _check_is_journal(fd: int, shown: str) -> None:
+    """An existing, non-empty file must already hold a journal record: otherwise --out (or
+    the default path) names some other file -- the pairs file, a config, a shell rc -- and
+    verdicts would be appended into it. Reads up to the first valid record (line 1 of any
+    real journal)."""
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        handle.seek(0)
+        blank = True
+        for raw in handle:
+            if not raw.strip():
+                continue
+            blank = False
+            try:
+                decode(raw)
+            except (ValueError, ValidationError):  # orjson.JSONDecodeError is a ValueError
+                continue
+            return
+    if blank:
+        return
+    raise JournalRefused(
+        f"{shown} exists but holds no journal record; rankterm will not append verdicts to "
+        "it. Pass --out with a new file or an existing journal"
+    )
 
 
 def read_journal(path: Path | str, issues: list[LoadIssue] | None = None) -> Iterator[JournalEntry]:

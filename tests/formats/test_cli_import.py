@@ -51,7 +51,9 @@ def test_labels_go_to_a_journal_once(cli, data, tmp_path):
     pairs = index_pairs(tmp_path / "pairs.jsonl")
     assert {j.pair_id for j in judgments} == set(pairs.ids)
     # Re-importing is idempotent: same ids, nothing appended.
-    again = cli("import", data / "hh.jsonl", "-o", "pairs.jsonl", "--labels", "prior.jsonl")
+    again = cli(
+        "import", data / "hh.jsonl", "-o", "pairs.jsonl", "--labels", "prior.jsonl", "--force"
+    )  # replacing the pairs file is asked for
     assert "0 source labels appended" in again.stderr and "(4 already there)" in again.stderr
     assert len(list(read_journal(tmp_path / "prior.jsonl"))) == 4
     assert index_pairs(tmp_path / "pairs.jsonl").ids == pairs.ids
@@ -89,7 +91,7 @@ def test_duplicates_are_skipped(cli, data, tmp_path):
 def test_no_valid_record_exits_1_and_keeps_the_old_output(cli, tmp_path):
     (tmp_path / "pairs.jsonl").write_text("precious\n")
     (tmp_path / "bad.jsonl").write_text('{"chosen": 1, "rejected": 2}\n{"chosen": []}\n')
-    ran = cli("import", "bad.jsonl", "-o", "pairs.jsonl", "--from", "trl")
+    ran = cli("import", "bad.jsonl", "-o", "pairs.jsonl", "--from", "trl", "--force")
     assert ran.exit_code == 1
     assert "no valid record" in ran.stderr and "bad.jsonl:1:" in ran.stderr
     assert (tmp_path / "pairs.jsonl").read_text() == "precious\n"

@@ -162,7 +162,7 @@ def press_until_refused(app: PtyApp, order: list[str], at: int, reason: str) -> 
 
     for saved in range(40):
         start = len(app.snapshot())
-        app.send(b"2")
+        app.send(b"26"[saved % 2 : saved % 2 + 1])  # alternate: a repeated key is a held key
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             words = screen_words(app.snapshot()[start:])
@@ -188,8 +188,8 @@ def test_disk_filling_mid_session_shows_an_error_and_keeps_verdicts(tmp_path, mo
         app = PtyApp(args, size=SIZE)
         try:
             app.wait_for(order[0].encode())
-            for i in range(3):
-                judge(app, b"1", order[i + 1])
+            for i in range(3):  # different keys: the same one again at once is a held key
+                judge(app, b"135"[i : i + 1], order[i + 1])
             filler = fill(disk)
             saved = 3 + press_until_refused(app, order, 3, "could not save (the disk is full)")
             # Still on the same pair, still alive; a second attempt is refused the same way.

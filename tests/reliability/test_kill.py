@@ -117,6 +117,7 @@ def run_cycle(
     order = ledger.order
     mode = rng.choice(["startup", "confirmed", "confirmed", "unconfirmed", "right_after"])
     confirmed = unconfirmed = 0
+    last: bytes | None = None
     app = ForkedPtyApp(zygote, args, size=SIZE)
     try:
         if mode == "startup":
@@ -130,7 +131,7 @@ def run_cycle(
         to_confirm = rng.randint(1, 4) if mode == "confirmed" else rng.randint(0, 2)
         for _ in range(to_confirm):
             current = order[ledger.judged + confirmed]
-            key = rng.choice(list(KEYS))
+            key = last = rng.choice([k for k in KEYS if k != last])  # the same again is held
             ledger.keys[current] = key
             start = len(app.snapshot())
             app.send(key)
@@ -143,7 +144,7 @@ def run_cycle(
             burst = 1 if mode == "right_after" else rng.randint(1, 3)
             for _ in range(burst):
                 current = order[ledger.judged + confirmed + unconfirmed]
-                key = rng.choice(list(KEYS))
+                key = last = rng.choice([k for k in KEYS if k != last])
                 ledger.keys[current] = key
                 app.send(key)
                 unconfirmed += 1

@@ -95,7 +95,7 @@ def test_admin_workflow(tmp_path) -> None:
     assert run("admin", "export", "helpful", "-o", str(out_file), "--db", db)[0] == 0
     kinds = [orjson.loads(line)["kind"] for line in out_file.read_bytes().splitlines()]
     assert kinds == ["project", "guidelines", "pair", "pair"]
-    code, _, err = run("admin", "export", "nope", "-o", str(out_file), "--db", db)
+    code, _, err = run("admin", "export", "nope", "-o", str(tmp_path / "nope.ndjson"), "--db", db)
     assert code == 1 and "no project named 'nope'" in err
     assert run("admin", "token", "revoke", "alice", "--db", db)[1].startswith("revoked 1")
     code, out, _ = run("admin", "project", "remove-member", "helpful", "alice", "--db", db)

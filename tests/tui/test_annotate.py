@@ -6,6 +6,7 @@ from rankterm.config import Settings
 from rankterm.model import Choice
 from rankterm.source.local import open_local
 from rankterm.tui.app import make_app
+from rankterm.tui.verdict_gate import HOLD_DELAY
 from tests.helpers import pair_record, read_lines, write_pairs
 
 KEY_MEANING = {
@@ -122,7 +123,8 @@ async def test_skip_leaves_the_pair_for_later(tmp_path):
         await pilot.pause()
         await pilot.press("s")
         assert app.screen.view.pair.id == "pair-001"
-        await pilot.press("2", "2")
+        # Different keys: the same verdict key again within a blink is a held key (one verdict).
+        await pilot.press("2", "3")
         assert app.screen.view.pair.id == "pair-000"  # the skipped pair comes back
         await pilot.press("2")
         assert app.screen.view is None  # all done
@@ -206,6 +208,7 @@ async def test_stats_screen_shows_own_figures(tmp_path):
         for _ in range(4):
             view = app.screen.view
             await pilot.press("1" if not view.swapped else "7")  # always A much better
+            await pilot.pause(HOLD_DELAY)  # the same key again at once would be a held key
         await pilot.press("S")
         for _ in range(200):
             if app.screen.tables is not None:

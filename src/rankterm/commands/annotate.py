@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.errors import UsageError, display_path
 from rankterm.sanitize import inert
 
 #: Exit codes a script can rely on.
@@ -157,6 +157,9 @@ def register(app: typer.Typer) -> None:
             metavar="FORMAT PATH",
             help="At quit, export this journal's labels (e.g. --export trl out.jsonl).",
         ),
+        force: bool = typer.Option(
+            False, "--force", "-f", help="With --export: replace the export file if it exists."
+        ),
     ) -> None:
         """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
         journal before the next pair appears. Reopening resumes at the first unjudged pair.
@@ -175,12 +178,16 @@ def register(app: typer.Typer) -> None:
         if pairs is None:
             raise UsageError("give a pairs file to annotate, or --server URL --project P")
         if export is not None:
+            from rankterm.formats.transfer import refuse_overwrite
+
             _export_format(export[0])  # fail before any work, not after it
+            refuse_overwrite(export[1], force)
         if pairs == "-":
             out = out or _stdin_journal(export)
             pairs_path = _stdin_to_file()
         else:
             pairs_path = Path(pairs)
+            _refuse_out_is_pairs(out, pairs_path)
         source, guide, issues = open_local(
             pairs_path,
             annotator=settings.annotator,
@@ -231,6 +238,21 @@ def register(app: typer.Typer) -> None:
         if export is not None:
             _export_journal(export[0], export[1], journal.path, pairs_path)
         raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
+
+
+def _refuse_out_is_pairs(out: Path | None, pairs_path: Path) -> None:
+    """--out naming the pairs file (by any name: same inode) would append verdicts to it."""
+    if out is None:
+        return
+    try:
+        same = os.path.samefile(out, pairs_path)
+    except OSError:  # either does not exist yet: not the same file
+        return
+    if same:
+        raise UsageError(
+            f"--out {display_path(out)} is the pairs file {display_path(pairs_path)}; "
+            "verdicts go to a journal of their own (leave --out out for the default)"
+        )
 
 
 def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:

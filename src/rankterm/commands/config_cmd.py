@@ -22,8 +22,12 @@ def register(app: typer.Typer) -> None:
             if path.exists():
                 typer.echo(f"{path} already exists; not overwriting it.", err=True)
                 raise typer.Exit(1)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+            from rankterm.config import config_dir
+            from rankterm.private_files import private_dir, write_private
+
+            # It may come to hold a token: 0600 in a 0700 folder.
+            private_dir(path.parent, owned=config_dir())
+            write_private(path, EXAMPLE_CONFIG.encode("utf-8"))
             typer.echo(f"wrote {path}")
             return
         settings = load_settings()

@@ -38,7 +38,10 @@ def register(app: typer.Typer) -> None:
             None, metavar="FILE", help="Source file (.gz read transparently; '-' is stdin)."
         ),
         output: str | None = typer.Option(
-            None, "-o", "--output", help="Pairs JSONL to write (replaced on success; '-' stdout)."
+            None,
+            "-o",
+            "--output",
+            help="Pairs JSONL to write ('-' stdout; replacing a file needs --force).",
         ),
         from_: str | None = typer.Option(
             None, "--from", help="Source format (default: detected from the first record)."
@@ -68,6 +71,9 @@ def register(app: typer.Typer) -> None:
             0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
         ),
         list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
+        force: bool = typer.Option(
+            False, "--force", "-f", help="Replace the output file if it exists."
+        ),
     ) -> None:
         """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
         a JSON array or Parquet) as pairs."""
@@ -85,6 +91,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("import needs -o/--output: where to write the pairs")
         if file != "-" and output != "-" and Path(file).resolve() == Path(output).resolve():
             raise UsageError("-o names the input file; write the pairs somewhere else")
+        from rankterm.formats.transfer import refuse_overwrite
+
+        refuse_overwrite(output, force)
         options = ReadOptions(
             uf_pairing=uf_pairing.value,
             uf_score=uf_score.value,
@@ -132,14 +141,18 @@ def register(app: typer.Typer) -> None:
         gold: GoldRule = typer.Option(
             GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
         ),
+        force: bool = typer.Option(
+            False, "--force", "-f", help="Replace the output file if it exists."
+        ),
     ) -> None:
         """Export labels of record to a training format; prints what was dropped and why."""
         from rankterm.errors import LoadIssue, UsageError
         from rankterm.formats import get_format
         from rankterm.formats.registry import choose_form
-        from rankterm.formats.transfer import atomic_output, run_export
+        from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
         from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
 
+        refuse_overwrite(output, force)
         fmt = get_format(to)
         if fmt.chat_form is not None and pairs.exists():
             fmt, form_note = choose_form(fmt, pairs)

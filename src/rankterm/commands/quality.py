@@ -99,6 +99,9 @@ def register(app: typer.Typer) -> None:
             ..., "--pairs", exists=True, dir_okay=False, help="The pairs file that was judged."
         ),
         output: Path = typer.Option(..., "-o", "--output", help="Where to write the Markdown."),
+        force: bool = typer.Option(
+            False, "--force", "-f", help="Replace the output file if it exists."
+        ),
         profiles: Path | None = typer.Option(
             None,
             "--profiles",
@@ -123,6 +126,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write a Markdown audit report: sources, pool, guidelines, agreement, slices, quotas."""
+        from rankterm.formats.transfer import refuse_overwrite
+
+        refuse_overwrite(output, force)
         from datetime import UTC, datetime
 
         from rankterm import __version__

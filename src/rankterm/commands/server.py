@@ -465,9 +465,13 @@ def register(app: typer.Typer) -> None:
         project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
         out: Path = typer.Option(..., "-o", "--out", help="Output NDJSON file ('-': stdout)."),
         db: str | None = typer.Option(None, "--db", help=DB_HELP),
+        force: bool = typer.Option(False, "--force", "-f", help="Replace the file if it exists."),
     ) -> None:
         """Export pairs, judgments, retractions, resolutions and comments as NDJSON."""
+        from rankterm.formats.transfer import refuse_overwrite
         from rankterm.server.admin_io import export_file
+
+        refuse_overwrite(out, force)
 
         lines = export_file(_open_db(db), project_name, out)
         if str(out) != "-":

@@ -14,17 +14,25 @@ def register(app: typer.Typer) -> None:
     def unpack(
         dump: Path = typer.Argument(..., help="NDJSON from `rankterm admin export`."),
         out: Path = typer.Option(..., "--out", "-o", help="Directory to write into."),
+        force: bool = typer.Option(
+            False, "--force", "-f", help="Replace DIR/pairs.jsonl and DIR/judgments.jsonl."
+        ),
     ) -> None:
         """Split a server export into DIR/pairs.jsonl and DIR/judgments.jsonl, the inputs of
         `rankterm export`, `agreement`, `report`, `leaderboard` and `adjudicate`."""
+        import os
+
         import orjson
 
         from rankterm.errors import display_path
-        from rankterm.journal import decode
+        from rankterm.formats.transfer import refuse_overwrite
+        from rankterm.journal import JOURNAL_MODE, decode
         from rankterm.sanitize import inert
 
         if not dump.is_file():
             raise UsageError(f"{display_path(dump)}: no such file")
+        for name in ("pairs.jsonl", "judgments.jsonl"):  # a journal replaced is verdicts lost
+            refuse_overwrite(out / name, force)
         out.mkdir(parents=True, exist_ok=True)
         counts = {"pairs": 0, "records": 0, "skipped": 0}
         pairs_tmp = out / "pairs.jsonl.tmp"
@@ -32,7 +40,9 @@ def register(app: typer.Typer) -> None:
         with (
             dump.open("rb") as source,
             pairs_tmp.open("wb") as pairs,
-            journal_tmp.open("wb") as journal,
+            os.fdopen(
+                os.open(journal_tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, JOURNAL_MODE), "wb"
+            ) as journal,
         ):
             for line_no, raw in enumerate(source, start=1):
                 if not raw.strip():

@@ -130,6 +130,17 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def refuse_overwrite(path: str | Path, force: bool) -> None:
+    """An existing output file is replaced only with ``--force``: an export that silently
+    replaced last week's training file (or a report, or the pairs) loses work nobody sees go.
+    Checked before any work is done."""
+    if str(path) == "-" or force:
+        return
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{display_path(target)} already exists; pass --force to replace it")
+
+
 class Discard(Exception):
     """Raised inside :func:`atomic_output` to leave the target untouched."""
 

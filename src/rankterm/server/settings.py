@@ -27,8 +27,12 @@ def resolve_db_url(value: str | None) -> str:
     """
     value = value or os.environ.get("RANKTERM_DB") or ""
     if not value:
+        from rankterm.private_files import create_private, private_dir
+
         path = default_db_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Verdicts and pair text: 0600 in a 0700 folder (SQLite gives its -wal/-shm the same).
+        private_dir(path.parent, owned=platformdirs.user_data_path(APP_NAME))
+        create_private(path)
         return f"sqlite:///{path}"
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if value.startswith(prefix):

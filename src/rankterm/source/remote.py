@@ -13,7 +13,6 @@ with what was already leased.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines, normalize_version
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
+from rankterm.private_files import private_dir, write_private
 from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
 
 
@@ -117,10 +117,8 @@ class RemoteSource:
         with self._lock:
             todo = [i.model_dump(mode="json") for i in self._on_hand()]
         path = queue_path(self.journal.path)
-        tmp = path.with_name(path.name + ".tmp")
         with contextlib.suppress(OSError):
-            tmp.write_bytes(orjson.dumps(todo))
-            os.replace(tmp, path)
+            write_private(path, orjson.dumps(todo))  # pair text: private, like the journal
 
     # -- the TaskSource protocol ----------------------------------------------------------------
 
@@ -432,8 +430,8 @@ def default_remote_journal(server: str, project: str, annotator: str) -> Path:
 
     from rankterm.guidelines import slug
 
-    folder = platformdirs.user_data_path("rankterm") / "journals"
-    folder.mkdir(parents=True, exist_ok=True)
+    home = platformdirs.user_data_path("rankterm")
+    folder = private_dir(home / "journals", owned=home)
     tail = f"--{slug(project)}--{slug(annotator) or 'annotator'}.jsonl"
     # The file name leaves out any user name and password in the URL (file names get shown),
     # unless a journal already lives under the old name: its verdicts must not be orphaned.
@@ -456,7 +454,7 @@ def _project_settings(client: TaskClient, journal_path: Path, *, online: bool) -
                 "lease_ttl": info.get("lease_ttl"),
             }
             with contextlib.suppress(OSError):
-                cache.write_bytes(orjson.dumps(settings))
+                write_private(cache, orjson.dumps(settings))
             return settings
     with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
         cached = orjson.loads(cache.read_bytes())
@@ -512,7 +510,7 @@ def open_remote(
             text = str(client.guidelines().get("content") or "")
             if text:
                 with contextlib.suppress(OSError):
-                    cache.write_text(text, encoding="utf-8")
+                    write_private(cache, text.encode("utf-8"))
     if guidelines_path is None and cache.exists():
         data = cache.read_bytes()
         guide = parse_guidelines(data.decode("utf-8", "replace"), version=content_version(data))

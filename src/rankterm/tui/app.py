@@ -17,6 +17,7 @@ from rankterm.source.base import TaskSource
 from rankterm.tui.gc_pacing import GcPacer
 from rankterm.tui.keymap import all_bindings, binding_ids
 from rankterm.tui.screens.annotate import AnnotateScreen
+from rankterm.tui.verdict_gate import CURRENT_PRESS, Press
 
 if TYPE_CHECKING:  # adjudication pulls in the quality metrics: not needed to annotate
     from rankterm.adjudication import Desk
@@ -80,6 +81,15 @@ class RanktermApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
             self.clock.touch()
+        if isinstance(event, events.Key):
+            # Bindings run inside this call (priority ones on the first pass, the others when
+            # the key bubbles back up): the action can then ask which press, read when, it is.
+            token = CURRENT_PRESS.set(Press(event.key, event.time))
+            try:
+                await super().on_event(event)
+            finally:
+                CURRENT_PRESS.reset(token)
+            return
         await super().on_event(event)
 
 

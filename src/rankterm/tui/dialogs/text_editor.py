@@ -23,7 +23,15 @@ class SafeTextArea(TextArea):
 
 
 class TextEditorDialog(ModalScreen[str | None]):
-    """Edit text; ctrl+s saves and returns it, escape returns None (nothing changes)."""
+    """Edit text; ctrl+s saves and returns it, escape returns None (nothing changes).
+
+    Why saving goes through the editor's own queue: ``ctrl+s`` is a priority binding, run by
+    the app the moment it reads the key, while every key before it was only *forwarded* to the
+    TextArea's message queue. A paste, or keys an SSH link delivers in one packet, is read in
+    one go, so at that moment most of the text is still queued and reading ``TextArea.text``
+    then cut it short (a 2,000-character burst was stored as 218). Posting the save to the
+    TextArea puts it behind every key already forwarded, so it reads the text they make.
+    """
 
     DEFAULT_CSS = """
     TextEditorDialog { align: center middle; }
@@ -42,6 +50,7 @@ class TextEditorDialog(ModalScreen[str | None]):
 
     def __init__(self, title: str, text: str, *, language: str | None = None) -> None:
         super().__init__()
+        self._finished = False
         self._title = title
         self._text = text
         self._language = language
@@ -60,7 +69,21 @@ class TextEditorDialog(ModalScreen[str | None]):
         area.move_cursor(area.document.end)
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text)
+        # Queued behind the keys already forwarded to the editor (see the class docstring).
+        area = self.query_one(TextArea)
+        area.call_later(self._save_text, area)
+
+    def _save_text(self, area: TextArea) -> None:
+        """Runs in the editor's own queue, after every key that reached the app before ctrl+s
+        (and before any key after it): the text is exactly what was typed up to ctrl+s."""
+        self._close(area.text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, result: str | None) -> None:
+        # A second ctrl+s (or escape) in the same burst finds the dialog already closing.
+        if self._finished:
+            return
+        self._finished = True
+        self.dismiss(result)

@@ -7,9 +7,12 @@ stated in A/B terms.
 from __future__ import annotations
 
 import asyncio
+import time
+from functools import partial
 
 from rich.console import Group
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
@@ -24,6 +27,7 @@ from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import ADJUDICATE_BINDINGS, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
+from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
 from rankterm.tui.widgets.case_view import case_header, verdicts_renderable
 from rankterm.tui.widgets.key_bar import KeyBar, adjudicate_key_line, adjudicate_legend
 from rankterm.tui.widgets.rendered_pane import RenderedPane
@@ -55,6 +59,8 @@ class AdjudicateScreen(PaneScreen):
         self.rationale = ""
         self.diff = False
         self._shown_case: Case | None = None
+        #: Decision keys count only once their case was painted (see verdict_gate).
+        self.gate = VerdictGate()
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -103,6 +109,19 @@ class AdjudicateScreen(PaneScreen):
         return self.cases[self.position] if 0 <= self.position < len(self.cases) else None
 
     def show(self) -> None:
+        self._show()
+        # Monotonic: the clock Textual stamps keys and the Painted message with (POSIX).
+        self.gate.shown(time.monotonic())
+        self.set_timer(0.5, partial(self._assume_painted, self.gate.serial))
+
+    def _assume_painted(self, serial: int) -> None:
+        self.gate.assume_painted(serial, time.monotonic())
+
+    @on(RenderedPane.Painted)
+    def _case_painted(self, event: RenderedPane.Painted) -> None:
+        self.gate.painted(event.time)
+
+    def _show(self) -> None:
         case = self.case
         if case is not self._shown_case:
             self._shown_case = case
@@ -190,6 +209,12 @@ class AdjudicateScreen(PaneScreen):
         self.show()
 
     async def action_decide(self, choice: str, strength: int) -> None:
+        if self.case is not None:
+            refusal = self.gate.admit(CURRENT_PRESS.get())
+            if refusal is not None:
+                if refusal.notice:
+                    self.notify(refusal.notice, severity="warning", timeout=4, markup=False)
+                return
         picked = Choice(choice)
         await self._record(
             Decision(

@@ -8,6 +8,7 @@ pre-rendered lines into the panes.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from rich.console import Group
@@ -31,6 +32,7 @@ from rankterm.source.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
+from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
 from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
 from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text
 from rankterm.tui.widgets.rendered_pane import RenderedPane
@@ -82,6 +84,9 @@ class AnnotateScreen(PaneScreen):
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
         self._started = False
+        #: Verdict keys count only once the pair they judge was painted (see verdict_gate).
+        self.gate = VerdictGate()
+        self._unpainted_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         # The breakpoint classes before the first layout: Textual sets them on the first
@@ -156,6 +161,7 @@ class AnnotateScreen(PaneScreen):
         self.app.clock.reset()  # type: ignore[attr-defined]
         self.focus_home()
         self._paint()
+        self._await_paint()
         if view is not None:
             # After the frame: the prerender thread holds the GIL while it works.
             self.after_frame(self.prepare_next)
@@ -186,6 +192,25 @@ class AnnotateScreen(PaneScreen):
         return bool(self._after_frame) or any(
             w.group == "prerender" and w.is_running for w in self.workers
         )
+
+    def _await_paint(self) -> None:
+        """The pair being shown is not on screen until a frame draws it. A pane whose lines
+        did not change (a duplicate pair) or is hidden paints nothing: after half a second
+        the screen's own refresh is taken as showing it."""
+        # Textual stamps messages with time.monotonic on POSIX, the clock the gate compares.
+        self.gate.shown(time.monotonic())
+        if self._unpainted_timer is not None:
+            self._unpainted_timer.stop()
+        self._unpainted_timer = self.set_timer(0.5, self._assume_painted)
+
+    def _assume_painted(self) -> None:
+        self._unpainted_timer = None
+        self.gate.assume_painted(self.gate.serial, time.monotonic())
+
+    @on(RenderedPane.Painted)
+    def _pair_painted(self, event: RenderedPane.Painted) -> None:
+        # The message was created inside the frame's render: its time is the frame's.
+        self.gate.painted(event.time)
 
     @on(RenderedPane.Painted)
     def _run_after_frame(self) -> None:
@@ -350,6 +375,11 @@ class AnnotateScreen(PaneScreen):
                 markup=False,
             )
             return
+        refusal = self.gate.admit(CURRENT_PRESS.get())
+        if refusal is not None:
+            if refusal.notice:
+                self.notify(refusal.notice, severity="warning", timeout=4, markup=False)
+            return
         if side in ("left", "right"):
             choice = choice_for_side(side, Choice.A, view.swapped)  # type: ignore[arg-type]
         else:
@@ -362,6 +392,7 @@ class AnnotateScreen(PaneScreen):
             # fsync off the event loop; the screen waits for it before showing the next pair.
             await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
         except RanktermError as exc:
+            self.gate.not_recorded()
             self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
             # The source may have moved on (the pair on screen turned out bad): follow it;
             # otherwise keep the pair and the draft (tags, rationale) as they are.

@@ -1,0 +1,141 @@
+"""A fast typist on a real pty: what arrives in one burst is neither cut nor over-counted.
+
+Each test starts the real CLI on a pseudo-terminal and writes a burst with a single ``write``
+(what a paste, or keys batched by SSH, look like to the program), then reads the journal.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from pathlib import Path
+
+from rankterm.journal import read_journal, replay
+from tests.helpers import pair_record, write_pairs
+from tests.tui.ptyrun import PtyApp, annotate_args
+
+SIZE = (120, 40)
+ANNOTATOR = "typist"
+
+
+def burst_text(length: int, seed: int) -> str:
+    """Printable text with spaces, starting and ending on a letter (rationales are stripped)."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + " .,;:-"
+    middle = "".join(rng.choice(alphabet) for _ in range(length - 2))
+    return "S" + middle + "E"
+
+
+def start(tmp_path: Path, count: int = 6) -> tuple[PtyApp, Path]:
+    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(count)])
+    journal = tmp_path / "judgments.jsonl"
+    app = PtyApp(annotate_args(pairs, journal, ANNOTATOR), size=SIZE)
+    app.wait_for(b"pair-000", timeout=60)
+    return app, journal
+
+
+def judged(journal: Path):
+    return replay(read_journal(journal)).active(ANNOTATOR)
+
+
+def quit_and_wait(app: PtyApp) -> None:
+    app.send(b"q")
+    app.wait_exit(timeout=30)
+
+
+def test_text_pasted_and_saved_in_one_write_is_stored_whole(tmp_path):
+    app, journal = start(tmp_path)
+    try:
+        at = len(app.snapshot())
+        app.send(b"r")
+        app.wait_for(b"Rationale for this verdict", start=at)
+        text = burst_text(2000, seed=13)
+        at = len(app.snapshot())
+        app.send(text.encode() + b"\x13")  # 2,000 characters and ctrl+s in a single write
+        app.wait_for("✎ S".encode(), start=at)  # the pair screen shows the saved rationale
+        # The verdict key goes in on its own, well after the pair is back on screen.
+        app.wait_for(b"pair-000", start=at)
+        at = len(app.snapshot())
+        app.send(b"4")
+        app.wait_for(b"pair-001", start=at)
+        quit_and_wait(app)
+    finally:
+        app.close()
+    [judgment] = judged(journal)
+    assert judgment.rationale is not None
+    assert len(judgment.rationale) == 2000, f"stored {len(judgment.rationale)} of 2000"
+    assert judgment.rationale == text
+
+
+def test_ideal_answer_typed_and_saved_in_one_write_is_stored_whole(tmp_path):
+    app, journal = start(tmp_path)
+    try:
+        at = len(app.snapshot())
+        app.send(b"w")
+        app.wait_for(b"Write the answer that should have been given", start=at)
+        text = burst_text(2000, seed=14)
+        at = len(app.snapshot())
+        # The editor opens on the response with the cursor at its end: the burst is appended.
+        app.send(text.encode() + b"\x13")
+        app.wait_for(b"answer written", start=at)
+        at = len(app.snapshot())
+        app.send(b"0")
+        app.wait_for(b"pair-001", start=at)
+        quit_and_wait(app)
+    finally:
+        app.close()
+    [judgment] = judged(journal)
+    assert judgment.ideal_response is not None
+    assert judgment.ideal_response.endswith(text), (
+        f"the answer ends {judgment.ideal_response[-40:]!r}; {len(text)} characters were typed"
+    )
+
+
+def test_a_burst_of_one_verdict_key_judges_one_pair(tmp_path):
+    app, journal = start(tmp_path)
+    try:
+        at = len(app.snapshot())
+        app.send(b"444")  # one write: the second and third key come before pair-001 is painted
+        app.wait_for(b"pair-001", start=at)
+        time.sleep(1.0)  # give any further verdict time to land before counting
+        quit_and_wait(app)
+    finally:
+        app.close()
+    assert [j.pair_id for j in judged(journal)] == ["pair-000"]
+
+
+def test_a_burst_of_different_verdict_keys_judges_one_pair(tmp_path):
+    app, journal = start(tmp_path)
+    try:
+        at = len(app.snapshot())
+        app.send(b"461")
+        app.wait_for(b"pair-001", start=at)
+        time.sleep(1.0)
+        quit_and_wait(app)
+    finally:
+        app.close()
+    assert [(j.pair_id, j.choice.value) for j in judged(journal)] == [("pair-000", "tie")]
+
+
+def test_keys_pressed_while_a_huge_pair_loads_do_not_judge_it(tmp_path):
+    """pair-001 takes long to lay out; a key pressed meanwhile (its own write, 50 ms after the
+    verdict on pair-000) arrives before pair-001 is painted and must not judge it."""
+    huge = "\n\n".join(f"Paragraph {i}: " + "a fairly long sentence, " * 40 for i in range(800))
+    records = [pair_record(0), pair_record(1, response_a=huge, response_b=huge[::-1])]
+    records += [pair_record(i) for i in range(2, 4)]
+    pairs = write_pairs(tmp_path / "pairs.jsonl", records)
+    journal = tmp_path / "judgments.jsonl"
+    app = PtyApp(annotate_args(pairs, journal, ANNOTATOR), size=SIZE)
+    try:
+        app.wait_for(b"pair-000", timeout=60)
+        at = len(app.snapshot())
+        app.send(b"4")
+        time.sleep(0.05)
+        app.send(b"6")
+        app.wait_for(b"pair-001", start=at, timeout=120)
+        time.sleep(1.0)
+        quit_and_wait(app)
+    finally:
+        app.close()
+    assert [j.pair_id for j in judged(journal)] == ["pair-000"]
