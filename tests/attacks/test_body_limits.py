@@ -136,6 +136,7 @@ def test_the_client_keeps_each_request_small(sqlite_backend: Backend) -> None:
     ]
     sizes: list[int] = []
     with TaskClient(backend.url, project, token, timeout=60) as client:
+        assert len(client.lease(12).leases) == 12  # a verdict needs its author's lease on the pair
         client._http.event_hooks["request"] = [lambda r: sizes.append(len(r.content))]
         acks = client.submit(judgments)
     assert [a.status for a in acks] == ["accepted"] * 12

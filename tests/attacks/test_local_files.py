@@ -213,6 +213,7 @@ def test_remote_session_files_are_private(tmp_path):
     guide.write_text("# Coding\nPrefer runnable code.\n")
     admin(db, "project", "create", "demo", "--overlap", "1")
     admin(db, "user", "add", "alice", "--role", "annotator")
+    admin(db, "project", "add-member", "demo", "alice")
     token = admin(db, "token", "create", "alice").split()[0]
     admin(db, "import", "demo", str(pairs))
     admin(db, "guidelines", "demo", str(guide))

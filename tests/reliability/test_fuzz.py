@@ -381,8 +381,17 @@ def good_lines_for(name: str) -> list[bytes]:
         except Exception:
             continue
         raw_lines = fixture.read_bytes().split(b"\n")
-        lines += [raw_lines[n - 1] for n in sorted(good)]
+        # Only records that are whole on their line: a pretty-printed JSON array (a Label
+        # Studio export) numbers each record by the line it starts on, which holds just "{".
+        lines += [raw_lines[n - 1] for n in sorted(good) if _whole_record(raw_lines[n - 1])]
     return lines
+
+
+def _whole_record(raw: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return not raw.lstrip().startswith((b"{", b"["))  # CSV and the like: one row a line
 
 
 GOOD_BY_FORMAT: dict[str, list[bytes]] = {}

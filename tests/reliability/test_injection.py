@@ -170,8 +170,12 @@ def test_main_screen_diff_tags_verdicts_and_undo_are_inert(world):
         step(app, b"e", settle=0.5)  # toggle the hostile tag: its name goes to the info line
         step(app, b"!", settle=0.5)
         step(app, b"1", expect=b"pair-001")  # to the multi-turn pair with a hostile id
-        for label in ("TURN", "ROLE"):
-            app.wait_for(marker(label))
+        app.wait_for(marker("TURN"))
+        # The prompt opens at the turn being answered; the hostile role is on an earlier
+        # turn: open the prompt (c) and scroll up to it.
+        step(app, b"c", settle=0.5)
+        step(app, b"k" * 12, settle=0.5)
+        app.wait_for(marker("ROLE"))
         step(app, b"d", settle=0.8)
         step(app, b"4", expect=b"pair-002")
         step(app, b"z", expect=b"Undid", settle=0.5)  # the toast names the hostile pair id

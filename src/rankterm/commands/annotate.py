@@ -179,9 +179,17 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give a pairs file to annotate, or --server URL --project P")
         if export is not None:
             from rankterm.formats.transfer import refuse_overwrite
+            from rankterm.source.local import default_journal_path
 
             _export_format(export[0])  # fail before any work, not after it
-            refuse_overwrite(export[1], force)
+            if pairs == "-":
+                journal_path = out or _stdin_journal(export)
+            else:
+                journal_path = out or default_journal_path(Path(pairs))
+            # Resuming (the journal exists): the export is this journal's own output from the
+            # last sitting, remade from a superset of it; replacing it loses nothing. A first
+            # sitting must not replace a file it did not make.
+            refuse_overwrite(export[1], force or Path(journal_path).exists())
         if pairs == "-":
             out = out or _stdin_journal(export)
             pairs_path = _stdin_to_file()
