@@ -25,14 +25,14 @@ from datagen import analytics_set
 
 LOAD_ONLY = """
 import sys, time
-from rankterm.journal import load_journals
+from rankterm.storage.journal import load_journals
 issues = []
 state = load_journals(sys.argv[1:], issues)
 print(len(state.active()), len(issues))
 """
 LEAN_ONLY = """
 import sys
-from rankterm.journal_columns import read_lean
+from rankterm.storage.journal_columns import read_lean
 issues = []
 state = read_lean(sys.argv[1:], issues)
 print(len(state.active()), len(issues))

@@ -200,7 +200,7 @@ def apply_variant(app, variant: str) -> Callable[[], None]:
             RenderedPane._render_fast = lambda self, crop: None  # type: ignore[method-assign]
             undo.append(lambda fast=fast: setattr(RenderedPane, "_render_fast", fast))
         elif name == "bg-validate":
-            from rankterm.pairs import index_pairs
+            from rankterm.storage.index import index_pairs
 
             files = sorted(CACHE.glob("pairs-v*-*-11.jsonl"), key=lambda p: p.stat().st_size)
             if files:

@@ -136,7 +136,7 @@ def offline_journal(path: Path, annotator: str, count: int, seed: int) -> Path:
 
 
 def accepted_acks(journal: Path) -> int:
-    from rankterm.journal import read_journal, replay
+    from rankterm.storage.journal import read_journal, replay
 
     state = replay(read_journal(journal))
     return sum(1 for ack in state.acks.values() if ack.status in ("accepted", "duplicate"))

@@ -17,7 +17,7 @@ import orjson
 def main() -> None:
     path, mode = sys.argv[1], sys.argv[2]
     started = time.perf_counter()
-    from rankterm.pairs import index_pairs
+    from rankterm.storage.index import index_pairs
 
     imported, cpu_imported = time.perf_counter(), time.process_time()
     index = index_pairs(path, validate=mode)

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Protocol
 
 from rankterm.errors import LoadIssue, UsageError, display_path
-from rankterm.journal import Journal, JournalState, load_journals, read_journal
 from rankterm.model import Choice, Comment, Judgment, Pair, Resolution
-from rankterm.pairs import PairIndex, index_pairs
 from rankterm.quality import AnnotatorStats, annotator_stats, contested_order
 from rankterm.quality.conflicts import Contested, contestedness, one_per_annotator
+from rankterm.storage.index import PairIndex, index_pairs
+from rankterm.storage.journal import Journal, JournalState, load_journals, read_journal
 
 
 @dataclass

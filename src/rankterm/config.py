@@ -117,7 +117,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def token_exposure(path: Path) -> str | None:
     """The warning to give when ``path`` holds a token others can read, else None."""
-    from rankterm.private_files import readable_by_others
+    from rankterm.storage.private_files import readable_by_others
 
     if not readable_by_others(path):
         return None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.journal import Journal
+from rankterm.storage.journal import Journal
 from tests.helpers import pair_record, write_pairs
 
 RC = b"export PATH=$HOME/bin:$PATH\n"

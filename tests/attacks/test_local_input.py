@@ -11,7 +11,7 @@ import string
 import time
 from pathlib import Path
 
-from rankterm.journal import read_journal, replay
+from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.tui.ptyrun import PtyApp, annotate_args
 

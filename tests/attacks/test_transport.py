@@ -180,8 +180,8 @@ def test_tls_for_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _journal_with_one_judgment(path: Path) -> None:
-    from rankterm.journal import Journal
     from rankterm.model import Judgment
+    from rankterm.storage.journal import Journal
 
     with Journal.open(path) as journal:
         journal.append(Judgment(pair_id="p00000", annotator="alice", choice="tie"))

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from rankterm import __version__
-from rankterm.journal import Journal
+from rankterm.storage.journal import Journal
 from tests.helpers import pair_record, write_pairs
 
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from rankterm.journal import Journal, JournalError, JournalLocked, read_journal, replay
 from rankterm.model import Choice, Judgment, Retraction
+from rankterm.storage.journal import Journal, JournalError, JournalLocked, read_journal, replay
 
 
 def judgment(pair: str, choice: Choice = Choice.A, strength: int | None = 2) -> Judgment:
@@ -44,7 +44,7 @@ def test_a_second_process_is_refused_with_a_clear_message(tmp_path):
         journal.append(judgment("p1"))
         code = (
             "import sys\n"
-            "from rankterm.journal import Journal, JournalLocked\n"
+            "from rankterm.storage.journal import Journal, JournalLocked\n"
             "try:\n"
             f"    Journal.open({str(path)!r})\n"
             "except JournalLocked as exc:\n"

@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from rankterm.errors import LoadIssue
-from rankterm.journal import load_journals
-from rankterm.journal_columns import LeanJudgment, read_lean
 from rankterm.quality import lowest_agreement, quality_summary
+from rankterm.storage.journal import load_journals
+from rankterm.storage.journal_columns import LeanJudgment, read_lean
 
 FIELDS = (
     "pair_id",
@@ -242,7 +242,7 @@ def test_file_stats_count_records_and_bad_lines(journals: list[Path]) -> None:
 
 
 def _entries(path: Path, issues: list[LoadIssue]):
-    from rankterm.journal import read_journal
+    from rankterm.storage.journal import read_journal
 
     return list(read_journal(path, issues))
 

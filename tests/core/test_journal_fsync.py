@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-import rankterm.journal as journal_module
-from rankterm.journal import Journal, read_journal
+import rankterm.storage.journal as journal_module
 from rankterm.model import Choice, Judgment, Retraction
+from rankterm.storage.journal import Journal, read_journal
 
 
 @dataclass(frozen=True)

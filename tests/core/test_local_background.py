@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 import rankterm.source.local as local_module
-from rankterm import pairs as pairs_module
 from rankterm.model import Choice
 from rankterm.source.base import Draft
 from rankterm.source.local import open_local
+from rankterm.storage.index import PairIndex
 from tests.helpers import pair_record, write_pairs
 
 N = 30
@@ -37,7 +37,7 @@ def pairs_file(tmp_path, monkeypatch):
 @pytest.fixture(params=["thread", "no-thread"])
 def validation(request, monkeypatch):
     if request.param == "no-thread":
-        monkeypatch.setattr(pairs_module.PairIndex, "_background", lambda self, save_first: None)
+        monkeypatch.setattr(PairIndex, "_background", lambda self, save_first: None)
     return request.param
 
 
@@ -111,8 +111,8 @@ def test_a_journal_verdict_on_a_record_now_bad_is_not_counted(pairs_file, tmp_pa
     journal = tmp_path / "pairs.judgments.jsonl"
     source, _guide, _early = open_local(pairs_file, annotator="ann")
     source.close()
-    from rankterm.journal import Journal
     from rankterm.model import Judgment
+    from rankterm.storage.journal import Journal
 
     with Journal.open(journal) as handle:
         handle.append(Judgment(pair_id="bad-mid", annotator="ann", choice=Choice.TIE))
@@ -150,7 +150,7 @@ def test_the_cli_lists_bad_lines_found_late_after_the_tui(tmp_path):
     assert "big.jsonl:6002: duplicate id 'pair-007' (first seen on line 8)" in text
     assert text.count("big.jsonl:3001:") == 1
     # The finished check was cached: the next open knows both bad lines at once.
-    from rankterm.pairs import index_pairs
+    from rankterm.storage.index import index_pairs
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])

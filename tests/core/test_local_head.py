@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 import rankterm.source.local as local_module
-from rankterm import pairs as pairs_module
 from rankterm.model import Choice
 from rankterm.source.base import Draft
 from rankterm.source.local import LocalSource, open_local
+from rankterm.storage import scan, sidecar
 from tests.helpers import pair_record, write_pairs
 
 N = 300
@@ -21,8 +21,8 @@ BAD_LINE = 251  # 1-based, far beyond the head
 def big_file(tmp_path, monkeypatch):
     monkeypatch.setattr(local_module, "EAGER_BELOW_BYTES", 0)  # "big" whatever the size
     monkeypatch.setattr(local_module, "HEAD_RECORDS", 10)
-    monkeypatch.setattr(pairs_module, "BLOCK", 4096)  # a head of a few blocks, not the file
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)  # and a sidecar once it is whole
+    monkeypatch.setattr(scan, "BLOCK", 4096)  # a head of a few blocks, not the file
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)  # and a sidecar once it is whole
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     bad = {BAD_LINE - 1: b'{"id": "bad-late", "prompt": "p", "response_a": "a"}'}
     return write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(N)], raw_lines=bad)
@@ -80,7 +80,7 @@ def test_head_first_then_whole_file_without_losing_anything(big_file, manual_ind
     finally:
         source.close()
     # The next open is warm: the whole index was cached, and no head is needed.
-    assert pairs_module.sidecar_path(big_file).exists()
+    assert sidecar.sidecar_path(big_file).exists()
     again, _g, _i = open_local(big_file, annotator="ann")
     try:
         assert not again.indexing and again.progress().done == N
@@ -115,7 +115,7 @@ def test_resuming_past_the_head_waits_for_the_whole_index(big_file, manual_index
     for _ in range(60):  # well past the head
         first.record(Choice.A, 2, Draft(), 100)
     first.close()
-    pairs_module.sidecar_path(big_file).unlink()  # cold again
+    sidecar.sidecar_path(big_file).unlink()  # cold again
     source, _guide, _issues = open_local(big_file, annotator="ann")
     try:
         assert not source.indexing  # waited: the head had nothing left to judge

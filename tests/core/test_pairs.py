@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rankterm import pairs as pairs_module
-from rankterm.pairs import BadPairError, index_pairs, sidecar_path
+from rankterm.storage import scan, sidecar
+from rankterm.storage.index import BadPairError, PairIndex, index_pairs
+from rankterm.storage.sidecar import sidecar_path
 from tests.helpers import pair_record, write_pairs
 
 
@@ -80,7 +81,7 @@ def test_messages_instead_of_prompt_and_gold_shorthand(tmp_path):
 
 
 def test_missing_file_and_directory_are_clear_errors(tmp_path):
-    from rankterm.pairs import PairsFileError
+    from rankterm.storage.scan import PairsFileError
 
     with pytest.raises(PairsFileError, match="no such file"):
         index_pairs(tmp_path / "nope.jsonl")
@@ -175,7 +176,7 @@ def test_get_notices_a_file_changed_under_it(tmp_path):
 
 
 def test_sidecar_makes_the_second_open_exact_and_is_invalidated_by_changes(tmp_path, monkeypatch):
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)
     path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
     reference = summary_of(index_pairs(path, cache=False))
 
@@ -198,7 +199,7 @@ def test_sidecar_makes_the_second_open_exact_and_is_invalidated_by_changes(tmp_p
 
 
 def test_a_corrupt_or_foreign_sidecar_is_ignored(tmp_path, monkeypatch):
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)
     path = write_pairs(tmp_path / "p.jsonl", [pair_record(i) for i in range(20)])
     reference = summary_of(index_pairs(path))
     side = sidecar_path(path)
@@ -214,7 +215,7 @@ def test_a_corrupt_or_foreign_sidecar_is_ignored(tmp_path, monkeypatch):
 def test_an_unfinished_background_validation_is_finished_by_the_next_eager_open(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)
     path = write_pairs(tmp_path / "p.jsonl", MIXED, raw_lines=RAW)
     stopped = index_pairs(path, validate="background")
     stopped.close()  # quits before (or while) checking; the sidecar may say "unchecked"
@@ -238,7 +239,7 @@ def test_id_lookup_survives_crc32_collisions_and_unicode(tmp_path):
 
 
 def test_long_lines_crlf_and_no_final_newline(tmp_path, monkeypatch):
-    monkeypatch.setattr(pairs_module, "BLOCK", 64)
+    monkeypatch.setattr(scan, "BLOCK", 64)
     long = pair_record(1, response_a="word " * 500)
     first, last = orjson.dumps(pair_record(0)), orjson.dumps(pair_record(2))
     lines = [first, orjson.dumps(long) + b"\r", b"", last]
@@ -301,8 +302,8 @@ def test_validate_all_after_close_still_completes(tmp_path):
 def test_only_the_most_recently_used_sidecars_are_kept(tmp_path, monkeypatch):
     import os
 
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
-    monkeypatch.setattr(pairs_module, "SIDECARS_KEPT", 2)
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(sidecar, "SIDECARS_KEPT", 2)
     paths = [write_pairs(tmp_path / f"p{i}.jsonl", [pair_record(i)]) for i in range(3)]
     for age, path in enumerate(paths[:2]):
         index_pairs(path)
@@ -342,7 +343,7 @@ def test_the_quick_id_is_never_trusted_when_a_key_could_override_it(tmp_path, fi
 
 def unstarted_background(monkeypatch, path):
     """A background index whose validation thread has not got anywhere yet."""
-    monkeypatch.setattr(pairs_module.PairIndex, "_background", lambda self, save_first: None)
+    monkeypatch.setattr(PairIndex, "_background", lambda self, save_first: None)
     return index_pairs(path, validate="background", cache=False)
 
 

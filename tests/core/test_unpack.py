@@ -6,9 +6,9 @@ import orjson
 from typer.testing import CliRunner
 
 from rankterm.cli import _register_commands, app
-from rankterm.journal import encode, read_journal, replay
 from rankterm.model import Choice, Judgment, Retraction
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import encode, read_journal, replay
 from tests.helpers import pair_record
 
 

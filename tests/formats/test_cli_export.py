@@ -8,8 +8,8 @@ import io
 import orjson
 import pytest
 
-from rankterm.journal import Journal
 from rankterm.model import Choice, Judgment, Pair, Resolution
+from rankterm.storage.journal import Journal
 
 PAIRS = [
     Pair(id="p1", prompt="2+2?", response_a="4", response_b="5", model_a="ace", model_b="bolt"),

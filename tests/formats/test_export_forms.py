@@ -16,9 +16,9 @@ import pytest
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.base import token_boundary
 from rankterm.formats.transfer import run_export
-from rankterm.journal import Journal, replay
 from rankterm.labels import LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Message, Pair
+from rankterm.storage.journal import Journal, replay
 
 CASES = [
     ("How do you", "I don't know."),  # the example: "you" + "I" fuse when joined bare

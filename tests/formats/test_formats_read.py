@@ -295,9 +295,9 @@ def test_openai_keeps_tools_tool_call_turns_and_message_keys_through_a_round_tri
     import orjson
 
     from rankterm.formats.transfer import run_export
-    from rankterm.journal import replay
     from rankterm.labels import LabelOptions, LabelPolicy
     from rankterm.model import Judgment
+    from rankterm.storage.journal import replay
 
     source = DATA / "openai_tools.jsonl"
     fmt, good, bad = read(source)

@@ -8,9 +8,9 @@ import pytest
 
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Message, Pair
+from rankterm.storage.journal import replay
 
 ROUND_TRIP = [n for n, f in FORMATS.items() if f.readable and f.writable]
 #: Formats that carry ids, models, metadata, strength, rationale and tags (in their metadata).

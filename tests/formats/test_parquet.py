@@ -13,9 +13,9 @@ import pytest
 from rankterm.errors import LoadIssue, UsageError
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Message, Pair
+from rankterm.storage.journal import replay
 
 DATA = Path(__file__).parent / "data"
 

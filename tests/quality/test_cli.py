@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from rankterm.commands import quality
 from rankterm.errors import RanktermError
-from rankterm.journal import encode
 from rankterm.model import Choice, Resolution
+from rankterm.storage.journal import encode
 
 from .factory import judge
 

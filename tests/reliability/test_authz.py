@@ -19,8 +19,8 @@ import orjson
 import pytest
 
 from rankterm.client import AuthError, NotFoundError, RetryPolicy, ServerUnavailable, TaskClient
-from rankterm.journal import encode
 from rankterm.model import Retraction
+from rankterm.storage.journal import encode
 from tests.reliability.serverstack import Stack, make_pairs, stack
 from tests.server.conftest import free_port, judgment
 

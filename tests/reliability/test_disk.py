@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from rankterm.errors import LoadIssue
-from rankterm.journal import Journal, JournalError, encode, read_journal, replay
 from rankterm.model import Choice, Judgment
+from rankterm.storage.journal import Journal, JournalError, encode, read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.reliability.hostile import screen_words, squash
 from tests.reliability.mounts import fill, loop_mount, make_ext4, read_only, shut_down, tmpfs

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import rankterm.pairs as pairs_module
 from rankterm.errors import LoadIssue
-from rankterm.journal import decode, encode, read_journal
 from rankterm.model import Ack, Choice, Comment, Judgment, Resolution, Retraction
-from rankterm.pairs import index_pairs, parse_pair_line
+from rankterm.storage import sidecar
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import decode, encode, read_journal
+from rankterm.storage.scan import parse_pair_line
 from tests.reliability.fuzzlines import (
     BAD,
     BLANK,
@@ -208,7 +209,7 @@ def test_pairs_index_background_validation_agrees(tmp_path, data):
 @given(data=pair_files)
 def test_pairs_index_from_its_sidecar_agrees(tmp_path, monkeypatch, data):
     """The cached index (normally for files of 8 MiB and more) gives the same answers."""
-    monkeypatch.setattr(pairs_module, "CACHE_MIN_BYTES", 0)
+    monkeypatch.setattr(sidecar, "CACHE_MIN_BYTES", 0)
     lines, endings, final_newline = data
     path = fresh(tmp_path)
     path.write_bytes(layout(lines, endings, final_newline))

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from rankterm.errors import LoadIssue
-from rankterm.journal import read_journal, replay
 from rankterm.model import Choice, Judgment, choice_for_side, shown_swapped
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.reliability.zygote import ForkedPtyApp, Zygote
 from tests.tui.ptyrun import PtyApp, annotate_args

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.journal import read_journal, replay
+from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs
 
 REPO = Path(__file__).resolve().parents[2]

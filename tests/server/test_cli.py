@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from rankterm.cli import _register_commands, app
 from rankterm.client import TaskClient
 from rankterm.errors import RanktermError
-from rankterm.journal import Journal, read_journal, replay
 from rankterm.model import Ack, Retraction
+from rankterm.storage.journal import Journal, read_journal, replay
 from tests.server.conftest import Backend, judgment
 
 _register_commands()

@@ -8,8 +8,8 @@ import httpx
 import orjson
 
 from rankterm.client import TaskClient
-from rankterm.journal import decode, replay
 from rankterm.model import Retraction
+from rankterm.storage.journal import decode, replay
 from tests.server.conftest import Backend, judgment
 
 

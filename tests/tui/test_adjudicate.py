@@ -7,8 +7,8 @@ import pytest
 from rankterm.adjudication import open_local_desk
 from rankterm.config import Settings
 from rankterm.guidelines import find_guidelines
-from rankterm.journal import Journal, read_journal, replay
 from rankterm.model import Choice, Judgment
+from rankterm.storage.journal import Journal, read_journal, replay
 from rankterm.tui.app import make_adjudicate_app
 
 VERDICTS = {

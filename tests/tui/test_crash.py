@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rankterm.journal import read_journal, replay
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.tui.ptyrun import PtyApp, annotate_args
 

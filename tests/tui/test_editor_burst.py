@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual import events
 
-from rankterm.journal import read_journal, replay
+from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.tui.test_adjudicate import desk_files, open_app  # noqa: F401  (fixture)
 from tests.tui.test_annotate import open_app as open_annotate_app

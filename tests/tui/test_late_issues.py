@@ -6,9 +6,9 @@ from __future__ import annotations
 import orjson
 
 import rankterm.source.local as local_module
-from rankterm import pairs as pairs_module
 from rankterm.config import Settings
 from rankterm.source.local import open_local
+from rankterm.storage.index import PairIndex
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 
@@ -24,7 +24,7 @@ async def test_late_bad_records_are_skipped_and_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     # No validation thread: every record is first met by the source, as at the start of a
     # huge file, so the issues are found while the annotator is judging.
-    monkeypatch.setattr(pairs_module.PairIndex, "_background", lambda self, save_first: None)
+    monkeypatch.setattr(PairIndex, "_background", lambda self, save_first: None)
     pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(8)], raw_lines=BAD)
     source, guide, issues = open_local(pairs, annotator="tester")
     assert issues == []

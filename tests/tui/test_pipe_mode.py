@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
 from tests.helpers import pair_record, read_lines, write_pairs
 from tests.tui.ptyrun import PtyApp
 

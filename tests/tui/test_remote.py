@@ -9,9 +9,9 @@ import pytest
 
 from rankterm.client import TaskClient
 from rankterm.config import Settings
-from rankterm.journal import read_journal, replay
 from rankterm.source.base import SyncState
 from rankterm.source.remote import open_remote
+from rankterm.storage.journal import read_journal, replay
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 from tests.serverproc import ServerProcess, admin

@@ -11,8 +11,8 @@ from rankterm.adjudication import RemoteDesk
 from rankterm.client import TaskClient
 from rankterm.config import Settings
 from rankterm.guidelines import EMPTY
-from rankterm.journal import Journal
 from rankterm.model import Choice, Judgment
+from rankterm.storage.journal import Journal
 from rankterm.tui.app import make_adjudicate_app
 from tests.helpers import pair_record, write_pairs
 from tests.serverproc import ServerProcess, admin

@@ -93,7 +93,7 @@ def test_textual_stamps_keys_with_the_clock_the_screen_uses():
 async def test_a_burst_of_decision_keys_resolves_only_the_case_on_screen(desk_files):  # noqa: F811
     """Adjudication: ``14`` read in one go resolves the case that was showing, not the next
     one, which was never painted when its key came."""
-    from rankterm.journal import read_journal, replay
+    from rankterm.storage.journal import read_journal, replay
     from tests.tui.test_adjudicate import open_app
 
     tui_data, journals = desk_files

@@ -81,8 +81,8 @@ def _open_remote(settings, out: Path | None, guidelines: Path | None):
     from rankterm.adjudication import RemoteDesk
     from rankterm.client import TaskClient
     from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
-    from rankterm.journal import Journal
     from rankterm.source.remote import default_remote_journal
+    from rankterm.storage.journal import Journal
 
     if not settings.project:
         raise UsageError("--server needs --project (or 'project' in the config)")

@@ -318,9 +318,9 @@ def _export_journal(name: str, out: Path, journal_path: Path, pairs_path: Path) 
     """Pipe mode: write the labels straight into the trainer's format, with the same defaults
     as ``rankterm export`` (ties and both-bad kept only where the format can say them)."""
     from rankterm.formats.transfer import atomic_output, run_export
-    from rankterm.journal import load_journals
     from rankterm.labels import Keep, LabelOptions, LabelPolicy, describe_drops
-    from rankterm.pairs import index_pairs
+    from rankterm.storage.index import index_pairs
+    from rankterm.storage.journal import load_journals
 
     fmt = _export_format(name)
     options = LabelOptions(

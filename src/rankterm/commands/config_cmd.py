@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"{path} already exists; not overwriting it.", err=True)
                 raise typer.Exit(1)
             from rankterm.config import config_dir
-            from rankterm.private_files import private_dir, write_private
+            from rankterm.storage.private_files import private_dir, write_private
 
             # It may come to hold a token: 0600 in a 0700 folder.
             private_dir(path.parent, owned=config_dir())

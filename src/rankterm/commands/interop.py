@@ -220,11 +220,10 @@ def register(app: typer.Typer) -> None:
         import orjson
 
         from rankterm.errors import LoadIssue, UsageError
-        from rankterm.journal_columns import read_lean
-        from rankterm.label_choices import ChoicePolicy
-        from rankterm.labels import LabelOptions
-        from rankterm.leaderboard import battle_from, compute_counts
-        from rankterm.pair_columns import scan_pairs
+        from rankterm.labels import ChoicePolicy, LabelOptions
+        from rankterm.quality.leaderboard import battle_from, compute_counts
+        from rankterm.storage.journal_columns import read_lean
+        from rankterm.storage.pair_columns import scan_pairs
 
         issues: list[LoadIssue] = []
         _check_inputs(journals, pairs)
@@ -288,7 +287,7 @@ def _require_input(file: str) -> None:
 
 def _load(journals: list[Path], pairs: Path, issues: list):
     """Replay the journals and index the pairs, collecting bad lines in ``issues``."""
-    from rankterm.journal import load_journals
+    from rankterm.storage.journal import load_journals
 
     _check_inputs(journals, pairs)
     state = load_journals(journals, issues)
@@ -307,7 +306,7 @@ def _check_inputs(journals: list[Path], pairs: Path) -> None:
 
 def _index(pairs: Path, issues: list):
     """Index the pairs file; its bad lines go to ``issues`` after the journals' ones."""
-    from rankterm.pairs import index_pairs
+    from rankterm.storage.index import index_pairs
 
     index = index_pairs(pairs)
     issues.extend(index.issues)

@@ -17,10 +17,10 @@ import typer
 
 if TYPE_CHECKING:
     from rankterm.errors import LoadIssue
-    from rankterm.journal_columns import LeanState
     from rankterm.model import Gold
-    from rankterm.pairs import PairIndex
     from rankterm.quality.report import Source
+    from rankterm.storage.index import PairIndex
+    from rankterm.storage.journal_columns import LeanState
 
 JOURNALS = typer.Argument(
     ...,
@@ -216,8 +216,8 @@ def _read_journals(paths: list[Path]) -> tuple[LeanState, list[LoadIssue], list[
     import gc
 
     from rankterm.errors import display_path
-    from rankterm.journal_columns import kinds_detail, read_lean
     from rankterm.quality.report import Source
+    from rankterm.storage.journal_columns import kinds_detail, read_lean
 
     issues: list[LoadIssue] = []
     state = read_lean(paths, issues)
@@ -247,10 +247,10 @@ def _scan_pairs(
     text (see :func:`_worth_slicing`).
     """
     from rankterm.errors import display_path
-    from rankterm.pair_columns import scan_pairs
-    from rankterm.pairs import index_pairs
     from rankterm.quality.report import Source
     from rankterm.quality.slices import MISSING
+    from rankterm.storage.index import index_pairs
+    from rankterm.storage.pair_columns import scan_pairs
 
     index = index_pairs(path)
     gold: dict[str, Gold] = {}

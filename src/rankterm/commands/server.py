@@ -542,8 +542,8 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
     from rankterm.client import TaskClient, token_from_settings
     from rankterm.config import load_settings
     from rankterm.errors import LoadIssue, display_path
-    from rankterm.journal import Journal, read_journal, replay
     from rankterm.model import Judgment, Retraction
+    from rankterm.storage.journal import Journal, read_journal, replay
 
     settings = load_settings({"server": server, "project": project})
     if not settings.server:

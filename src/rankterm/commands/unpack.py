@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
         from rankterm.errors import display_path
         from rankterm.formats.transfer import refuse_overwrite
-        from rankterm.journal import JOURNAL_MODE, decode
         from rankterm.sanitize import inert
+        from rankterm.storage.journal import JOURNAL_MODE, decode
 
         if not dump.is_file():
             raise UsageError(f"{display_path(dump)}: no such file")

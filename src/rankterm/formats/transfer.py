@@ -28,9 +28,9 @@ import orjson
 from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.formats.base import SourceLabel, Writer
 from rankterm.formats.registry import Format, ImportReader
-from rankterm.journal import Journal, read_journal
 from rankterm.labels import LabelPolicy
 from rankterm.model import Choice, Judgment, Pair
+from rankterm.storage.journal import Journal, read_journal
 
 #: Namespace of the judgment ids given to imported source labels.
 IMPORT_NAMESPACE = uuid.UUID("5d0f6f2e-8a43-4a8e-9f0c-6b8f3c2a7e11")

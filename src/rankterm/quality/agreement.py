@@ -24,7 +24,8 @@ from itertools import combinations
 from typing import Literal
 
 from rankterm.quality.stats import pairwise_agreement, tally
-from rankterm.quality.table import NotEnoughData, Ratings, bulk_pass
+from rankterm.quality.table import NotEnoughData, Ratings
+from rankterm.storage.bulk import bulk_pass
 
 Weights = Literal["linear", "quadratic"] | None
 

@@ -22,7 +22,8 @@ from operator import attrgetter
 
 from rankterm.model import Choice, Gold, Judgment, Resolution
 from rankterm.quality.stats import binomial_two_sided, median, pooled_slope, tally
-from rankterm.quality.table import bulk_pass, first_by_unit
+from rankterm.quality.table import first_by_unit
+from rankterm.storage.bulk import bulk_pass
 
 #: A gap longer than this between two judgments starts a new session (for fatigue trends).
 SESSION_GAP = timedelta(minutes=30)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rankterm.model import Choice, Judgment
 from rankterm.quality.stats import entropy, pairwise_agreement, variance
-from rankterm.quality.table import bulk_pass
+from rankterm.storage.bulk import bulk_pass
 
 #: Named rules; ``ordinal_spread>=N`` takes N from 1 to 6.
 RULES = ("any_disagreement", "opposite_sides", "ordinal_spread>=N")

@@ -12,46 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rankterm.model import Judgment, Pair
 from rankterm.quality.agreement import percent_agreement
 from rankterm.quality.krippendorff import krippendorff_alpha
 from rankterm.quality.table import NotEnoughData, Ratings
+from rankterm.storage.pair_columns import JUDGMENT_TAGS, MISSING, pair_labels
 
-MISSING = "(none)"
 UNKNOWN_PAIR = "(pair not in pairs file)"
-JUDGMENT_TAGS = "judgment.tags"
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _labels(value: Any) -> list[str]:
-    if value is None or value == "" or value == []:
-        return [MISSING]
-    if isinstance(value, list | tuple | set):
-        return sorted({_label(v) for v in value if v is not None}) or [MISSING]
-    return [_label(value)]
-
-
-def pair_labels(pair: Pair, key: str) -> list[str]:
-    """The slice labels of one pair under ``key`` (see the module docstring)."""
-    if key.startswith("metadata."):
-        value: Any = pair.metadata
-        for part in key.removeprefix("metadata.").split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        return _labels(value)
-    if key in ("tags", "tag"):
-        return _labels(pair.tags)
-    if key == "model":
-        return _labels([m for m in (pair.model_a, pair.model_b) if m])
-    if key in type(pair).model_fields:
-        return _labels(getattr(pair, key))
-    return _labels((pair.model_extra or {}).get(key))
 
 
 def labels_by_key(pairs: Iterable[Pair], keys: Sequence[str]) -> dict[str, dict[str, list[str]]]:

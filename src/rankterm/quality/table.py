@@ -13,41 +13,15 @@ rater agree with themselves. Self-consistency is measured from the repeats elsew
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import wraps
-from typing import Literal, ParamSpec, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from rankterm.model import Choice, Judgment, ordinal
+from rankterm.storage.bulk import bulk_pass
 
 Scale = Literal["nominal", "ordinal"]
 Value = Hashable
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def bulk_pass(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Pause the cyclic garbage collector while ``func`` runs.
-
-    A pass over a million judgments allocates millions of small dicts and tuples, none of them
-    in reference cycles; each allocation burst makes the collector re-scan every live object
-    (the judgments included), which doubled the run time in measurements. Reference counting
-    still frees everything; the collector's previous state is restored afterwards.
-    """
-
-    @wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper
 
 
 class NotEnoughData(ValueError):

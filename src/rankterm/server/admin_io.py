@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 from rankterm.errors import LoadIssue, UsageError, display_path
-from rankterm.pairs import parse_pair_line
 from rankterm.server import projects as svc
 from rankterm.server.core import get_project
 from rankterm.server.db import Database
 from rankterm.server.reports import export_lines
 from rankterm.server.schemas import ImportResult
+from rankterm.storage.scan import parse_pair_line
 
 CHUNK = 2000
 

@@ -27,7 +27,7 @@ def resolve_db_url(value: str | None) -> str:
     """
     value = value or os.environ.get("RANKTERM_DB") or ""
     if not value:
-        from rankterm.private_files import create_private, private_dir
+        from rankterm.storage.private_files import create_private, private_dir
 
         path = default_db_path()
         # Verdicts and pair text: 0600 in a 0700 folder (SQLite gives its -wal/-shm the same).

@@ -29,10 +29,10 @@ from rankterm.client import (
 )
 from rankterm.errors import LoadIssue
 from rankterm.guidelines import Guidelines, normalize_version
-from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
-from rankterm.private_files import private_dir, write_private
 from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.storage.journal import Journal, JournalState, read_journal
+from rankterm.storage.private_files import private_dir, write_private
 
 
 def queue_path(journal_path: Path) -> Path:

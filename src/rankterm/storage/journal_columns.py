@@ -1,6 +1,6 @@
 """A lean read of journals for analytics: a million judgments in a few hundred MB.
 
-:func:`rankterm.journal.load_journals` builds one pydantic :class:`~rankterm.model.Judgment`
+:func:`rankterm.storage.journal.load_journals` builds one pydantic :class:`~rankterm.model.Judgment`
 per line (about 2 KB each, with its id, rationale and every other field). Agreement, the audit
 report and the leaderboard read only a handful of fields, so this module keeps just those in a
 small slotted :class:`LeanJudgment` with interned strings, and re-reads the line from disk for
@@ -10,8 +10,9 @@ It is the same replay as ``load_journals``, and must stay so (``tests/core/
 test_journal_columns.py`` compares the two on the same files):
 
 * blank lines are skipped; a line that is not JSON, not an object or not a valid record is
-  reported as ``file:line: reason`` with the very message :func:`~rankterm.journal.read_journal`
-  gives (such lines go through the model, which words the reason);
+  reported as ``file:line: reason`` with the very message
+  :func:`~rankterm.storage.journal.read_journal` gives (such lines go through the model, which
+  words the reason);
 * a judgment id seen before is ignored (the first occurrence stands, in journal order);
 * a retraction withdraws its judgment wherever it appears, before or after it;
 * resolutions and comments are kept whole (they are few); acks are counted and dropped.
@@ -19,7 +20,7 @@ test_journal_columns.py`` compares the two on the same files):
 Speed comes from a fast path: a judgment line whose fields all have the plain types the model
 would accept unchanged (canonical lowercase UUID, ``...T..Z`` timestamp, string choice, int
 strength consistent with it, ...) is read without pydantic. Any line that is not plain in
-every field the model checks goes through :func:`rankterm.journal.decode`, so acceptance and
+every field the model checks goes through :func:`rankterm.storage.journal.decode`, so acceptance and
 values are the model's by construction.
 """
 
@@ -38,9 +39,9 @@ import orjson
 from pydantic import ValidationError
 
 from rankterm.errors import LoadIssue, describe_validation_error, display_path
-from rankterm.journal import decode
 from rankterm.model import Choice, Comment, Judgment, Resolution, Retraction, ordinal
-from rankterm.quality.table import bulk_pass
+from rankterm.storage.bulk import bulk_pass
+from rankterm.storage.journal import decode
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 #: Timestamps both ``datetime.fromisoformat`` and the model parse to the same aware instant.
@@ -127,7 +128,7 @@ class JournalFileStats:
 
 @dataclass(slots=True)
 class LeanState:
-    """The analytics view of replayed journals (see :class:`rankterm.journal.JournalState`)."""
+    """The analytics view of replayed journals (see :class:`~.journal.JournalState`)."""
 
     #: Judgments that stand (not retracted), first occurrence of each id, in journal order.
     judgments: list[LeanJudgment] = field(default_factory=list)

@@ -22,10 +22,45 @@ from typing import Any
 import orjson
 
 from rankterm.model import Gold, Pair
-from rankterm.pairs import BadPairError, PairIndex
-from rankterm.quality.slices import JUDGMENT_TAGS, _labels, pair_labels
+from rankterm.storage.index import BadPairError, PairIndex
 
 _NAME_TYPES = (str, type(None))
+
+MISSING = "(none)"
+"""The slice label of a pair without the property."""
+JUDGMENT_TAGS = "judgment.tags"
+"""The slice key of the tags annotators applied (a property of judgments, not of a pair)."""
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _labels(value: Any) -> list[str]:
+    if value is None or value == "" or value == []:
+        return [MISSING]
+    if isinstance(value, list | tuple | set):
+        return sorted({_label(v) for v in value if v is not None}) or [MISSING]
+    return [_label(value)]
+
+
+def pair_labels(pair: Pair, key: str) -> list[str]:
+    """The slice labels of one pair under ``key`` (a slice key: see
+    :mod:`rankterm.quality.slices`); :meth:`RawPair.labels` is the lean path to the same."""
+    if key.startswith("metadata."):
+        value: Any = pair.metadata
+        for part in key.removeprefix("metadata.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return _labels(value)
+    if key in ("tags", "tag"):
+        return _labels(pair.tags)
+    if key == "model":
+        return _labels([m for m in (pair.model_a, pair.model_b) if m])
+    if key in type(pair).model_fields:
+        return _labels(getattr(pair, key))
+    return _labels((pair.model_extra or {}).get(key))
 
 
 class RawPair:
@@ -67,7 +102,7 @@ class RawPair:
         return self.pair.gold
 
     def labels(self, key: str) -> list[str]:
-        """:func:`rankterm.quality.slices.pair_labels` of this record."""
+        """:func:`pair_labels` of this record."""
         data = self.data
         if key == JUDGMENT_TAGS:
             raise ValueError(f"{key} is not a property of a pair")

@@ -1,4 +1,10 @@
-"""The leaderboard's lean path: same choices and drops as the label policy, same ratings."""
+"""The leaderboard's lean path: the same label rules on lean rows as on whole judgments.
+
+There is one implementation of the rules (``ChoicePolicy.decide``); ``LabelPolicy`` only adds
+provenance to its decisions. What can still differ, and is checked here, is the input (lean
+rows from ``read_lean`` and ``scan_pairs`` against ``load_journals`` and the pairs index) and
+the label building on top; then the ratings, fitted from counts, against battle by battle.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.journal import load_journals
-from rankterm.journal_columns import read_lean
-from rankterm.label_choices import ChoicePolicy
-from rankterm.labels import GoldRule, Keep, LabelOptions, LabelPolicy, Policy
-from rankterm.leaderboard import (
+from rankterm.labels import ChoicePolicy, GoldRule, Keep, LabelOptions, LabelPolicy, Policy
+from rankterm.model import Choice
+from rankterm.quality.leaderboard import (
     Battle,
     _percentile,
     _ratings,
@@ -26,9 +30,10 @@ from rankterm.leaderboard import (
     fit,
     resample_counts,
 )
-from rankterm.model import Choice
-from rankterm.pair_columns import scan_pairs
-from rankterm.pairs import index_pairs
+from rankterm.storage.index import index_pairs
+from rankterm.storage.journal import load_journals
+from rankterm.storage.journal_columns import read_lean
+from rankterm.storage.pair_columns import scan_pairs
 from tests.core.test_journal_columns import messy_journals
 
 MODELS = ["m1", "m2", "m3", "m4", "m5"]
@@ -85,7 +90,7 @@ OPTIONS = [
 @pytest.mark.parametrize(
     "options", OPTIONS, ids=lambda o: f"{o.policy}-{o.ties}-{o.flagged}-{o.min_agreement}-{o.gold}"
 )
-def test_choices_and_drops_match_the_label_policy(tmp_path: Path, options: LabelOptions) -> None:
+def test_lean_rows_get_the_labels_of_whole_judgments(tmp_path: Path, options: LabelOptions) -> None:
     journals = messy_journals(tmp_path)
     index = index_pairs(pairs_file(tmp_path / "pairs.jsonl"))
     state = load_journals(journals)
@@ -102,6 +107,13 @@ def test_choices_and_drops_match_the_label_policy(tmp_path: Path, options: Label
         assert choices.choices_for(record.id, record.gold()) == expected
     assert labels.unknown_pairs() == choices.unknown_pairs()
     assert choices.dropped == labels.dropped
+
+
+def test_labels_keep_the_rules_decisions() -> None:
+    """The labels are made from the rules' decisions, never decided a second time."""
+    assert LabelPolicy.decide is ChoicePolicy.decide
+    assert LabelPolicy.choices_for is ChoicePolicy.choices_for
+    assert issubclass(LabelPolicy, ChoicePolicy)
 
 
 def test_leaderboard_cli_matches_the_label_policy_path(tmp_path: Path) -> None:

@@ -28,12 +28,7 @@ Why it is built the way it is (a million 1.5 KB records is the design point):
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import mmap
 import os
-import re
-import sys
 import threading
 import time
 import zlib
@@ -41,33 +36,25 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate, compress, count, islice, repeat
-from operator import add, eq, lshift, or_, rshift
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-import orjson
-from pydantic import ValidationError
-
-from rankterm.errors import LoadIssue, RanktermError, describe_validation_error, display_path
+from rankterm.errors import LoadIssue, display_path
 from rankterm.model import Pair
+from rankterm.storage import sidecar
+from rankterm.storage.scan import (
+    LOW,
+    Columns,
+    PairsFileError,
+    ProgressCallback,
+    encode,
+    parse_pair_line,
+    scan,
+)
+from rankterm.storage.sidecar import identity, read_sidecar, sidecar_path, write_sidecar
 
-ProgressCallback = Callable[[int, int], None]
-"""Called with (bytes read, total bytes) while indexing a large file."""
 Validate = Literal["eager", "background"]
-
-CACHE_MIN_BYTES = 8 << 20
-"""Files at least this big get an index sidecar; below, indexing takes milliseconds anyway."""
-BLOCK = 1 << 20
-SIDECAR_FORMAT = 2
-SIDECARS_KEPT = 32
-"""Sidecars beyond this many (least recently used first) are deleted when one is written."""
-_MAGIC = b"RTPAIRIDX\n"
-_LOW = (1 << 32) - 1
-
-
-class PairsFileError(RanktermError):
-    """The pairs file cannot be read at all (missing, a directory, no permission)."""
 
 
 class BadPairError(ValueError):
@@ -76,263 +63,6 @@ class BadPairError(ValueError):
     def __init__(self, issue: LoadIssue) -> None:
         super().__init__(str(issue))
         self.issue = issue
-
-
-def parse_pair_line(raw: bytes) -> Pair:
-    """Parse and validate one JSONL line; raises ValueError with a one-line reason."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg})") from None
-    return _validated(data)
-
-
-def _validated(data: object) -> Pair:
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-    try:
-        return Pair.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(describe_validation_error(exc)) from None
-    except RecursionError:
-        raise ValueError("record is nested too deeply") from None
-
-
-def _encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
-
-
-_QUICK = re.compile(rb'\{"id": ?"([\x20\x21\x23-\x5b\x5d-\x7e]+)"')
-"""A line that starts with a plain printable-ASCII string id (no escapes)."""
-_PRIORITY = b'"priority"'
-_ID_KEY = b'"id"'
-_ESCAPE = b"\\u00"
-_ESCAPED_LETTER = re.compile(rb"\\u00[67]")
-"""``\\u0060``-``\\u007f``: how a key could spell ``id`` or ``priority`` without those bytes."""
-
-
-def _quick_key(body: bytes) -> bytes | None:
-    """The id of ``{"id": "<plain>", ...}`` without parsing, when no priority is named.
-
-    ``"priority"`` anywhere in the line, a second ``"id"``, or an escaped ASCII letter (a key
-    could spell either with escapes) sends it to the parser; false alarms (the words inside a
-    string) only cost a parse. So the quick id is the model's id whenever the record is valid;
-    validation still re-checks every id against the model.
-    """
-    match = _QUICK.match(body)
-    if match is None or not body.endswith(b"}") or _PRIORITY in body:
-        return None
-    if body.count(_ID_KEY) != 1 or (_ESCAPE in body and _ESCAPED_LETTER.search(body)):
-        return None
-    return match.group(1)
-
-
-def _parsed_key(body: bytes) -> tuple[bytes, float]:
-    """Id and priority via orjson; the model decides whenever a value is not plain."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg})") from None
-    if isinstance(data, dict):
-        pid, priority = data.get("id"), data.get("priority", 0)
-        if type(pid) is str and pid and type(priority) in (int, float):
-            return _encode(pid), float(priority)
-    pair = _validated(data)
-    return _encode(pair.id), float(pair.priority)
-
-
-class Columns:
-    """The index proper: parallel columns over valid records, as arrays or mmapped views."""
-
-    __slots__ = (
-        "complete",
-        "id_blob",
-        "id_ends",
-        "keys",
-        "lengths",
-        "lines",
-        "offsets",
-        "order",
-        "priorities",
-        "scanned_bytes",
-    )
-
-    def __init__(self) -> None:
-        self.offsets: Sequence[int] = array("q")
-        self.lengths: Sequence[int] = array("q")
-        self.lines: Sequence[int] = array("q")
-        self.priorities: Sequence[float] = array("d")
-        self.id_blob: bytes | bytearray | memoryview = bytearray()
-        self.id_ends: Sequence[int] = array("q")
-        self.keys: Sequence[int] = array("Q")
-        self.order: Sequence[int] | None = None
-        #: False for a head index (``index_pairs(head=N)``): the file goes on after it.
-        self.complete = True
-        self.scanned_bytes = 0
-
-    def __len__(self) -> int:
-        return len(self.offsets)
-
-    def id_bytes(self, i: int) -> bytes:
-        start = self.id_ends[i - 1] if i else 0
-        return bytes(self.id_blob[start : self.id_ends[i]])
-
-    def finish(self, crcs: Sequence[int] | None = None) -> None:
-        """Sorted lookup keys, and the serving order when priorities differ."""
-        n = len(self)
-        if crcs is None:
-            crcs = array("I", map(zlib.crc32, map(self.id_bytes, range(n))))
-        self.keys = array("Q", sorted(map(or_, map(lshift, crcs, repeat(32)), range(n))))
-        if any(self.priorities):
-            prios = self.priorities
-            self.order = array("q", sorted(range(n), key=lambda i: -prios[i]))
-        else:
-            self.priorities = array("d")
-            self.order = None
-
-    def duplicates(self) -> list[tuple[int, int]]:
-        """(later position, first position) for every id seen before in file order."""
-        keys = self.keys
-        high = array("Q", map(rshift, keys, repeat(32)))
-        found: list[tuple[int, int]] = []
-        group_end = -1
-        for j in compress(count(), map(eq, high, islice(high, 1, None))):
-            if j <= group_end:
-                continue
-            group_end = j + 1
-            while group_end + 1 < len(high) and high[group_end + 1] == high[j]:
-                group_end += 1
-            first_of: dict[bytes, int] = {}
-            for k in range(j, group_end + 1):  # ascending positions within one crc
-                pos = keys[k] & _LOW
-                first = first_of.setdefault(self.id_bytes(pos), pos)
-                if first != pos:
-                    found.append((pos, first))
-        return found
-
-    def without(self, drop: set[int]) -> Columns:
-        """A copy without the given positions (duplicates, records found invalid)."""
-        keep = bytearray(b"\x01") * len(self)
-        for pos in drop:
-            keep[pos] = 0
-        out = Columns()
-        out.complete, out.scanned_bytes = self.complete, self.scanned_bytes
-        out.offsets = array("q", compress(self.offsets, keep))
-        out.lengths = array("q", compress(self.lengths, keep))
-        out.lines = array("q", compress(self.lines, keep))
-        if len(self.priorities):
-            out.priorities = array("d", compress(self.priorities, keep))
-        ids = list(compress(map(self.id_bytes, range(len(self))), keep))
-        out.id_blob = b"".join(ids)
-        out.id_ends = array("q", accumulate(map(len, ids)))
-        out.finish()
-        return out
-
-
-def _scan(
-    path: Path,
-    *,
-    exact: bool,
-    report: Callable[[int, str], None],
-    progress: ProgressCallback | None,
-    head: int | None = None,
-) -> Columns:
-    """One pass over the file: every non-blank line becomes a record or an issue. With
-    ``head``, stop after the first block that brings the records to at least that many."""
-    cols = Columns()
-    crcs = array("I")
-    blob = cols.id_blob
-    assert isinstance(blob, bytearray)
-    total = path.stat().st_size
-    offset = line_no = 0
-    next_progress = BLOCK * 16
-    pending: list[bytes] = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise PairsFileError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
-    with handle:
-        first = True
-        while True:
-            block = handle.read(BLOCK)
-            if first:
-                first = False
-                if block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not data
-                    block = block[3:]
-                    offset = 3
-            lines = block.split(b"\n")
-            if block and len(lines) == 1:
-                pending.append(block)  # a line longer than a block: join once it ends
-                continue
-            if pending:
-                lines[0] = b"".join([*pending, lines[0]])
-            pending = [lines.pop()] if block else []
-            if not block and lines == [b""]:
-                lines = []
-            lengths = array("q", map(len, lines))
-            starts = array("q", accumulate(map(add, lengths, repeat(1)), initial=offset))
-            ids = None if exact else _block_ids(lines)
-            if ids is not None:
-                # The common case, all in C: every line has a plain id and no priority.
-                cols.offsets.extend(islice(starts, len(lines)))
-                cols.lengths.extend(lengths)
-                cols.lines.extend(range(line_no + 1, line_no + len(lines) + 1))
-                cols.priorities.extend(repeat(0.0, len(lines)))
-                cols.id_ends.extend(islice(accumulate(map(len, ids), initial=len(blob)), 1, None))
-                blob += b"".join(ids)
-                crcs.extend(map(zlib.crc32, ids))
-            else:
-                for k, line in enumerate(lines):
-                    body = line.strip()
-                    if not body:
-                        continue
-                    priority = 0.0
-                    pid = None if exact else _quick_key(body)
-                    if pid is None:
-                        try:
-                            if exact:
-                                pair = parse_pair_line(body)
-                                pid, priority = _encode(pair.id), float(pair.priority)
-                            else:
-                                pid, priority = _parsed_key(body)
-                        except ValueError as exc:
-                            report(line_no + k + 1, str(exc))
-                            continue
-                    cols.offsets.append(starts[k])
-                    cols.lengths.append(lengths[k])
-                    cols.lines.append(line_no + k + 1)
-                    cols.priorities.append(priority)
-                    blob += pid
-                    cols.id_ends.append(len(blob))
-                    crcs.append(zlib.crc32(pid))
-            line_no += len(lines)
-            offset = starts[-1]
-            if progress is not None and offset >= next_progress:
-                progress(min(offset, total), total)
-                next_progress = offset + BLOCK * 16
-            if not block:
-                break
-            if head is not None and len(cols) >= head:
-                cols.complete = False
-                break
-    cols.scanned_bytes = offset
-    cols.finish(crcs)
-    return cols
-
-
-def _block_ids(lines: list[bytes]) -> list[bytes] | None:
-    """The ids of a block when every line takes the quick path, else None."""
-    matches = list(map(_QUICK.match, lines))
-    if not all(matches) or not all(map(bytes.endswith, lines, repeat(b"}"))):
-        return None
-    # Whole-block searches (a newline cannot be part of a match): every line starts with an
-    # "id" key, so as many "id" as lines means one each.
-    joined = b"\n".join(lines)
-    if _PRIORITY in joined or joined.count(_ID_KEY) != len(lines):
-        return None
-    if _ESCAPE in joined and _ESCAPED_LETTER.search(joined):
-        return None
-    return list(map(re.Match.group, matches, repeat(1)))  # type: ignore[arg-type]
 
 
 class IdList(Sequence[str]):
@@ -447,7 +177,7 @@ class PairIndex:
         """Index of a pair id in file order, or None when the file has no such pair."""
         if not isinstance(pair_id, str):
             return None
-        raw = _encode(pair_id)
+        raw = encode(pair_id)
         crc = zlib.crc32(raw)
         cols = self._cols
         keys = cols.keys
@@ -456,7 +186,7 @@ class PairIndex:
             key = keys[j]
             if key >> 32 != crc:
                 break
-            pos = key & _LOW
+            pos = key & LOW
             if pos not in self._bad and cols.id_bytes(pos) == raw:
                 return pos  # the first one not known bad (a duplicate's first may be invalid)
             j += 1
@@ -527,7 +257,7 @@ class PairIndex:
         pair = parse_pair_line(raw)
         cols = self._cols
         priority = cols.priorities[i] if len(cols.priorities) else 0.0
-        if _encode(pair.id) != cols.id_bytes(i) or float(pair.priority) != priority:
+        if encode(pair.id) != cols.id_bytes(i) or float(pair.priority) != priority:
             raise ValueError(
                 "id or priority differ from the indexed ones "
                 "(a duplicate key in the record, or the file changed while open)"
@@ -732,7 +462,7 @@ class PairIndex:
             "issue_count": self._issue_count,
             "suspects": suspects,
         }
-        _write_sidecar(self._sidecar, header, cols)
+        write_sidecar(self._sidecar, header, cols)
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -762,114 +492,6 @@ class PairIndex:
         if not self.validated:
             text += " (checking the rest in the background)"
         return text
-
-
-def _identity(path: Path, st: os.stat_result) -> dict:
-    from rankterm import __version__
-
-    return {
-        "format": SIDECAR_FORMAT,
-        "rankterm": __version__,
-        "byteorder": sys.byteorder,
-        "path": str(path.resolve()),
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "ctime_ns": st.st_ctime_ns,
-        "inode": st.st_ino,
-        "device": st.st_dev,
-    }
-
-
-def sidecar_path(path: Path | str) -> Path:
-    """Where the index of a pairs file is cached (under the user cache dir)."""
-    import platformdirs
-
-    digest = hashlib.sha256(_encode(str(Path(path).resolve()))).hexdigest()[:32]
-    return platformdirs.user_cache_path("rankterm") / "pairs-index" / f"{digest}.idx"
-
-
-_SECTIONS = ("offsets", "lengths", "lines", "priorities", "id_ends", "keys", "order", "id_blob")
-
-
-def _write_sidecar(target: Path, header: dict, cols: Columns) -> None:
-    parts: list[tuple[str, memoryview]] = []
-    for name in _SECTIONS:
-        column = getattr(cols, name)
-        if column is not None and len(column):
-            view = memoryview(column)
-            parts.append((name, view))
-    sections, position = {}, 0
-    for name, view in parts:
-        sections[name] = [view.format if name != "id_blob" else "B", position, view.nbytes]
-        position += (view.nbytes + 7) // 8 * 8
-    header = orjson.dumps({**header, "n": len(cols), "sections": sections})
-    start = (len(_MAGIC) + 8 + len(header) + 7) // 8 * 8
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as handle:
-            handle.write(_MAGIC + len(header).to_bytes(8, "little") + header)
-            handle.write(b"\0" * (start - handle.tell()))
-            for _, view in parts:
-                handle.write(view.cast("B"))
-                handle.write(b"\0" * (-view.nbytes % 8))
-        os.replace(tmp, target)
-        _prune(target.parent)
-    except OSError:
-        # A read-only or full cache dir only costs the next open its speed.
-        tmp.unlink(missing_ok=True)
-
-
-def _prune(folder: Path) -> None:
-    """Keep the most recently used sidecars (reads touch them); the rest are rebuilt on need."""
-    keep = SIDECARS_KEPT
-    try:
-        found = [(p.stat().st_mtime, p) for p in folder.glob("*.idx")]
-    except OSError:
-        return
-    for _, path in sorted(found, reverse=True)[keep:]:
-        path.unlink(missing_ok=True)
-
-
-def _read_sidecar(target: Path, key: dict) -> tuple[Columns, dict] | None:
-    """The cached index when it describes exactly this file, else None (never an error)."""
-    try:
-        with target.open("rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    try:
-        if mapped[: len(_MAGIC)] != _MAGIC:
-            return None
-        size = int.from_bytes(mapped[len(_MAGIC) : len(_MAGIC) + 8], "little")
-        head = len(_MAGIC) + 8
-        header = orjson.loads(mapped[head : head + size])
-        if header.get("key") != key:
-            return None
-        with contextlib.suppress(OSError):
-            os.utime(target)  # most recently used: kept by _prune
-        base = (head + size + 7) // 8 * 8
-        view = memoryview(mapped)
-        cols = Columns()
-        cols.order = None
-        cols.priorities = array("d")
-        for name, (typecode, offset, nbytes) in header["sections"].items():
-            if name not in _SECTIONS or base + offset + nbytes > len(mapped):
-                return None
-            setattr(cols, name, view[base + offset : base + offset + nbytes].cast(typecode))
-        n = header["n"]
-        if (
-            not isinstance(header.get("validated"), bool)
-            or not isinstance(header.get("issue_count"), int)
-            or not all(isinstance(header.get(k), list) for k in ("issues", "suspects"))
-        ):
-            return None
-        columns = (cols.offsets, cols.lengths, cols.lines, cols.id_ends, cols.keys)
-        if any(len(c) != n for c in columns) or len(cols.priorities) not in (0, n):
-            return None
-        return cols, header
-    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-        return None
 
 
 def index_pairs(
@@ -913,10 +535,10 @@ def index_pairs(
     except OSError as exc:
         raise PairsFileError(f"{shown}: cannot read ({exc.strerror})") from None
     index = PairIndex(path, max_issues=max_issues)
-    if cache and st.st_size >= CACHE_MIN_BYTES:
+    if cache and st.st_size >= sidecar.CACHE_MIN_BYTES:
         index._sidecar = sidecar_path(path)
-        index._sidecar_key = _identity(path, st)
-        loaded = _read_sidecar(index._sidecar, index._sidecar_key)
+        index._sidecar_key = identity(path, st)
+        loaded = read_sidecar(index._sidecar, index._sidecar_key)
         if loaded is not None and _set_suspects(index, loaded[1]["suspects"], len(loaded[0])):
             cols, header = loaded
             index._cols = cols
@@ -933,7 +555,7 @@ def index_pairs(
     if head is not None:
         validate = "eager"  # a head is small: check it all now, so it is exact
     eager = validate == "eager"
-    cols = _scan(path, exact=eager, report=index._report, progress=progress, head=head)
+    cols = scan(path, exact=eager, report=index._report, progress=progress, head=head)
     duplicates = cols.duplicates()
     if eager:  # exact ids of valid records: the later ones are duplicates for sure
         for later, first in duplicates:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rankterm.journal import replay
 from rankterm.labels import (
     BOTH_BAD,
     FLAGGED,
@@ -21,6 +20,7 @@ from rankterm.labels import (
     select_labels,
 )
 from rankterm.model import Choice, Gold, Judgment, Pair, Resolution, Retraction
+from rankterm.storage.journal import replay
 
 
 def pair(pid: str, **extra) -> Pair:
