@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -29,18 +29,12 @@ N_PAIRS = 10
 PEOPLE = ("u1", "u2", "u3")
 
 
-@pytest.fixture
-def pipelined_switch() -> Iterator[None]:
-    saved = pg_submit._ENABLED
-    yield
-    pg_submit._ENABLED = saved
-
-
 class Run:
     """One path's project and users; record ids are made per path (they are global keys)."""
 
-    def __init__(self, backend: Backend, tag: str) -> None:
+    def __init__(self, backend: Backend, tag: str, path: ingest.SubmitPath) -> None:
         self.db = backend.db
+        self.path = path
         self.project = backend.unique(f"eq{tag}")
         self.names = {p: backend.unique(f"{tag}{p}") for p in PEOPLE}
         spec = ProjectCreate(name=self.project, overlap=2, gold_rate=0.2)
@@ -77,7 +71,7 @@ class Run:
 
         def work(conn: Any) -> list[ingest.Receipt]:
             proj, user = get_project(conn, self.project), get_user(conn, name)
-            return ingest.submit_judgments(conn, proj, user, raw)
+            return ingest.submit_judgments(conn, proj, user, raw, self.path)
 
         return [self._receipt(r) for r in self.db.write(work)]
 
@@ -180,12 +174,13 @@ def _script(seed: int) -> list[tuple]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_pipelined_submit_matches_core(pg_backend: Backend, pipelined_switch, seed: int) -> None:
+def test_pipelined_submit_matches_core(pg_backend: Backend, seed: int) -> None:
+    if not psycopg.Pipeline.is_supported():
+        pytest.skip("libpq older than 14: no pipeline mode")
     script = _script(seed)
     outcomes = {}
-    for tag, pipelined in (("core", False), ("pipe", True)):
-        pg_submit._ENABLED = pipelined
-        run = Run(pg_backend, tag)
+    for tag, path in (("core", ingest.CORE), ("pipe", pg_submit.PIPELINED)):
+        run = Run(pg_backend, tag, path)
         receipts = []
         for op in script:
             if op[0] == "lease":

@@ -14,6 +14,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from sqlalchemy import select, update
 from rankterm.model import Retraction
 from rankterm.server import ingest, pg_submit, projects, scheduling, users
 from rankterm.server import tables as t
+from rankterm.server.app import submit_path_for
 from rankterm.server.core import forget_project, get_project, get_user
 from rankterm.server.db import ANALYZE_AFTER_ROWS, Database
 from rankterm.server.migrate import run_migrations
@@ -94,7 +96,7 @@ def _lease_and_judge(db: Database, project: str, who: str, n: int) -> list[inges
         proj, user = get_project(conn, project), get_user(conn, who)
         leased = scheduling.lease(conn, proj, user, n)
         items = [judgment(item["pair"]["id"], who).model_dump(mode="json") for item in leased]
-        return ingest.submit_judgments(conn, proj, user, items)
+        return ingest.submit_judgments(conn, proj, user, items, submit_path_for(db))
 
     return db.write(work)
 
@@ -145,7 +147,7 @@ def test_annotator_requests_do_not_scan_their_history(
         _set_repeat_rate(db, "plans", 0.0)
         # A change of mind on a pair judged long ago (its lease used), and its undo.
         rethought = judgment(pair_ids[0], "ann", "B")
-        (two,) = _as_ann(db, ingest.submit_judgments, rethought)
+        (two,) = _as_ann(db, partial(ingest.submit_judgments, path=submit_path_for(db)), rethought)
         undo = Retraction(
             id=uuid.uuid4(), retracts=rethought.id, pair_id=rethought.pair_id, annotator="ann"
         )
@@ -157,7 +159,7 @@ def test_annotator_requests_do_not_scan_their_history(
         kinds = conn.execute(select(t.leases.c.kind).where(t.leases.c.kind == "repeat")).all()
     assert len(kinds) == 1, "no blind repeat was leased"
     assert any("FROM judgments" in sql for sql, _ in captured)
-    if pg_submit._ENABLED:  # the pipelined reads were planned too
+    if submit_path_for(db) is pg_submit.PIPELINED:  # the pipelined reads were planned too
         assert pg_submit.USER_ACTIVE in [sql for sql, _ in captured]
 
     with db.engine.connect() as conn:

@@ -1,4 +1,9 @@
-"""Command groups of the ``rankterm`` CLI; each module has ``register(app)``."""
+"""Command groups of the ``rankterm`` CLI, one module each.
+
+Every command is a top-level function of its module, importable and callable on its own (its
+parameters' defaults are Typer's option declarations, so pass every argument when calling it
+directly); each module's ``register(app)`` adds its commands, or its sub-app, to the app.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,14 @@ COMMAND_MODULES = [
     "interop",
     "unpack",
     "server",
+    "admin",
+    "sync",
     "quality",
 ]
 
 
 def register_all(app: typer.Typer) -> None:
+    """Add every command group to ``app``, in :data:`COMMAND_MODULES` order."""
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"rankterm.commands.{name}")
         module.register(app)

@@ -123,129 +123,132 @@ def _sorted_issues(issues: list) -> list:
     return sorted(issues, key=lambda x: (x.line == 0, x.line))
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("annotate")
-    def annotate(
-        pairs: str | None = typer.Argument(
-            None, help="JSONL file of pairs, or - to read them from stdin (omit with --server)."
-        ),
-        out: Path | None = typer.Option(
-            None,
-            "--out",
-            "-o",
-            help="Journal file (default: <pairs stem>.judgments.jsonl beside it).",
-        ),
-        annotator: str | None = typer.Option(
-            None, "--annotator", "-a", help="Your annotator id (default: config, else login name)."
-        ),
-        guidelines: Path | None = typer.Option(
-            None,
-            "--guidelines",
-            "-g",
-            help="Guidelines Markdown (default: guidelines.md beside the pairs).",
-        ),
-        limit: int | None = typer.Option(
-            None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
-        ),
-        server: str | None = typer.Option(
-            None, "--server", help="Task server URL (token from RANKTERM_TOKEN or the config)."
-        ),
-        project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
-        export: tuple[str, Path] | None = typer.Option(
-            None,
-            "--export",
-            metavar="FORMAT PATH",
-            help="At quit, export this journal's labels (e.g. --export trl out.jsonl).",
-        ),
-        force: bool = typer.Option(
-            False, "--force", "-f", help="With --export: replace the export file if it exists."
-        ),
-    ) -> None:
-        """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
-        journal before the next pair appears. Reopening resumes at the first unjudged pair.
+def annotate(
+    pairs: str | None = typer.Argument(
+        None, help="JSONL file of pairs, or - to read them from stdin (omit with --server)."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Journal file (default: <pairs stem>.judgments.jsonl beside it).",
+    ),
+    annotator: str | None = typer.Option(
+        None, "--annotator", "-a", help="Your annotator id (default: config, else login name)."
+    ),
+    guidelines: Path | None = typer.Option(
+        None,
+        "--guidelines",
+        "-g",
+        help="Guidelines Markdown (default: guidelines.md beside the pairs).",
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", min=1, help="Judge at most N pairs still to do, then finish."
+    ),
+    server: str | None = typer.Option(
+        None, "--server", help="Task server URL (token from RANKTERM_TOKEN or the config)."
+    ),
+    project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
+    export: tuple[str, Path] | None = typer.Option(
+        None,
+        "--export",
+        metavar="FORMAT PATH",
+        help="At quit, export this journal's labels (e.g. --export trl out.jsonl).",
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="With --export: replace the export file if it exists."
+    ),
+) -> None:
+    """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
+    journal before the next pair appears. Reopening resumes at the first unjudged pair.
 
-        Exit codes: 0 every pair in scope judged, 1 error, 2 usage, 3 journal in use, 4 quit with
-        pairs left.
-        """
-        from rankterm.config import load_settings
-        from rankterm.source.local import open_local
-        from rankterm.tui.app import make_app
+    Exit codes: 0 every pair in scope judged, 1 error, 2 usage, 3 journal in use, 4 quit with
+    pairs left.
+    """
+    from rankterm.config import load_settings
+    from rankterm.sources.local import open_local
+    from rankterm.tui.app import make_app
 
-        settings = load_settings({"annotator": annotator, "server": server, "project": project})
-        if pairs is None and settings.server:
-            _annotate_remote(settings, out, guidelines)
-            return
-        if pairs is None:
-            raise UsageError("give a pairs file to annotate, or --server URL --project P")
-        if export is not None:
-            from rankterm.formats.transfer import refuse_overwrite
-            from rankterm.source.local import default_journal_path
+    settings = load_settings({"annotator": annotator, "server": server, "project": project})
+    if pairs is None and settings.server:
+        _annotate_remote(settings, out, guidelines)
+        return
+    if pairs is None:
+        raise UsageError("give a pairs file to annotate, or --server URL --project P")
+    if export is not None:
+        from rankterm.formats.transfer import refuse_overwrite
+        from rankterm.sources.local import default_journal_path
 
-            _export_format(export[0])  # fail before any work, not after it
-            if pairs == "-":
-                journal_path = out or _stdin_journal(export)
-            else:
-                journal_path = out or default_journal_path(Path(pairs))
-            # Resuming (the journal exists): the export is this journal's own output from the
-            # last sitting, remade from a superset of it; replacing it loses nothing. A first
-            # sitting must not replace a file it did not make.
-            refuse_overwrite(export[1], force or Path(journal_path).exists())
+        _export_format(export[0])  # fail before any work, not after it
         if pairs == "-":
-            out = out or _stdin_journal(export)
-            pairs_path = _stdin_to_file()
+            journal_path = out or _stdin_journal(export)
         else:
-            pairs_path = Path(pairs)
-            _refuse_out_is_pairs(out, pairs_path)
-        source, guide, issues = open_local(
-            pairs_path,
-            annotator=settings.annotator,
-            out=out,
-            guidelines_path=guidelines,
-            limit=limit,
-            find_guidelines_beside=pairs != "-",
-            progress=_progress("indexing pairs"),
-        )
-        for issue in issues[:20]:
+            journal_path = out or default_journal_path(Path(pairs))
+        # Resuming (the journal exists): the export is this journal's own output from the
+        # last sitting, remade from a superset of it; replacing it loses nothing. A first
+        # sitting must not replace a file it did not make.
+        refuse_overwrite(export[1], force or Path(journal_path).exists())
+    if pairs == "-":
+        out = out or _stdin_journal(export)
+        pairs_path = _stdin_to_file()
+    else:
+        pairs_path = Path(pairs)
+        _refuse_out_is_pairs(out, pairs_path)
+    source, guide, issues = open_local(
+        pairs_path,
+        annotator=settings.annotator,
+        out=out,
+        guidelines_path=guidelines,
+        limit=limit,
+        find_guidelines_beside=pairs != "-",
+        progress=_progress("indexing pairs"),
+    )
+    for issue in issues[:20]:
+        typer.echo(f"warning: {issue}", err=True)
+    journal = source.journal
+    try:
+        scripted = limit is not None or export is not None
+        tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
+        tui.run()
+        indexed = _finish_indexing(source)
+        unchecked = _finish_checking(source) if indexed else 0
+    finally:
+        source.close()
+    progress = source.progress()
+    typer.echo(
+        inert(
+            f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
+            f"journal: {journal.path}"
+        ),
+        err=True,
+    )
+    # Everything not listed before the TUI, including bad lines found while it ran (the TUI
+    # may have shown some of those already: the list here is the complete one).
+    shown = set(issues[:20])
+    everything = [*_sorted_issues(source.pairs.issues), *source.journal_issues]
+    for issue in everything:
+        if issue not in shown:
             typer.echo(f"warning: {issue}", err=True)
-        journal = source.journal
-        try:
-            scripted = limit is not None or export is not None
-            tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
-            tui.run()
-            indexed = _finish_indexing(source)
-            unchecked = _finish_checking(source) if indexed else 0
-        finally:
-            source.close()
-        progress = source.progress()
+    if not indexed:
         typer.echo(
-            inert(
-                f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
-                f"journal: {journal.path}"
-            ),
+            "warning: the pairs file was not fully indexed (interrupted); the total above "
+            "is an estimate, and the next open of this file indexes it again",
             err=True,
         )
-        # Everything not listed before the TUI, including bad lines found while it ran (the TUI
-        # may have shown some of those already: the list here is the complete one).
-        shown = set(issues[:20])
-        everything = [*_sorted_issues(source.pairs.issues), *source.journal_issues]
-        for issue in everything:
-            if issue not in shown:
-                typer.echo(f"warning: {issue}", err=True)
-        if not indexed:
-            typer.echo(
-                "warning: the pairs file was not fully indexed (interrupted); the total above "
-                "is an estimate, and the next open of this file indexes it again",
-                err=True,
-            )
-        if unchecked:
-            typer.echo(
-                f"warning: {unchecked} records were not checked for bad lines (the check was "
-                "interrupted); they are checked the next time this file is opened",
-                err=True,
-            )
-        if export is not None:
-            _export_journal(export[0], export[1], journal.path, pairs_path)
-        raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
+    if unchecked:
+        typer.echo(
+            f"warning: {unchecked} records were not checked for bad lines (the check was "
+            "interrupted); they are checked the next time this file is opened",
+            err=True,
+        )
+    if export is not None:
+        _export_journal(export[0], export[1], journal.path, pairs_path)
+    raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rankterm`` app (see :mod:`rankterm.commands`)."""
+    app.command("annotate")(annotate)
 
 
 def _refuse_out_is_pairs(out: Path | None, pairs_path: Path) -> None:
@@ -266,7 +269,7 @@ def _refuse_out_is_pairs(out: Path | None, pairs_path: Path) -> None:
 def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:
     """Remote mode; exits like local mode: 0 once the server has nothing more for this
     annotator, 4 when they quit with pairs left (on hand, or still to lease)."""
-    from rankterm.source.remote import open_remote
+    from rankterm.sources.remote import open_remote
     from rankterm.tui.app import make_app
 
     if not settings.project:

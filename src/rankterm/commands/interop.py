@@ -31,244 +31,250 @@ class UfScore(StrEnum):
     OVERALL = "overall"
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("import")
-    def import_command(
-        file: str | None = typer.Argument(
-            None, metavar="FILE", help="Source file (.gz read transparently; '-' is stdin)."
-        ),
-        output: str | None = typer.Option(
-            None,
-            "-o",
-            "--output",
-            help="Pairs JSONL to write ('-' stdout; replacing a file needs --force).",
-        ),
-        from_: str | None = typer.Option(
-            None, "--from", help="Source format (default: detected from the first record)."
-        ),
-        labels: Path | None = typer.Option(
-            None,
-            "--labels",
-            help="Journal to append the source's own labels to, as prior judgments.",
-        ),
-        labels_annotator: str = typer.Option(
-            "source", "--labels-annotator", help="Annotator name of the imported labels."
-        ),
-        column_map: str | None = typer.Option(
-            None, "--map", help="CSV: field=column,... (e.g. prompt=question,chosen=good)."
-        ),
-        uf_pairing: UfPairing = typer.Option(
-            UfPairing.BEST_WORST,
-            "--uf-pairing",
-            help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
-        ),
-        uf_score: UfScore = typer.Option(
-            UfScore.FINE_GRAINED,
-            "--uf-score",
-            help="UltraFeedback raw: fine-grained (mean 1-5 rating) or overall (1-10).",
-        ),
-        min_gap: float = typer.Option(
-            0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
-        ),
-        list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
-        force: bool = typer.Option(
-            False, "--force", "-f", help="Replace the output file if it exists."
-        ),
-    ) -> None:
-        """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
-        a JSON array or Parquet) as pairs."""
-        from rankterm.errors import UsageError
-        from rankterm.formats import ImportReader, ReadOptions
-        from rankterm.formats.csvmap import parse_map
-        from rankterm.formats.transfer import run_import
+def import_command(
+    file: str | None = typer.Argument(
+        None, metavar="FILE", help="Source file (.gz read transparently; '-' is stdin)."
+    ),
+    output: str | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Pairs JSONL to write ('-' stdout; replacing a file needs --force).",
+    ),
+    from_: str | None = typer.Option(
+        None, "--from", help="Source format (default: detected from the first record)."
+    ),
+    labels: Path | None = typer.Option(
+        None,
+        "--labels",
+        help="Journal to append the source's own labels to, as prior judgments.",
+    ),
+    labels_annotator: str = typer.Option(
+        "source", "--labels-annotator", help="Annotator name of the imported labels."
+    ),
+    column_map: str | None = typer.Option(
+        None, "--map", help="CSV: field=column,... (e.g. prompt=question,chosen=good)."
+    ),
+    uf_pairing: UfPairing = typer.Option(
+        UfPairing.BEST_WORST,
+        "--uf-pairing",
+        help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
+    ),
+    uf_score: UfScore = typer.Option(
+        UfScore.FINE_GRAINED,
+        "--uf-score",
+        help="UltraFeedback raw: fine-grained (mean 1-5 rating) or overall (1-10).",
+    ),
+    min_gap: float = typer.Option(
+        0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
+    ),
+    list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Replace the output file if it exists."
+    ),
+) -> None:
+    """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
+    a JSON array or Parquet) as pairs."""
+    from rankterm.errors import UsageError
+    from rankterm.formats import ImportReader, ReadOptions
+    from rankterm.formats.csvmap import parse_map
+    from rankterm.formats.transfer import run_import
 
-        if list_formats:
-            _print_formats()
-            return
-        if file is None:
-            raise UsageError("import needs a FILE (or --list)")
-        if output is None:
-            raise UsageError("import needs -o/--output: where to write the pairs")
-        if file != "-" and output != "-" and Path(file).resolve() == Path(output).resolve():
-            raise UsageError("-o names the input file; write the pairs somewhere else")
-        from rankterm.formats.transfer import refuse_overwrite
-
-        refuse_overwrite(output, force)
-        options = ReadOptions(
-            uf_pairing=uf_pairing.value,
-            uf_score=uf_score.value,
-            uf_min_gap=min_gap,
-            column_map=parse_map(column_map),
-        )
-        _require_input(file)
-        with ImportReader(file, from_, options) as reader:
-            typer.echo(f"importing {reader.source.name} as {reader.format.name}", err=True)
-            with _ImportProgress() as progress:
-                summary = run_import(
-                    reader,
-                    output,
-                    labels_path=labels,
-                    annotator=labels_annotator,
-                    progress=progress,
-                )
-        _print_import_summary(summary, output, labels, labels_annotator)
-        if summary.imported == 0:
-            raise typer.Exit(1)
-
-    @app.command("export")
-    def export_command(
-        journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
-        pairs: Path = typer.Option(..., "--pairs", help="The pairs file the journals judge."),
-        to: str = typer.Option(..., "--to", help="Output format (see `rankterm formats`)."),
-        output: str = typer.Option(..., "-o", "--output", help="File to write ('-' stdout)."),
-        policy: Policy = typer.Option(
-            Policy.ADJUDICATED,
-            "--policy",
-            help="adjudicated: resolution, else majority; majority; all: every judgment.",
-        ),
-        ties: Keep | None = typer.Option(
-            None, "--ties", help="keep|drop ties (default: keep if the format can say tie)."
-        ),
-        both_bad: Keep | None = typer.Option(
-            None, "--both-bad", help="keep|drop both_bad (default: keep if the format can)."
-        ),
-        flagged: Keep = typer.Option(
-            Keep.DROP, "--flagged", help="keep|drop flagged, unadjudicated labels."
-        ),
-        min_agreement: float | None = typer.Option(
-            None, "--min-agreement", help="Drop majority labels agreed by a smaller share."
-        ),
-        gold: GoldRule = typer.Option(
-            GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
-        ),
-        force: bool = typer.Option(
-            False, "--force", "-f", help="Replace the output file if it exists."
-        ),
-    ) -> None:
-        """Export labels of record to a training format; prints what was dropped and why."""
-        from rankterm.errors import LoadIssue, UsageError
-        from rankterm.formats import get_format
-        from rankterm.formats.registry import choose_form
-        from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
-        from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
-
-        refuse_overwrite(output, force)
-        fmt = get_format(to)
-        if fmt.chat_form is not None and pairs.exists():
-            fmt, form_note = choose_form(fmt, pairs)
-            if form_note:
-                typer.echo(form_note, err=True)
-        if not fmt.writable:
-            raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
-        if ties is Keep.KEEP and not fmt.ties:
-            raise UsageError(f"--ties keep: {fmt.name} cannot represent a tie")
-        if both_bad is Keep.KEEP and not fmt.both_bad:
-            raise UsageError(f"--both-bad keep: {fmt.name} cannot represent both bad")
-        if min_agreement is not None and not 0 <= min_agreement <= 1:
-            raise UsageError("--min-agreement is a share between 0 and 1")
-        options = LabelOptions(
-            policy=policy,
-            ties=ties or (Keep.KEEP if fmt.ties else Keep.DROP),
-            both_bad=both_bad or (Keep.KEEP if fmt.both_bad else Keep.DROP),
-            flagged=flagged,
-            min_agreement=min_agreement,
-            gold=gold,
-        )
-        issues: list[LoadIssue] = []
-        state, index = _load(journals, pairs, issues)
-        with index, atomic_output(output) as out:
-            summary = run_export(
-                fmt,
-                index.iter_pairs(),
-                LabelPolicy(state, options),
-                out,
-                parquet=output.endswith(".parquet"),
-            )
-        where = "stdout" if output == "-" else output
-        typer.echo(
-            f"wrote {summary.records} {fmt.name} record{_s(summary.records)} "
-            f"({summary.labels} label{_s(summary.labels)}, policy {policy.value}) to {where}",
-            err=True,
-        )
-        typer.echo(describe_drops(summary.dropped), err=True)
-        _print_issues(issues)
-
-    @app.command("leaderboard")
-    def leaderboard_command(
-        journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
-        pairs: Path = typer.Option(..., "--pairs", help="Pairs file with model_a/model_b."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        bootstrap: int = typer.Option(
-            200, "--bootstrap", min=0, help="Bootstrap rounds for the intervals (0: none)."
-        ),
-        seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
-        both_bad: BothBadRule = typer.Option(
-            BothBadRule.DROP, "--both-bad", help="drop both_bad verdicts, or count them as ties."
-        ),
-        policy: Policy = typer.Option(
-            Policy.ALL,
-            "--policy",
-            help="all: every annotator's verdict; majority; adjudicated (resolution first).",
-        ),
-        anchor: str | None = typer.Option(
-            None, "--anchor", help="Model pinned at 1000 (default: the mean is 1000)."
-        ),
-    ) -> None:
-        """Bradley-Terry ratings of the models behind the pairs, with bootstrap intervals."""
-        import gc
-
-        import orjson
-
-        from rankterm.errors import LoadIssue, UsageError
-        from rankterm.labels import ChoicePolicy, LabelOptions
-        from rankterm.quality.leaderboard import battle_from, compute_counts
-        from rankterm.storage.journal_columns import read_lean
-        from rankterm.storage.pair_columns import scan_pairs
-
-        issues: list[LoadIssue] = []
-        _check_inputs(journals, pairs)
-        # Only each vote's choice and flag matter here: the lean replay, not the full records.
-        lean = read_lean(journals, issues)
-        gc.freeze()  # a million long-lived rows: keep the collector from re-scanning them
-        index = _index(pairs, issues)
-        options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
-        label_policy = ChoicePolicy(lean.judgments, lean.latest_resolutions(), options)
-        del lean
-        counts: dict = {}
-        with index:
-            for pair in scan_pairs(index):
-                gold = pair.gold() if options.gold is not GoldRule.KEEP else None
-                choices = label_policy.choices_for(pair.id, gold)
-                if not choices:
-                    continue
-                model_a, model_b = pair.models()
-                if not model_a or not model_b:
-                    label_policy.dropped["no model names"] += len(choices)
-                    continue
-                for choice in choices:
-                    battle = battle_from(model_a, model_b, choice, both_bad.value)
-                    if battle is None:
-                        reason = "both bad" if model_a != model_b else "same model"
-                        label_policy.dropped[reason] += 1
-                    else:
-                        key = (battle.model_a, battle.model_b, battle.outcome)
-                        counts[key] = counts.get(key, 0) + 1
-        label_policy.unknown_pairs()
-        if anchor is not None and not any(anchor in (a, b) for a, b, _ in counts):
-            raise UsageError(f"--anchor: model {anchor!r} has no battles")
-        board = compute_counts(counts, bootstrap=bootstrap, seed=seed, anchor=anchor)
-        board.dropped = label_policy.dropped
-        if as_json:
-            sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
-            sys.stdout.buffer.write(b"\n")
-        else:
-            _print_board(board)
-        _print_issues(issues)
-
-    @app.command("formats")
-    def formats_command() -> None:
-        """List the formats rankterm can import and export."""
+    if list_formats:
         _print_formats()
+        return
+    if file is None:
+        raise UsageError("import needs a FILE (or --list)")
+    if output is None:
+        raise UsageError("import needs -o/--output: where to write the pairs")
+    if file != "-" and output != "-" and Path(file).resolve() == Path(output).resolve():
+        raise UsageError("-o names the input file; write the pairs somewhere else")
+    from rankterm.formats.transfer import refuse_overwrite
+
+    refuse_overwrite(output, force)
+    options = ReadOptions(
+        uf_pairing=uf_pairing.value,
+        uf_score=uf_score.value,
+        uf_min_gap=min_gap,
+        column_map=parse_map(column_map),
+    )
+    _require_input(file)
+    with ImportReader(file, from_, options) as reader:
+        typer.echo(f"importing {reader.source.name} as {reader.format.name}", err=True)
+        with _ImportProgress() as progress:
+            summary = run_import(
+                reader,
+                output,
+                labels_path=labels,
+                annotator=labels_annotator,
+                progress=progress,
+            )
+    _print_import_summary(summary, output, labels, labels_annotator)
+    if summary.imported == 0:
+        raise typer.Exit(1)
+
+
+def export_command(
+    journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
+    pairs: Path = typer.Option(..., "--pairs", help="The pairs file the journals judge."),
+    to: str = typer.Option(..., "--to", help="Output format (see `rankterm formats`)."),
+    output: str = typer.Option(..., "-o", "--output", help="File to write ('-' stdout)."),
+    policy: Policy = typer.Option(
+        Policy.ADJUDICATED,
+        "--policy",
+        help="adjudicated: resolution, else majority; majority; all: every judgment.",
+    ),
+    ties: Keep | None = typer.Option(
+        None, "--ties", help="keep|drop ties (default: keep if the format can say tie)."
+    ),
+    both_bad: Keep | None = typer.Option(
+        None, "--both-bad", help="keep|drop both_bad (default: keep if the format can)."
+    ),
+    flagged: Keep = typer.Option(
+        Keep.DROP, "--flagged", help="keep|drop flagged, unadjudicated labels."
+    ),
+    min_agreement: float | None = typer.Option(
+        None, "--min-agreement", help="Drop majority labels agreed by a smaller share."
+    ),
+    gold: GoldRule = typer.Option(
+        GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Replace the output file if it exists."
+    ),
+) -> None:
+    """Export labels of record to a training format; prints what was dropped and why."""
+    from rankterm.errors import LoadIssue, UsageError
+    from rankterm.formats import get_format
+    from rankterm.formats.registry import choose_form
+    from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
+    from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
+
+    refuse_overwrite(output, force)
+    fmt = get_format(to)
+    if fmt.chat_form is not None and pairs.exists():
+        fmt, form_note = choose_form(fmt, pairs)
+        if form_note:
+            typer.echo(form_note, err=True)
+    if not fmt.writable:
+        raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
+    if ties is Keep.KEEP and not fmt.ties:
+        raise UsageError(f"--ties keep: {fmt.name} cannot represent a tie")
+    if both_bad is Keep.KEEP and not fmt.both_bad:
+        raise UsageError(f"--both-bad keep: {fmt.name} cannot represent both bad")
+    if min_agreement is not None and not 0 <= min_agreement <= 1:
+        raise UsageError("--min-agreement is a share between 0 and 1")
+    options = LabelOptions(
+        policy=policy,
+        ties=ties or (Keep.KEEP if fmt.ties else Keep.DROP),
+        both_bad=both_bad or (Keep.KEEP if fmt.both_bad else Keep.DROP),
+        flagged=flagged,
+        min_agreement=min_agreement,
+        gold=gold,
+    )
+    issues: list[LoadIssue] = []
+    state, index = _load(journals, pairs, issues)
+    with index, atomic_output(output) as out:
+        summary = run_export(
+            fmt,
+            index.iter_pairs(),
+            LabelPolicy(state, options),
+            out,
+            parquet=output.endswith(".parquet"),
+        )
+    where = "stdout" if output == "-" else output
+    typer.echo(
+        f"wrote {summary.records} {fmt.name} record{_s(summary.records)} "
+        f"({summary.labels} label{_s(summary.labels)}, policy {policy.value}) to {where}",
+        err=True,
+    )
+    typer.echo(describe_drops(summary.dropped), err=True)
+    _print_issues(issues)
+
+
+def leaderboard_command(
+    journals: list[Path] = typer.Argument(..., help="Journal(s) with the judgments."),
+    pairs: Path = typer.Option(..., "--pairs", help="Pairs file with model_a/model_b."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    bootstrap: int = typer.Option(
+        200, "--bootstrap", min=0, help="Bootstrap rounds for the intervals (0: none)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
+    both_bad: BothBadRule = typer.Option(
+        BothBadRule.DROP, "--both-bad", help="drop both_bad verdicts, or count them as ties."
+    ),
+    policy: Policy = typer.Option(
+        Policy.ALL,
+        "--policy",
+        help="all: every annotator's verdict; majority; adjudicated (resolution first).",
+    ),
+    anchor: str | None = typer.Option(
+        None, "--anchor", help="Model pinned at 1000 (default: the mean is 1000)."
+    ),
+) -> None:
+    """Bradley-Terry ratings of the models behind the pairs, with bootstrap intervals."""
+    import gc
+
+    import orjson
+
+    from rankterm.errors import LoadIssue, UsageError
+    from rankterm.labels import ChoicePolicy, LabelOptions
+    from rankterm.quality.leaderboard import battle_from, compute_counts
+    from rankterm.storage.journal_columns import read_lean
+    from rankterm.storage.pair_columns import scan_pairs
+
+    issues: list[LoadIssue] = []
+    _check_inputs(journals, pairs)
+    # Only each vote's choice and flag matter here: the lean replay, not the full records.
+    lean = read_lean(journals, issues)
+    gc.freeze()  # a million long-lived rows: keep the collector from re-scanning them
+    index = _index(pairs, issues)
+    options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
+    label_policy = ChoicePolicy(lean.judgments, lean.latest_resolutions(), options)
+    del lean
+    counts: dict = {}
+    with index:
+        for pair in scan_pairs(index):
+            gold = pair.gold() if options.gold is not GoldRule.KEEP else None
+            choices = label_policy.choices_for(pair.id, gold)
+            if not choices:
+                continue
+            model_a, model_b = pair.models()
+            if not model_a or not model_b:
+                label_policy.dropped["no model names"] += len(choices)
+                continue
+            for choice in choices:
+                battle = battle_from(model_a, model_b, choice, both_bad.value)
+                if battle is None:
+                    reason = "both bad" if model_a != model_b else "same model"
+                    label_policy.dropped[reason] += 1
+                else:
+                    key = (battle.model_a, battle.model_b, battle.outcome)
+                    counts[key] = counts.get(key, 0) + 1
+    label_policy.unknown_pairs()
+    if anchor is not None and not any(anchor in (a, b) for a, b, _ in counts):
+        raise UsageError(f"--anchor: model {anchor!r} has no battles")
+    board = compute_counts(counts, bootstrap=bootstrap, seed=seed, anchor=anchor)
+    board.dropped = label_policy.dropped
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
+        sys.stdout.buffer.write(b"\n")
+    else:
+        _print_board(board)
+    _print_issues(issues)
+
+
+def formats_command() -> None:
+    """List the formats rankterm can import and export."""
+    _print_formats()
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rankterm`` app (see :mod:`rankterm.commands`)."""
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+    app.command("leaderboard")(leaderboard_command)
+    app.command("formats")(formats_command)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -34,165 +34,169 @@ JOURNALS = typer.Argument(
 AUTO_SLICE_MAX_VALUES = 30
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("agreement")
-    def agreement_command(
-        journals: list[Path] = JOURNALS,
-        pairs: Path | None = typer.Option(
-            None,
-            "--pairs",
-            exists=True,
-            dir_okay=False,
-            help="Pairs file: enables gold accuracy and metadata slices.",
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
-        by: list[str] = typer.Option(
-            [],
-            "--by",
-            metavar="KEY",
-            help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
-        ),
-    ) -> None:
-        """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
-        from rankterm.errors import RanktermError
-        from rankterm.quality import quality_summary
-        from rankterm.quality.slices import JUDGMENT_TAGS
+def agreement_command(
+    journals: list[Path] = JOURNALS,
+    pairs: Path | None = typer.Option(
+        None,
+        "--pairs",
+        exists=True,
+        dir_okay=False,
+        help="Pairs file: enables gold accuracy and metadata slices.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
+    by: list[str] = typer.Option(
+        [],
+        "--by",
+        metavar="KEY",
+        help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
+    ),
+) -> None:
+    """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
+    from rankterm.errors import RanktermError
+    from rankterm.quality import quality_summary
+    from rankterm.quality.slices import JUDGMENT_TAGS
 
-        pair_keys = [k for k in by if k != JUDGMENT_TAGS]
-        if pair_keys and pairs is None:
-            _usage(f"--by {pair_keys[0]} needs --pairs (pair properties are in the pairs file)")
-        state, issues, sources = _read_journals(journals)
-        gold: dict[str, Gold] = {}
-        labels: dict[str, dict[str, list[str]]] = {}
-        if pairs is not None:
-            index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
-            index.close()
-            issues += index.issues
-            sources.append(pair_source)
-        _report_issues(issues)
-        judgments = state.active()
-        summary = quality_summary(
-            judgments,
-            gold=gold,
-            resolutions=state.latest_resolutions(),
-            slice_labels=labels,
-            slice_keys=by,
-        )
-        if summary["n_units"] == 0:
-            raise RanktermError(
-                f"nothing to measure: no pair has judgments from two or more annotators "
-                f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
-            )
-        if as_json:
-            import orjson
-
-            summary["sources"] = [_source_dict(s) for s in sources]
-            summary["bad_lines"] = len(issues)
-            typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
-            return
-        _print_summary(summary)
-
-    @app.command("report")
-    def report_command(
-        journals: list[Path] = JOURNALS,
-        pairs: Path = typer.Option(
-            ..., "--pairs", exists=True, dir_okay=False, help="The pairs file that was judged."
-        ),
-        output: Path = typer.Option(..., "-o", "--output", help="Where to write the Markdown."),
-        force: bool = typer.Option(
-            False, "--force", "-f", help="Replace the output file if it exists."
-        ),
-        profiles: Path | None = typer.Option(
-            None,
-            "--profiles",
-            exists=True,
-            dir_okay=False,
-            help='Annotator profiles (JSONL: {"annotator", "region", "languages", ...}).',
-        ),
-        quota: list[str] = typer.Option(
-            [],
-            "--quota",
-            metavar="KEY=VALUE:N",
-            help="Collection target, e.g. metadata.dialect=AAVE:200 (repeatable).",
-        ),
-        by: list[str] = typer.Option(
-            [],
-            "--by",
-            metavar="KEY",
-            help="Slice keys (default: every metadata key with few values).",
-        ),
-        lowest: int = typer.Option(
-            20, "--lowest", min=0, help="How many lowest-agreement items to list."
-        ),
-    ) -> None:
-        """Write a Markdown audit report: sources, pool, guidelines, agreement, slices, quotas."""
-        from rankterm.formats.transfer import refuse_overwrite
-
-        refuse_overwrite(output, force)
-        from datetime import UTC, datetime
-
-        from rankterm import __version__
-        from rankterm.errors import RanktermError, display_path
-        from rankterm.quality import lowest_agreement, quality_summary
-        from rankterm.quality.report import ReportData, render_report
-        from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
-
-        try:
-            quotas = [parse_quota(spec) for spec in quota]
-        except ValueError as exc:
-            _usage(str(exc))
-        state, issues, sources = _read_journals(journals)
-        wanted = [k for k in by if k != JUDGMENT_TAGS] + [
-            q.key for q in quotas if q.key != JUDGMENT_TAGS
-        ]
-        index, gold, labels, pair_source = _scan_pairs(pairs, wanted, auto=not by)
+    pair_keys = [k for k in by if k != JUDGMENT_TAGS]
+    if pair_keys and pairs is None:
+        _usage(f"--by {pair_keys[0]} needs --pairs (pair properties are in the pairs file)")
+    state, issues, sources = _read_journals(journals)
+    gold: dict[str, Gold] = {}
+    labels: dict[str, dict[str, list[str]]] = {}
+    if pairs is not None:
+        index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
+        index.close()
         issues += index.issues
         sources.append(pair_source)
-        profile_rows = None
-        if profiles is not None:
-            profile_rows, profile_source = _read_profiles(profiles, issues)
-            sources.append(profile_source)
-        _report_issues(issues)
-        judgments = state.active()
-        slice_keys = list(by) if by else list(labels)
-        summary = quality_summary(
-            judgments,
-            gold=gold,
-            resolutions=state.latest_resolutions(),
-            slice_labels=labels,
-            slice_keys=slice_keys,
-            quotas=quotas,
+    _report_issues(issues)
+    judgments = state.active()
+    summary = quality_summary(
+        judgments,
+        gold=gold,
+        resolutions=state.latest_resolutions(),
+        slice_labels=labels,
+        slice_keys=by,
+    )
+    if summary["n_units"] == 0:
+        raise RanktermError(
+            f"nothing to measure: no pair has judgments from two or more annotators "
+            f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
-        items = lowest_agreement(judgments, limit=lowest) if lowest else []
-        items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
-        prompts = {}
-        for item in items:
-            if item.pair_id in index:
-                prompts[item.pair_id] = index.by_id(item.pair_id).last_user_text
-        index.close()
-        text = render_report(
-            ReportData(
-                summary=summary,
-                sources=sources,
-                judgments=judgments,
-                resolutions=state.resolutions,
-                lowest=items,
-                generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                version=__version__,
-                issues=[str(i) for i in issues],
-                profiles=profile_rows,
-                prompts=prompts,
-                comments=state.comments,
-            )
+    if as_json:
+        import orjson
+
+        summary["sources"] = [_source_dict(s) for s in sources]
+        summary["bad_lines"] = len(issues)
+        typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        return
+    _print_summary(summary)
+
+
+def report_command(
+    journals: list[Path] = JOURNALS,
+    pairs: Path = typer.Option(
+        ..., "--pairs", exists=True, dir_okay=False, help="The pairs file that was judged."
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the Markdown."),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Replace the output file if it exists."
+    ),
+    profiles: Path | None = typer.Option(
+        None,
+        "--profiles",
+        exists=True,
+        dir_okay=False,
+        help='Annotator profiles (JSONL: {"annotator", "region", "languages", ...}).',
+    ),
+    quota: list[str] = typer.Option(
+        [],
+        "--quota",
+        metavar="KEY=VALUE:N",
+        help="Collection target, e.g. metadata.dialect=AAVE:200 (repeatable).",
+    ),
+    by: list[str] = typer.Option(
+        [],
+        "--by",
+        metavar="KEY",
+        help="Slice keys (default: every metadata key with few values).",
+    ),
+    lowest: int = typer.Option(
+        20, "--lowest", min=0, help="How many lowest-agreement items to list."
+    ),
+) -> None:
+    """Write a Markdown audit report: sources, pool, guidelines, agreement, slices, quotas."""
+    from rankterm.formats.transfer import refuse_overwrite
+
+    refuse_overwrite(output, force)
+    from datetime import UTC, datetime
+
+    from rankterm import __version__
+    from rankterm.errors import RanktermError, display_path
+    from rankterm.quality import lowest_agreement, quality_summary
+    from rankterm.quality.report import ReportData, render_report
+    from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
+
+    try:
+        quotas = [parse_quota(spec) for spec in quota]
+    except ValueError as exc:
+        _usage(str(exc))
+    state, issues, sources = _read_journals(journals)
+    wanted = [k for k in by if k != JUDGMENT_TAGS] + [
+        q.key for q in quotas if q.key != JUDGMENT_TAGS
+    ]
+    index, gold, labels, pair_source = _scan_pairs(pairs, wanted, auto=not by)
+    issues += index.issues
+    sources.append(pair_source)
+    profile_rows = None
+    if profiles is not None:
+        profile_rows, profile_source = _read_profiles(profiles, issues)
+        sources.append(profile_source)
+    _report_issues(issues)
+    judgments = state.active()
+    slice_keys = list(by) if by else list(labels)
+    summary = quality_summary(
+        judgments,
+        gold=gold,
+        resolutions=state.latest_resolutions(),
+        slice_labels=labels,
+        slice_keys=slice_keys,
+        quotas=quotas,
+    )
+    items = lowest_agreement(judgments, limit=lowest) if lowest else []
+    items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
+    prompts = {}
+    for item in items:
+        if item.pair_id in index:
+            prompts[item.pair_id] = index.by_id(item.pair_id).last_user_text
+    index.close()
+    text = render_report(
+        ReportData(
+            summary=summary,
+            sources=sources,
+            judgments=judgments,
+            resolutions=state.resolutions,
+            lowest=items,
+            generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            version=__version__,
+            issues=[str(i) for i in issues],
+            profiles=profile_rows,
+            prompts=prompts,
+            comments=state.comments,
         )
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise RanktermError(f"{display_path(output)}: cannot write ({exc.strerror})") from None
-        typer.echo(
-            f"wrote {display_path(output)}: {summary['n_judgments']} judgments, "
-            f"{summary['n_units']} pairs with 2+ annotators, {len(items)} low-agreement items"
-        )
+    )
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RanktermError(f"{display_path(output)}: cannot write ({exc.strerror})") from None
+    typer.echo(
+        f"wrote {display_path(output)}: {summary['n_judgments']} judgments, "
+        f"{summary['n_units']} pairs with 2+ annotators, {len(items)} low-agreement items"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rankterm`` app (see :mod:`rankterm.commands`)."""
+    app.command("agreement")(agreement_command)
+    app.command("report")(report_command)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
@@ -234,38 +233,77 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
         conn.execute(S.WRITE_PAIR, rows)
 
 
-def _read_standing(
-    conn: Connection, project: Project, user: User, pair_ids: set[str], ids: list[uuid.UUID]
-) -> Standing:
-    standing = Standing(pairs={}, user_id=user.id)
-    for group in chunks(sorted(pair_ids)):
-        for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
-            standing.pairs[row.pair_id] = PairState(
-                row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
-            )
-    for group in chunks(ids, 300):
-        for row in conn.execute(S.SEEN_IDS, {"ids": group}):
-            standing.note_seen(row.id, row.k, row.reason, row.user_id)
-    seqs = [s.seq for s in standing.pairs.values()]
-    for group in chunks(seqs):
-        for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
-            standing.latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
-        for row in conn.execute(S.USER_ACTIVE, {"seqs": group, "uid": user.id}):
-            standing.active[(row.pair_seq, row.source)] = row.id
-    return standing
+class SubmitPath(Protocol):
+    """How a judgment batch's :class:`Standing` is read and its :class:`Changes` written.
+
+    The decisions are :func:`decide`'s on every path; only the I/O differs. The caller picks
+    the path for its database and passes it in (:func:`rankterm.server.app.submit_path_for`):
+    :data:`CORE` here, or PostgreSQL's pipelined one in :mod:`rankterm.server.pg_submit`,
+    which builds on this module and is never imported by it.
+    """
+
+    def read_standing(
+        self,
+        conn: Connection,
+        project: Project,
+        user: User,
+        pair_ids: set[str],
+        ids: list[uuid.UUID],
+    ) -> Standing:
+        """The batch's pairs under their row locks, the ids seen, the user's leases and
+        standing verdicts on those pairs."""
+        ...
+
+    def write_changes(
+        self, conn: Connection, project: Project, changes: Changes, states: list[PairState]
+    ) -> None:
+        """Store what :func:`decide` made, and the changed pairs' counters and flags."""
+        ...
 
 
-def _write_changes(
-    conn: Connection, project: Project, changes: Changes, states: list[PairState]
-) -> None:
-    if changes.judgments:
-        conn.execute(S.INSERT_JUDGMENTS, changes.judgments)
-    for group in chunks(changes.consumed):
-        conn.execute(S.CONSUME_LEASES, {"ids": group})
-    for group in chunks(changes.superseded):
-        conn.execute(S.SUPERSEDE, {"ids": group})
-    insert_ignore(conn, t.rejections, changes.rejections)
-    refresh_pairs(conn, project, states)
+class CoreSubmit:
+    """SQLAlchemy Core statements: every database (a statement, a round trip)."""
+
+    def read_standing(
+        self,
+        conn: Connection,
+        project: Project,
+        user: User,
+        pair_ids: set[str],
+        ids: list[uuid.UUID],
+    ) -> Standing:
+        standing = Standing(pairs={}, user_id=user.id)
+        for group in chunks(sorted(pair_ids)):
+            for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
+                standing.pairs[row.pair_id] = PairState(
+                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
+                )
+        for group in chunks(ids, 300):
+            for row in conn.execute(S.SEEN_IDS, {"ids": group}):
+                standing.note_seen(row.id, row.k, row.reason, row.user_id)
+        seqs = [s.seq for s in standing.pairs.values()]
+        for group in chunks(seqs):
+            for row in conn.execute(S.USER_LEASES, {"seqs": group, "uid": user.id}):
+                standing.latest_lease[row.pair_seq] = LeaseRef(row.id, row.kind, row.state)
+            for row in conn.execute(S.USER_ACTIVE, {"seqs": group, "uid": user.id}):
+                standing.active[(row.pair_seq, row.source)] = row.id
+        return standing
+
+    def write_changes(
+        self, conn: Connection, project: Project, changes: Changes, states: list[PairState]
+    ) -> None:
+        if changes.judgments:
+            conn.execute(S.INSERT_JUDGMENTS, changes.judgments)
+        for group in chunks(changes.consumed):
+            conn.execute(S.CONSUME_LEASES, {"ids": group})
+        for group in chunks(changes.superseded):
+            conn.execute(S.SUPERSEDE, {"ids": group})
+        insert_ignore(conn, t.rejections, changes.rejections)
+        refresh_pairs(conn, project, states)
+
+
+#: The Core path, the one every database can take.
+CORE = CoreSubmit()
 
 
 def decide(
@@ -374,36 +412,20 @@ def decide(
     return changes
 
 
-def _pipelined(conn: Connection) -> ModuleType | None:
-    """:mod:`pg_submit` when this connection takes the pipelined path, else None."""
-    if conn.dialect.name != "postgresql":
-        return None
-    # Imported here: psycopg is 8 MB of a SQLite server's memory that it never uses.
-    from rankterm.server import pg_submit
-
-    return pg_submit if pg_submit.enabled(conn) else None
-
-
 def submit_judgments(
-    conn: Connection, project: Project, user: User, items: list[Any]
+    conn: Connection, project: Project, user: User, items: list[Any], path: SubmitPath
 ) -> list[Receipt]:
+    """Take a batch of judgments in, reading and writing through ``path`` (see
+    :class:`SubmitPath`); one receipt per item, in order."""
     results, parsed = _parse_all(items, JudgmentIn, user)
     if not parsed:
         return [r for r in results if r is not None]
 
     pair_ids = {j.pair_id for _, j in parsed}
     ids = [j.id for _, j in parsed]
-    pipelined = _pipelined(conn)
-    if pipelined is not None:
-        standing = pipelined.read_standing(conn, project, user, pair_ids, ids)
-    else:
-        standing = _read_standing(conn, project, user, pair_ids, ids)
+    standing = path.read_standing(conn, project, user, pair_ids, ids)
     changes = decide(standing, project, user, parsed, results)
-    states = list(standing.pairs.values())
-    if pipelined is not None:
-        pipelined.write_changes(conn, project, changes, states)
-    else:
-        _write_changes(conn, project, changes, states)
+    path.write_changes(conn, project, changes, list(standing.pairs.values()))
     return [r for r in results if r is not None]
 
 

@@ -11,6 +11,11 @@ reads still follow the pair locks as in the Core path (``FOR UPDATE`` first). Th
 user's leases and verdicts join the batch's pairs themselves instead of taking their seqs from
 the first result, which is what lets them share its round trip.
 
+This is one :class:`~rankterm.server.ingest.SubmitPath`, :data:`PIPELINED`, which the caller
+passes to :func:`~rankterm.server.ingest.submit_judgments` when :func:`enabled` says so (see
+:func:`rankterm.server.app.submit_path_for`); ingest never imports this module, so a SQLite
+server never loads psycopg (8 MB it would not use).
+
 ``RANKTERM_PG_PIPELINE=0`` in the server's environment turns this off (the Core path runs on
 PostgreSQL too): for benchmarks' same-run comparisons and for ruling it out in a bug hunt.
 """
@@ -25,7 +30,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Json
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.exc import DBAPIError
 
@@ -81,9 +86,10 @@ STANDING_VERDICTS = (
 WRITE_PAIRS = str(S.WRITE_PAIRS_PG.compile(dialect=pg_psycopg.dialect()))
 
 
-def enabled(conn: Connection) -> bool:
-    """Whether this connection takes the pipelined path (PostgreSQL with libpq 14 or newer)."""
-    return _ENABLED and conn.dialect.name == "postgresql" and psycopg.Pipeline.is_supported()
+def enabled(bind: Engine | Connection) -> bool:
+    """Whether this engine's (or connection's) database takes the pipelined path: PostgreSQL
+    with libpq 14 or newer, unless ``RANKTERM_PG_PIPELINE=0``."""
+    return _ENABLED and bind.dialect.name == "postgresql" and psycopg.Pipeline.is_supported()
 
 
 @contextmanager
@@ -98,67 +104,82 @@ def _pipeline(conn: Connection) -> Iterator[psycopg.Connection]:
         raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
 
 
-def read_standing(
-    conn: Connection, project: Project, user: User, pair_ids: set[str], ids: list[uuid.UUID]
-) -> ingest.Standing:
-    """:class:`ingest.Standing` for a batch: pair locks, seen ids, the user's leases and
-    standing verdicts, in one round trip."""
-    params = {"pid": project.id, "pair_ids": sorted(pair_ids), "ids": ids, "uid": user.id}
-    with _pipeline(conn) as raw:
-        cursors = [raw.cursor() for _ in range(4)]
-        for cursor, sql in zip(
-            cursors, (PAIRS_FOR_UPDATE, SEEN_IDS, USER_LEASES, USER_ACTIVE), strict=True
-        ):
-            cursor.execute(sql, params)
-    pairs_c, seen_c, leases_c, active_c = cursors
-    standing = ingest.Standing(
-        user_id=user.id,
-        pairs={
-            pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased)
-            for seq, pair_id, is_gold, n_judged, n_leased in pairs_c.fetchall()
-        },
-    )
-    for rid, reason, kind, uid in seen_c.fetchall():
-        standing.note_seen(rid, kind, reason, uid)
-    for lid, seq, kind, state in leases_c.fetchall():
-        standing.latest_lease[seq] = ingest.LeaseRef(lid, kind, state)
-    for jid, seq, source in active_c.fetchall():
-        standing.active[(seq, source)] = jid
-    return standing
+class PipelinedSubmit:
+    """PostgreSQL's submit path: the reads in one round trip, the writes in one more."""
 
-
-def write_changes(
-    conn: Connection, project: Project, changes: ingest.Changes, states: list[ingest.PairState]
-) -> None:
-    """Write what :func:`ingest.decide` made: one round trip, two when a pair's conflict flag
-    needs its standing verdicts read back after the new ones are in.
-
-    The COMMIT stays the caller's: sending it in the same round trip measured no faster
-    (1.79 against 1.80 ms a one-judgment submit, in-process), and a function that commits
-    behind its caller's transaction is a trap."""
-    full = ingest.needs_verdicts(project, states)
-    verdicts: dict[int, list[Any]] = {seq: [] for seq in full}
-    with _pipeline(conn) as raw:
-        cursor = raw.cursor()
-        if changes.judgments:
-            rows = [{**row, "data": Json(row["data"])} for row in changes.judgments]
-            cursor.executemany(INSERT_JUDGMENT, rows)
-        if changes.consumed:
-            cursor.execute(CONSUME_LEASES, {"ids": changes.consumed})
-        if changes.superseded:
-            cursor.execute(SUPERSEDE, {"ids": changes.superseded})
-        if changes.rejections:
-            cursor.executemany(INSERT_REJECTION, changes.rejections)
-        if full:
-            read = raw.cursor()
-            read.execute(STANDING_VERDICTS, {"seqs": full})
-        else:
-            _write_pairs(cursor, project, states, verdicts)
-    if full:
-        for seq, data in read.fetchall():
-            verdicts[seq].append(ingest.stored_verdict(data))
+    def read_standing(
+        self,
+        conn: Connection,
+        project: Project,
+        user: User,
+        pair_ids: set[str],
+        ids: list[uuid.UUID],
+    ) -> ingest.Standing:
+        """:class:`ingest.Standing` for a batch: pair locks, seen ids, the user's leases and
+        standing verdicts, in one round trip."""
+        params = {"pid": project.id, "pair_ids": sorted(pair_ids), "ids": ids, "uid": user.id}
         with _pipeline(conn) as raw:
-            _write_pairs(raw.cursor(), project, states, verdicts)
+            cursors = [raw.cursor() for _ in range(4)]
+            for cursor, sql in zip(
+                cursors, (PAIRS_FOR_UPDATE, SEEN_IDS, USER_LEASES, USER_ACTIVE), strict=True
+            ):
+                cursor.execute(sql, params)
+        pairs_c, seen_c, leases_c, active_c = cursors
+        standing = ingest.Standing(
+            user_id=user.id,
+            pairs={
+                pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased)
+                for seq, pair_id, is_gold, n_judged, n_leased in pairs_c.fetchall()
+            },
+        )
+        for rid, reason, kind, uid in seen_c.fetchall():
+            standing.note_seen(rid, kind, reason, uid)
+        for lid, seq, kind, state in leases_c.fetchall():
+            standing.latest_lease[seq] = ingest.LeaseRef(lid, kind, state)
+        for jid, seq, source in active_c.fetchall():
+            standing.active[(seq, source)] = jid
+        return standing
+
+    def write_changes(
+        self,
+        conn: Connection,
+        project: Project,
+        changes: ingest.Changes,
+        states: list[ingest.PairState],
+    ) -> None:
+        """Write what :func:`ingest.decide` made: one round trip, two when a pair's conflict flag
+        needs its standing verdicts read back after the new ones are in.
+
+        The COMMIT stays the caller's: sending it in the same round trip measured no faster
+        (1.79 against 1.80 ms a one-judgment submit, in-process), and a function that commits
+        behind its caller's transaction is a trap."""
+        full = ingest.needs_verdicts(project, states)
+        verdicts: dict[int, list[Any]] = {seq: [] for seq in full}
+        with _pipeline(conn) as raw:
+            cursor = raw.cursor()
+            if changes.judgments:
+                rows = [{**row, "data": Json(row["data"])} for row in changes.judgments]
+                cursor.executemany(INSERT_JUDGMENT, rows)
+            if changes.consumed:
+                cursor.execute(CONSUME_LEASES, {"ids": changes.consumed})
+            if changes.superseded:
+                cursor.execute(SUPERSEDE, {"ids": changes.superseded})
+            if changes.rejections:
+                cursor.executemany(INSERT_REJECTION, changes.rejections)
+            if full:
+                read = raw.cursor()
+                read.execute(STANDING_VERDICTS, {"seqs": full})
+            else:
+                _write_pairs(cursor, project, states, verdicts)
+        if full:
+            for seq, data in read.fetchall():
+                verdicts[seq].append(ingest.stored_verdict(data))
+            with _pipeline(conn) as raw:
+                _write_pairs(raw.cursor(), project, states, verdicts)
+
+
+#: The pipelined path, for PostgreSQL when :func:`enabled`.
+PIPELINED = PipelinedSubmit()
 
 
 def _write_pairs(

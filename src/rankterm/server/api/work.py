@@ -153,10 +153,11 @@ async def submit(
     """Submit judgments; one Ack per item in order. Resending is harmless (idempotent on id)."""
     db: Database = request.app.state.db
     _check_size(body.judgments, request.app.state.settings, "judgments")
+    path: ingest.SubmitPath = request.app.state.submit_path
 
     def work(conn: Any) -> list[ingest.Receipt]:
         user, proj = caller.member(conn, project)
-        return ingest.submit_judgments(conn, proj, user, body.judgments)
+        return ingest.submit_judgments(conn, proj, user, body.judgments, path)
 
     return _acks(await _write(db, work, len(body.judgments)))
 

@@ -1,0 +1,391 @@
+"""``rankterm admin ...``: manage the task server's database directly.
+
+The admin commands talk to the database directly (``--db`` or ``$RANKTERM_DB``; by default the
+SQLite file ``serve`` uses), so a team lead never writes curl. Server libraries are imported
+inside the command functions: the annotator's install does not have them.
+
+Exit codes: 0 ok, 1 failure, 2 usage error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from rankterm.commands.server import DB_HELP, open_db
+from rankterm.errors import UsageError
+
+admin_app = typer.Typer(no_args_is_help=True, help="Manage the task server's database directly.")
+project_app = typer.Typer(no_args_is_help=True, help="Create, list, show and change projects.")
+admin_app.add_typer(project_app, name="project")
+user_app = typer.Typer(no_args_is_help=True, help="Add, list and change users and their roles.")
+admin_app.add_typer(user_app, name="user")
+token_app = typer.Typer(no_args_is_help=True, help="Create (shown once) and revoke tokens.")
+admin_app.add_typer(token_app, name="token")
+
+
+@admin_app.command("migrate")
+def migrate(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Bring the database schema up to date (serve does this on start too)."""
+    from rankterm.server.migrate import current_revision
+    from rankterm.server.settings import redact_url
+
+    database = open_db(db)
+    typer.echo(f"{redact_url(database.url)}: schema at revision {current_revision(database)}")
+    database.dispose()
+
+
+@project_app.command("create")
+def project_create(
+    name: str = typer.Argument(..., help="Project name (letters, digits, . _ -)."),
+    overlap: int = typer.Option(3, "--overlap", help="Distinct annotators per pair."),
+    lease_ttl: int = typer.Option(1800, "--lease-ttl", help="Lease lifetime in seconds."),
+    gold_rate: float = typer.Option(0.0, "--gold-rate", help="Share of gold items, 0-1."),
+    repeat_rate: float = typer.Option(0.0, "--repeat-rate", help="Share of blind repeats."),
+    repeat_gap: int = typer.Option(
+        20, "--repeat-gap", help="Judgments between a pair and its blind repeat."
+    ),
+    max_leases: int = typer.Option(50, "--max-leases", help="Live leases one annotator may hold."),
+    lease_max_age: int = typer.Option(
+        14400, "--lease-max-age", help="A lease's lifetime with renewals (s)."
+    ),
+    conflict_rule: str = typer.Option(
+        "any_disagreement",
+        "--conflict-rule",
+        help="any_disagreement | opposite_sides | ordinal_spread>=N",
+    ),
+    tag: list[str] = typer.Option([], "--tag", help="Error-type tag (repeatable)."),
+    criterion: list[str] = typer.Option([], "--criterion", help="Criterion (repeatable)."),
+    guidelines: Path | None = typer.Option(None, "--guidelines", help="Guidelines file."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Create a project."""
+    from rankterm.server import projects as svc
+    from rankterm.server.schemas import ProjectCreate
+
+    spec = _validated(
+        ProjectCreate,
+        name=name,
+        overlap=overlap,
+        lease_ttl=lease_ttl,
+        gold_rate=gold_rate,
+        repeat_rate=repeat_rate,
+        repeat_gap=repeat_gap,
+        max_leases=max_leases,
+        lease_max_age=lease_max_age,
+        conflict_rule=conflict_rule,
+        tags=tag,
+        criteria=criterion,
+        guidelines=_read_text(guidelines) if guidelines else None,
+    )
+    _run(db, lambda conn: svc.create_project(conn, spec))
+    typer.echo(f"created project {name}")
+
+
+@project_app.command("list")
+def project_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List projects with their progress."""
+    from rankterm.server import projects as svc
+    from rankterm.server import reports
+
+    def work(conn: Any) -> list[str]:
+        lines = []
+        for p in svc.list_projects(conn):
+            prog = reports.project_progress(conn, p)
+            lines.append(
+                f"{p.name}\toverlap={p.overlap}\tpairs={prog['total_pairs']}"
+                f"\tcomplete={prog['complete']}\tconflicts={prog['conflicts_open']}"
+            )
+        return lines
+
+    for line in _run(db, work) or ["(no projects)"]:
+        typer.echo(line)
+
+
+@project_app.command("show")
+def project_show(
+    name: str = typer.Argument(..., help="Project name."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Show a project's settings and progress."""
+    from rankterm.server import projects as svc
+    from rankterm.server import reports
+    from rankterm.server.core import get_project
+
+    def work(conn: Any) -> tuple[Any, Any]:
+        p = get_project(conn, name)
+        return svc.project_public(conn, p), reports.project_progress(conn, p)
+
+    public, progress = _run(db, work)
+    for key, value in public.model_dump(mode="json").items():
+        typer.echo(f"{key} = {value}")
+    for key, value in progress.items():
+        typer.echo(f"progress.{key} = {value}")
+
+
+@project_app.command("set")
+def project_set(
+    name: str = typer.Argument(..., help="Project name."),
+    overlap: int | None = typer.Option(None, "--overlap", help="Distinct annotators per pair."),
+    lease_ttl: int | None = typer.Option(None, "--lease-ttl", help="Lease lifetime (s)."),
+    gold_rate: float | None = typer.Option(None, "--gold-rate", help="Share of gold items."),
+    repeat_rate: float | None = typer.Option(None, "--repeat-rate", help="Blind repeats."),
+    repeat_gap: int | None = typer.Option(
+        None, "--repeat-gap", help="Judgments between a pair and its blind repeat."
+    ),
+    max_leases: int | None = typer.Option(
+        None, "--max-leases", help="Live leases one annotator may hold."
+    ),
+    lease_max_age: int | None = typer.Option(
+        None, "--lease-max-age", help="A lease's lifetime with renewals (s)."
+    ),
+    conflict_rule: str | None = typer.Option(None, "--conflict-rule", help="Conflict rule."),
+    tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tag list."),
+    criterion: list[str] | None = typer.Option(None, "--criterion", help="Replace criteria."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Change a project's settings (only the options given)."""
+    from rankterm.server import projects as svc
+    from rankterm.server.schemas import ProjectUpdate
+
+    changes = _validated(
+        ProjectUpdate,
+        overlap=overlap,
+        lease_ttl=lease_ttl,
+        gold_rate=gold_rate,
+        repeat_rate=repeat_rate,
+        repeat_gap=repeat_gap,
+        max_leases=max_leases,
+        lease_max_age=lease_max_age,
+        conflict_rule=conflict_rule,
+        tags=tag or None,
+        criteria=criterion or None,
+    )
+    _run(db, lambda conn: svc.update_project(conn, name, changes))
+    typer.echo(f"updated project {name}")
+
+
+@project_app.command("add-member")
+def project_add_member(
+    name: str = typer.Argument(..., help="Project name."),
+    user_name: str = typer.Argument(..., metavar="USER", help="User to add."),
+    role: str | None = typer.Option(
+        None, "--role", help="annotator | adjudicator (default: the user's own role)."
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Let a user work in a project (or change their role there). Non-members get 404."""
+    from rankterm.server import members
+    from rankterm.server.core import get_project, get_user
+
+    given = _run(
+        db,
+        lambda conn: members.add_member(
+            conn, get_project(conn, name), get_user(conn, user_name), role
+        ),
+    )
+    typer.echo(f"{user_name} is a member of {name} ({given})")
+
+
+@project_app.command("remove-member")
+def project_remove_member(
+    name: str = typer.Argument(..., help="Project name."),
+    user_name: str = typer.Argument(..., metavar="USER", help="User to remove."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Take a user out of a project: their leases there are given back, and their next
+    request there gets 404. Their judgments stay."""
+    from rankterm.server import members
+    from rankterm.server.core import get_project, get_user
+
+    _run(
+        db,
+        lambda conn: members.remove_member(
+            conn, get_project(conn, name), get_user(conn, user_name)
+        ),
+    )
+    typer.echo(f"removed {user_name} from {name}")
+
+
+@project_app.command("members")
+def project_members(
+    name: str = typer.Argument(..., help="Project name."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """List a project's members and their role in it (admins reach every project)."""
+    from rankterm.server import members
+    from rankterm.server.core import get_project
+
+    rows = _run(db, lambda conn: members.list_members(conn, get_project(conn, name)))
+    for row in rows or []:
+        typer.echo(f"{row['name']}\t{row['role']}")
+    if not rows:
+        typer.echo("(no members)")
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="User name (stamped on their judgments)."),
+    role: str = typer.Option("annotator", "--role", help="annotator | adjudicator | admin"),
+    profile: Path | None = typer.Option(
+        None, "--profile", help="JSON file of self-described attributes given with consent."
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Add a user. Then give them a token with 'admin token create'."""
+    from rankterm.server import users
+
+    data = _read_json_file(profile, "profile") if profile else None
+    if data is not None and not isinstance(data, dict):
+        raise UsageError(f"{profile}: the profile must be a JSON object")
+    _run(db, lambda conn: users.add_user(conn, name, role, data))
+    typer.echo(f"added {role} {name}")
+
+
+@user_app.command("list")
+def user_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List users and roles."""
+    from rankterm.server import users
+
+    for row in _run(db, users.list_users) or []:
+        state = "" if row["active"] else "\t(inactive)"
+        typer.echo(f"{row['name']}\t{row['role']}{state}")
+
+
+@user_app.command("set")
+def user_set(
+    name: str = typer.Argument(..., help="User name."),
+    role: str | None = typer.Option(None, "--role", help="New role."),
+    active: bool | None = typer.Option(None, "--active/--inactive", help="Allow or block."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Change a user's role or block them (their tokens stop working)."""
+    from rankterm.server import users
+
+    _run(db, lambda conn: users.set_user(conn, name, role=role, active=active))
+    typer.echo(f"updated {name}")
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Argument(..., help="User the token is for."),
+    label: str = typer.Option("", "--label", help="A note, e.g. the laptop it is for."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from rankterm.server import users
+
+    secret = _run(db, lambda conn: users.create_token(conn, name, label))
+    typer.echo(secret)
+    typer.echo(
+        "Shown once. Give it to the user; they set RANKTERM_TOKEN (or 'token' in config).",
+        err=True,
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: str = typer.Argument(..., help="User whose tokens to revoke."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Revoke every token of a user."""
+    from rankterm.server import users
+
+    count = _run(db, lambda conn: users.revoke_tokens(conn, name))
+    typer.echo(f"revoked {count} token(s) of {name}")
+
+
+@admin_app.command("import")
+def import_cmd(
+    project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
+    path: Path = typer.Argument(..., metavar="PAIRS.jsonl", help="Pairs file (JSONL)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Import pairs; ids already in the project are skipped, bad lines reported."""
+    from rankterm.server.admin_io import import_file
+
+    result, issues = import_file(open_db(db), project_name, path)
+    for issue in issues:
+        typer.echo(str(issue), err=True)
+    typer.echo(f"{result.added} added, {result.existing} already present, {result.invalid} invalid")
+
+
+@admin_app.command("export")
+def export_cmd(
+    project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output NDJSON file ('-': stdout)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace the file if it exists."),
+) -> None:
+    """Export pairs, judgments, retractions, resolutions and comments as NDJSON."""
+    from rankterm.formats.transfer import refuse_overwrite
+    from rankterm.server.admin_io import export_file
+
+    refuse_overwrite(out, force)
+
+    lines = export_file(open_db(db), project_name, out)
+    if str(out) != "-":
+        typer.echo(f"wrote {lines} records to {out}", err=True)
+
+
+@admin_app.command("guidelines")
+def guidelines_cmd(
+    project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
+    path: Path = typer.Argument(..., metavar="FILE.md", help="Guidelines (Markdown)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Upload guidelines; a changed text becomes the new version."""
+    from rankterm.server import projects as svc
+    from rankterm.server.core import get_project
+
+    content = _read_text(path)
+    result = _run(
+        db, lambda conn: svc.add_guidelines(conn, get_project(conn, project_name), content)
+    )
+    typer.echo(f"guidelines version {result.version}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``admin`` group to the ``rankterm`` app (see :mod:`rankterm.commands`)."""
+    app.add_typer(admin_app, name="admin")
+
+
+def _run(db: str | None, work: Any) -> Any:
+    database = open_db(db)
+    try:
+        return database.write(work)
+    finally:
+        database.dispose()
+
+
+def _read_json_file(path: Path, what: str) -> Any:
+    import orjson
+
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{path}: invalid JSON ({exc.msg})") from None
+
+
+def _validated(model: Any, **values: Any) -> Any:
+    from pydantic import ValidationError
+
+    from rankterm.errors import describe_validation_error
+
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise UsageError(describe_validation_error(exc).replace("_", "-")) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
