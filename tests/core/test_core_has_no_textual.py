@@ -15,8 +15,11 @@ CORE = [
     "rankterm.guidelines",
     "rankterm.clock",
     "rankterm.diff",
-    "rankterm.source",
-    "rankterm.source.local",
+    "rankterm.sources",
+    "rankterm.sources.local",
+    "rankterm.sources.remote",
+    "rankterm.sources.client",
+    "rankterm.sources.adjudication",
 ]
 
 

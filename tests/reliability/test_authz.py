@@ -18,9 +18,15 @@ import httpx
 import orjson
 import pytest
 
-from rankterm.client import AuthError, NotFoundError, RetryPolicy, ServerUnavailable, TaskClient
 from rankterm.journal import encode
 from rankterm.model import Retraction
+from rankterm.sources.client import (
+    AuthError,
+    NotFoundError,
+    RetryPolicy,
+    ServerUnavailable,
+    TaskClient,
+)
 from tests.reliability.serverstack import Stack, make_pairs, stack
 from tests.server.conftest import free_port, judgment
 

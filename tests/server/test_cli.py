@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from rankterm.cli import _register_commands, app
-from rankterm.client import TaskClient
 from rankterm.errors import RanktermError
 from rankterm.journal import Journal, read_journal, replay
 from rankterm.model import Ack, Retraction
+from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 
 _register_commands()

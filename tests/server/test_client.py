@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rankterm.client import (
+from rankterm.sources.client import (
     AsyncTaskClient,
     AuthError,
     NotFoundError,

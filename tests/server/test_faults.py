@@ -6,9 +6,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from rankterm.client import AsyncTaskClient, RetryPolicy, TaskClient
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
+from rankterm.sources.client import AsyncTaskClient, RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 from tests.server.faultproxy import FaultProxy
 

@@ -16,10 +16,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from rankterm.client import TaskClient
 from rankterm.model import Choice
-from rankterm.source.base import Draft
-from rankterm.source.remote import open_remote, renew_interval
+from rankterm.sources.base import Draft
+from rankterm.sources.client import TaskClient
+from rankterm.sources.remote import open_remote, renew_interval
 from tests.server.conftest import Backend, judgment
 
 TTL = 3  # seconds

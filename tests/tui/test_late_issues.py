@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import orjson
 
-import rankterm.source.local as local_module
+import rankterm.sources.local as local_module
 from rankterm import pairs as pairs_module
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 

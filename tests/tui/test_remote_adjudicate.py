@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from rankterm.adjudication import RemoteDesk
-from rankterm.client import TaskClient
 from rankterm.config import Settings
 from rankterm.guidelines import EMPTY
 from rankterm.journal import Journal
 from rankterm.model import Choice, Judgment
+from rankterm.sources.adjudication import RemoteDesk
+from rankterm.sources.client import TaskClient
 from rankterm.tui.app import make_adjudicate_app
 from tests.helpers import pair_record, write_pairs
 from tests.serverproc import ServerProcess, admin

@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         else:
             if not journals or pairs is None:
                 raise UsageError("give the annotators' journals and --pairs, or --server/--project")
-            from rankterm.adjudication import open_local_desk
+            from rankterm.sources.adjudication import open_local_desk
 
             guide = find_guidelines(guidelines, pairs)
             desk = open_local_desk(
@@ -78,11 +78,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _open_remote(settings, out: Path | None, guidelines: Path | None):
-    from rankterm.adjudication import RemoteDesk
-    from rankterm.client import TaskClient
     from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
     from rankterm.journal import Journal
-    from rankterm.source.remote import default_remote_journal
+    from rankterm.sources.adjudication import RemoteDesk
+    from rankterm.sources.client import TaskClient
+    from rankterm.sources.remote import default_remote_journal
 
     if not settings.project:
         raise UsageError("--server needs --project (or 'project' in the config)")

@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
         pairs left.
         """
         from rankterm.config import load_settings
-        from rankterm.source.local import open_local
+        from rankterm.sources.local import open_local
         from rankterm.tui.app import make_app
 
         settings = load_settings({"annotator": annotator, "server": server, "project": project})
@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give a pairs file to annotate, or --server URL --project P")
         if export is not None:
             from rankterm.formats.transfer import refuse_overwrite
-            from rankterm.source.local import default_journal_path
+            from rankterm.sources.local import default_journal_path
 
             _export_format(export[0])  # fail before any work, not after it
             if pairs == "-":
@@ -266,7 +266,7 @@ def _refuse_out_is_pairs(out: Path | None, pairs_path: Path) -> None:
 def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:
     """Remote mode; exits like local mode: 0 once the server has nothing more for this
     annotator, 4 when they quit with pairs left (on hand, or still to lease)."""
-    from rankterm.source.remote import open_remote
+    from rankterm.sources.remote import open_remote
     from rankterm.tui.app import make_app
 
     if not settings.project:

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
             return
         settings = load_settings()
         typer.echo(f"# config file: {path}{'' if path.exists() else ' (not present)'}")
-        from rankterm.client import display_url
+        from rankterm.sources.client import display_url
 
         for name, value in settings.model_dump(exclude={"token", "tags", "keys"}).items():
             if name == "server" and value:

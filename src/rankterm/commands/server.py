@@ -539,11 +539,11 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
     Receipts are appended right after each batch, so an interrupted sync resumes where it
     stopped; resending is harmless anyway because the server is idempotent on record ids.
     """
-    from rankterm.client import TaskClient, token_from_settings
     from rankterm.config import load_settings
     from rankterm.errors import LoadIssue, display_path
     from rankterm.journal import Journal, read_journal, replay
     from rankterm.model import Judgment, Retraction
+    from rankterm.sources.client import TaskClient, token_from_settings
 
     settings = load_settings({"server": server, "project": project})
     if not settings.server:

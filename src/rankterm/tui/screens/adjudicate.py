@@ -17,11 +17,11 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
-from rankterm.adjudication import Case, Decision, Desk
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
 from rankterm.model import Choice
 from rankterm.sanitize import inert
+from rankterm.sources.adjudication import Case, Decision, Desk
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import ADJUDICATE_BINDINGS, key_for

@@ -28,7 +28,7 @@ from rankterm.model import (
     criteria_on_screen,
 )
 from rankterm.sanitize import inert
-from rankterm.source.base import Draft, PairView, TaskSource
+from rankterm.sources.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen

@@ -20,19 +20,19 @@ from pathlib import Path
 
 import orjson
 
-from rankterm.client import (
+from rankterm.errors import LoadIssue
+from rankterm.guidelines import Guidelines, normalize_version
+from rankterm.journal import Journal, JournalState, read_journal
+from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
+from rankterm.private_files import private_dir, write_private
+from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.client import (
     LeasedItem,
     ServerUnavailable,
     TaskClient,
     TaskServerError,
     display_url,
 )
-from rankterm.errors import LoadIssue
-from rankterm.guidelines import Guidelines, normalize_version
-from rankterm.journal import Journal, JournalState, read_journal
-from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
-from rankterm.private_files import private_dir, write_private
-from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
 
 
 def queue_path(journal_path: Path) -> Path:
@@ -40,7 +40,7 @@ def queue_path(journal_path: Path) -> Path:
 
 
 class RemoteSource:
-    """A :class:`~rankterm.source.base.TaskSource` backed by the task server."""
+    """A :class:`~rankterm.sources.base.TaskSource` backed by the task server."""
 
     def __init__(
         self,
@@ -487,8 +487,8 @@ def open_remote(
     guidelines_path: Path | None = None,
 ) -> tuple[RemoteSource, Guidelines, list[LoadIssue]]:
     """Connect (or start offline from the cache), open the outbox journal, start syncing."""
-    from rankterm.client import RetryPolicy
     from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
+    from rankterm.sources.client import RetryPolicy
 
     client = TaskClient(server, project, token, retry=RetryPolicy(attempts=2), timeout=10.0)
     who = annotator

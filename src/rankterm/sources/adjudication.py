@@ -317,7 +317,7 @@ class RemoteDesk:
                 self._pending.pop(ack.judgment_id, None)
 
     def resolve(self, case: Case, decision: Decision) -> Resolution:
-        from rankterm.client import TaskServerError
+        from rankterm.sources.client import TaskServerError
 
         resolution = make_resolution(case, decision, self.adjudicator, self.guideline_version)
         with self._lock:
@@ -346,7 +346,7 @@ class RemoteDesk:
             return len(self._pending)
 
     def close(self) -> None:
-        from rankterm.client import TaskServerError
+        from rankterm.sources.client import TaskServerError
 
         with contextlib.suppress(TaskServerError):
             self._deliver()

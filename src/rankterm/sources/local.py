@@ -11,7 +11,7 @@ from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.journal import Journal, JournalState, read_journal
 from rankterm.model import Choice, Gold, Judgment, Retraction, shown_swapped
 from rankterm.pairs import BadPairError, PairIndex, index_pairs
-from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
 
 EAGER_BELOW_BYTES = 8 << 20
 """Files smaller than this are validated before the TUI starts (see ``open_local``)."""
