@@ -51,6 +51,33 @@ def over_limit(field: str, text: str, limit: int) -> str | None:
     )
 
 
+def verdict_problem(
+    *,
+    rationale: str = "",
+    ideal_response: str | None = None,
+    tags: list[str] | tuple[str, ...] | set[str] = (),
+    criteria: dict[str, Any] | None = None,
+    note: str = "",
+) -> str | None:
+    """The first reason the server would refuse a verdict with these parts, or None."""
+    for field, text, limit in (
+        ("The rationale", rationale, MAX_TEXT),
+        ("The ideal answer", ideal_response or "", MAX_IDEAL),
+        ("The note", note, MAX_TEXT),
+    ):
+        problem = over_limit(field, text, limit)
+        if problem is not None:
+            return problem
+    if len(tags) > MAX_TAGS:
+        return f"{len(tags)} tags; the task server accepts at most {MAX_TAGS}."
+    if len(criteria or {}) > MAX_CRITERIA:
+        return f"{len(criteria or {})} criteria; the task server accepts at most {MAX_CRITERIA}."
+    for name in [*tags, *(criteria or {})]:
+        if len(name) > MAX_NAME:
+            return f"tag or criterion {name[:40]!r}… is over {MAX_NAME} characters."
+    return None
+
+
 # --- request and response bodies --------------------------------------------------------
 
 
