@@ -342,8 +342,7 @@ class RemoteDesk:
     @property
     def pending(self) -> int:
         """Resolutions journaled but not yet acknowledged by the server."""
-        with self.session.lock:
-            return len(self.session.pending)
+        return len(self.session.unsent()[2])
 
     def close(self) -> None:
         from rankterm.sources.client import TaskServerError
