@@ -295,7 +295,8 @@ def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssu
         if not text.startswith(b"{"):
             if text.startswith(b"["):
                 raise UsageError(
-                    f"{source.name}:{line_no}: a JSON array where a record (an object) was expected"
+                    f"{source.name}:{line_no}: a JSON array where a record (an object) was "
+                    "expected"
                 )
             if looked == 1 and (b"," in text or b"\t" in text):
                 return FORMATS[csvmap.NAME], seen, lines

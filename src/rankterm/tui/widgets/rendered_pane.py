@@ -210,6 +210,7 @@ class RenderedPane(ScrollView, can_focus=True):
         """Everything the pane holds, as plain text (for tests and copy)."""
         return "\n".join("".join(segment.text for segment in line) for line in self._lines)
 
+
     @property
     def line_count(self) -> int:
         return len(self._lines)
