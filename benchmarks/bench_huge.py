@@ -83,7 +83,7 @@ def pairs_file(case: str, quick: bool) -> Path:
 async def measure(pairs: Path) -> dict:
     from bench_keypress import FrameProbe, press, until_idle
     from rankterm.config import Settings
-    from rankterm.source.local import open_local
+    from rankterm.sources.local import open_local
     from rankterm.tui.app import make_app
 
     with tempfile.TemporaryDirectory(prefix="rankterm-huge-") as tmp:

@@ -42,7 +42,7 @@ from common import CACHE, ROOT, emit, log, parse_args, summarize_ms
 from cpu_breakdown import Breakdown
 from datagen import long_pairs_file
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 
 WARMUP = 3

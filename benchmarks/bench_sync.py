@@ -144,7 +144,7 @@ def accepted_acks(journal: Path) -> int:
 
 def drain_remote(server: Server, project: str, token: str, journal: Path, timeout: float) -> dict:
     """Open the remote source on the journal; seconds until its outbox is empty."""
-    from rankterm.source.remote import open_remote
+    from rankterm.sources.remote import open_remote
 
     opened = time.perf_counter()
     source, _guide, _issues = open_remote(

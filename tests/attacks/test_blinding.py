@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.model import Pair, shown_swapped
 from rankterm.server import tables as t
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 
 ONCE = RetryPolicy(attempts=1)

@@ -14,8 +14,8 @@ import uuid
 import httpx
 import orjson
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.model import Retraction
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 
 N = 6

@@ -16,7 +16,7 @@ import time
 
 import httpx
 
-from rankterm.client import RetryPolicy, TaskClient
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 
 ONCE = RetryPolicy(attempts=1)

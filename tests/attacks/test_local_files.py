@@ -124,7 +124,7 @@ def test_a_new_journal_is_private(tmp_path):
 
 def test_remote_journals_folder_is_private(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    from rankterm.source.remote import default_remote_journal
+    from rankterm.sources.remote import default_remote_journal
 
     path = default_remote_journal("https://labels.example", "proj", "ann")
     assert mode(path.parent) == 0o700
@@ -139,7 +139,7 @@ def test_rankterm_folders_made_before_are_tightened_but_chosen_folders_are_not(
     (home / "journals").mkdir(parents=True, mode=0o755)
     home.chmod(0o755)
     (home / "journals").chmod(0o755)
-    from rankterm.source.remote import default_remote_journal
+    from rankterm.sources.remote import default_remote_journal
 
     default_remote_journal("https://labels.example", "proj", "ann")
     assert mode(home) == 0o700 and mode(home / "journals") == 0o700
@@ -204,7 +204,7 @@ def test_remote_session_files_are_private(tmp_path):
     """Against a real server: the outbox journal, the lease cache (pair text), the cached
     guidelines and project settings are 0600, in a 0700 folder rankterm made."""
     pytest.importorskip("fastapi")
-    from rankterm.source.remote import open_remote, queue_path
+    from rankterm.sources.remote import open_remote, queue_path
     from tests.serverproc import ServerProcess, admin
 
     db = f"sqlite:///{tmp_path / 'server.sqlite'}"

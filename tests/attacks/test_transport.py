@@ -140,7 +140,7 @@ def _user_token(db: Path) -> tuple[str, str]:
 
 
 def test_tls_for_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rankterm.client import ServerUnavailable, TaskClient
+    from rankterm.sources.client import ServerUnavailable, TaskClient
 
     cert, key = make_cert(tmp_path)
     db = tmp_path / "s.db"
@@ -167,7 +167,7 @@ def test_tls_for_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         with TaskClient(f"https://localhost:{port}", token=token) as client:
             assert client.me()["name"] == name
         monkeypatch.delenv("SSL_CERT_FILE")
-        from rankterm.client import RetryPolicy
+        from rankterm.sources.client import RetryPolicy
 
         with (
             TaskClient(url, token=token, retry=RetryPolicy(attempts=1)) as client,
@@ -190,9 +190,9 @@ def _journal_with_one_judgment(path: Path) -> None:
 def test_a_password_in_the_server_url_is_never_printed(
     sqlite_backend: Backend, tmp_path: Path
 ) -> None:
-    from rankterm.client import RetryPolicy, ServerUnavailable, TaskClient
     from rankterm.errors import RanktermError
-    from rankterm.source.remote import default_remote_journal
+    from rankterm.sources.client import RetryPolicy, ServerUnavailable, TaskClient
+    from rankterm.sources.remote import default_remote_journal
 
     journal = tmp_path / "j.jsonl"
     _journal_with_one_judgment(journal)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
-import rankterm.source.local as local_module
+import rankterm.sources.local as local_module
 from rankterm.model import Choice
-from rankterm.source.base import Draft
-from rankterm.source.local import open_local
+from rankterm.sources.base import Draft
+from rankterm.sources.local import open_local
 from rankterm.storage.index import PairIndex
 from tests.helpers import pair_record, write_pairs
 

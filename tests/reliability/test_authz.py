@@ -18,8 +18,14 @@ import httpx
 import orjson
 import pytest
 
-from rankterm.client import AuthError, NotFoundError, RetryPolicy, ServerUnavailable, TaskClient
 from rankterm.model import Retraction
+from rankterm.sources.client import (
+    AuthError,
+    NotFoundError,
+    RetryPolicy,
+    ServerUnavailable,
+    TaskClient,
+)
 from rankterm.storage.journal import encode
 from tests.reliability.serverstack import Stack, make_pairs, stack
 from tests.server.conftest import free_port, judgment

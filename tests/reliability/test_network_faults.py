@@ -7,9 +7,9 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.reliability.httpfaults import FAULTS, HttpFaultProxy
 from tests.reliability.serverstack import make_pairs, stack
 from tests.server.conftest import judgment

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from rankterm.model import Choice
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
-from rankterm.source.base import Draft
-from rankterm.source.remote import open_remote
+from rankterm.sources.base import Draft
+from rankterm.sources.remote import open_remote
 from rankterm.storage.journal import read_journal, replay
 from tests.reliability.httpfaults import HttpFaultProxy
 from tests.reliability.serverstack import make_pairs, stack

@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.model import Ack
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.reliability.serverstack import Stack, make_pairs, stack
 from tests.server.conftest import judgment
 

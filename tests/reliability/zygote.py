@@ -26,7 +26,7 @@ _SERVER = r"""
 import json, os, signal, sys
 import rankterm.cli
 import rankterm.commands
-import rankterm.source.local
+import rankterm.sources.local
 import rankterm.tui.app
 import textual.drivers.linux_driver  # noqa: F401  (the driver the child will use)
 from textual.widgets import Footer, Label, Static, TextArea  # noqa: F401  (lazily loaded)

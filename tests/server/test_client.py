@@ -8,8 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rankterm.client import (
-    AsyncTaskClient,
+from rankterm.sources.client import (
     AuthError,
     NotFoundError,
     PermissionDenied,
@@ -122,12 +121,12 @@ def test_unreachable_server() -> None:
     assert "unreachable" in str(caught.value) and SECRET not in str(caught.value)
 
 
-async def test_async_client_retries_and_maps_errors(scripted) -> None:
+def test_one_client_retries_then_maps_the_next_calls_error(scripted) -> None:
     server = scripted((503, b"{}"), OK, (404, b'{"detail": "no project named \'p\'"}'))
-    async with AsyncTaskClient(server.url, "p", SECRET, retry=FAST) as c:
-        assert (await c.progress())["judged"] == 1
+    with TaskClient(server.url, "p", SECRET, retry=FAST) as c:
+        assert c.progress()["judged"] == 1
         with pytest.raises(NotFoundError, match="no project named"):
-            await c.progress()
+            c.progress()
     assert server.hits == 3
 
 

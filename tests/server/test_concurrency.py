@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, ServerProcess, judgment
 
 

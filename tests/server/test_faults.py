@@ -6,9 +6,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from rankterm.client import AsyncTaskClient, RetryPolicy, TaskClient
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 from tests.server.faultproxy import FaultProxy
 
@@ -61,18 +61,19 @@ def test_500_judgments_through_a_faulty_network_arrive_once(server: Backend) -> 
     assert slots == 500
 
 
-async def test_async_client_through_faults(server: Backend) -> None:
+def test_small_batches_through_faults(server: Backend) -> None:
     project = server.project(n_pairs=60, overlap=1, max_leases=60)
     name, token = server.user()
     with TaskClient(server.url, project, token) as direct:
         assert len(direct.lease(60).leases) == 60
     host, port = server.url.removeprefix("http://").split(":")
-    with FaultProxy(host, int(port), seed=11) as proxy:
-        client = AsyncTaskClient(proxy.url, project, token, retry=FAST_RETRY, batch_size=5)
-        async with client:
-            sent = [judgment(f"p{i:05d}", name) for i in range(60)]
-            acks = await client.submit(sent)
-            progress = await client.progress()
+    with (
+        FaultProxy(host, int(port), seed=11) as proxy,
+        TaskClient(proxy.url, project, token, retry=FAST_RETRY, batch_size=5) as client,
+    ):
+        sent = [judgment(f"p{i:05d}", name) for i in range(60)]
+        acks = client.submit(sent)
+        progress = client.progress()
     assert proxy.counts.connections > 0
     assert {a.status for a in acks} <= {"accepted", "duplicate"}
     assert progress["judged"] == 60

@@ -9,8 +9,8 @@ import hashlib
 import httpx
 from sqlalchemy import text
 
-from rankterm.client import TaskClient
 from rankterm.guidelines import load_guidelines
+from rankterm.sources.client import TaskClient
 from tests.conftest import SAMPLE_GUIDELINES
 from tests.server.conftest import Backend
 

@@ -7,8 +7,8 @@ import uuid
 import httpx
 import orjson
 
-from rankterm.client import TaskClient
 from rankterm.model import Retraction
+from rankterm.sources.client import TaskClient
 from rankterm.storage.journal import decode, replay
 from tests.server.conftest import Backend, judgment
 
@@ -201,7 +201,7 @@ def test_a_retried_lease_request_gets_the_same_leases(backend: Backend) -> None:
 
 
 def test_leasing_through_lost_answers_leaves_no_orphan_leases(server: Backend) -> None:
-    from rankterm.client import RetryPolicy
+    from rankterm.sources.client import RetryPolicy
     from tests.server.faultproxy import FaultProxy
 
     project = server.project(n_pairs=300, overlap=1)

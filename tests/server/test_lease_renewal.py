@@ -16,10 +16,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from rankterm.client import TaskClient
 from rankterm.model import Choice
-from rankterm.source.base import Draft
-from rankterm.source.remote import open_remote, renew_interval
+from rankterm.sources.base import Draft
+from rankterm.sources.client import TaskClient
+from rankterm.sources.remote import open_remote, renew_interval
 from tests.server.conftest import Backend, judgment
 
 TTL = 3  # seconds
@@ -106,3 +106,64 @@ def test_the_renew_interval_follows_the_projects_ttl() -> None:
     assert renew_interval(1800) == 60.0  # the usual TTL: once a minute, as before
     assert renew_interval(3) == 1.0
     assert renew_interval(None) == renew_interval(0) == renew_interval("x") == 60.0
+
+
+def _wait(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_lease_the_server_lets_go_is_told_and_its_verdict_reported(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Issue 13: renewals answered ``expired`` were ignored. The source went on serving the
+    pairs of dead leases, the annotator judging the one on screen was not told, and a verdict
+    the server then refused was only a count in the status bar. Now the lost lease on screen
+    is told at once (notice and status line), unseen pairs whose leases are gone are taken off
+    the queue, and the verdict made anyway is still journaled, sent and, when refused, told."""
+    # Leases live at most 2 s whatever the renewals: the renew loop (every TTL/3 = 1 s) hears
+    # "expired" for both within about three seconds.
+    project = backend.project(n_pairs=2, overlap=1, lease_ttl=TTL, lease_max_age=2)
+    a, ta = backend.user()
+    _, tb = backend.user()
+    source, _, _ = open_remote(
+        backend.url, project, ta, annotator=a, out=tmp_path / "a.jsonl", batch_size=2
+    )
+    try:
+        _wait(lambda: len(source.items) >= 2, "the batch")
+        view = source.current()
+        assert view is not None
+        on_screen = view.pair.id
+        # Once the leases have run out, b takes both pairs (a's renewals can no longer help).
+        sleep_until(max(ts(i.expires_at) for i in source.items) + 0.1)
+        taken: list = []
+        with client(backend, project, tb) as cb:
+            _wait(lambda: len(taken.extend(cb.lease(2).leases) or taken) == 2, "b's leases")
+        notices: list[str] = []
+
+        def told() -> bool:
+            notices.extend(source.take_notices())
+            return any(on_screen in n for n in notices)
+
+        _wait(told, "the notice that the lease on screen ran out")
+        assert "run out" in " ".join(notices), notices
+        assert "lease on this pair ran out" in source.progress().sync_detail
+        # The other pair's lease is gone too: it is not served after this one.
+        assert source.peek_next() is None
+
+        # The annotator judges anyway: a's verdict has no slot left.
+        judged = source.record(Choice.A, 2, Draft(), 1000)
+        assert judged.pair_id == on_screen
+        # Journaled (fsynced) before anything else, and sent: refused, and the annotator told.
+        assert judged.id in source.state.judgments
+        assert source.wait_idle(timeout=30)
+        assert [a.status for a in source.rejected] == ["rejected"]
+        _wait(
+            lambda: any(on_screen in n and "refused" in n for n in source.take_notices()),
+            "the notice of the refusal",
+        )
+        assert source.progress().rejected == 1
+    finally:
+        source.close(flush_seconds=1.0)

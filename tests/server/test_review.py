@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rankterm.client import TaskClient
 from rankterm.model import Resolution
+from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 
 

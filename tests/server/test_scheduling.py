@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from rankterm.client import TaskClient
 from rankterm.model import Pair
+from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rankterm.config import Settings
 from rankterm.model import Choice
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.verdict_gate import HOLD_DELAY
 from tests.helpers import pair_record, read_lines, write_pairs

@@ -6,7 +6,7 @@ import orjson
 
 from rankterm.config import Settings
 from rankterm.model import Choice, criteria_from_screen, criteria_on_screen
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.dialogs.criteria import CriteriaDialog
 from tests.helpers import pair_record, write_pairs

@@ -11,7 +11,7 @@ import io
 import json
 
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 
@@ -87,7 +87,7 @@ async def test_markdown_structure_and_code_still_render(tmp_path):
 
 
 async def test_html_in_a_response_is_shown_not_dropped(tmp_path):
-    text = "Use the <br> tag for a break.\n\n<div class=\"box\">\nhello\n</div>"
+    text = 'Use the <br> tag for a break.\n\n<div class="box">\nhello\n</div>'
     source, app = open_app(tmp_path, [pair_record(0, response_a=text, response_b=text)])
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import orjson
 
-import rankterm.source.local as local_module
+import rankterm.sources.local as local_module
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.storage.index import PairIndex
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs

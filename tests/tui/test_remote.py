@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from rankterm.client import TaskClient
 from rankterm.config import Settings
-from rankterm.source.base import SyncState
-from rankterm.source.remote import open_remote
+from rankterm.sources.base import SyncState
+from rankterm.sources.client import TaskClient
+from rankterm.sources.remote import open_remote
 from rankterm.storage.journal import read_journal, replay
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
@@ -194,7 +194,7 @@ def test_status_line_never_says_synced_with_verdicts_pending_nor_counts_back(tmp
     counter never steps back when a gold item's verdict reaches the server (it did: "1/49"
     after a gold pair, which told the annotator the item was gold)."""
     from rankterm.model import Choice
-    from rankterm.source.base import Draft
+    from rankterm.sources.base import Draft
     from rankterm.tui.widgets.status_bar import status_text
 
     db = f"sqlite:///{tmp_path / 'server.sqlite'}"

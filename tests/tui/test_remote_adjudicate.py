@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from rankterm.adjudication import RemoteDesk
-from rankterm.client import TaskClient
 from rankterm.config import Settings
 from rankterm.guidelines import EMPTY
 from rankterm.model import Choice, Judgment
+from rankterm.sources.adjudication import RemoteDesk
+from rankterm.sources.client import TaskClient
 from rankterm.storage.journal import Journal
 from rankterm.tui.app import make_adjudicate_app
 from tests.helpers import pair_record, write_pairs

@@ -116,7 +116,7 @@ async def test_annotate_runs_under_no_color(tui_data, monkeypatch: pytest.Monkey
     """NO_COLOR=1 once crashed the app on its first frame: Textual's monochrome filter met a
     segment without a style. A verdict under NO_COLOR must work like any other."""
     from rankterm.config import Settings
-    from rankterm.source.local import open_local
+    from rankterm.sources.local import open_local
     from rankterm.tui.app import make_app
 
     monkeypatch.setenv("NO_COLOR", "1")

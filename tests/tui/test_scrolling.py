@@ -12,7 +12,7 @@ import pytest
 
 from rankterm.config import Settings
 from rankterm.guidelines import parse_guidelines
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from tests.helpers import pair_record, write_pairs
 

@@ -71,7 +71,7 @@ def _finish_indexing(source) -> bool:
     """After the TUI on a big new file: let the whole-file index finish (the session ran on the
     head of the file), so totals, the exit code and the bad-line list are right and the next
     open is instant. Ctrl-C stops waiting; returns whether the index is complete."""
-    if not getattr(source, "indexing", False):
+    if not source.indexing:
         return True
     tty = sys.stderr.isatty()
     sys.stderr.write("indexing the rest of the pairs file (Ctrl-C to skip)...\n")
@@ -95,7 +95,7 @@ def _finish_checking(source) -> int:
     were left unchecked."""
     if source.validated:
         return 0
-    source.pairs.hurry()
+    source.hurry_validation()
     checked, total = source.validation_progress()
     tty = sys.stderr.isatty()
     sys.stderr.write(
@@ -104,7 +104,7 @@ def _finish_checking(source) -> int:
     )
     sys.stderr.flush()
     try:
-        while not source.pairs.wait_validated(0.5):
+        while not source.wait_validated(0.5):
             if tty:
                 checked, total = source.validation_progress()
                 sys.stderr.write(f"\rchecked {checked / max(total, 1):5.1%}")
@@ -225,7 +225,7 @@ def annotate(
     # Everything not listed before the TUI, including bad lines found while it ran (the TUI
     # may have shown some of those already: the list here is the complete one).
     shown = set(issues[:20])
-    everything = [*_sorted_issues(source.pairs.issues), *source.journal_issues]
+    everything = [*_sorted_issues(source.issues), *source.journal_issues]
     for issue in everything:
         if issue not in shown:
             typer.echo(f"warning: {issue}", err=True)

@@ -11,17 +11,27 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from rankterm.model import Ack, Comment, Judgment, Resolution
+from rankterm.model import Ack, Comment
 from rankterm.server.conflicts import validate_rule
+from rankterm.wire import MAX_COMMENT, Strict
+
+# The shared wire shapes (one definition for server and client), served under these names.
+from rankterm.wire import ConflictItem as ConflictItem
+from rankterm.wire import LeasedPair as LeasedPair
+from rankterm.wire import LeaseIds as LeaseIds
+from rankterm.wire import LeaseRequest as LeaseRequest
+from rankterm.wire import LeaseResponse as LeaseResponse
+from rankterm.wire import LeaseStatus as LeaseStatus
+from rankterm.wire import LeaseStatuses as LeaseStatuses
+from rankterm.wire import MyProgress as MyProgress
 
 Role = Literal["annotator", "adjudicator", "admin"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = Strict
 
 
 class ProjectSettings(_Strict):
@@ -130,45 +140,6 @@ class ImportResult(BaseModel):
     issues: list[str] = Field(default_factory=list)
 
 
-class LeaseRequest(_Strict):
-    n: int = Field(
-        default=20,
-        ge=1,
-        le=1_000_000,
-        description="How many pairs to lease (capped by the server).",
-    )
-
-
-class LeasedPair(BaseModel):
-    """One pair to judge. Gold items and blind repeats look exactly like any other."""
-
-    lease_id: uuid.UUID
-    pair: dict[str, Any] = Field(description="The pair record (a model.Pair, gold removed).")
-    shown_swapped: bool = Field(description="Show B on the left; record it on the judgment.")
-    expires_at: datetime
-
-
-class LeaseResponse(BaseModel):
-    leases: list[LeasedPair]
-    guideline_version: str | None = None
-    #: True when nothing is left for this annotator right now.
-    exhausted: bool = False
-
-
-class LeaseIds(_Strict):
-    lease_ids: list[uuid.UUID] = Field(max_length=10_000)
-
-
-class LeaseStatus(BaseModel):
-    lease_id: uuid.UUID
-    status: Literal["renewed", "released", "expired", "consumed", "unknown"]
-    expires_at: datetime | None = None
-
-
-class LeaseStatuses(BaseModel):
-    leases: list[LeaseStatus]
-
-
 #: An item of a batch: any JSON value here, because each item is checked on its own and a bad
 #: one gets a rejected receipt naming the field, instead of failing the whole batch (which
 #: would block a client's outbox behind one record). See server/records.py for the rules.
@@ -191,16 +162,6 @@ class SubmitResults(BaseModel):
     """One model.Ack per item, in request order (``judgment_id`` is the item's id)."""
 
     results: list[Ack]
-
-
-class MyProgress(BaseModel):
-    """The caller's own counts. Gold items and blind repeats count like any other verdict and
-    are never counted apart: the annotator is blind to which is which."""
-
-    annotator: str
-    judged: int
-    leased: int
-    total_pairs: int
 
 
 class ProjectProgress(BaseModel):
@@ -233,12 +194,6 @@ class ProjectStats(BaseModel):
     annotators: list[AnnotatorStats]
 
 
-class ConflictItem(BaseModel):
-    pair: dict[str, Any]
-    judgments: list[Judgment]
-    resolutions: list[Resolution] = Field(default_factory=list)
-
-
 class ConflictQueue(BaseModel):
     items: list[ConflictItem]
     remaining: int
@@ -249,7 +204,7 @@ class ResolutionBatch(_Strict):
 
 
 class CommentIn(_Strict):
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str = Field(min_length=1, max_length=MAX_COMMENT)
     id: uuid.UUID | None = Field(default=None, description="Client id; makes a resend harmless.")
 
 

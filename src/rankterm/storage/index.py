@@ -508,7 +508,7 @@ def index_pairs(
     ``head=N``: when no sidecar describes the file, index (and validate, eagerly) only its
     first blocks, at least ``N`` records: ``PairIndex.complete`` is then False and the rest of
     the file is not looked at. That puts a first pair on screen at once while the whole file
-    is indexed in a thread (``rankterm.source.local``). A fresh sidecar gives the whole index
+    is indexed in a thread (``rankterm.sources.local``). A fresh sidecar gives the whole index
     as usual.
 
     ``validate="eager"``: every record is checked against the model before this returns, so

@@ -13,14 +13,14 @@ from rankterm.clock import ActiveClock
 from rankterm.config import Settings
 from rankterm.errors import LoadIssue, UsageError
 from rankterm.guidelines import Guidelines
-from rankterm.source.base import TaskSource
+from rankterm.sources.base import TaskSource
 from rankterm.tui.gc_pacing import GcPacer
 from rankterm.tui.keymap import all_bindings, binding_ids
 from rankterm.tui.screens.annotate import AnnotateScreen
 from rankterm.tui.verdict_gate import CURRENT_PRESS, Press
 
 if TYPE_CHECKING:  # adjudication pulls in the quality metrics: not needed to annotate
-    from rankterm.adjudication import Desk
+    from rankterm.sources.adjudication import Desk
 
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 

@@ -1,4 +1,8 @@
-"""A multi-line editor dialog, used for the rationale and for writing the ideal answer."""
+"""A multi-line editor dialog, used for the rationale and for writing the ideal answer.
+
+Text longer than the task server accepts is refused here, before it can become part of a
+verdict: journaled first and refused by the server later, it would be a label lost.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from textual.widgets import Label, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
 from rankterm.sanitize import inert
+from rankterm.wire import over_limit
 
 
 class SafeTextArea(TextArea):
@@ -41,6 +46,7 @@ class TextEditorDialog(ModalScreen[str | None]):
     }
     TextEditorDialog TextArea { height: 1fr; }
     TextEditorDialog .hint { color: $text-muted; height: 1; }
+    TextEditorDialog .refused { color: $error; height: auto; display: none; }
     """
 
     BINDINGS = [
@@ -48,12 +54,24 @@ class TextEditorDialog(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="editor.cancel", priority=True),
     ]
 
-    def __init__(self, title: str, text: str, *, language: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        text: str,
+        *,
+        language: str | None = None,
+        limit: int | None = None,
+        what: str = "This text",
+    ) -> None:
+        """``limit``: the most characters the task server accepts for this field (from
+        :mod:`rankterm.wire`); saving longer text is refused with ``what`` named."""
         super().__init__()
         self._finished = False
         self._title = title
         self._text = text
         self._language = language
+        self._limit = limit
+        self._what = what
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -61,6 +79,7 @@ class TextEditorDialog(ModalScreen[str | None]):
             yield SafeTextArea(
                 inert(self._text), language=self._language, soft_wrap=True, show_line_numbers=False
             )
+            yield Label("", id="refused", classes="refused")
             yield Label("ctrl+s save and return · esc cancel", classes="hint")
 
     def on_mount(self) -> None:
@@ -75,8 +94,18 @@ class TextEditorDialog(ModalScreen[str | None]):
 
     def _save_text(self, area: TextArea) -> None:
         """Runs in the editor's own queue, after every key that reached the app before ctrl+s
-        (and before any key after it): the text is exactly what was typed up to ctrl+s."""
-        self._close(area.text)
+        (and before any key after it): the text is exactly what was typed up to ctrl+s.
+        Text over the limit is refused: the dialog stays open, saying by how much."""
+        text = area.text
+        if self._limit is not None and not self._finished:
+            problem = over_limit(self._what, text.strip(), self._limit)
+            if problem is not None:
+                refused = self.query_one("#refused", Label)
+                refused.update(Text(problem))
+                refused.display = True
+                self.notify(f"Not saved: {problem}", severity="error", markup=False)
+                return
+        self._close(text)
 
     def action_cancel(self) -> None:
         self._close(None)

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
-from rankterm.adjudication import Case, Decision, Desk
+from rankterm import wire
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
 from rankterm.model import Choice
 from rankterm.sanitize import inert
+from rankterm.sources.adjudication import Case, Decision, Desk
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
 from rankterm.tui.keymap import ADJUDICATE_BINDINGS, key_for
@@ -182,7 +183,7 @@ class AdjudicateScreen(PaneScreen):
         text.append_text(adjudicate_legend(keymap))
         if self.rationale:
             text.append(f" ✎ {inert(self.rationale.splitlines()[0])[:50]}", style="italic")
-        pending = getattr(self.desk, "pending", 0)
+        pending = self.desk.pending
         if pending:
             text.append(f"  ◌ {pending} not yet delivered", style="yellow")
         self.query_one("#info", Static).update(text)
@@ -253,7 +254,9 @@ class AdjudicateScreen(PaneScreen):
             )
 
         title = "Guideline unclear: what should the guideline say? (ctrl+s saves)"
-        self.app.push_screen(TextEditorDialog(title, ""), saved)
+        self.app.push_screen(
+            TextEditorDialog(title, "", limit=wire.MAX_TEXT, what="The note"), saved
+        )
 
     def action_rationale(self) -> None:
         if self.case is None:
@@ -265,7 +268,13 @@ class AdjudicateScreen(PaneScreen):
                 self._info()
 
         self.app.push_screen(
-            TextEditorDialog("Rationale for the final verdict", self.rationale), saved
+            TextEditorDialog(
+                "Rationale for the final verdict",
+                self.rationale,
+                limit=wire.MAX_TEXT,
+                what="The rationale",
+            ),
+            saved,
         )
 
     def action_comment(self) -> None:
@@ -284,7 +293,12 @@ class AdjudicateScreen(PaneScreen):
                     return
                 self._show_same_case()
 
-        self.app.push_screen(TextEditorDialog("Comment on this pair", ""), saved)
+        self.app.push_screen(
+            TextEditorDialog(
+                "Comment on this pair", "", limit=wire.MAX_COMMENT, what="The comment"
+            ),
+            saved,
+        )
 
     def _show_same_case(self) -> None:
         """Paint the case on screen again (a note or comment was added) keeping the rationale

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.timer import Timer
 
+from rankterm import wire
 from rankterm.errors import RanktermError
 from rankterm.guidelines import Guidelines, Section
 from rankterm.model import (
@@ -28,7 +29,7 @@ from rankterm.model import (
     criteria_on_screen,
 )
 from rankterm.sanitize import inert
-from rankterm.source.base import Draft, PairView, TaskSource
+from rankterm.sources.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
@@ -130,6 +131,8 @@ class AnnotateScreen(PaneScreen):
 
     def _poll(self) -> None:
         self._report_late_issues()
+        for notice in self.source.take_notices():  # a lease lost, a verdict refused
+            self.notify(inert(notice), severity="warning", timeout=15, markup=False)
         if self.view is None and self.source.current() is not None:
             self.show(self.source.current())
             return
@@ -138,8 +141,7 @@ class AnnotateScreen(PaneScreen):
     def _report_late_issues(self) -> None:
         """A big pairs file is checked while the annotator works: say what turned up bad
         (those records are skipped and leave the total); the full list follows on stderr."""
-        take = getattr(self.source, "take_new_issues", None)
-        issues = take() if take is not None else []
+        issues = self.source.take_new_issues()
         if not issues:
             return
         shown = "\n".join(str(issue) for issue in issues[:5])
@@ -456,14 +458,20 @@ class AnnotateScreen(PaneScreen):
         from rankterm.tui.dialogs.text_editor import TextEditorDialog
 
         self.app.push_screen(
-            TextEditorDialog("Rationale for this verdict", self.draft.rationale), saved
+            TextEditorDialog(
+                "Rationale for this verdict",
+                self.draft.rationale,
+                limit=wire.MAX_TEXT,
+                what="The rationale",
+            ),
+            saved,
         )
 
     @property
     def criteria(self) -> list[str]:
         """The configured criteria, then the task server project's own (no repeats)."""
         configured = self.app.settings.criteria  # type: ignore[attr-defined]
-        return list(dict.fromkeys([*configured, *getattr(self.source, "criteria", ())]))
+        return list(dict.fromkeys([*configured, *self.source.criteria]))
 
     def action_criteria(self) -> None:
         view = self.view
@@ -510,7 +518,11 @@ class AnnotateScreen(PaneScreen):
 
         self.app.push_screen(
             TextEditorDialog(
-                "Write the answer that should have been given", text, language="markdown"
+                "Write the answer that should have been given",
+                text,
+                language="markdown",
+                limit=wire.MAX_IDEAL,
+                what="The ideal answer",
             ),
             saved,
         )

@@ -6,10 +6,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rankterm.adjudication import Case
 from rankterm.model import describe
 from rankterm.quality import AnnotatorStats
 from rankterm.sanitize import inert
+from rankterm.sources.adjudication import Case
 
 #: Below this many columns the verdicts are one line per annotator (a table row of six
 #: columns takes four or five lines there, and pushed all but one annotator out of sight).

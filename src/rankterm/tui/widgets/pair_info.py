@@ -8,7 +8,7 @@ from textual.widgets import Static
 from rankterm.guidelines import Section
 from rankterm.model import describe
 from rankterm.sanitize import inert
-from rankterm.source.base import Draft, PairView
+from rankterm.sources.base import Draft, PairView
 
 
 def info_text(

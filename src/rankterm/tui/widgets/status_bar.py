@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from rankterm.sanitize import inert
-from rankterm.source.base import Progress, SyncState
+from rankterm.sources.base import Progress, SyncState
 from rankterm.tui.widgets.pair_info import OneLine
 
 SYNC_STYLES = {

@@ -20,18 +20,20 @@ from pathlib import Path
 
 import orjson
 
-from rankterm.client import (
+from rankterm import wire
+from rankterm.errors import LoadIssue, RanktermError
+from rankterm.guidelines import Guidelines, normalize_version
+from rankterm.model import Ack, Choice, Gold, Judgment
+from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.client import (
     LeasedItem,
     ServerUnavailable,
     TaskClient,
     TaskServerError,
     display_url,
 )
-from rankterm.errors import LoadIssue
-from rankterm.guidelines import Guidelines, normalize_version
-from rankterm.model import Ack, Choice, Gold, Judgment, Retraction
-from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
-from rankterm.storage.journal import Journal, JournalState, read_journal
+from rankterm.sources.session import JournaledSession
+from rankterm.storage.journal import Journal, JournalState
 from rankterm.storage.private_files import private_dir, write_private
 
 
@@ -40,7 +42,7 @@ def queue_path(journal_path: Path) -> Path:
 
 
 class RemoteSource:
-    """A :class:`~rankterm.source.base.TaskSource` backed by the task server."""
+    """A :class:`~rankterm.sources.base.TaskSource` backed by the task server."""
 
     def __init__(
         self,
@@ -53,6 +55,9 @@ class RemoteSource:
         renew_seconds: float = 60.0,
     ) -> None:
         self.client = client
+        #: Journal, replayed state, this session's undo history and the outbox (whatever the
+        #: server has not acknowledged): the rule "nothing judged is lost" lives there.
+        self.session = JournaledSession(journal, annotator, outbox=True)
         self.journal = journal
         self.annotator = annotator
         #: The project's per-criterion verdicts (the annotation screen's key v).
@@ -61,15 +66,8 @@ class RemoteSource:
         self.batch_size = batch_size
         self.tick_seconds = tick_seconds
         self.renew_seconds = renew_seconds
-        self.journal_issues: list[LoadIssue] = []
-        self.state = JournalState()
-        for entry in read_journal(journal.path, self.journal_issues):
-            self.state.apply(entry)
-        self._lock = threading.RLock()
-        self._pending: dict[uuid.UUID, Judgment | Retraction] = {
-            r.id: r for r in self.state.unacked()
-        }
-        self.rejected: list[Ack] = [a for a in self.state.acks.values() if a.status == "rejected"]
+        self.journal_issues: list[LoadIssue] = self.session.issues
+        self._lock = self.session.lock
         judged_now = self.state.latest_by_pair(annotator)
         cached, saved_at = self._load_queue()
         #: Everything shown this session, in order; the cursor points into it. A cached lease
@@ -85,7 +83,11 @@ class RemoteSource:
         #: pair already judged, and must be shown (without the first verdict) and judged anew.
         self._judged: dict[uuid.UUID, Judgment] = {}
         self._lease_of: dict[uuid.UUID, uuid.UUID] = {}  # judgment id -> its lease
-        self._history: list[Judgment] = []
+        #: Leases the server said are gone (a renewal answered expired, released...): their
+        #: pairs are no longer served, renewed or cached; the annotator is told (notices).
+        self._lost: set[uuid.UUID] = set()
+        #: Messages for the annotator, handed out once by take_notices().
+        self._notices: list[str] = []
         self._cursor: int | None = 0 if self.items else None
         self.sync = SyncState.SYNCING
         self.detail = "connecting"
@@ -143,18 +145,37 @@ class RemoteSource:
                 self._cursor = self._first_unjudged(0)
             return self._view(self._cursor)
 
+    def _open(self, item: LeasedItem) -> bool:
+        """Still to judge under a live lease: not judged this session, lease not lost."""
+        return item.lease_id not in self._judged and item.lease_id not in self._lost
+
     def _on_hand(self) -> list[LeasedItem]:
-        """Leased items not yet judged this session (call with the lock held)."""
-        return [i for i in self.items if i.lease_id not in self._judged]
+        """Leased items not yet judged this session, leases alive (call with the lock held)."""
+        return [i for i in self.items if self._open(i)]
 
     def _first_unjudged(self, start: int) -> int | None:
         for pos in range(start, len(self.items)):
-            if self.items[pos].lease_id not in self._judged:
+            if self._open(self.items[pos]):
                 return pos
         for pos in range(0, min(start, len(self.items))):
-            if self.items[pos].lease_id not in self._judged:
+            if self._open(self.items[pos]):
                 return pos
         return None
+
+    def _lost_on_screen(self) -> LeasedItem | None:
+        """The item on screen when its lease is gone and it is not judged yet (lock held)."""
+        if self._cursor is None or self._cursor >= len(self.items):
+            return None
+        item = self.items[self._cursor]
+        if item.lease_id in self._lost and item.lease_id not in self._judged:
+            return item
+        return None
+
+    def take_notices(self) -> list[str]:
+        """Leases lost and verdicts refused since the last call, each told once."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
 
     def peek_next(self) -> PairView | None:
         with self._lock:
@@ -163,7 +184,7 @@ class RemoteSource:
             current_id = self.items[self._cursor].pair.id
             for pos in range(self._cursor + 1, len(self.items)):
                 item = self.items[pos]
-                if item.lease_id not in self._judged and item.pair.id != current_id:
+                if self._open(item) and item.pair.id != current_id:
                     return self._view(pos)
             return None
 
@@ -174,6 +195,15 @@ class RemoteSource:
             view = self._view(self._cursor)
             if view is None:
                 raise RuntimeError("no pair to judge")
+            # Refused before it is journaled: the server would refuse it, a label lost.
+            problem = wire.verdict_problem(
+                rationale=draft.rationale,
+                ideal_response=draft.ideal_response,
+                tags=draft.tags,
+                criteria=draft.criteria,
+            )
+            if problem is not None:
+                raise RanktermError(problem)
             judgment = build_judgment(
                 view,
                 annotator=self.annotator,
@@ -183,20 +213,11 @@ class RemoteSource:
                 duration_ms=duration_ms,
                 guideline_version=self.guideline_version,
             )
-            entries: list[Judgment | Retraction] = []
+            self.session.record(judgment, replaces=view.existing)  # durable before moving on
             if view.existing is not None:
-                entries.append(self._retraction(view.existing))
-            entries.append(judgment)
-            self.journal.append_many(entries)  # durable before the UI moves on
-            for entry in entries:
-                self.state.apply(entry)
-                self._pending[entry.id] = entry
-            if view.existing is not None:
-                self._history = [j for j in self._history if j.id != view.existing.id]
                 self._lease_of.pop(view.existing.id, None)
             else:
                 self._session_done += 1
-            self._history.append(judgment)
             lease_id = self.items[view.position].lease_id
             self._judged[lease_id] = judgment
             self._lease_of[judgment.id] = lease_id
@@ -204,18 +225,11 @@ class RemoteSource:
         self._wake.set()
         return judgment
 
-    def _retraction(self, judgment: Judgment) -> Retraction:
-        return Retraction(retracts=judgment.id, pair_id=judgment.pair_id, annotator=self.annotator)
-
     def undo(self) -> Judgment | None:
         with self._lock:
-            if not self._history:
+            last = self.session.undo()
+            if last is None:
                 return None
-            last = self._history.pop()
-            retraction = self._retraction(last)
-            self.journal.append(retraction)
-            self.state.apply(retraction)
-            self._pending[retraction.id] = retraction
             lease_id = self._lease_of.pop(last.id, None)
             self._judged.pop(lease_id, None)
             self._session_done -= 1
@@ -245,7 +259,7 @@ class RemoteSource:
 
     def progress(self) -> Progress:
         with self._lock:
-            pending = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
+            pending = self.session.pending_judgments()
             on_hand = len(self._on_hand())
             if self._server_judged is None:  # offline since start: count this session only
                 done = self._session_done
@@ -260,6 +274,8 @@ class RemoteSource:
                 sync = SyncState.SYNCING
             if self.rejected:
                 detail = f"{len(self.rejected)} rejected (kept in journal) {detail}".strip()
+            if self._lost_on_screen() is not None:
+                detail = f"lease on this pair ran out: a verdict may be refused {detail}".strip()
             return Progress(
                 done=done,
                 total=max(total, done),
@@ -270,9 +286,48 @@ class RemoteSource:
                 rejected=len(self.rejected),
             )
 
+    # -- the rest of the TaskSource protocol: no input file to index or check --------------
+
+    @property
+    def pending(self) -> int:
+        """Verdicts journaled but not yet acknowledged by the server."""
+        return self.session.pending_judgments()
+
+    @property
+    def issues(self) -> list[LoadIssue]:
+        return []
+
+    def take_new_issues(self) -> list[LoadIssue]:
+        return []
+
+    indexing = False
+    index_fraction = 1.0
+    validated = True
+
+    def wait_indexed(self, timeout: float | None = None) -> bool:
+        return True
+
+    def validation_progress(self) -> tuple[int, int]:
+        return (0, 0)
+
+    def hurry_validation(self) -> None:
+        pass
+
+    def wait_validated(self, timeout: float | None = None) -> bool:
+        return True
+
+    @property
+    def state(self) -> JournalState:
+        return self.session.state
+
+    @property
+    def rejected(self) -> list[Ack]:
+        """The server's refusals (kept in the journal and reported, never dropped)."""
+        return self.session.rejected
+
     @property
     def history(self) -> list[Judgment]:
-        return list(self._history)
+        return list(self.session.history)
 
     def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
         """Annotators are blind to each other: only this annotator's own journal."""
@@ -287,7 +342,7 @@ class RemoteSource:
             self._thread.join(timeout=flush_seconds + 10)
         deadline = time.monotonic() + flush_seconds
         with contextlib.suppress(TaskServerError, OSError):
-            if self._pending and time.monotonic() < deadline:
+            if self.session.pending and time.monotonic() < deadline:
                 self._deliver()
             with self._lock:
                 unjudged = [i.lease_id for i in self._on_hand()]
@@ -296,7 +351,7 @@ class RemoteSource:
                 self.client.release(unjudged)
                 queue_path(self.journal.path).unlink(missing_ok=True)
         self.client.close()
-        self.journal.close()
+        self.session.close()
 
     # -- the sync thread ------------------------------------------------------------------------
 
@@ -316,7 +371,7 @@ class RemoteSource:
                     self._fetch_progress()
                     last_progress = now
                 with self._lock:
-                    self.sync = SyncState.SYNCING if self._pending else SyncState.SYNCED
+                    self.sync = SyncState.SYNCING if self.session.pending else SyncState.SYNCED
                     self.detail = ""
                 backoff = 0.5
                 wait = min(self.tick_seconds, self.renew_seconds)
@@ -342,9 +397,7 @@ class RemoteSource:
             self._wake.clear()
 
     def _deliver(self) -> None:
-        with self._lock:
-            judgments = [r for r in self._pending.values() if isinstance(r, Judgment)]
-            retractions = [r for r in self._pending.values() if isinstance(r, Retraction)]
+        judgments, retractions, _ = self.session.unsent()
         if not judgments and not retractions:
             return
         with self._lock:
@@ -353,13 +406,17 @@ class RemoteSource:
         acks = self.client.submit(judgments) if judgments else []
         # Retractions after their judgments, so the server sees them in order.
         acks += self.client.retract(retractions) if retractions else []
-        self.journal.append_many(acks)
-        with self._lock:
-            for ack in acks:
-                self.state.apply(ack)
-                self._pending.pop(ack.judgment_id, None)
-                if ack.status == "rejected":
-                    self.rejected.append(ack)
+        self.session.acknowledge(acks)
+        refused = [a for a in acks if a.status == "rejected"]
+        if refused:
+            with self._lock:
+                for ack in refused:
+                    record = self.state.judgments.get(ack.judgment_id)
+                    what = f"your verdict on pair {record.pair_id}" if record else "a record"
+                    self._notices.append(
+                        f"The server refused {what}: {ack.reason}. "
+                        "It stays in your journal and is listed when you quit."
+                    )
 
     def _refill(self) -> None:
         with self._lock:
@@ -391,15 +448,39 @@ class RemoteSource:
             self._save_queue()
 
     def _renew(self) -> None:
+        """Renew the leases of pairs still to judge. A lease the server no longer holds for
+        us (it ran out, reached its maximum age, or was reclaimed) is taken off the queue; if
+        its pair is on screen the annotator is told, since a verdict on it may be refused
+        (it is still journaled and sent: the server takes it while the pair has a free slot)."""
         with self._lock:
             ids = [i.lease_id for i in self._on_hand()]
-        if ids:
-            self.client.renew(ids)
+        if not ids:
+            return
+        statuses = self.client.renew(ids)
+        gone = {s.lease_id for s in statuses if s.status in wire.LEASE_GONE}
+        if not gone:
+            return
+        with self._lock:
+            self._lost |= gone
+            shown = self._lost_on_screen()
+            if shown is not None and shown.lease_id in gone:
+                self._notices.append(
+                    f"Your lease on pair {shown.pair.id} has run out: the server may give it to "
+                    "someone else. A verdict on it is still saved and sent, but may be refused; "
+                    "skip it to move on."
+                )
+            unseen = len(gone) - (1 if shown is not None and shown.lease_id in gone else 0)
+            if unseen:
+                self._notices.append(
+                    f"{unseen} leased pair(s) ran out before you reached them and were taken "
+                    "off your queue."
+                )
+        self._save_queue()
 
     def _fetch_progress(self) -> None:
         with self._lock:
             done_before = self._session_done
-            pending_before = sum(1 for r in self._pending.values() if isinstance(r, Judgment))
+            pending_before = self.session.pending_judgments()
         data = self.client.progress()
         with self._lock:
             # The server counts what it has acked; verdicts still pending are counted on top,
@@ -413,7 +494,7 @@ class RemoteSource:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._pending:
+                if not self.session.pending:
                     return True
             self._wake.set()
             time.sleep(0.05)
@@ -487,8 +568,8 @@ def open_remote(
     guidelines_path: Path | None = None,
 ) -> tuple[RemoteSource, Guidelines, list[LoadIssue]]:
     """Connect (or start offline from the cache), open the outbox journal, start syncing."""
-    from rankterm.client import RetryPolicy
     from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
+    from rankterm.sources.client import RetryPolicy
 
     client = TaskClient(server, project, token, retry=RetryPolicy(attempts=2), timeout=10.0)
     who = annotator

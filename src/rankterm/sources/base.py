@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from rankterm.errors import LoadIssue
 from rankterm.model import Choice, Gold, Judgment, Pair
+from rankterm.storage.journal import Journal
 
 
 class SyncState(StrEnum):
@@ -118,6 +120,13 @@ class TaskSource(Protocol):
 
     annotator: str
     guideline_version: str | None
+    #: The source's own per-criterion verdicts (a task server project's), shown after the
+    #: configured ones; empty when the source has none.
+    criteria: list[str]
+    #: The journal every verdict goes to first (its path is named at the end of a session).
+    journal: Journal
+    #: Bad journal lines found at open (reported, never fatal).
+    journal_issues: list[LoadIssue]
 
     def current(self) -> PairView | None:
         """The pair on screen, or None when there is nothing left to judge."""
@@ -143,6 +152,47 @@ class TaskSource(Protocol):
 
     def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
         """Standing judgments visible to this annotator and gold verdicts, for the stats screen."""
+
+    @property
+    def history(self) -> list[Judgment]:
+        """This session's undoable verdicts, oldest first."""
+
+    @property
+    def pending(self) -> int:
+        """Verdicts journaled but not yet acknowledged by a server (0 without one)."""
+
+    def take_new_issues(self) -> list[LoadIssue]:
+        """Bad input lines found since the last call, each returned once (never blocks)."""
+
+    def take_notices(self) -> list[str]:
+        """Things the annotator must be told now (a lease lost), each returned once."""
+
+    @property
+    def issues(self) -> list[LoadIssue]:
+        """Every bad line of the input found so far (complete once :attr:`validated`)."""
+
+    # -- a big input still being indexed and checked (a no-op for sources without one) ------
+
+    @property
+    def indexing(self) -> bool:
+        """The source still works from the head of its input; the rest is being indexed."""
+
+    @property
+    def index_fraction(self) -> float: ...
+
+    def wait_indexed(self, timeout: float | None = None) -> bool: ...
+
+    @property
+    def validated(self) -> bool:
+        """Every input record has been checked (the issues are then complete)."""
+
+    def validation_progress(self) -> tuple[int, int]:
+        """(records checked, records), for a status line while checking goes on."""
+
+    def hurry_validation(self) -> None:
+        """Check the remaining records at full speed (the annotator has stopped)."""
+
+    def wait_validated(self, timeout: float | None = None) -> bool: ...
 
     def close(self) -> None:
         """Release locks and leases; flush what can be flushed."""

@@ -1,9 +1,9 @@
 """Where pairs come from and where judgments go: local JSONL files or the task server.
 
-Screens talk to the :class:`~rankterm.source.base.TaskSource` protocol only, so the TUI does
+Screens talk to the :class:`~rankterm.sources.base.TaskSource` protocol only, so the TUI does
 not know (or care) which one it has.
 """
 
-from rankterm.source.base import Draft, PairView, Progress, SyncState, TaskSource
+from rankterm.sources.base import Draft, PairView, Progress, SyncState, TaskSource
 
 __all__ = ["Draft", "PairView", "Progress", "SyncState", "TaskSource"]

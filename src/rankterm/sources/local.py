@@ -8,10 +8,11 @@ from pathlib import Path
 
 from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.guidelines import Guidelines, find_guidelines
-from rankterm.model import Choice, Gold, Judgment, Retraction, shown_swapped
-from rankterm.source.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.model import Choice, Gold, Judgment, shown_swapped
+from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.session import JournaledSession
 from rankterm.storage.index import BadPairError, PairIndex, index_pairs
-from rankterm.storage.journal import Journal, JournalState, read_journal
+from rankterm.storage.journal import Journal, JournalState
 
 EAGER_BELOW_BYTES = 8 << 20
 """Files smaller than this are validated before the TUI starts (see ``open_local``)."""
@@ -50,14 +51,15 @@ class LocalSource:
         limit: int | None = None,
     ) -> None:
         self.pairs = pairs
-        self.journal = journal
         self.annotator = annotator
         self.guideline_version = guideline_version
-        self.journal_issues: list[LoadIssue] = []
-        self.state = JournalState()
-        for entry in read_journal(journal.path, self.journal_issues):
-            self.state.apply(entry)
-        self._lock = threading.RLock()
+        #: Journal, replayed state and undo history (this annotator's verdicts of every
+        #: session are undoable): the rule "nothing judged is lost" lives there.
+        self.session = JournaledSession(journal, annotator, resume_history=True)
+        self.journal = journal
+        self.journal_issues: list[LoadIssue] = self.session.issues
+        self.criteria: list[str] = []
+        self._lock = self.session.lock
         order = pairs.serving_order()
         self._judged = {
             pid: j for pid, j in self.state.latest_by_pair(annotator).items() if pid in pairs
@@ -74,8 +76,6 @@ class LocalSource:
         self._bad_in_scope = 0
         self._done = self._count_done()
         self._cursor = self._first_unjudged(0)
-        #: Undo history: the judgments this annotator made, oldest first, in journal order.
-        self._history: list[Judgment] = self.state.active(annotator)
         #: After a switch to a priority order (``adopt``), the pair on screen sits somewhere in
         #: the middle of it: the pair after it is then the first unjudged from the top. If it
         #: was skipped, ``_skipped_at`` holds its place, passed over until the order wraps.
@@ -308,8 +308,32 @@ class LocalSource:
         return [*handed, *pairs.take_late_issues()]
 
     @property
+    def issues(self) -> list[LoadIssue]:
+        """Every bad line of the pairs file found so far (complete once ``validated``)."""
+        return self.pairs.issues_so_far()
+
+    def hurry_validation(self) -> None:
+        self.pairs.hurry()
+
+    def wait_validated(self, timeout: float | None = None) -> bool:
+        return self.pairs.wait_validated(timeout)
+
+    def take_notices(self) -> list[str]:
+        """Nothing to tell beyond bad lines (see take_new_issues): no server, no leases."""
+        return []
+
+    @property
+    def pending(self) -> int:
+        """No server: a verdict is done once it is in the journal."""
+        return 0
+
+    @property
+    def state(self) -> JournalState:
+        return self.session.state
+
+    @property
     def history(self) -> list[Judgment]:
-        return list(self._history)
+        return list(self.session.history)
 
     def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
         with self._lock:
@@ -349,16 +373,7 @@ class LocalSource:
                 duration_ms=duration_ms,
                 guideline_version=self.guideline_version,
             )
-            entries: list[Judgment | Retraction] = []
-            if view.existing is not None:
-                entries.append(self._retraction(view.existing))
-            entries.append(judgment)
-            self.journal.append_many(entries)  # fsynced before we move on
-            for entry in entries:
-                self.state.apply(entry)
-            if view.existing is not None:
-                self._history = [j for j in self._history if j.id != view.existing.id]
-            self._history.append(judgment)
+            self.session.record(judgment, replaces=view.existing)  # fsynced before we move on
             if view.existing is None:
                 self._done += 1
             self._judged[judgment.pair_id] = judgment
@@ -377,18 +392,11 @@ class LocalSource:
                 nxt = self._first_unjudged((skipped + 1) % n)
         return nxt
 
-    def _retraction(self, judgment: Judgment) -> Retraction:
-        return Retraction(retracts=judgment.id, pair_id=judgment.pair_id, annotator=self.annotator)
-
     def undo(self) -> Judgment | None:
         with self._lock:
-            if not self._history:
+            last = self.session.undo()
+            if last is None:
                 return None
-            last = self._history[-1]
-            retraction = self._retraction(last)
-            self.journal.append(retraction)
-            self.state.apply(retraction)
-            self._history.pop()
             if self._judged.get(last.pair_id) is last:
                 del self._judged[last.pair_id]
                 self._done -= 1
@@ -434,7 +442,7 @@ class LocalSource:
                     return
 
     def close(self) -> None:
-        self.journal.close()
+        self.session.close()
         self.pairs.close()
 
 

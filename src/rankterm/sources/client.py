@@ -1,4 +1,4 @@
-"""HTTP client for the task server: :class:`TaskClient` (sync) and :class:`AsyncTaskClient`.
+"""HTTP client for the task server: :class:`TaskClient`.
 
 Connection errors, 5xx and 429 are retried with exponential backoff and full jitter (and
 ``Retry-After`` when the server sends one); 4xx never is. Submitting is safe to retry
@@ -11,20 +11,18 @@ Needs only httpx and pydantic: annotators install this without the ``server`` ex
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from rankterm import __version__
+from rankterm import __version__, wire
 from rankterm.errors import RanktermError
 from rankterm.model import Ack, Comment, Judgment, Pair, Resolution, Retraction
 
@@ -73,31 +71,18 @@ _BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
 # --- results -------------------------------------------------------------------------------
 
 
-class LeasedItem(BaseModel):
+class LeasedItem(wire.LeasedPair):
     """One pair to judge; show B on the left when ``shown_swapped``, and record it."""
 
-    lease_id: uuid.UUID
-    pair: Pair
-    shown_swapped: bool
-    expires_at: datetime
+    pair: Pair  # type: ignore[assignment]  # the server's pair dict, read as the model
 
 
-class LeaseBatch(BaseModel):
-    leases: list[LeasedItem]
-    guideline_version: str | None = None
-    exhausted: bool = False
+class LeaseBatch(wire.LeaseResponse):
+    leases: list[LeasedItem]  # type: ignore[assignment]
 
 
-class LeaseStatus(BaseModel):
-    lease_id: uuid.UUID
-    status: str
-    expires_at: datetime | None = None
-
-
-class ConflictItem(BaseModel):
-    pair: Pair
-    judgments: list[Judgment]
-    resolutions: list[Resolution] = Field(default_factory=list)
+class ConflictItem(wire.ConflictItem):
+    pair: Pair  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -148,7 +133,7 @@ def _acks(data: Any) -> list[Ack]:
 
 
 class _Base:
-    """Request building and response checking shared by the sync and async clients."""
+    """Request building and response checking (kept apart from the transport in TaskClient)."""
 
     def __init__(
         self,
@@ -316,15 +301,15 @@ class TaskClient(_Base):
         (its leases may exist): the server answers with those instead of new ones."""
         return LeaseBatch.model_validate(self._do(self._lease_call(n, key)))
 
-    def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+    def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[wire.LeaseStatus]:
         body = {"lease_ids": [str(i) for i in lease_ids]}
         data = self._do(_Call("POST", self._p("/leases/renew"), body))
-        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+        return wire.LeaseStatuses.model_validate(data).leases
 
-    def release(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
+    def release(self, lease_ids: Sequence[uuid.UUID | str]) -> list[wire.LeaseStatus]:
         body = {"lease_ids": [str(i) for i in lease_ids]}
         data = self._do(_Call("POST", self._p("/leases/release"), body))
-        return [LeaseStatus.model_validate(item) for item in data["leases"]]
+        return wire.LeaseStatuses.model_validate(data).leases
 
     def submit(self, judgments: Sequence[Judgment]) -> list[Ack]:
         """One Ack per judgment, in order; sent in batches of ``batch_size``."""
@@ -368,117 +353,6 @@ class TaskClient(_Base):
     def add_comment(self, pair_id: str, text: str, comment_id: uuid.UUID | None = None) -> Comment:
         body = {"text": text, "id": str(comment_id or uuid.uuid4())}
         data = self._do(_Call("POST", self._p(f"/pairs/{_quote(pair_id)}/comments"), body))
-        return Comment.model_validate(data["comments"][0])
-
-
-class AsyncTaskClient(_Base):
-    """The same API for asyncio code (the TUI): every method is a coroutine."""
-
-    def __init__(
-        self, server: str, project: str | None = None, token: str | None = None, **kw: Any
-    ):
-        super().__init__(server, project, token, **kw)
-        self._http = httpx.AsyncClient(base_url=self.server, timeout=self.timeout)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncTaskClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def _do(self, call: _Call) -> Any:
-        last: Exception | None = None
-        for attempt in range(self.retry.attempts):
-            response = None
-            try:
-                response = await self._http.request(call.method, call.path, **self._request(call))
-                if not self._retryable(response):
-                    return self._parse(response)
-                last = self._error(response)
-            except httpx.TransportError as exc:
-                last = exc
-            if attempt < self.retry.attempts - 1:
-                await asyncio.sleep(self.retry.delay(attempt, self._retry_after(response)))
-        if isinstance(last, TaskServerError):
-            raise last
-        raise self._unreachable(last or RuntimeError("no attempt"))
-
-    async def health(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", "/v1/health"))
-
-    async def me(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", "/v1/me"))
-
-    async def project_info(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", self._p()))
-
-    async def guidelines(self, version: str | None = None) -> dict[str, Any]:
-        suffix = f"/guidelines?version={version}" if version else "/guidelines"
-        return await self._do(_Call("GET", self._p(suffix)))
-
-    async def lease(self, n: int = 20, key: str | uuid.UUID | None = None) -> LeaseBatch:
-        data = await self._do(self._lease_call(n, key))
-        return LeaseBatch.model_validate(data)
-
-    async def renew(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
-        body = {"lease_ids": [str(i) for i in lease_ids]}
-        data = await self._do(_Call("POST", self._p("/leases/renew"), body))
-        return [LeaseStatus.model_validate(item) for item in data["leases"]]
-
-    async def release(self, lease_ids: Sequence[uuid.UUID | str]) -> list[LeaseStatus]:
-        body = {"lease_ids": [str(i) for i in lease_ids]}
-        data = await self._do(_Call("POST", self._p("/leases/release"), body))
-        return [LeaseStatus.model_validate(item) for item in data["leases"]]
-
-    async def submit(self, judgments: Sequence[Judgment]) -> list[Ack]:
-        acks: list[Ack] = []
-        for batch in self._batches(judgments):
-            data = await self._do(_Call("POST", self._p("/judgments"), {"judgments": batch}))
-            acks += _acks(data)
-        return acks
-
-    async def retract(self, retractions: Sequence[Retraction]) -> list[Ack]:
-        acks: list[Ack] = []
-        for batch in self._batches(retractions):
-            data = await self._do(_Call("POST", self._p("/retractions"), {"retractions": batch}))
-            acks += _acks(data)
-        return acks
-
-    async def progress(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", self._p("/me/progress")))
-
-    async def project_progress(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", self._p("/progress")))
-
-    async def stats(self) -> dict[str, Any]:
-        return await self._do(_Call("GET", self._p("/stats")))
-
-    async def conflicts(
-        self, limit: int = 50, include_resolved: bool = False
-    ) -> list[ConflictItem]:
-        query = f"/conflicts?limit={limit}&include_resolved={str(include_resolved).lower()}"
-        data = await self._do(_Call("GET", self._p(query)))
-        return [ConflictItem.model_validate(item) for item in data["items"]]
-
-    async def resolve(self, resolutions: Sequence[Resolution]) -> list[Ack]:
-        acks: list[Ack] = []
-        for batch in self._batches(resolutions):
-            data = await self._do(_Call("POST", self._p("/resolutions"), {"resolutions": batch}))
-            acks += _acks(data)
-        return acks
-
-    async def comments(self, pair_id: str) -> list[Comment]:
-        data = await self._do(_Call("GET", self._p(f"/pairs/{_quote(pair_id)}/comments")))
-        return [Comment.model_validate(c) for c in data["comments"]]
-
-    async def add_comment(
-        self, pair_id: str, text: str, comment_id: uuid.UUID | None = None
-    ) -> Comment:
-        body = {"text": text, "id": str(comment_id or uuid.uuid4())}
-        data = await self._do(_Call("POST", self._p(f"/pairs/{_quote(pair_id)}/comments"), body))
         return Comment.model_validate(data["comments"][0])
 
 

@@ -11,19 +11,20 @@ of record for export.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm import wire
+from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.model import Choice, Comment, Judgment, Pair, Resolution
 from rankterm.quality import AnnotatorStats, annotator_stats, contested_order
 from rankterm.quality.conflicts import Contested, contestedness, one_per_annotator
+from rankterm.sources.session import JournaledSession
 from rankterm.storage.index import PairIndex, index_pairs
-from rankterm.storage.journal import Journal, JournalState, load_journals, read_journal
+from rankterm.storage.journal import Journal, JournalState, load_journals
 
 
 @dataclass
@@ -70,6 +71,10 @@ class Desk(Protocol):
     def resolve(self, case: Case, decision: Decision) -> Resolution: ...
 
     def comment(self, case: Case, text: str) -> Comment: ...
+
+    @property
+    def pending(self) -> int:
+        """Resolutions journaled but not yet acknowledged by a server (0 without one)."""
 
     def close(self) -> None: ...
 
@@ -166,11 +171,13 @@ class LocalDesk:
         self.guideline_version = guideline_version
         self.rule = rule
         self.issues: list[LoadIssue] = []
-        self._lock = threading.Lock()
         inputs = [p for p in journals if p.resolve() != out.path.resolve()]
-        self.state = load_journals(inputs, self.issues)
-        for entry in read_journal(out.path, self.issues):
-            self.state.apply(entry)
+        #: The annotators' journals, with the adjudicator's own replayed on top.
+        self.session = JournaledSession(
+            out, adjudicator, state=load_journals(inputs, self.issues), issues=self.issues
+        )
+        self.state = self.session.state
+        self._lock = self.session.lock
 
     def _pair(self, pair_id: str) -> Pair | None:
         return self.pairs.by_id(pair_id) if pair_id in self.pairs else None
@@ -197,22 +204,23 @@ class LocalDesk:
 
     def resolve(self, case: Case, decision: Decision) -> Resolution:
         resolution = make_resolution(case, decision, self.adjudicator, self.guideline_version)
-        with self._lock:
-            self.out.append(resolution)  # fsynced before the next case is shown
-            self.state.apply(resolution)
+        self.session.append(resolution)  # fsynced before the next case is shown
         case.resolutions.append(resolution)
         return resolution
 
     def comment(self, case: Case, text: str) -> Comment:
         comment = Comment(pair_id=case.pair.id, author=self.adjudicator, text=text)
-        with self._lock:
-            self.out.append(comment)
-            self.state.apply(comment)
+        self.session.append(comment)
         case.comments.append(comment)
         return comment
 
+    @property
+    def pending(self) -> int:
+        """Resolutions not yet delivered: none, there is no server."""
+        return 0
+
     def close(self) -> None:
-        self.out.close()
+        self.session.close()
         self.pairs.close()
 
 
@@ -260,14 +268,10 @@ class RemoteDesk:
         self.out = out
         self.adjudicator = adjudicator
         self.guideline_version: str | None = None
-        self.issues: list[LoadIssue] = []
-        self._lock = threading.Lock()
-        self.state = JournalState()
-        for entry in read_journal(out.path, self.issues):
-            self.state.apply(entry)
-        self._pending: dict = {
-            r.id: r for r in self.state.resolutions if r.id not in self.state.acks
-        }
+        #: The adjudicator's journal: resolutions the server has not acknowledged are its outbox.
+        self.session = JournaledSession(out, adjudicator, outbox=True)
+        self.issues: list[LoadIssue] = self.session.issues
+        self.state = self.session.state
 
     def cases(self, include_resolved: bool = False) -> list[Case]:
         items = self.client.conflicts(limit=500, include_resolved=include_resolved)
@@ -305,25 +309,21 @@ class RemoteDesk:
         return records
 
     def _deliver(self) -> None:
-        with self._lock:
-            pending = list(self._pending.values())
+        _, _, pending = self.session.unsent()
         if not pending:
             return
-        acks = self.client.resolve(pending)
-        self.out.append_many(acks)
-        with self._lock:
-            for ack in acks:
-                self.state.apply(ack)
-                self._pending.pop(ack.judgment_id, None)
+        self.session.acknowledge(self.client.resolve(pending))
 
     def resolve(self, case: Case, decision: Decision) -> Resolution:
-        from rankterm.client import TaskServerError
+        from rankterm.sources.client import TaskServerError
 
+        problem = wire.verdict_problem(
+            rationale=decision.rationale, tags=decision.tags, note=decision.note
+        )
+        if problem is not None:  # refused before it is journaled: the server would refuse it
+            raise RanktermError(problem)
         resolution = make_resolution(case, decision, self.adjudicator, self.guideline_version)
-        with self._lock:
-            self.out.append(resolution)
-            self.state.apply(resolution)
-            self._pending[resolution.id] = resolution
+        self.session.append(resolution)  # fsynced, and in the outbox until acknowledged
         case.resolutions.append(resolution)
         # Kept in the journal when this fails; resent on the next resolve and at close.
         with contextlib.suppress(TaskServerError):
@@ -332,8 +332,7 @@ class RemoteDesk:
 
     def comment(self, case: Case, text: str) -> Comment:
         comment = self.client.add_comment(case.pair.id, text)
-        with self._lock:
-            self.out.append(comment)
+        self.session.append(comment)
         case.comments.append(comment)
         return comment
 
@@ -342,13 +341,13 @@ class RemoteDesk:
 
     @property
     def pending(self) -> int:
-        with self._lock:
-            return len(self._pending)
+        """Resolutions journaled but not yet acknowledged by the server."""
+        return len(self.session.unsent()[2])
 
     def close(self) -> None:
-        from rankterm.client import TaskServerError
+        from rankterm.sources.client import TaskServerError
 
         with contextlib.suppress(TaskServerError):
             self._deliver()
         self.client.close()
-        self.out.close()
+        self.session.close()
