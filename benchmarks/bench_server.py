@@ -7,6 +7,8 @@ Figures, on SQLite and (with RANKTERM_TEST_PG) on PostgreSQL, each against a rea
 - ``single_req_per_s_1`` / ``_4``: one judgment per request from 1 and 4 concurrent clients;
 - ``lease_ms_{1,10,100}``: p50/p99 of lease(10) with that many annotators, each leasing 10
   and then submitting one judgment every ``think_s_per_judgment`` seconds (a fast annotator);
+- ``lease_ms_1_closed_loop``: one annotator leasing 10 and batch-submitting them back to back
+  (the lease's own latency, many samples);
 - ``lease_ms_100_closed_loop``: 100 annotators leasing and batch-submitting back to back with
   no pause at all (pure queueing: the latency is the queue length, not the lease);
 - ``server_cpu_*``: the server process's CPU time per unit of work, which a busy machine
@@ -295,6 +297,9 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
         lease_secs = 3.0 if quick else 40.0
         for n in (1, 10) if quick else (1, 10, 100):
             figures[f"lease_ms_{n}"] = lease_latency(server.url, setup, n, lease_secs, think)
+        # One annotator leasing and submitting back to back: the lease's own cost, with no
+        # queueing and, unlike lease_ms_1 (a lease every 20 s), many samples even in --quick.
+        figures["lease_ms_1_closed_loop"] = lease_latency(server.url, setup, 1, secs * 3, 0.0)
         if not quick:
             figures["lease_ms_100_closed_loop"] = lease_latency(server.url, setup, 100, secs, 0.0)
         figures["server_rss_mb"], figures["server_peak_rss_mb"] = rss_mb(pid)

@@ -243,16 +243,20 @@ def lease(
     rng: random.Random | None = None,
     *,
     key: str | None = None,
+    live: int | None = None,
 ) -> list[dict[str, Any]]:
     """Lease up to ``n`` pairs to ``user``: open slots by priority, gold and repeats mixed in.
 
     With a request ``key`` the leases get ids derived from it (:func:`lease_ids`); the caller
     checks :func:`replay` first so that a resend returns what the first attempt made.
+    ``live``: the user's live leases in the project, if the caller has counted them already.
     """
     rng = rng or random.Random()
     at = now()
     expires = at + min(project.lease_ttl, project.lease_max_age)
-    n = min(n, project.max_leases - live_leases(conn, project, user))
+    if live is None:
+        live = live_leases(conn, project, user)
+    n = min(n, project.max_leases - live)
     if n <= 0:
         return []
     n_gold, n_repeat = _split(n, project, rng)
