@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.guidelines import normalize_version
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
-from rankterm.server.bodies import BoundedRoute
+from rankterm.server.bodies import bounded_route
 from rankterm.server.core import current_guideline, project_for
 from rankterm.server.db import BUSY, Database
+from rankterm.server.records import MAX_IDEAL
 from rankterm.server.schemas import (
     JudgmentBatch,
     LeaseIds,
@@ -26,7 +27,8 @@ from rankterm.server.schemas import (
 )
 from rankterm.server.settings import ServerSettings
 
-router = APIRouter(prefix="/v1", route_class=BoundedRoute)
+#: No field of a judgment or retraction takes a longer string than an ideal answer.
+router = APIRouter(prefix="/v1", route_class=bounded_route(MAX_IDEAL))
 
 
 def _acks(results: list[ingest.Receipt]) -> Json:
