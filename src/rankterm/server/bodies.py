@@ -210,6 +210,9 @@ class BoundedRequest(Request):
         if not hasattr(self, "_body"):
             budget = self.app.state.settings.max_json_values
             limit = getattr(self, "max_string_bytes", None)
+            length = self.headers.get("content-length", "")
+            if limit is not None and length.isdigit() and int(length) <= limit:
+                limit = None  # no string is longer than the whole body: nothing to scan
             runs = StringRuns(limit) if limit is not None else None
             buf = bytearray()
             marks = 0
