@@ -7,6 +7,8 @@ Figures, on SQLite and (with RANKTERM_TEST_PG) on PostgreSQL, each against a rea
 - ``single_req_per_s_1`` / ``_4``: one judgment per request from 1 and 4 concurrent clients;
 - ``lease_ms_{1,10,100}``: p50/p99 of lease(10) with that many annotators, each leasing 10
   and then submitting one judgment every ``think_s_per_judgment`` seconds (a fast annotator);
+- ``lease_ms_alone``: one annotator leasing 10 and releasing them, back to back: the lease's
+  own latency (p50 of many samples) and the server's CPU ms per lease and release;
 - ``lease_ms_100_closed_loop``: 100 annotators leasing and batch-submitting back to back with
   no pause at all (pure queueing: the latency is the queue length, not the lease);
 - ``server_cpu_*``: the server process's CPU time per unit of work, which a busy machine
@@ -266,6 +268,33 @@ def lease_latency(url: str, setup: Setup, n: int, seconds: float, think: float) 
     }
 
 
+def lease_alone(url: str, setup: Setup, seconds: float, pid: int) -> dict:
+    """One annotator leasing 10 and giving them back, back to back: the lease's own latency
+    (p50 of many samples) and the server's CPU per lease-and-release, which a loaded machine
+    disturbs far less than latency. The annotator holds no other lease."""
+    project = setup.project(2_000, overlap=1)
+    ((_, token),) = setup.users(1)
+    base = f"{url}/v1/projects/{project}"
+    latencies: list[float] = []
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+        http.post(f"{base}/leases/release", json={"lease_ids": []})  # a warm connection
+        c0 = cpu_seconds(pid)
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            got = http.post(f"{base}/leases", json={"n": 10})
+            latencies.append((time.perf_counter() - t0) * 1000)
+            ids = [item["lease_id"] for item in got.json()["leases"]]
+            assert len(ids) == 10, got.text
+            http.post(f"{base}/leases/release", json={"lease_ids": ids}).raise_for_status()
+        cpu = cpu_seconds(pid) - c0
+    return {
+        "p50": round(statistics.median(latencies), 2),
+        "n": len(latencies),
+        "server_cpu_ms_per_lease_and_release": round(cpu / len(latencies) * 1000, 3),
+    }
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -295,6 +324,8 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
         lease_secs = 3.0 if quick else 40.0
         for n in (1, 10) if quick else (1, 10, 100):
             figures[f"lease_ms_{n}"] = lease_latency(server.url, setup, n, lease_secs, think)
+        # The lease's own cost: unlike lease_ms_1 (a lease every 20 s), many samples.
+        figures["lease_ms_alone"] = lease_alone(server.url, setup, secs * 3, pid)
         if not quick:
             figures["lease_ms_100_closed_loop"] = lease_latency(server.url, setup, 100, secs, 0.0)
         figures["server_rss_mb"], figures["server_peak_rss_mb"] = rss_mb(pid)

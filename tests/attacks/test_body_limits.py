@@ -141,3 +141,58 @@ def test_the_client_keeps_each_request_small(sqlite_backend: Backend) -> None:
         acks = client.submit(judgments)
     assert [a.status for a in acks] == ["accepted"] * 12
     assert len(sizes) >= 2 and max(sizes) <= MAX_REQUEST_BYTES, sizes
+
+
+def one_huge_string_body(size: int = ATTACK_BYTES) -> bytes:
+    head = b'{"judgments": [{"pair_id": "p0", "choice": "tie", "rationale": "'
+    tail = b'"}]}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+#: One string costs three times its size to parse (the body, orjson's buffer, the str): the
+#: old server grew by about 85 MB for a 32 MB rationale before refusing it by its length.
+MAX_STRING_GROWTH_MB = 30
+
+
+def test_one_huge_string_is_refused_while_it_streams(backend: Backend) -> None:
+    project = backend.project(n_pairs=2)
+    _, token = backend.user()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    pid = backend.server.proc.pid
+    reset_peak(pid)
+    before = rss_mb(pid)
+    url = f"{backend.url}/v1/projects/{project}/judgments"
+    status, latencies = play(url, one_huge_string_body(), headers)
+    growth = peak_mb(pid) - before
+    print(f"\n[{backend.name}] one 32 MB string: status {status}, server grew {growth:.0f} MB")
+    assert status in (413, None), status
+    assert growth < MAX_STRING_GROWTH_MB, f"server grew by {growth:.0f} MB"
+    assert max(latencies) < MAX_HEALTH_S
+
+
+def test_the_longest_honest_strings_still_pass(server: Backend) -> None:
+    """The bound on a string's bytes leaves room for every field at its own limit, escaped as
+    the standard library escapes by default (12 bytes for a character beyond the BMP)."""
+    import json
+    import uuid
+
+    from rankterm.server.records import MAX_IDEAL
+
+    project = server.project(n_pairs=2, overlap=1)
+    name, token = server.user()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    base = f"{server.url}/v1/projects/{project}"
+    leased = httpx.post(f"{base}/leases", json={"n": 1}, headers=headers, timeout=30).json()
+    record = {
+        "id": str(uuid.uuid4()),
+        "pair_id": leased["leases"][0]["pair"]["id"],
+        "annotator": name,
+        "choice": "both_bad",
+        "ideal_response": "🙂" * MAX_IDEAL,
+        "rationale": '\\"' * 25_000,
+    }
+    body = json.dumps({"judgments": [record]}).encode()  # ensure_ascii: \ud83d\ude42 each
+    assert len(body) > 2 * 1024 * 1024
+    response = httpx.post(f"{base}/judgments", content=body, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["status"] == "accepted", response.text

@@ -95,7 +95,8 @@ def test_adjudicators_and_members_roles_are_per_project(backend: Backend) -> Non
         body = {"judgments": [judgment(pair, who, choice).model_dump(mode="json")]}
         _call(backend, their, "POST", P.format(p=project) + "/judgments", body)
     thread = P.format(p=project) + f"/pairs/{pair}/comments"
-    assert _call(backend, token, "GET", thread, None).status_code == 403
+    # As an annotator who did not judge it: the 404 of no such pair (no id oracle).
+    assert _call(backend, token, "GET", thread, None).status_code == 404
     backend.add_member(project, name, "adjudicator")  # changes the role
     assert _call(backend, token, "GET", path, None).status_code == 200
     assert _call(backend, token, "GET", thread, None).status_code == 200

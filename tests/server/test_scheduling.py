@@ -78,12 +78,14 @@ def test_expired_lease_frees_its_slot(backend: Backend) -> None:
         time.sleep(1.5)
         taken = cb.lease(1).leases
         assert [i.pair.id for i in taken] == [held.pair.id]
-        # a's lease expired and b holds the only slot: a's late judgment is rejected.
+        # a's lease expired and b holds the only slot: a's late judgment is still accepted
+        # (as a late one on a gold item or a repeat is: tests/attacks/test_late_verdicts.py),
+        # and so is b's; the pair holds one verdict more than its overlap.
         late = ca.submit([judgment(held.pair.id, a)])[0]
-        assert late.status == "rejected" and "expired" in late.reason
-        # Resending gets the same answer.
+        assert late.status == "accepted", late
+        # Resending is a duplicate.
         again = ca.submit([judgment(held.pair.id, a, id=late.judgment_id)])[0]
-        assert (again.status, again.reason) == ("rejected", late.reason)
+        assert again.status == "duplicate"
         assert cb.submit([judgment(held.pair.id, b)])[0].status == "accepted"
 
 

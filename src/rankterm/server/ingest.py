@@ -8,9 +8,17 @@ pair supersedes the first, and retracting the standing one brings the previous o
 A record id belongs to its author: the same id from someone else is rejected and says so
 (it never answers "duplicate" for a verdict that was not stored, nor voids one), and a
 retraction names only its author's own stored judgment. An annotator's verdict needs their
-lease on the pair (live, or one they judged under before, or one that lapsed while the pair
-still has a free slot); a pair never served to them, gold or not, or no pair at all, gets one
-and the same answer, so submitting is no oracle. Admins, importing prior labels, need none.
+lease on the pair (live, or one they judged under before, or one that lapsed); a pair never
+served to them, gold or not, or no pair at all, gets one and the same answer, so submitting
+is no oracle. Admins, importing prior labels, need none (and take an open slot or are refused).
+
+Late verdicts: a verdict under the author's own lease that ran out (not one they gave back)
+is accepted for every kind of pair, even when the slot went to someone else meanwhile; the
+pair then holds one verdict more than its overlap. Refusing it for ordinary pairs only (as
+before) told gold items and repeats apart, since those hold no slot; refusing it for every
+kind would lose an honest slow annotator's work (a laptop asleep past the lease, a pair
+harder than ``lease_max_age``). The author was served the pair and judged it: the label is
+as good as any, and the expiry already did its job, which is to free the slot for others.
 """
 
 from __future__ import annotations
@@ -351,17 +359,19 @@ def decide(
             previous = active.get((state.seq, source))
             if previous is not None:
                 changes.superseded.append(previous)
-            elif kind == "normal" and not live:
+            elif kind == "normal" and lease is None:
+                # An admin's import (no lease): it takes an open slot or is refused.
                 if state.n_judged + state.n_leased >= project.overlap:
-                    why = "your lease expired and " if lease is not None else ""
                     reason = (
-                        f"{why}pair {j.pair_id!r} already has its {project.overlap} "
-                        "judgments or leases"
+                        f"pair {j.pair_id!r} already has its {project.overlap} judgments or leases"
                     )
                 else:
                     state.n_judged += 1
                     state.changed = True
             elif kind == "normal":
+                # Under the author's own lease, live or lapsed: accepted whatever became of
+                # the slot, as a gold item's or a repeat's is (see "Late verdicts" in
+                # the module docstring): refusing only here made submitting late an oracle.
                 state.n_judged += 1
                 state.changed = True
             if reason is None:

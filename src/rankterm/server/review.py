@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select, update
 
 from rankterm.model import Comment, Judgment, Resolution
 from rankterm.server import tables as t
-from rankterm.server.core import Forbidden, NotFound, Project, User, now
+from rankterm.server.core import NotFound, Project, User, now
 from rankterm.server.db import chunks
 from rankterm.server.ingest import Receipt, _known, _parse, insert_ignore
 from rankterm.server.records import ResolutionIn
@@ -71,6 +71,7 @@ def conflict_queue(
 
 
 def _pair_row(conn: Connection, project: Project, pair_id: str) -> Any:
+    """The pair's row, or the 404 of a pair that does not exist."""
     row = conn.execute(
         select(P.c.seq, P.c.pair_id, P.c.conflict, P.c.resolved).where(
             P.c.project_id == project.id, P.c.pair_id == pair_id
@@ -135,6 +136,8 @@ def submit_resolutions(
 
 
 def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> None:
+    """A pair the user may not discuss gets the very 404 of a pair that does not exist: a 403
+    told an annotator which ids exist, gold items they were never served included."""
     if user.has("admin"):
         return
     if user.has("adjudicator") and (pair.conflict or pair.resolved):
@@ -149,7 +152,7 @@ def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> N
         .limit(1)
     ).first()
     if judged is None:
-        raise Forbidden("you can discuss only pairs you judged (adjudicators: conflict pairs)")
+        raise NotFound(f"no pair {pair.pair_id!r} in project {project.name!r}")
 
 
 def list_comments(conn: Connection, project: Project, user: User, pair_id: str) -> list[Comment]:

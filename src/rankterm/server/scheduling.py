@@ -183,6 +183,30 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
     return rows
 
 
+def _beside(
+    conn: Connection,
+    project: Project,
+    user: User,
+    mixed: list[Any],
+    got: int,
+    wanted: int,
+    rng: random.Random,
+) -> list[Any]:
+    """The mixed-in items that go out with ``got`` of the ``wanted`` ordinary pairs.
+
+    Only beside ordinary pairs, in the proportion drawn: when the annotator's queue holds
+    fewer than drawn, each is kept at the rate ``got / wanted``, and none once it is empty.
+    Served alone, they were recognisable as whatever still came after the queue ran dry. (A
+    project of nothing but gold and repeats, rates summing to 1, has nothing to hide.)
+    """
+    if project.gold_rate + project.repeat_rate >= 1 or got >= wanted > 0:
+        return mixed
+    if wanted == 0:
+        # Every draw was a mixed-in item: served only if an ordinary pair is still open.
+        return mixed if _pick_normal(conn, project, user, 1) else []
+    return [item for item in mixed if rng.random() * wanted < got]
+
+
 #: Fields of a stored pair an annotator's client never gets: the gold answer, and the priority
 #: (gold items and repeats are drawn without regard to it, so it would set them apart).
 HIDDEN = ("gold", "priority")
@@ -243,16 +267,20 @@ def lease(
     rng: random.Random | None = None,
     *,
     key: str | None = None,
+    live: int | None = None,
 ) -> list[dict[str, Any]]:
     """Lease up to ``n`` pairs to ``user``: open slots by priority, gold and repeats mixed in.
 
     With a request ``key`` the leases get ids derived from it (:func:`lease_ids`); the caller
     checks :func:`replay` first so that a resend returns what the first attempt made.
+    ``live``: the user's live leases in the project, if the caller has counted them already.
     """
     rng = rng or random.Random()
     at = now()
     expires = at + min(project.lease_ttl, project.lease_max_age)
-    n = min(n, project.max_leases - live_leases(conn, project, user))
+    if live is None:
+        live = live_leases(conn, project, user)
+    n = min(n, project.max_leases - live)
     if n <= 0:
         return []
     n_gold, n_repeat = _split(n, project, rng)
@@ -261,10 +289,11 @@ def lease(
         picked.append(("gold", row, side(project, user, row.pair_id)))
     for row in _pick_repeats(conn, project, user, n_repeat):
         picked.append(("repeat", row, not row.shown_swapped))
-    picked += [
-        ("normal", row, side(project, user, row.pair_id))
-        for row in _pick_normal(conn, project, user, n - len(picked))
-    ]
+    wanted = n - len(picked)
+    ordinary = _pick_normal(conn, project, user, wanted)
+    if picked:
+        picked = _beside(conn, project, user, picked, len(ordinary), wanted, rng)
+    picked += [("normal", row, side(project, user, row.pair_id)) for row in ordinary]
     if not picked:
         return []
     # The batch is the most urgent open pairs plus what is mixed in; its order is random, so

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rankterm.server import tables as t
 from rankterm.server.core import Conflict, Invalid, User, get_user, now
-from rankterm.server.statements import TOKEN_USER, TOKEN_USER_MEMBER
+from rankterm.server.statements import TOKEN_USER, TOKEN_USER_MEMBER, TOKEN_USER_MEMBER_LEASES
 
 TOKEN_PREFIX = "rt_"
 
@@ -115,7 +115,23 @@ def authenticate_member(
     conn: Connection, digest: str, project_id: int
 ) -> tuple[User | None, str | None]:
     """:func:`authenticate_digest` and the user's member role in the project (or None)."""
-    row = conn.execute(TOKEN_USER_MEMBER, {"digest": digest, "pid": project_id}).first()
+    user, role, _ = _member(conn, TOKEN_USER_MEMBER, digest, project_id)
+    return user, role
+
+
+def authenticate_leaser(
+    conn: Connection, digest: str, project_id: int
+) -> tuple[User | None, str | None, int]:
+    """:func:`authenticate_member` and the user's live leases in the project, in the same
+    statement (the lease endpoint needs all three)."""
+    return _member(conn, TOKEN_USER_MEMBER_LEASES, digest, project_id)
+
+
+def _member(
+    conn: Connection, statement: Any, digest: str, project_id: int
+) -> tuple[User | None, str | None, int]:
+    row = conn.execute(statement, {"digest": digest, "pid": project_id}).first()
     if row is None or not row.active or not hmac.compare_digest(row.token_hash, digest):
-        return None, None
-    return User(row.id, row.name, row.role, row.profile or {}), row.member_role
+        return None, None, 0
+    user = User(row.id, row.name, row.role, row.profile or {})
+    return user, row.member_role, getattr(row, "live_leases", 0)

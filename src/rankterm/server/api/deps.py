@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.server.core import NotFound, Project, User, as_member, get_project
 from rankterm.server.db import Database
 from rankterm.server.settings import ServerSettings
-from rankterm.server.users import authenticate_digest, authenticate_member
+from rankterm.server.users import authenticate_digest, authenticate_leaser, authenticate_member
 
 
 async def get_db(request: Request) -> Database:
@@ -81,17 +81,30 @@ class Caller:
         """The token's user and project ``name``, which they must be a member of (admins: any):
         token, role and membership in one statement. A bad token is a 401 even for a project
         that does not exist, so that nobody learns project names without a token."""
+        project = self._project(conn, name)
+        user, member = authenticate_member(conn, self.digest, project.id)
+        return self._check(project, user, member), project
+
+    def leaser(self, conn: Connection, name: str) -> tuple[User, Project, int]:
+        """:meth:`member`, and the user's live leases in the project from the same statement
+        (the lease endpoint's cap check)."""
+        project = self._project(conn, name)
+        user, member, live = authenticate_leaser(conn, self.digest, project.id)
+        return self._check(project, user, member), project, live
+
+    def _project(self, conn: Connection, name: str) -> Project:
         try:
-            project = get_project(conn, name)
+            return get_project(conn, name)
         except NotFound:
             self.user(conn)
             raise
-        user, member = authenticate_member(conn, self.digest, project.id)
+
+    def _check(self, project: Project, user: User | None, member: str | None) -> User:
         if user is None:
             raise _unauthorized("invalid or revoked token")
         if not user.has(self.role):
             raise HTTPException(status_code=403, detail=f"this needs the {self.role} role")
-        return as_member(project, user, member, self.role), project
+        return as_member(project, user, member, self.role)
 
 
 async def annotator_caller(request: Request) -> Caller:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from rankterm.server import review
 from rankterm.server.api.deps import DB, Adjudicator, Annotator, Config, Json
 from rankterm.server.api.work import _acks, _check_size
-from rankterm.server.bodies import BoundedRoute
+from rankterm.server.bodies import bounded_route
 from rankterm.server.core import project_as, project_for
+from rankterm.server.records import MAX_TEXT
 from rankterm.server.schemas import (
     CommentIn,
     CommentList,
@@ -19,7 +20,8 @@ from rankterm.server.schemas import (
     SubmitResults,
 )
 
-router = APIRouter(prefix="/v1", route_class=BoundedRoute)
+#: No field of a resolution or a comment takes a longer string than a rationale or note.
+router = APIRouter(prefix="/v1", route_class=bounded_route(MAX_TEXT))
 
 
 @router.get("/projects/{project}/conflicts", response_model=ConflictQueue)

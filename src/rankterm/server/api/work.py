@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.guidelines import normalize_version
 from rankterm.server import ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
-from rankterm.server.bodies import BoundedRoute
+from rankterm.server.bodies import bounded_route
 from rankterm.server.core import current_guideline, project_for
 from rankterm.server.db import BUSY, Database
+from rankterm.server.records import MAX_IDEAL
 from rankterm.server.schemas import (
     JudgmentBatch,
     LeaseIds,
@@ -26,7 +27,8 @@ from rankterm.server.schemas import (
 )
 from rankterm.server.settings import ServerSettings
 
-router = APIRouter(prefix="/v1", route_class=BoundedRoute)
+#: No field of a judgment or retraction takes a longer string than an ideal answer.
+router = APIRouter(prefix="/v1", route_class=bounded_route(MAX_IDEAL))
 
 
 def _acks(results: list[ingest.Receipt]) -> Json:
@@ -91,23 +93,24 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
         await run_in_threadpool(db.write, reclaim)
 
     def work(conn: Any) -> dict[str, Any]:
-        user, proj = caller.member(conn, project)
+        # The caller's live leases come with the token check (no statement of their own).
+        user, proj, live = caller.leaser(conn, project)
         again = None if key is None else scheduling.replay(conn, proj, user, key, n)
         if again is not None:
             items = again
         else:
-            if db.is_sqlite and scheduling.has_expired(conn, proj, scheduling.now()):
-                scheduling.reclaim_expired(conn, proj)
-            items = scheduling.lease(conn, proj, user, n, key=key)
+            expired = db.is_sqlite and scheduling.has_expired(conn, proj, scheduling.now())
+            if expired and scheduling.reclaim_expired(conn, proj):
+                live = scheduling.live_leases(conn, proj, user)  # some may have been theirs
+            items = scheduling.lease(conn, proj, user, n, key=key, live=live)
         guideline = current_guideline(conn, proj.id)
         return {
             "leases": items,
             "guideline_version": normalize_version(guideline.version) if guideline else None,
             # A replay whose leases were all used up since is not the end of the queue, and
-            # neither is an annotator at the project's cap on live leases.
-            "exhausted": not items
-            and again is None
-            and scheduling.live_leases(conn, proj, user) < proj.max_leases,
+            # neither is an annotator at the project's cap on live leases (an empty lease
+            # made none, so ``live`` is still their count).
+            "exhausted": not items and again is None and live < proj.max_leases,
         }
 
     result = await _write(db, work, n)
