@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rankterm.tui import internals
 from rankterm.tui.render import Lines
 
 
@@ -133,6 +134,8 @@ class RenderedPane(ScrollView, can_focus=True):
         #: Rows framed by ``_render_fast``, valid while ``_rows_state`` holds.
         self._rows: dict[int, Strip] = {}
         self._rows_state: tuple[object, ...] = ()
+        #: Whether ``_render_fast`` framed a frame since Textual's cache was last invalidated.
+        self._framed_fast = False
 
     @property
     def content_width(self) -> int:
@@ -210,7 +213,6 @@ class RenderedPane(ScrollView, can_focus=True):
         """Everything the pane holds, as plain text (for tests and copy)."""
         return "\n".join("".join(segment.text for segment in line) for line in self._lines)
 
-
     @property
     def line_count(self) -> int:
         return len(self._lines)
@@ -223,17 +225,22 @@ class RenderedPane(ScrollView, can_focus=True):
             self._painted_generation = self._generation
             self.post_message(self.Painted(self))
         try:
-            strips = self._render_fast(crop)
-            if strips is not None:
-                return strips
-            # Textual's own path, with nothing served from a cache the fast path bypassed.
-            self._styles_cache.set_dirty(self.outer_size.region)
+            if internals.fast_path():
+                strips = self._render_fast(crop)
+                if strips is not None:
+                    self._framed_fast = True
+                    return strips
+            if self._framed_fast:
+                # Textual's own path, with nothing served from a cache the fast path bypassed.
+                self._framed_fast = not internals.invalidate_rows(self, self.outer_size.region)
             return super().render_lines(crop)
         finally:
             self._frame = None
 
     # -- the frame after a verdict ----------------------------------------------------------------
     #
+    # Everything below relies on how Textual frames a line internally: it runs only while
+    # ``internals.fast_path()`` says this Textual was verified (see rankterm.tui.internals).
     # Textual frames each line of a widget with its border and padding one line at a time, and at
     # about 30 us a line that was half the cost of putting a new pair on screen. Within the
     # borders every line of this pane is framed the same way, so the frame is worked out once per
@@ -255,7 +262,7 @@ class RenderedPane(ScrollView, can_focus=True):
             or styles.tint.a
             or (styles.has_rule("hatch") and styles.hatch != "none")
             or self.opacity != 1.0
-            or (self.auto_links and self.hover_style._link_id)
+            or (self.auto_links and self.hover_style.link_id)
         ):
             return None
         edges = self._edges(width, top)
@@ -301,12 +308,14 @@ class RenderedPane(ScrollView, can_focus=True):
         # With a style: Textual's filters assume every segment has one.
         self._probe = Strip([Segment(mark, Style())])
         row = Region(0, y, width, 1)
-        self._styles_cache.set_dirty(row)
+        if not internals.invalidate_rows(self, row):
+            self._probe = None
+            return None
         try:
             (probe,) = super().render_lines(row)
         finally:
             self._probe = None
-            self._styles_cache.set_dirty(row)  # never serve the probe as a line
+            internals.invalidate_rows(self, row)  # never serve the probe as a line
         segments = list(probe)
         found = [index for index, segment in enumerate(segments) if segment.text == mark]
         if len(found) != 1:
