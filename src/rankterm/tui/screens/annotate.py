@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from rich.console import Group
 from rich.text import Text
@@ -62,6 +61,7 @@ class AnnotateScreen(PaneScreen):
 
     PANES = PANES
     DEFAULT_PANE = "#left"
+    TITLES = TITLES
 
     BINDINGS = all_bindings()
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
@@ -76,13 +76,9 @@ class AnnotateScreen(PaneScreen):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
-        #: Panes (context, left, right) showing the text raw rather than rendered (``t``).
-        self.raw: set[str] = set()
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
-        self._after_frame: list[Callable[[], object]] = []
-        self._after_frame_timer: Timer | None = None
         self._started = False
         #: Verdict keys count only once the pair they judge was painted (see verdict_gate).
         self.gate = VerdictGate()
@@ -110,9 +106,8 @@ class AnnotateScreen(PaneScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#context", RenderedPane).border_title = "Prompt"
-        self.query_one("#left", RenderedPane).border_title = "◀ LEFT"
-        self.query_one("#right", RenderedPane).border_title = "RIGHT ▶"
+        for name, title in TITLES.items():
+            self.query_one(f"#{name}", RenderedPane).border_title = title
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
         # The first pair is shown on the first resize (see ``on_resize``).
@@ -172,13 +167,6 @@ class AnnotateScreen(PaneScreen):
         pacer.pause()
         self.after_frame(pacer.resume)
 
-    def after_frame(self, callback: Callable[[], object]) -> None:
-        """Run ``callback`` once the frame showing the lines just set is on screen. A pane
-        may be hidden (another one maximized) and never paint: a timer stands in for it."""
-        self._after_frame.append(callback)
-        if self._after_frame_timer is None:
-            self._after_frame_timer = self.set_timer(0.5, self._run_after_frame)
-
     @work(thread=True, group="preload", exit_on_error=False)
     def _preload_dialogs(self) -> None:
         import rankterm.tui.dialogs.criteria
@@ -212,15 +200,6 @@ class AnnotateScreen(PaneScreen):
         # The message was created inside the frame's render: its time is the frame's.
         self.gate.painted(event.time)
 
-    @on(RenderedPane.Painted)
-    def _run_after_frame(self) -> None:
-        if self._after_frame_timer is not None:
-            self._after_frame_timer.stop()
-            self._after_frame_timer = None
-        callbacks, self._after_frame = self._after_frame, []
-        for callback in callbacks:
-            callback()
-
     def repaint(self) -> None:
         self._paint()
 
@@ -251,14 +230,7 @@ class AnnotateScreen(PaneScreen):
             self.sections = []
         else:
             pair = view.pair
-            raw = "context" in self.raw
-            lines, top = self.renderer.context_view(pair, context.content_width, raw)
-            context.set_lines(lines, top)
-            title = TITLES["context"] + (" · raw" if raw else "")
-            if context.border_title != title:  # setting it parses markup and repaints
-                context.border_title = title
-            if top:
-                self.after_frame(self._title_earlier_turns)
+            self.paint_context(pair)
             left_lines, right_lines = self.renderer.responses(
                 pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
             )
@@ -273,14 +245,6 @@ class AnnotateScreen(PaneScreen):
         self._paint_guidelines()
         self._paint_status()
         self._mark_focus()  # the titles were just set bare
-
-    def _title_earlier_turns(self) -> None:
-        """Once laid out: say so when turns before the one answered are scrolled out of view."""
-        context = self.query_one("#context", RenderedPane)
-        if context.scroll_y > 0:
-            title = TITLES["context"] + (" · raw" if "context" in self.raw else "")
-            context.border_title = title + " · ↑ earlier turns"
-            self._mark_focus()
 
     def matching_sections(self) -> list[Section]:
         return self.sections
@@ -520,20 +484,6 @@ class AnnotateScreen(PaneScreen):
     def action_toggle_diff(self) -> None:
         self.diff = not self.diff
         self._paint()
-
-    def action_toggle_raw(self) -> None:
-        """Flip the focused pane (a response or the prompt) between rendered and raw text."""
-        focused = self.focused
-        name = focused.id if focused is not None and focused.id in TITLES else "left"
-        self.raw ^= {name}
-        for side in ("left", "right"):
-            pane = self.query_one(f"#{side}", RenderedPane)
-            pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
-        self._mark_focus()
-        pane = self.query_one(f"#{name}", RenderedPane)
-        place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
-        self._paint()
-        pane.follow(place)  # the same place in the other view, not back at the top
 
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll
