@@ -87,7 +87,7 @@ async def test_markdown_structure_and_code_still_render(tmp_path):
 
 
 async def test_html_in_a_response_is_shown_not_dropped(tmp_path):
-    text = "Use the <br> tag for a break.\n\n<div class=\"box\">\nhello\n</div>"
+    text = 'Use the <br> tag for a break.\n\n<div class="box">\nhello\n</div>'
     source, app = open_app(tmp_path, [pair_record(0, response_a=text, response_b=text)])
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
@@ -282,5 +282,48 @@ async def test_the_first_pair_is_rendered_at_the_width_it_is_shown_at(tmp_path, 
         await pilot.pause()
         final = app.screen.query_one("#left").content_width
         assert widths and widths[0] == final, (widths, final)
+        await pilot.press("q")
+    source.close()
+
+
+async def test_a_capped_prompt_pane_is_not_laid_out_again_for_another_long_prompt(
+    tmp_path, monkeypatch
+):
+    # A change of the prompt pane's height lays out the whole screen (the keypress tail): a
+    # prompt that fills the capped pane after another one must not ask for one, while a short
+    # prompt still gets the rows back.
+    from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+    asked = []
+    decide = RenderedPane._height_may_change
+
+    def recording(self, before, after):
+        changed = decide(self, before, after)
+        if self.id == "context":
+            asked.append(changed)
+        return changed
+
+    monkeypatch.setattr(RenderedPane, "_height_may_change", recording)
+    lines = (8, 4, 9, 5, 12, 1)
+    records = [
+        pair_record(i, prompt="\n".join(f"line {j}" for j in range(n))) for i, n in enumerate(lines)
+    ]
+    source, app = open_app(tmp_path, records)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        context = app.screen.query_one("#context")
+        capped = context.outer_size.height
+        shown = context.scrollable_content_region.height
+        assert 1 < shown < 8  # capped: fewer rows than lines
+        for n, key in zip(lines[1:], "26435", strict=False):
+            asked.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            if n >= shown:
+                assert asked == [False], (n, asked)
+                assert context.outer_size.height == capped
+        # The one-line prompt after them: the pane gives its rows back.
+        assert app.screen.view.pair.id == "pair-005"
+        assert context.outer_size.height < capped
         await pilot.press("q")
     source.close()

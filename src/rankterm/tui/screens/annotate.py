@@ -45,6 +45,14 @@ HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
 VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
 
+def prompt_slack(height: int) -> int:
+    """Blank rows the prompt pane may keep below a shorter prompt rather than shrink: a
+    change of its height lays out the whole screen (a third of the keys at 160x50 with a
+    slack of 2, each frame ~2x the cost). Two rows on a short terminal, four on a tall one,
+    where a short prompt after a long one still gives the rows back."""
+    return 2 if height < 32 else 4
+
+
 def breakpoint_classes(width: int, height: int) -> list[str]:
     """The classes Textual's breakpoints give a screen of this size (the highest breakpoint
     each dimension reaches)."""
@@ -96,7 +104,7 @@ class AnnotateScreen(PaneScreen):
             with Vertical(id="main"):
                 # The prompt pane fits its prompt (up to a cap): a short prompt after a long
                 # one gives the rows back to the responses.
-                yield RenderedPane(id="context", slack=2)
+                yield RenderedPane(id="context", slack=prompt_slack(self.app.size.height))
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -319,6 +327,7 @@ class AnnotateScreen(PaneScreen):
         self.renderer.cache.get_or_render(key, lambda: self._guide_lines_for(sections, guide_width))
 
     def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#context", RenderedPane).slack = prompt_slack(event.size.height)
         if not self._started:
             # The first pair waits for the layout of this size (its breakpoint classes are set
             # in ``compose``): rendered at the default layout's widths -- 15 columns at 80x24
