@@ -186,7 +186,7 @@ class AnnotateScreen(PaneScreen):
         """Work for the pair after this one is queued or running (the benchmark waits on it,
         as a person reading the pair on screen would give it time to finish)."""
         return bool(self._after_frame) or any(
-            w.group == "prerender" and w.is_running for w in self.workers
+            w.group in ("prerender", "finish") and w.is_running for w in self.workers
         )
 
     def _await_paint(self) -> None:
@@ -239,16 +239,32 @@ class AnnotateScreen(PaneScreen):
         else:
             pair = view.pair
             self.paint_context(pair)
-            left_lines, right_lines = self.renderer.responses(
-                pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
-            )
+            raw = frozenset(self.raw)
+            if self.diff:
+                left_lines, right_lines = self.renderer.responses(
+                    pair, view.swapped, left.content_width, self.diff, raw
+                )
+                partial = False
+            else:
+                # Not rendered ahead (the first pair, or one gone back to): the heads now,
+                # the whole texts from a worker (``_finish_pair``).
+                rows = max(left.scrollable_content_region.height, 10) * 2
+                (left_lines, right_lines), partial = self.renderer.response_heads(
+                    pair, view.swapped, left.content_width, raw, rows
+                )
             left.set_lines(left_lines)
             right.set_lines(right_lines)
             context.border_subtitle = f"{len(pair.conversation)} turn(s)"
-            words_a, words_b = self.renderer.word_counts(pair)
-            left_words, right_words = (words_b, words_a) if view.swapped else (words_a, words_b)
-            left.border_subtitle = f"{left_words} words"
-            right.border_subtitle = f"{right_words} words"
+            counts = self.renderer.word_counts_now(pair)
+            if counts is None:
+                left.border_subtitle = right.border_subtitle = "counting words…"
+            else:
+                words_a, words_b = counts
+                left_words, right_words = (words_b, words_a) if view.swapped else counts
+                left.border_subtitle = f"{left_words} words"
+                right.border_subtitle = f"{right_words} words"
+            if partial or counts is None:
+                self.after_frame(self._finish_pair)
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
@@ -302,6 +318,28 @@ class AnnotateScreen(PaneScreen):
     def refresh_status(self) -> None:
         """Called when the sync state changes (remote mode)."""
         self._paint_status()
+
+    @work(thread=True, exclusive=True, group="finish", exit_on_error=False)
+    def _finish_pair(self) -> None:
+        """Render the pair on screen whole (its heads are shown) and count its words, then
+        show that, keeping the reader's place."""
+        view = self.view
+        if view is None:
+            return
+        width = self.query_one("#left", RenderedPane).content_width
+        self.renderer.responses(view.pair, view.swapped, width, False, frozenset(self.raw))
+        self.renderer.word_counts(view.pair)
+        self.app.call_from_thread(self._show_finished, view)
+
+    def _show_finished(self, view: PairView) -> None:
+        if self.view is not view:
+            return  # moved on meanwhile
+        panes = [self.query_one(f"#{side}", RenderedPane) for side in ("left", "right")]
+        places = [pane.scroll_y for pane in panes]
+        self._paint()
+        for pane, place in zip(panes, places, strict=True):
+            if place:
+                pane.scroll_to(y=place, animate=False, immediate=True)
 
     @work(thread=True, exclusive=True, group="prerender", exit_on_error=False)
     def prepare_next(self) -> None:
