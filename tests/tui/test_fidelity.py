@@ -284,3 +284,94 @@ async def test_the_first_pair_is_rendered_at_the_width_it_is_shown_at(tmp_path, 
         assert widths and widths[0] == final, (widths, final)
         await pilot.press("q")
     source.close()
+
+
+async def test_a_capped_prompt_pane_is_not_laid_out_again_for_another_long_prompt(
+    tmp_path, monkeypatch
+):
+    # A change of the prompt pane's height lays out the whole screen (the keypress tail): a
+    # prompt that fills the capped pane after another one must not ask for one, while a short
+    # prompt still gets the rows back.
+    from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+    asked = []
+    decide = RenderedPane._height_may_change
+
+    def recording(self, before, after):
+        changed = decide(self, before, after)
+        if self.id == "context":
+            asked.append(changed)
+        return changed
+
+    monkeypatch.setattr(RenderedPane, "_height_may_change", recording)
+    lines = (8, 4, 9, 5, 12, 1)
+    records = [
+        pair_record(i, prompt="\n".join(f"line {j}" for j in range(n))) for i, n in enumerate(lines)
+    ]
+    source, app = open_app(tmp_path, records)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        context = app.screen.query_one("#context")
+        capped = context.outer_size.height
+        shown = context.scrollable_content_region.height
+        assert 1 < shown < 8  # capped: fewer rows than lines
+        for n, key in zip(lines[1:], "26435", strict=False):
+            asked.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            if n >= shown:
+                assert asked == [False], (n, asked)
+                assert context.outer_size.height == capped
+        # The one-line prompt after them: the pane gives its rows back.
+        assert app.screen.view.pair.id == "pair-005"
+        assert context.outer_size.height < capped
+        await pilot.press("q")
+    source.close()
+
+
+async def wait_finished(pilot, screen) -> None:
+    """Until the worker rendering the pair on screen whole is done and shown."""
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if not any(w.group == "finish" and w.is_running for w in screen.workers):
+            await pilot.pause(0.05)
+            return
+    raise TimeoutError("the pair was never rendered whole")
+
+
+async def test_a_long_first_pair_shows_its_head_at_once_then_all_of_it(tmp_path):
+    # First paint renders what fills the pane (and as much again); the whole answer follows
+    # from a worker, with the reader's place kept and nothing lost.
+    body = "\n\n".join(f"Paragraph {i}: " + "words " * 40 for i in range(120))
+    text = body + "\n\nTHE LAST PARAGRAPH"
+    huge = "row\n" * 150_000  # word count deferred: a huge text is counted in the worker
+    source, app = open_app(tmp_path, [pair_record(0, response_a=text, response_b=huge)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        view = screen.view
+        pane = screen.query_one("#right" if view.swapped else "#left")
+        other = screen.query_one("#left" if view.swapped else "#right")
+        await wait_finished(pilot, screen)
+        assert "THE LAST PARAGRAPH" in pane.text
+        lines = pane_lines(pane)
+        assert sum(1 for line in lines if line.startswith("Paragraph ")) == 120
+        assert "row" in pane_lines(other)[2]
+        assert str(pane.border_subtitle).endswith(" words")
+        assert str(other.border_subtitle) == "150000 words"
+        await pilot.press("q")
+    source.close()
+
+
+async def test_the_head_is_the_start_of_the_whole_rendering():
+    from rankterm.tui.render import head_lines, response_lines
+
+    text = "\n\n".join(
+        f"## Part {i}\n\n```python\nx = {i}\n```\n\n- one\n- two\n\n" + "word " * 60
+        for i in range(80)
+    )
+    whole = response_lines(text, 70)
+    head = head_lines(text, 70, 40)
+    assert head is not None and 40 <= len(head) < len(whole)
+    assert list(head) == list(whole)[: len(head)]
+    assert head_lines("short", 70, 40) is None

@@ -122,6 +122,31 @@ def raw_lines(text: str, width: int) -> RawLines:
     return RawLines(text, width, header=to_lines(Group(*header), width) if header else None)
 
 
+#: Above this size a response not rendered ahead (the first pair, a pair gone back to) is
+#: first shown by its head -- the blocks that fill the pane and as much again -- and rendered
+#: whole in a worker right after: Markdown for two 3,000-word answers took most of the
+#: first paint. Below it the whole response costs no more than a head would.
+HEAD_CHARS = 6_000
+
+
+def head_lines(text: str, width: int, rows: int) -> Lines | None:
+    """The first rows of ``response_lines(text, width)``: the response cut before the first
+    top-level Markdown block that starts past ``rows`` rows' worth of text (never inside a
+    code block or list), rendered. None when that would be the whole response."""
+    safe = inert(text)
+    budget = rows * width * 3 // 2
+    if len(safe) <= budget:
+        return None
+    cut_line = safe.count("\n", 0, budget) + 1
+    body = FaithfulMarkdown(safe, code_theme=CODE_THEME, hyperlinks=False)
+    tokens = body.parsed
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.nesting >= 0 and token.map and token.map[0] >= cut_line:
+            body.parsed = tokens[:index]
+            return to_lines(with_warning(text, body), width)
+    return None
+
+
 def response_lines(text: str, width: int, raw: bool = False) -> Lines:
     """One response pane: rendered Markdown, or raw when asked for or when huge."""
     if raw or is_large(text):
@@ -264,6 +289,11 @@ class RenderCache:
         self.hits = 0
         self.misses = 0
 
+    def peek(self, key: Hashable) -> Lines | None:
+        """What is cached under ``key``, without rendering it or counting a hit."""
+        with self._lock:
+            return self._items.get(key)
+
     def get_or_render(self, key: Hashable, make: callable) -> Lines:  # type: ignore[valid-type]
         with self._lock:
             found = self._items.get(key)
@@ -293,6 +323,46 @@ class PairRenderer:
             ("words", pair.id),
             lambda: (count_words(pair.response_a), count_words(pair.response_b)),
         )
+
+    def word_counts_now(self, pair: Pair) -> tuple[int, int] | None:
+        """The word counts if they are cheap to have now (counted already, or texts of
+        ordinary size); None for a huge text not counted yet (seconds for 9 MB)."""
+        found = self.cache.peek(("words", pair.id))
+        if found is not None:
+            return found  # type: ignore[return-value]
+        if is_large(pair.response_a) or is_large(pair.response_b):
+            return None
+        return self.word_counts(pair)
+
+    def response_heads(
+        self, pair: Pair, swapped: bool, width: int, raw: frozenset[str], rows: int
+    ) -> tuple[tuple[Lines, Lines], bool]:
+        """Left and right pane lines for a first paint: each side whole when rendered
+        already or cheap, else its head (see ``head_lines``). The flag says whether a side
+        is a head, to be replaced by :meth:`responses` from a worker."""
+        texts = (
+            ("left", pair.response_b if swapped else pair.response_a, "b" if swapped else "a"),
+            ("right", pair.response_a if swapped else pair.response_b, "a" if swapped else "b"),
+        )
+        out: list[Lines] = []
+        partial = False
+        for side, text, which in texts:
+            side_raw = side in raw
+            key = ("md", pair.id, which, width, side_raw)
+            found = self.cache.peek(key)
+            head = None
+            if found is None and not side_raw and len(text) > HEAD_CHARS and not is_large(text):
+                head = head_lines(text, width, rows)
+            if head is not None:
+                out.append(head)
+                partial = True
+            else:
+                out.append(
+                    self.cache.get_or_render(
+                        key, lambda t=text, r=side_raw: response_lines(t, width, r)
+                    )
+                )
+        return (out[0], out[1]), partial
 
     def context(self, pair: Pair, width: int) -> Lines:
         return self.context_view(pair, width)[0]

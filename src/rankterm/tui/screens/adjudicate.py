@@ -34,6 +34,7 @@ from rankterm.tui.widgets.key_bar import KeyBar, adjudicate_key_line, adjudicate
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
+TITLES = {"context": "Prompt", "left": "A", "right": "B"}
 
 
 class AdjudicateScreen(PaneScreen):
@@ -44,6 +45,7 @@ class AdjudicateScreen(PaneScreen):
     #: what the expert reads, and the verdicts fit on screen without scrolling.
     DEFAULT_PANE = "#left"
     HOME_PANES = ("#left", "#right", "#verdicts")
+    TITLES = TITLES
 
     BINDINGS = ADJUDICATE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -77,9 +79,8 @@ class AdjudicateScreen(PaneScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#context", RenderedPane).border_title = "Prompt"
-        self.query_one("#left", RenderedPane).border_title = "A"
-        self.query_one("#right", RenderedPane).border_title = "B"
+        for name, title in TITLES.items():
+            self.query_one(f"#{name}", RenderedPane).border_title = title
         self.query_one("#verdicts", RenderedPane).border_title = "Verdicts"
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one(self.DEFAULT_PANE, RenderedPane).focus()
@@ -125,9 +126,11 @@ class AdjudicateScreen(PaneScreen):
     def _show(self) -> None:
         case = self.case
         if case is not self._shown_case:
+            # Another case: a fresh rationale. The same case painted again (a resize, d, t)
+            # keeps the one being written.
             self._shown_case = case
+            self.rationale = ""
             self.focus_home()
-        self.rationale = ""
         self.query_one("#header", Static).update(case_header(case, self.position, len(self.cases)))
         context = self.query_one("#context", RenderedPane)
         left = self.query_one("#left", RenderedPane)
@@ -145,8 +148,10 @@ class AdjudicateScreen(PaneScreen):
             self._info()
             return
         pair = case.pair
-        context.set_lines(self.renderer.context(pair, context.content_width))
-        a, b = self.renderer.responses(pair, False, left.content_width, diff=self.diff)
+        self.paint_context(pair)
+        a, b = self.renderer.responses(
+            pair, False, left.content_width, self.diff, frozenset(self.raw)
+        )
         left.set_lines(a)
         right.set_lines(b)
         verdicts.set_lines(
@@ -169,6 +174,7 @@ class AdjudicateScreen(PaneScreen):
         )
         guide.set_lines(to_lines(body, guide.content_width))
         self._info()
+        self._mark_focus()  # the prompt's title may have been set bare
 
     def repaint(self) -> None:
         self.show()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from rich.console import Group
 from rich.text import Text
@@ -47,6 +46,14 @@ HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
 VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
 
+def prompt_slack(height: int) -> int:
+    """Blank rows the prompt pane may keep below a shorter prompt rather than shrink: a
+    change of its height lays out the whole screen (a third of the keys at 160x50 with a
+    slack of 2, each frame ~2x the cost). Two rows on a short terminal, four on a tall one,
+    where a short prompt after a long one still gives the rows back."""
+    return 2 if height < 32 else 4
+
+
 def breakpoint_classes(width: int, height: int) -> list[str]:
     """The classes Textual's breakpoints give a screen of this size (the highest breakpoint
     each dimension reaches)."""
@@ -63,6 +70,7 @@ class AnnotateScreen(PaneScreen):
 
     PANES = PANES
     DEFAULT_PANE = "#left"
+    TITLES = TITLES
 
     BINDINGS = all_bindings()
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
@@ -77,13 +85,9 @@ class AnnotateScreen(PaneScreen):
         self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
-        #: Panes (context, left, right) showing the text raw rather than rendered (``t``).
-        self.raw: set[str] = set()
         self.sync_scroll = False
         self.session_count = 0
         self.session_active_ms = 0
-        self._after_frame: list[Callable[[], object]] = []
-        self._after_frame_timer: Timer | None = None
         self._started = False
         #: Verdict keys count only once the pair they judge was painted (see verdict_gate).
         self.gate = VerdictGate()
@@ -101,7 +105,7 @@ class AnnotateScreen(PaneScreen):
             with Vertical(id="main"):
                 # The prompt pane fits its prompt (up to a cap): a short prompt after a long
                 # one gives the rows back to the responses.
-                yield RenderedPane(id="context", slack=2)
+                yield RenderedPane(id="context", slack=prompt_slack(self.app.size.height))
                 with Container(id="responses"):
                     yield RenderedPane(id="left")
                     yield RenderedPane(id="right")
@@ -111,9 +115,8 @@ class AnnotateScreen(PaneScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#context", RenderedPane).border_title = "Prompt"
-        self.query_one("#left", RenderedPane).border_title = "◀ LEFT"
-        self.query_one("#right", RenderedPane).border_title = "RIGHT ▶"
+        for name, title in TITLES.items():
+            self.query_one(f"#{name}", RenderedPane).border_title = title
         self.query_one("#guidelines", RenderedPane).border_title = "Guidelines (g)"
         self.query_one("#left", RenderedPane).focus()
         # The first pair is shown on the first resize (see ``on_resize``).
@@ -174,13 +177,6 @@ class AnnotateScreen(PaneScreen):
         pacer.pause()
         self.after_frame(pacer.resume)
 
-    def after_frame(self, callback: Callable[[], object]) -> None:
-        """Run ``callback`` once the frame showing the lines just set is on screen. A pane
-        may be hidden (another one maximized) and never paint: a timer stands in for it."""
-        self._after_frame.append(callback)
-        if self._after_frame_timer is None:
-            self._after_frame_timer = self.set_timer(0.5, self._run_after_frame)
-
     @work(thread=True, group="preload", exit_on_error=False)
     def _preload_dialogs(self) -> None:
         import rankterm.tui.dialogs.criteria
@@ -192,7 +188,7 @@ class AnnotateScreen(PaneScreen):
         """Work for the pair after this one is queued or running (the benchmark waits on it,
         as a person reading the pair on screen would give it time to finish)."""
         return bool(self._after_frame) or any(
-            w.group == "prerender" and w.is_running for w in self.workers
+            w.group in ("prerender", "finish") and w.is_running for w in self.workers
         )
 
     def _await_paint(self) -> None:
@@ -213,15 +209,6 @@ class AnnotateScreen(PaneScreen):
     def _pair_painted(self, event: RenderedPane.Painted) -> None:
         # The message was created inside the frame's render: its time is the frame's.
         self.gate.painted(event.time)
-
-    @on(RenderedPane.Painted)
-    def _run_after_frame(self) -> None:
-        if self._after_frame_timer is not None:
-            self._after_frame_timer.stop()
-            self._after_frame_timer = None
-        callbacks, self._after_frame = self._after_frame, []
-        for callback in callbacks:
-            callback()
 
     def repaint(self) -> None:
         self._paint()
@@ -253,36 +240,37 @@ class AnnotateScreen(PaneScreen):
             self.sections = []
         else:
             pair = view.pair
-            raw = "context" in self.raw
-            lines, top = self.renderer.context_view(pair, context.content_width, raw)
-            context.set_lines(lines, top)
-            title = TITLES["context"] + (" · raw" if raw else "")
-            if context.border_title != title:  # setting it parses markup and repaints
-                context.border_title = title
-            if top:
-                self.after_frame(self._title_earlier_turns)
-            left_lines, right_lines = self.renderer.responses(
-                pair, view.swapped, left.content_width, self.diff, frozenset(self.raw)
-            )
+            self.paint_context(pair)
+            raw = frozenset(self.raw)
+            if self.diff:
+                left_lines, right_lines = self.renderer.responses(
+                    pair, view.swapped, left.content_width, self.diff, raw
+                )
+                partial = False
+            else:
+                # Not rendered ahead (the first pair, or one gone back to): the heads now,
+                # the whole texts from a worker (``_finish_pair``).
+                rows = max(left.scrollable_content_region.height, 10) * 2
+                (left_lines, right_lines), partial = self.renderer.response_heads(
+                    pair, view.swapped, left.content_width, raw, rows
+                )
             left.set_lines(left_lines)
             right.set_lines(right_lines)
             context.border_subtitle = f"{len(pair.conversation)} turn(s)"
-            words_a, words_b = self.renderer.word_counts(pair)
-            left_words, right_words = (words_b, words_a) if view.swapped else (words_a, words_b)
-            left.border_subtitle = f"{left_words} words"
-            right.border_subtitle = f"{right_words} words"
+            counts = self.renderer.word_counts_now(pair)
+            if counts is None:
+                left.border_subtitle = right.border_subtitle = "counting words…"
+            else:
+                words_a, words_b = counts
+                left_words, right_words = (words_b, words_a) if view.swapped else counts
+                left.border_subtitle = f"{left_words} words"
+                right.border_subtitle = f"{right_words} words"
+            if partial or counts is None:
+                self.after_frame(self._finish_pair)
             self.sections = self.guidelines.for_tags(pair.tags)
         self._paint_guidelines()
         self._paint_status()
         self._mark_focus()  # the titles were just set bare
-
-    def _title_earlier_turns(self) -> None:
-        """Once laid out: say so when turns before the one answered are scrolled out of view."""
-        context = self.query_one("#context", RenderedPane)
-        if context.scroll_y > 0:
-            title = TITLES["context"] + (" · raw" if "context" in self.raw else "")
-            context.border_title = title + " · ↑ earlier turns"
-            self._mark_focus()
 
     def matching_sections(self) -> list[Section]:
         return self.sections
@@ -333,6 +321,28 @@ class AnnotateScreen(PaneScreen):
         """Called when the sync state changes (remote mode)."""
         self._paint_status()
 
+    @work(thread=True, exclusive=True, group="finish", exit_on_error=False)
+    def _finish_pair(self) -> None:
+        """Render the pair on screen whole (its heads are shown) and count its words, then
+        show that, keeping the reader's place."""
+        view = self.view
+        if view is None:
+            return
+        width = self.query_one("#left", RenderedPane).content_width
+        self.renderer.responses(view.pair, view.swapped, width, False, frozenset(self.raw))
+        self.renderer.word_counts(view.pair)
+        self.app.call_from_thread(self._show_finished, view)
+
+    def _show_finished(self, view: PairView) -> None:
+        if self.view is not view:
+            return  # moved on meanwhile
+        panes = [self.query_one(f"#{side}", RenderedPane) for side in ("left", "right")]
+        places = [pane.scroll_y for pane in panes]
+        self._paint()
+        for pane, place in zip(panes, places, strict=True):
+            if place:
+                pane.scroll_to(y=place, animate=False, immediate=True)
+
     @work(thread=True, exclusive=True, group="prerender", exit_on_error=False)
     def prepare_next(self) -> None:
         """Render the pair a verdict will show next, so the swap is instant."""
@@ -357,6 +367,7 @@ class AnnotateScreen(PaneScreen):
         self.renderer.cache.get_or_render(key, lambda: self._guide_lines_for(sections, guide_width))
 
     def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#context", RenderedPane).slack = prompt_slack(event.size.height)
         if not self._started:
             # The first pair waits for the layout of this size (its breakpoint classes are set
             # in ``compose``): rendered at the default layout's widths -- 15 columns at 80x24
@@ -532,20 +543,6 @@ class AnnotateScreen(PaneScreen):
     def action_toggle_diff(self) -> None:
         self.diff = not self.diff
         self._paint()
-
-    def action_toggle_raw(self) -> None:
-        """Flip the focused pane (a response or the prompt) between rendered and raw text."""
-        focused = self.focused
-        name = focused.id if focused is not None and focused.id in TITLES else "left"
-        self.raw ^= {name}
-        for side in ("left", "right"):
-            pane = self.query_one(f"#{side}", RenderedPane)
-            pane.border_title = TITLES[side] + (" · raw" if side in self.raw else "")
-        self._mark_focus()
-        pane = self.query_one(f"#{name}", RenderedPane)
-        place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
-        self._paint()
-        pane.follow(place)  # the same place in the other view, not back at the top
 
     def action_toggle_sync_scroll(self) -> None:
         self.sync_scroll = not self.sync_scroll

@@ -9,13 +9,17 @@ both screens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events, on
 from textual.screen import Screen
+from textual.timer import Timer
 
 from rankterm.guidelines import Guidelines, Section
+from rankterm.model import Pair
 from rankterm.tui.dialogs.reader import ReaderDialog
+from rankterm.tui.render import PairRenderer
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 
@@ -31,12 +35,19 @@ class PaneScreen(Screen[None]):
     #: Put before the focused pane's title: the border colour alone is easy to miss, and
     #: gone on a monochrome terminal.
     FOCUS_MARK = "● "
+    #: Bare titles of the panes ``t`` flips between rendered and raw text, by pane id.
+    TITLES: ClassVar[dict[str, str]] = {}
 
     guidelines: Guidelines
+    renderer: PairRenderer
 
     def __init__(self) -> None:
         super().__init__()
         self._repaint_pending = False
+        #: Panes (of ``TITLES``) showing the text raw rather than rendered (``t``).
+        self.raw: set[str] = set()
+        self._after_frame: list[Callable[[], object]] = []
+        self._after_frame_timer: Timer | None = None
 
     def repaint(self) -> None:
         """Render what is on screen again, at the panes' current widths."""
@@ -54,6 +65,64 @@ class PaneScreen(Screen[None]):
                 self.repaint()
 
             self.call_after_refresh(repaint)
+
+    # -- after the frame ----------------------------------------------------------------------
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the frame showing the lines just set is on screen. A pane
+        may be hidden (another one maximized) and never paint: a timer stands in for it."""
+        self._after_frame.append(callback)
+        if self._after_frame_timer is None:
+            self._after_frame_timer = self.set_timer(0.5, self._run_after_frame)
+
+    @on(RenderedPane.Painted)
+    def _run_after_frame(self) -> None:
+        if self._after_frame_timer is not None:
+            self._after_frame_timer.stop()
+            self._after_frame_timer = None
+        callbacks, self._after_frame = self._after_frame, []
+        for callback in callbacks:
+            callback()
+
+    # -- the prompt and the raw view -------------------------------------------------------------
+
+    def title_for(self, name: str) -> str:
+        """Pane ``name``'s title without the focus mark: its bare title, and "raw" when so."""
+        return self.TITLES[name] + (" · raw" if name in self.raw else "")
+
+    def paint_context(self, pair: Pair) -> None:
+        """Show the prompt, opened at the turn the responses answer (earlier turns above it,
+        the title saying so once the pane is laid out), rendered or raw as ``t`` left it."""
+        context = self.query_one("#context", RenderedPane)
+        lines, top = self.renderer.context_view(pair, context.content_width, "context" in self.raw)
+        context.set_lines(lines, top)
+        title = self.title_for("context")
+        if context.border_title != title:  # setting it parses markup and repaints
+            context.border_title = title
+        if top:
+            self.after_frame(self._title_earlier_turns)
+
+    def _title_earlier_turns(self) -> None:
+        """Once laid out: say so when turns before the one answered are scrolled out of view."""
+        context = self.query_one("#context", RenderedPane)
+        if context.scroll_y > 0:
+            context.border_title = self.title_for("context") + " · ↑ earlier turns"
+            self._mark_focus()
+
+    def action_toggle_raw(self) -> None:
+        """Flip the focused pane (a response or the prompt) between rendered and raw text."""
+        focused = self.focused
+        name = focused.id if focused is not None and focused.id in self.TITLES else "left"
+        self.raw ^= {name}
+        for side in ("left", "right"):
+            self.query_one(f"#{side}", RenderedPane).border_title = self.title_for(side)
+        self._mark_focus()
+        pane = self.query_one(f"#{name}", RenderedPane)
+        place = pane.scroll_y / pane.max_scroll_y if pane.max_scroll_y else 0.0
+        self.repaint()
+        pane.follow(place)  # the same place in the other view, not back at the top
+
+    # -- focus ---------------------------------------------------------------------------------
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self._mark_focus()

@@ -237,6 +237,7 @@ def _adjudicate_key_line(keymap_items: tuple[tuple[str, str], ...], width: int) 
         item("maximize", "maximize", "max", 60),
         item("focus", "pane", weight=55),
         item("diff", "diff", weight=40),
+        item("raw", "raw text", "raw", 15),
         item("guidelines", "guidelines", "guide", 62),
         item("help", "help", weight=90),
         item("quit", "quit", weight=80),

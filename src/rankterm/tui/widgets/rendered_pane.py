@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rankterm.tui import internals
 from rankterm.tui.render import Lines
 
 
@@ -118,6 +119,10 @@ class RenderedPane(ScrollView, can_focus=True):
         self.slack = slack
         #: The line count the pane's height is kept for (see ``get_content_height``).
         self._tallest = 0
+        #: (screen size, rows): the most rows the layout gave the pane at that screen size,
+        #: learnt when it showed fewer rows than its lines (its ``max-height``). Knowing it,
+        #: a prompt taller than the cap after another one spares the screen a layout.
+        self._cap: tuple[Size, int] | None = None
         #: The row ``set_lines`` was asked to open at, until the layout it caused is done.
         self._pending_top: int | None = None
         self._lines: Lines = []
@@ -133,6 +138,8 @@ class RenderedPane(ScrollView, can_focus=True):
         #: Rows framed by ``_render_fast``, valid while ``_rows_state`` holds.
         self._rows: dict[int, Strip] = {}
         self._rows_state: tuple[object, ...] = ()
+        #: Whether ``_render_fast`` framed a frame since Textual's cache was last invalidated.
+        self._framed_fast = False
 
     @property
     def content_width(self) -> int:
@@ -151,6 +158,7 @@ class RenderedPane(ScrollView, can_focus=True):
         return max(self.virtual_size.height, self._tallest)
 
     def on_resize(self) -> None:
+        self._learn_cap()
         if self._pending_top is not None:
             top, self._pending_top = self._pending_top, None
             self._scroll_to_row(top)
@@ -192,24 +200,42 @@ class RenderedPane(ScrollView, can_focus=True):
         self.scroll_target_x = self.scroll_x = 0
         self.scroll_target_y = self.scroll_y = self.validate_scroll_y(top)
 
+    def _learn_cap(self) -> None:
+        """After a layout: remember the rows the pane is capped at, if it is capped."""
+        if not self.styles.height or not self.styles.height.is_auto:
+            return
+        rows = self.scrollable_content_region.height
+        screen = self.app.size
+        if rows < max(self.virtual_size.height, self._tallest):
+            self._cap = (screen, rows)
+        elif self._cap is not None and (self._cap[0] != screen or rows > self._cap[1]):
+            self._cap = None
+
     def _height_may_change(self, before: int, after: int) -> bool:
         """Whether the pane's outer height can follow from its line count: only with
-        ``height: auto`` (the prompt), and not when it was capped and stays capped."""
+        ``height: auto`` (the prompt), and not when it was capped and stays capped, nor
+        when the height it keeps (``slack``) fits the new lines."""
         if not self.styles.height or not self.styles.height.is_auto or before == after:
             return False
         kept = self._tallest
-        if after > kept or (not self.grow_only and after < kept - self.slack):
+        cap = self._cap[1] if self._cap is not None and self._cap[0] == self.app.size else None
+        # The slack counts from the rows the pane has: lines beyond its cap take none.
+        rows = kept if cap is None else min(kept, cap)
+        if after > kept or (not self.grow_only and after < rows - self.slack):
             self._tallest = after
         else:
             return False  # the height it keeps fits the new lines
         shown = self.scrollable_content_region.height
-        return not (kept > shown and after > shown)
+        if cap is not None:
+            return min(after, cap) != shown
+        # The cap is not known yet: capped now (more lines than rows) and still needing
+        # every row it has, the pane keeps its height.
+        return not (kept > shown and after >= shown)
 
     @property
     def text(self) -> str:
         """Everything the pane holds, as plain text (for tests and copy)."""
         return "\n".join("".join(segment.text for segment in line) for line in self._lines)
-
 
     @property
     def line_count(self) -> int:
@@ -219,21 +245,27 @@ class RenderedPane(ScrollView, can_focus=True):
         # Work out once per render what every line needs: ``rich_style`` alone walks every
         # ancestor's styles, and asked per line it was a quarter of the frame on a verdict.
         self._frame = self._make_frame()
+        self._learn_cap()  # laid out by now, whether or not its size changed
         if self._painted_generation != self._generation:
             self._painted_generation = self._generation
             self.post_message(self.Painted(self))
         try:
-            strips = self._render_fast(crop)
-            if strips is not None:
-                return strips
-            # Textual's own path, with nothing served from a cache the fast path bypassed.
-            self._styles_cache.set_dirty(self.outer_size.region)
+            if internals.fast_path():
+                strips = self._render_fast(crop)
+                if strips is not None:
+                    self._framed_fast = True
+                    return strips
+            if self._framed_fast:
+                # Textual's own path, with nothing served from a cache the fast path bypassed.
+                self._framed_fast = not internals.invalidate_rows(self, self.outer_size.region)
             return super().render_lines(crop)
         finally:
             self._frame = None
 
     # -- the frame after a verdict ----------------------------------------------------------------
     #
+    # Everything below relies on how Textual frames a line internally: it runs only while
+    # ``internals.fast_path()`` says this Textual was verified (see rankterm.tui.internals).
     # Textual frames each line of a widget with its border and padding one line at a time, and at
     # about 30 us a line that was half the cost of putting a new pair on screen. Within the
     # borders every line of this pane is framed the same way, so the frame is worked out once per
@@ -255,7 +287,7 @@ class RenderedPane(ScrollView, can_focus=True):
             or styles.tint.a
             or (styles.has_rule("hatch") and styles.hatch != "none")
             or self.opacity != 1.0
-            or (self.auto_links and self.hover_style._link_id)
+            or (self.auto_links and self.hover_style.link_id)
         ):
             return None
         edges = self._edges(width, top)
@@ -301,12 +333,14 @@ class RenderedPane(ScrollView, can_focus=True):
         # With a style: Textual's filters assume every segment has one.
         self._probe = Strip([Segment(mark, Style())])
         row = Region(0, y, width, 1)
-        self._styles_cache.set_dirty(row)
+        if not internals.invalidate_rows(self, row):
+            self._probe = None
+            return None
         try:
             (probe,) = super().render_lines(row)
         finally:
             self._probe = None
-            self._styles_cache.set_dirty(row)  # never serve the probe as a line
+            internals.invalidate_rows(self, row)  # never serve the probe as a line
         segments = list(probe)
         found = [index for index, segment in enumerate(segments) if segment.text == mark]
         if len(found) != 1:
