@@ -36,8 +36,8 @@ pytestmark = [pytest.mark.interop, pytest.mark.label_studio, pytest.mark.timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".ci" / ".label-studio-venv"
-#: The migrated data dir .ci/run leaves beside the venv.
-TEMPLATE = VENV / "template-data"
+#: The migrated data dir .ci/run leaves in the venv (beside bin/).
+TEMPLATE = "template-data"
 DATA = Path(__file__).parent / "data"
 TOKEN = "5f1e0c3a9b7d4e2f8a6c1b0d9e8f7a6b5c4d3e2f"
 STARTUP_SECONDS = 240
@@ -114,8 +114,9 @@ def label_studio(tmp_path_factory) -> Iterator[httpx.Client]:
             pytest.fail(message)
         pytest.skip(message)
     data = tmp_path_factory.mktemp("label-studio")
-    if (TEMPLATE / "label_studio.sqlite3").is_file():
-        shutil.copy2(TEMPLATE / "label_studio.sqlite3", data / "label_studio.sqlite3")
+    template = exe.parent.parent / TEMPLATE / "label_studio.sqlite3"
+    if template.is_file():
+        shutil.copy2(template, data / "label_studio.sqlite3")
     port = _free_port()
     env = {
         **os.environ,
@@ -239,15 +240,18 @@ def test_ranker_annotations_from_label_studio_become_pairwise_labels(label_studi
     path = tmp_path / "ranker.json"
     path.write_bytes(orjson.dumps(exported))
 
-    def preferences(source: Path) -> set[tuple[str, str, str | None]]:
+    def preferences(source: Path) -> dict[frozenset[str], str | None]:
+        """The two texts of each pair -> the preferred one (task ids, so sides, differ)."""
         with ImportReader(source) as reader:
             items = [i for i in reader if isinstance(i, Imported)]
-        return {
-            (i.pair.response_a[:20], i.pair.response_b[:20], i.label and i.label.choice.value)
-            for i in items
-        }
+        prefs = {}
+        for i in items:
+            texts = frozenset((i.pair.response_a, i.pair.response_b))
+            choice = i.label.choice if i.label else None
+            prefs[texts] = {Choice.A: i.pair.response_a, Choice.B: i.pair.response_b}.get(choice)
+        return prefs
 
     got = preferences(path)
     assert len(got) == 4
     assert got == preferences(DATA / "label_studio_ranker.json")
-    assert sum(1 for *_, choice in got if choice is not None) == 3  # one pair disagreed
+    assert sum(1 for choice in got.values() if choice is not None) == 3  # one pair disagreed
