@@ -216,6 +216,37 @@ def test_argilla_export_is_what_the_sdk_reads():
     assert back["metadata"] == records[0]["metadata"]
 
 
+def test_argilla_export_flattened_by_the_sdk_reimports_exactly(tmp_path):
+    """Our records, logged and exported flat (``to_list(flatten=True)``, the HF export)."""
+    if os.environ.get("CI") == "true":
+        import argilla as rg
+    else:
+        rg = pytest.importorskip("argilla", reason="needs the argilla extra")
+    from argilla.records._io._generic import GenericIO
+
+    pairs = [
+        Pair(id="p1", prompt="q", response_a="x", response_b="y", model_a="m", metadata={"k": 1}),
+        Pair(id="p2", prompt="r", response_a="u", response_b="v", tags=["t"]),
+        Pair(id="p3", prompt="s", response_a="w", response_b="z"),
+    ]
+    judgments = [
+        Judgment(pair_id="p1", annotator="alice", choice=Choice.B, strength=3, rationale="why"),
+        Judgment(pair_id="p2", annotator="alice", choice=Choice.TIE),
+        Judgment(pair_id="p3", annotator="bob", choice=Choice.BOTH_BAD),
+    ]
+    out = io.BytesIO()
+    options = LabelOptions(ties=Keep.KEEP, both_bad=Keep.KEEP)
+    run_export(FORMATS["argilla"], iter(pairs), LabelPolicy(replay(judgments), options), out)
+    records = [rg.Record.from_dict(r) for r in orjson.loads(out.getvalue())]
+    path = tmp_path / "flat.json"
+    path.write_bytes(orjson.dumps(GenericIO.to_list(records, flatten=True)))
+    fmt, good, bad = read(path)
+    assert fmt == "argilla" and not bad
+    assert [i.pair for i in good] == pairs
+    got = [(i.label.choice, i.label.strength, i.label.rationale) for i in good]
+    assert got == [(Choice.B, 3, "why"), (Choice.TIE, None, ""), (Choice.BOTH_BAD, None, "")]
+
+
 def test_argilla_record_without_responses_is_a_clear_issue(tmp_path):
     path = tmp_path / "a.json"
     path.write_bytes(orjson.dumps([{"id": "r", "fields": {"instruction": "i", "response1": "x"},

@@ -97,7 +97,7 @@ def detect(record: dict[str, Any]) -> bool:
     ):
         return True
     return "_server_id" in record or any(
-        isinstance(k, str) and k.endswith(".responses") for k in record
+        isinstance(k, str) and k.endswith((".responses", ".suggestion")) for k in record
     )
 
 
@@ -236,10 +236,12 @@ def _verdict_rankings(
 
 def convert(record: dict[str, Any], line: int, options: object = None) -> list[Imported]:
     fields, metadata, responses, suggestions = _normalise(record)
+    # rankterm's block: JSON text in the metadata (a top-level column in the flat shape).
     meta = meta_of(metadata)
-    if not meta and isinstance(metadata.get(META_KEY), str):
+    block = metadata.get(META_KEY, fields.get(META_KEY))
+    if not meta and isinstance(block, str):
         try:
-            meta = orjson.loads(metadata[META_KEY])
+            meta = orjson.loads(block)
         except orjson.JSONDecodeError:
             meta = {}
         meta = meta if isinstance(meta, dict) else {}

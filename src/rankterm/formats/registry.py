@@ -216,13 +216,15 @@ FORMATS: dict[str, Format] = {
     )
 }
 
-#: Detection order: the most specific shapes first (binarized UF before plain TRL, HH before TRL).
+#: Detection order: the most specific shapes first (binarized UF before plain TRL, HH before TRL,
+#: Argilla's flat records, which carry ``_server_id`` and ``<question>.responses`` columns,
+#: before rankterm's own).
 _DETECTION = [
     FORMATS[n]
     for n in (
+        argilla.NAME,  # its flat shape has a pair's columns too, beside Argilla's own
         native.NAME,
         labelstudio.NAME,
-        argilla.NAME,
         openai.NAME,
         arena.NAME,
         ultrafeedback.NAME,
