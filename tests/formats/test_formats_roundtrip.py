@@ -23,6 +23,7 @@ FULL_FIDELITY = {
     "arena",
     "csv",
     "label-studio",
+    "argilla",
 }
 
 PAIRS = [
@@ -143,6 +144,7 @@ def test_round_trip_covers_what_each_format_can_say(tmp_path):
         "trl": 1,  # only single-turn p1 (p2 multi-turn, p5 system)
         "trl-standard": 1,
         "label-studio": 3,  # Pairwise says left or right only
+        "argilla": 5,  # the preference label question has tie and both_bad
     }
 
 

@@ -360,6 +360,8 @@ def _print_import_summary(summary, output: str, labels: Path | None, annotator: 
         if summary.labels_present:
             text += f" ({summary.labels_present} already there)"
         typer.echo(text, err=True)
+    for note, count in summary.notes.items():
+        typer.echo(f"note: {note} ({count} pair{_s(count)})", err=True)
     if summary.skipped:
         typer.echo(f"skipped {summary.skipped} record{_s(summary.skipped)}:", err=True)
         for issue in summary.issues[:5]:

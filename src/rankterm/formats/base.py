@@ -47,6 +47,9 @@ class Imported:
     pair: Pair
     label: SourceLabel | None = None
     line: int = 0
+    #: Something the import summary must say about how this record was read (counted per text):
+    #: e.g. that a ranking of more than two items became the pairwise preferences it implies.
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class ParquetWriter:
 
         inner = make(io.BytesIO())
         if not isinstance(inner, JsonlWriter):
-            raise UsageError("this format has no Parquet form; write it as JSON Lines")
+            raise UsageError("this format has no Parquet form; write it to a .json or .jsonl file")
         self.pq = pyarrow_parquet()
         self.inner = inner
         self.out = out

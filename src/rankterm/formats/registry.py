@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from rankterm.errors import LoadIssue, UsageError
 from rankterm.formats import (
     arena,
+    argilla,
     csvmap,
     hh,
     kto,
@@ -191,6 +192,15 @@ FORMATS: dict[str, Format] = {
             labelstudio.convert,
             writer=labelstudio.Writer,
         ),
+        Format(
+            argilla.NAME,
+            argilla.DESCRIPTION,
+            argilla.detect,
+            argilla.convert,
+            writer=argilla.Writer,
+            ties=True,
+            both_bad=True,
+        ),
         Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
         Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
@@ -206,10 +216,13 @@ FORMATS: dict[str, Format] = {
     )
 }
 
-#: Detection order: the most specific shapes first (binarized UF before plain TRL, HH before TRL).
+#: Detection order: the most specific shapes first (binarized UF before plain TRL, HH before TRL,
+#: Argilla's flat records, which carry ``_server_id`` and ``<question>.responses`` columns,
+#: before rankterm's own).
 _DETECTION = [
     FORMATS[n]
     for n in (
+        argilla.NAME,  # its flat shape has a pair's columns too, beside Argilla's own
         native.NAME,
         labelstudio.NAME,
         openai.NAME,
@@ -295,8 +308,7 @@ def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssu
         if not text.startswith(b"{"):
             if text.startswith(b"["):
                 raise UsageError(
-                    f"{source.name}:{line_no}: a JSON array where a record (an object) was "
-                    "expected"
+                    f"{source.name}:{line_no}: a JSON array where a record (an object) was expected"
                 )
             if looked == 1 and (b"," in text or b"\t" in text):
                 return FORMATS[csvmap.NAME], seen, lines

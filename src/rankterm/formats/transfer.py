@@ -54,6 +54,8 @@ class ImportSummary:
     labels_written: int = 0
     labels_present: int = 0
     bytes_read: int = 0
+    #: What the reader says about how records were read (text -> pairs it applies to).
+    notes: Counter[str] = field(default_factory=Counter)
 
 
 def import_judgment_id(annotator: str, pair_id: str) -> uuid.UUID:
@@ -223,6 +225,8 @@ def _copy_records(
         seen.add(key)
         out.write(orjson.dumps(item.pair.to_json_dict()) + b"\n")
         summary.imported += 1
+        if item.note:
+            summary.notes[item.note] += 1
         label = item.label
         if label is not None and annotator:
             if existing and import_judgment_id(annotator, item.pair.id) in existing:
