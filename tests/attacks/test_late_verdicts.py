@@ -16,8 +16,8 @@ import uuid
 
 from sqlalchemy import select
 
-from rankterm.client import RetryPolicy, TaskClient
 from rankterm.server import tables as t
+from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 
 ONCE = RetryPolicy(attempts=1)

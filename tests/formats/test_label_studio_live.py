@@ -28,9 +28,9 @@ import pytest
 
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Pair
+from rankterm.storage.journal import replay
 
 pytestmark = [pytest.mark.interop, pytest.mark.label_studio, pytest.mark.timeout(400)]
 

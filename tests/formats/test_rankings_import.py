@@ -19,9 +19,9 @@ from rankterm.errors import LoadIssue
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.rankings import RANKING_NOTE, implied_pairs, ranks_of
 from rankterm.formats.transfer import run_export
-from rankterm.journal import replay
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
 from rankterm.model import Choice, Judgment, Pair
+from rankterm.storage.journal import replay
 
 DATA = Path(__file__).parent / "data"
 

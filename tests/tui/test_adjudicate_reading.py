@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.adjudication import open_local_desk
 from rankterm.config import Settings
 from rankterm.guidelines import find_guidelines
-from rankterm.journal import Journal
 from rankterm.model import Choice, Judgment
+from rankterm.sources.adjudication import open_local_desk
+from rankterm.storage.journal import Journal
 from rankterm.tui.app import make_adjudicate_app
 from tests.helpers import pair_record, write_pairs
 

@@ -14,7 +14,7 @@ import pytest
 import textual
 
 from rankterm.config import Settings
-from rankterm.source.local import open_local
+from rankterm.sources.local import open_local
 from rankterm.tui import internals
 from rankterm.tui.app import make_app
 from rankterm.tui.widgets.rendered_pane import RenderedPane

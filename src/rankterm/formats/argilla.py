@@ -43,7 +43,8 @@ Export writes the nested shape as a JSON array, one record per label::
 
 The label of record goes in as a suggestion because a response needs an Argilla user id on the
 target server. A chat field holds ``role`` and ``content`` only: turn keys such as ``tool_calls``
-or ``name`` are not written, so pairs with them do not re-import exactly (everything else does). Log it with the SDK into a dataset with these settings::
+or ``name`` are not written, so pairs with them do not re-import exactly (everything else
+does). Log it with the SDK into a dataset with these settings::
 
     settings = rg.Settings(
         fields=[rg.TextField("prompt", required=False), rg.ChatField("messages", required=False),

@@ -18,18 +18,23 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from rankterm.model import Choice, Judgment, Resolution, Retraction
 
+# The limits are the client's too (its editors refuse longer text before a verdict is journaled),
+# so they live in the wire module both sides import.
+from rankterm.wire import (
+    MAX_CRITERIA,
+    MAX_DURATION_MS,
+    MAX_ID,
+    MAX_IDEAL,
+    MAX_NAME,
+    MAX_TAGS,
+    MAX_TEXT,
+)
+
 #: The dates a record may carry: earlier or later is a broken clock or a forgery. Checked by
 #: pydantic's own constraints (a Python validator here cost half again the whole validation).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
-MAX_TEXT = 50_000
-MAX_IDEAL = 200_000
-MAX_ID = 1_000
-MAX_NAME = 200
-MAX_TAGS = 64
-MAX_CRITERIA = 32
-MAX_DURATION_MS = 30 * 86_400_000
 
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 PairId = Annotated[str, StringConstraints(max_length=MAX_ID)]
