@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "unpack",
     "server",
     "quality",
+    "web",
 ]
 
 
