@@ -67,7 +67,18 @@ class PersonProcess(AppService):
         self.size = (width, height)
         await super().start(width, height)
         assert self._task is not None
-        self._task.add_done_callback(lambda _task: self._on_exit(self))
+        self._task.add_done_callback(lambda _task: asyncio.ensure_future(self._reaped()))
+
+    async def _reaped(self) -> None:
+        """The TUI's output ended: wait for its exit status, then tell the registry."""
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                await self._process.wait()
+        self._on_exit(self)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process is not None else None
 
     @property
     def pid(self) -> int | None:

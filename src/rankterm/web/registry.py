@@ -129,7 +129,7 @@ class Registry:
         for name, entry in list(self.running.items()):
             if entry.process is process:
                 del self.running[name]
-                log.info("session of %s ended", name)
+                log.info("session of %s ended (exit %s)", name, process.returncode)
 
     async def end(self, name: str) -> None:
         entry = self.running.get(name)
