@@ -69,7 +69,11 @@ def _same_origin(request: web.Request) -> bool:
 
 
 def _https(request: web.Request) -> bool:
-    return request.secure or request.app[CONFIG].https
+    """Whether the browser sees HTTPS: TLS here, a TLS proxy elsewhere (``--insecure-http``),
+    or a proxy that says so. Trusting the header is safe: a wrongly Secure cookie is only
+    refused by the browser over plain HTTP."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    return request.secure or request.app[CONFIG].https or forwarded
 
 
 def _signin_response(request: web.Request, error: str = "", status: int = 200) -> web.Response:
