@@ -75,6 +75,9 @@ class PersonProcess(AppService):
             with contextlib.suppress(ProcessLookupError):
                 await self._process.wait()
         self._on_exit(self)
+        # Also when it failed before its first paint (no "exit" packet): the tab must show
+        # "Session ended", not a blank terminal.
+        await self._close_browser()
 
     @property
     def returncode(self) -> int | None:

@@ -36,6 +36,7 @@ def run(
     behind_tls_proxy: bool,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="rankterm web: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per sign-in check is noise
     folder = private_dir(data_dir) if data_dir is not None else default_data_dir()
     make_spec = partial(_spec, folder, server, project)
     registry = Registry(make_spec, cap=max_sessions, idle_seconds=idle_seconds)
