@@ -47,13 +47,18 @@ async def _connect(front: WebFront, cookie: str | None, origin: str | None = Non
 
 async def _read_until_painted(socket: aiohttp.ClientWebSocketResponse, needle: bytes) -> None:
     seen = b""
-    async with asyncio.timeout(90):
-        while needle not in seen:
-            message = await socket.receive()
-            if message.type == aiohttp.WSMsgType.BINARY:
-                seen += message.data
-            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                raise AssertionError(f"closed before {needle!r} was painted")
+    deadline = asyncio.get_running_loop().time() + 90
+    while needle not in seen:
+        left = deadline - asyncio.get_running_loop().time()
+        assert left > 0, f"{needle!r} never painted: {seen[-3000:]!r}"
+        try:
+            message = await asyncio.wait_for(socket.receive(), timeout=min(left, 5.0))
+        except TimeoutError:
+            continue
+        if message.type == aiohttp.WSMsgType.BINARY:
+            seen += message.data
+        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            raise AssertionError(f"closed before {needle!r} was painted: {seen[-3000:]!r}")
 
 
 def test_sign_in_page_asks_for_the_token_in_a_form(web_front) -> None:
@@ -153,3 +158,21 @@ async def test_cap_then_idle_timeout_frees_the_slot(small_front) -> None:
     assert f"ending idle session of {name_a}" in front.log()
     assert len(journal_judgments(front.data_dir)) == 1  # A's journal, kept
     assert _sign_in(front, token_b).status_code == 303  # the slot is free again
+
+
+async def test_adjudicators_get_the_adjudication_desk(sqlite_backend, tmp_path: Path) -> None:
+    backend = sqlite_backend
+    # Guidelines: `rankterm adjudicate --server` stops on a project without them (HTTP 404).
+    project = backend.project(n_pairs=4, guidelines="# Rules\n\nPrefer the correct answer.\n")
+    front = start_web(backend.url, project, tmp_path)
+    _name, token = backend.user(role="adjudicator")
+    response = _sign_in(front, token, mode="adjudicate")
+    assert response.status_code == 303
+    session, socket = await _connect(front, _cookie(response))
+    try:
+        await _read_until_painted(socket, b"U unclear")  # the desk's key legend
+    finally:
+        await socket.close()
+        await session.close()
+        front.stop()
+    assert len(list(front.data_dir.glob("people/*/*.adjudications.jsonl"))) == 1
