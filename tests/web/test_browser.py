@@ -132,6 +132,9 @@ async def test_keys_browsers_grab_reach_the_tui(web_front, browser_factory):
 
     await browser.key("f1")
     await browser.wait_text("In a browser")
+    await asyncio.sleep(0.5)
+    shot = await browser.screenshot(ARTIFACTS / "web-help-1280x800.png")
+    print(f"\nscreenshot of the help in a browser: {shot}")
     await browser.key("escape")
     await asyncio.sleep(0.5)
 

@@ -4,6 +4,7 @@ cross-site refusals, the session cap and the idle timeout. Real task server, rea
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.web.conftest import WebFront, start_web
-from tests.web.helpers import journal_judgments
+from tests.web.helpers import journal_judgments, server_judgments
 
 pytestmark = pytest.mark.web
 
@@ -123,10 +124,10 @@ async def test_cross_site_requests_and_sockets_are_refused(web_front) -> None:
 
 @pytest.fixture
 def small_front(sqlite_backend, tmp_path: Path) -> Iterator[tuple]:
-    """One session at most; sessions idle for 4 s end."""
+    """One session at most; sessions idle for 12 s end."""
     project = sqlite_backend.project(n_pairs=6, overlap=2)
     front = start_web(
-        sqlite_backend.url, project, tmp_path, "--max-sessions", "1", "--idle-minutes", "0.0667"
+        sqlite_backend.url, project, tmp_path, "--max-sessions", "1", "--idle-minutes", "0.2"
     )
     try:
         yield sqlite_backend, project, front
@@ -135,16 +136,18 @@ def small_front(sqlite_backend, tmp_path: Path) -> Iterator[tuple]:
 
 
 async def test_cap_then_idle_timeout_frees_the_slot(small_front) -> None:
-    backend, _project, front = small_front
+    backend, project, front = small_front
     (name_a, token_a), (_name_b, token_b) = backend.user(), backend.user()
     cookie_a = _cookie(_sign_in(front, token_a))
     session, socket = await _connect(front, cookie_a)
     try:
         await _read_until_painted(socket, b"0/6")
+        await socket.send_str(json.dumps(["stdin", "2"]))  # one verdict
+        await _read_until_painted(socket, b"1/6")
         full = _sign_in(front, token_b)
         assert full.status_code == 503 and "all 1 sessions are in use" in full.text
-        # No key for 4 s: the session ends by itself; the TUI quits cleanly (exit 4: pairs
-        # left), having journaled as it went.
+        # No key for 12 s: the session ends by itself; the TUI quits cleanly (exit 4: pairs
+        # left), the verdict journaled and delivered.
         async with asyncio.timeout(60):
             while not socket.closed:
                 await socket.receive()
@@ -156,7 +159,9 @@ async def test_cap_then_idle_timeout_frees_the_slot(small_front) -> None:
         assert time.monotonic() < deadline, front.log()[-2000:]
         await asyncio.sleep(0.2)
     assert f"ending idle session of {name_a}" in front.log()
-    assert len(journal_judgments(front.data_dir)) == 1  # A's journal, kept
+    ((_path, entries),) = journal_judgments(front.data_dir).items()  # A's journal, kept
+    rows = server_judgments(backend.url, project, token_a)
+    assert [str(e.id) for e in entries] == [r["id"] for r in rows] and len(rows) == 1
     assert _sign_in(front, token_b).status_code == 303  # the slot is free again
 
 
