@@ -62,6 +62,13 @@ async def _read_until_painted(socket: aiohttp.ClientWebSocketResponse, needle: b
             raise AssertionError(f"closed before {needle!r} was painted: {seen[-3000:]!r}")
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(x) for x in (task / "children").read_text().split()]
+    return found
+
+
 def test_sign_in_page_asks_for_the_token_in_a_form(web_front) -> None:
     _backend, project, front = web_front
     page = httpx.get(front.url + "/", timeout=30)
@@ -144,6 +151,10 @@ async def test_cap_then_idle_timeout_frees_the_slot(small_front) -> None:
         await _read_until_painted(socket, b"0/6")
         await socket.send_str(json.dumps(["stdin", "2"]))  # one verdict
         await _read_until_painted(socket, b"1/6")
+        # The person's process: the token in its environment, never on its command line.
+        (child,) = _children(front.proc.pid)
+        assert token_a.encode() not in Path(f"/proc/{child}/cmdline").read_bytes()
+        assert f"RANKTERM_TOKEN={token_a}".encode() in Path(f"/proc/{child}/environ").read_bytes()
         full = _sign_in(front, token_b)
         assert full.status_code == 503 and "all 1 sessions are in use" in full.text
         # No key for 12 s: the session ends by itself; the TUI quits cleanly (exit 4: pairs
