@@ -91,6 +91,18 @@ BENCHMARKS: dict[str, Expect] = {
         # Each session is quit after the first pair: annotate's "pairs left" code, not 0.
         exits=frozenset({EXIT_LEFT}),
     ),
+    "bench_web": Expect(
+        figures=(
+            "child_rss_mb.median",
+            "child_pss_mb.median",
+            "front_rss_mb",
+            "per_session_mb",
+            "annotators_per_gb",
+            "annotators_per_gb_pss",
+        ),
+        # One process per signed-in annotator, each counted.
+        equal=(("sessions", "sessions"), ("processes", "sessions")),
+    ),
     "bench_sync": Expect(
         figures=("cli_sync.seconds", "cli_sync.exit", "reconnect_online.seconds"),
         equal=(("cli_sync.acked", "judgments"), ("reconnect_online.acked", "judgments")),

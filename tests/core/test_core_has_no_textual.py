@@ -28,6 +28,7 @@ import rankterm
 COMMANDS = ("rankterm.commands", "rankterm.cli", "rankterm.__main__")
 TEXTUAL = ("textual",)
 SERVER_DEPS = ("fastapi", "sqlalchemy", "uvicorn", "alembic", "psycopg")
+WEB_DEPS = ("aiohttp", "textual_serve")
 SCRIPTS = ("rankterm.server.migrations",)
 """Alembic's migration scripts: alembic runs them as files (``env.py`` configures a migration
 context when loaded), they are not modules anything imports."""
@@ -38,6 +39,7 @@ RULES = {
         ("rankterm.server", *COMMANDS),
         SERVER_DEPS,
     ),
+    "only `rankterm web` serves browsers": (("rankterm.web", *COMMANDS), WEB_DEPS),
 }
 
 

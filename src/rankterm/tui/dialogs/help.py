@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from rankterm.config import TagSpec
 from rankterm.sanitize import inert
+from rankterm.tui.browser_keys import BROWSER_KEYS, in_browser
 from rankterm.tui.keymap import all_bindings, group_of, keys_for, show_key
 from rankterm.tui.widgets.key_scroll import KeyScroll
 
@@ -53,6 +54,11 @@ def help_table(
             style="dim",
         )
     ]
+    if in_browser():
+        table = _table()
+        for keys, words in BROWSER_KEYS:
+            table.add_row(Text(keys), Text(words), Text(""))
+        ordered.insert(0, ("In a browser (rankterm web)", table))
     for title, table in ordered:
         parts += [Text(""), Text(title, style="bold underline"), table]
     return Group(*parts)
