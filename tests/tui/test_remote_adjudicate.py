@@ -86,3 +86,20 @@ async def test_remote_desk_resolves_on_the_server(server_with_conflicts, tmp_pat
         assert resolution.choice is Choice.A and resolution.strength == 2
         assert resolution.rationale == "A answers the question"
         assert resolution.adjudicator == "judy"
+
+
+def test_remote_adjudication_opens_on_a_project_without_guidelines(
+    server_with_conflicts, tmp_path
+):
+    """A project need not have guidelines: the server answers 404 for them, and the desk
+    must open with none (it exited 1 with a traceback-free but fatal error before)."""
+    from rankterm.commands.adjudicate import _open_remote
+
+    server, token = server_with_conflicts
+    settings = Settings(server=server.url, project="demo", token=token, annotator="judy")
+    desk, guide = _open_remote(settings, tmp_path / "judy.adjudications.jsonl", None)
+    try:
+        assert guide is EMPTY
+        assert desk.guideline_version is None
+    finally:
+        desk.close()

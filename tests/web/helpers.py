@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from rankterm.journal import read_journal
 from rankterm.model import Judgment
+from rankterm.storage.journal import read_journal
 from tests.web.cdp import Browser
 
 PAIR_ID = re.compile(r"p\d{5}")

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
 def _open_remote(settings, out: Path | None, guidelines: Path | None):
     from rankterm.guidelines import EMPTY, content_version, load_guidelines, parse_guidelines
     from rankterm.sources.adjudication import RemoteDesk
-    from rankterm.sources.client import TaskClient
+    from rankterm.sources.client import NotFoundError, TaskClient
     from rankterm.sources.remote import default_remote_journal
     from rankterm.storage.journal import Journal
 
@@ -96,7 +96,10 @@ def _open_remote(settings, out: Path | None, guidelines: Path | None):
     if guidelines is not None:
         guide = load_guidelines(guidelines)
     else:
-        text = str(client.guidelines().get("content") or "")
+        try:
+            text = str(client.guidelines().get("content") or "")
+        except NotFoundError:  # a project need not have guidelines
+            text = ""
         if text:
             data = text.encode()
             guide = parse_guidelines(text, version=content_version(data))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rankterm.guidelines import slug
-from rankterm.private_files import private_dir
+from rankterm.storage.private_files import private_dir
 from rankterm.web.signin import Person
 
 #: Variables passed through from the front's environment (locale, paths, TLS trust stores).
@@ -55,7 +55,7 @@ def person_dir(data_dir: Path, name: str) -> Path:
 
 def journal_path(data_dir: Path, person: Person, server: str, project: str, mode: str) -> Path:
     """One journal per person, task server, project and mode (verdicts or resolutions)."""
-    from rankterm.client import display_url
+    from rankterm.sources.client import display_url
 
     where = slug(display_url(server).split("://", 1)[-1].removeprefix("***@")) or "server"
     kind = "judgments" if mode == "annotate" else "adjudications"

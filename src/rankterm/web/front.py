@@ -78,7 +78,7 @@ def _https(request: web.Request) -> bool:
 
 def _signin_response(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     config = request.app[CONFIG]
-    from rankterm.client import display_url
+    from rankterm.sources.client import display_url
 
     html = pages.signin_page(
         project=config.project, server=display_url(config.server), error=error, modes=tuple(MODES)

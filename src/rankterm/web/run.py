@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from rankterm.private_files import private_dir
+from rankterm.storage.private_files import private_dir
 from rankterm.web.child import child_spec
 from rankterm.web.front import FrontConfig, make_app
 from rankterm.web.registry import Registry
