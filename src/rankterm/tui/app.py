@@ -3,6 +3,7 @@ guidelines, active-time clock) and shows the annotation screen; the work happens
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,10 @@ class RanktermApp(App[None]):
         thread until the loop ran it, and a source may tell while the loop waits for the
         source's lock (``progress()`` on a repaint): that would deadlock."""
         screen = self._listening
-        if screen is not None:
+        if screen is None:
+            return
+        # A late event after the loop closed: nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
             screen.post_message(message_for(event))
 
     def on_unmount(self) -> None:
