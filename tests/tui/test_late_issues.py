@@ -37,7 +37,8 @@ async def test_late_bad_records_are_skipped_and_reported(tmp_path, monkeypatch):
             shown.append(app.screen.view.pair.id)
             await pilot.press("40"[len(shown) % 2])  # alternate: a repeated key is a held key
             await pilot.pause()
-        await pilot.pause(1.2)  # the screen's once-a-second poll
+        for _ in range(3):  # the IssuesFound messages (no poll: nothing waits a second)
+            await pilot.pause()
         messages = [str(n.message) for n in app._notifications]
         await pilot.press("q")
     source.close()

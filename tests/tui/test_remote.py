@@ -63,7 +63,7 @@ async def test_verdicts_survive_a_dead_server_and_arrive_exactly_once(project, t
             await pilot.press(key)  # still leased locally: the annotator keeps working
         await wait_until(lambda: source.progress().sync is SyncState.OFFLINE)
         assert source.progress().pending_sync == 2
-        # The status bar is repainted by the screen's once-a-second poll.
+        # The sync thread's SyncChanged repaints the status bar.
         await wait_until(lambda: "offline" in str(app.screen.query_one("#status").render()))
 
         server.start()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -18,6 +21,61 @@ class SyncState(StrEnum):
     SYNCED = "synced"
     SYNCING = "syncing"
     OFFLINE = "offline"
+
+
+class SourceEvent(StrEnum):
+    """What changed in a source without the annotator doing anything: the UI repaints or
+    asks the source for the news (``take_new_issues``, ``take_notices``) when told."""
+
+    #: Sync state, progress or the pairs on hand changed (a remote source's sync pass).
+    SYNC = "sync"
+    #: Bad input lines were found late (``take_new_issues`` has them).
+    ISSUES = "issues"
+    #: Something the annotator must be told (``take_notices`` has it).
+    NOTICES = "notices"
+    #: Indexing or checking a big input went on (``progress`` says how far).
+    INDEXING = "indexing"
+
+
+#: Called with each event, from whichever thread noticed the change (a sync thread, an
+#: indexing thread, or the caller's own): it must not block and must not raise.
+SourceListener = Callable[[SourceEvent], None]
+
+_log = logging.getLogger(__name__)
+
+
+class SourceEvents:
+    """The observer side every source shares: the UI subscribes a plain callback (the source
+    knows nothing of Textual); the source calls :meth:`emit` whenever something the screen
+    shows changed on its own. Emitting is cheap and never raises: a failing listener is
+    logged and the source carries on (a verdict never waits on the UI)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[SourceListener] = []
+        self._listeners_lock = threading.Lock()
+
+    def subscribe(self, listener: SourceListener) -> Callable[[], None]:
+        """Call ``listener`` on every event from now on; returns the unsubscribe function."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: SourceEvent) -> None:
+        """Tell every listener. Call it without holding the source's lock: a listener may
+        hand the event to another thread, which may need that lock to act on it."""
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a UI going away must not stop a sync or an index
+                _log.exception("source listener failed on %s", event)
 
 
 @dataclass
@@ -127,6 +185,10 @@ class TaskSource(Protocol):
     journal: Journal
     #: Bad journal lines found at open (reported, never fatal).
     journal_issues: list[LoadIssue]
+
+    #: Change notifications for the UI (sync state, late issues, notices, indexing):
+    #: ``events.subscribe(callback)``. Replaces polling the getters below.
+    events: SourceEvents
 
     def current(self) -> PairView | None:
         """The pair on screen, or None when there is nothing left to judge."""

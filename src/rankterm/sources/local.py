@@ -9,7 +9,15 @@ from pathlib import Path
 from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.model import Choice, Gold, Judgment, shown_swapped
-from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.base import (
+    Draft,
+    PairView,
+    Progress,
+    SourceEvent,
+    SourceEvents,
+    SyncState,
+    build_judgment,
+)
 from rankterm.sources.session import JournaledSession
 from rankterm.storage.index import BadPairError, PairIndex, index_pairs
 from rankterm.storage.journal import Journal, JournalState
@@ -95,6 +103,14 @@ class LocalSource:
         self._index_error: str | None = None
         self._indexer: threading.Thread | None = None
         self._handed_over: list[LoadIssue] = []
+        #: Change notifications: late bad lines (``take_new_issues``) and the progress of
+        #: indexing and checking a big file, told by the threads doing that work.
+        self.events = SourceEvents()
+        pairs.watch(self._index_news)
+
+    def _index_news(self, what: str) -> None:
+        """From the pairs index (see ``PairIndex.watch``): a late issue, or checking went on."""
+        self.events.emit(SourceEvent.ISSUES if what == "issue" else SourceEvent.INDEXING)
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -236,7 +252,10 @@ class LocalSource:
             return
 
         def progress(done: int, total: int) -> None:
+            before = int(self._index_fraction * 100)
             self._index_fraction = done / max(total, 1)
+            if int(self._index_fraction * 100) != before:  # a percent on: say so, no more
+                self.events.emit(SourceEvent.INDEXING)
 
         def run() -> None:
             try:
@@ -245,6 +264,8 @@ class LocalSource:
                 with self._lock:
                     self._index_error = str(exc)
                 self._indexed.set()
+                self.events.emit(SourceEvent.ISSUES)
+                self.events.emit(SourceEvent.INDEXING)
                 return
             self.adopt(full)
 
@@ -260,6 +281,9 @@ class LocalSource:
         # which the event loop needs for every verdict (a million-entry set takes ~0.1 s).
         order = full.serving_order()
         scope = order if isinstance(order, range) else frozenset(order)
+        # Before the hand-over below: an issue found in between is then either handed over
+        # or announced.
+        full.watch(self._index_news)
         with self._lock:
             head = self.pairs
             current = self._pair_id(self._cursor) if self._cursor is not None else None
@@ -284,8 +308,12 @@ class LocalSource:
             # The head's bad lines were reported at open; hand out the rest of the scan's.
             known = {(i.line, i.reason) for i in head.issues}
             self._handed_over = [i for i in full.issues_so_far() if (i.line, i.reason) not in known]
+            handed_over = bool(self._handed_over)
             self._indexed.set()
         head.close()
+        if handed_over:
+            self.events.emit(SourceEvent.ISSUES)
+        self.events.emit(SourceEvent.INDEXING)
 
     @property
     def validated(self) -> bool:
@@ -298,7 +326,8 @@ class LocalSource:
 
     def take_new_issues(self) -> list[LoadIssue]:
         """Bad lines found since the last call (or since ``open_local`` returned its issues):
-        each is returned once. Thread-safe and never blocks on the validation; poll it."""
+        each is returned once. Thread-safe and never blocks on the validation; ``events``
+        says when there are new ones (:attr:`SourceEvent.ISSUES`)."""
         with self._lock:
             handed, self._handed_over = self._handed_over, []
             if self._index_error is not None:

@@ -24,7 +24,15 @@ from rankterm import wire
 from rankterm.errors import LoadIssue, RanktermError
 from rankterm.guidelines import Guidelines, normalize_version
 from rankterm.model import Ack, Choice, Gold, Judgment
-from rankterm.sources.base import Draft, PairView, Progress, SyncState, build_judgment
+from rankterm.sources.base import (
+    Draft,
+    PairView,
+    Progress,
+    SourceEvent,
+    SourceEvents,
+    SyncState,
+    build_judgment,
+)
 from rankterm.sources.client import (
     LeasedItem,
     ServerUnavailable,
@@ -101,6 +109,10 @@ class RemoteSource:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rankterm-sync", daemon=True)
+        #: Change notifications: the sync thread says when what the status line shows
+        #: changed, and when there is news for the annotator (``take_notices``).
+        self.events = SourceEvents()
+        self._last_seen: tuple[Progress, int] | None = None
 
     # -- lease cache ----------------------------------------------------------------------------
 
@@ -355,6 +367,18 @@ class RemoteSource:
 
     # -- the sync thread ------------------------------------------------------------------------
 
+    def _announce(self) -> None:
+        """Tell the UI what changed since the last call (from the sync thread, no lock held):
+        the status line's state, counts or the pairs on hand, and notices waiting."""
+        seen = (self.progress(), len(self.items))
+        if seen != self._last_seen:
+            self._last_seen = seen
+            self.events.emit(SourceEvent.SYNC)
+        with self._lock:
+            news = bool(self._notices)
+        if news:
+            self.events.emit(SourceEvent.NOTICES)
+
     def _run(self) -> None:
         backoff = 0.5
         last_renew = time.monotonic()
@@ -393,6 +417,7 @@ class RemoteSource:
                     self.detail = _short(f"{type(exc).__name__}: {exc}")
                 wait = backoff
                 backoff = min(backoff * 2, 10.0)
+            self._announce()
             self._wake.wait(wait)
             self._wake.clear()
 
@@ -403,6 +428,7 @@ class RemoteSource:
         with self._lock:
             if self.sync is not SyncState.OFFLINE:  # offline stays offline until a call succeeds
                 self.sync = SyncState.SYNCING
+        self._announce()
         acks = self.client.submit(judgments) if judgments else []
         # Retractions after their judgments, so the server sees them in order.
         acks += self.client.retract(retractions) if retractions else []

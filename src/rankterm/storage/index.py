@@ -130,6 +130,8 @@ class PairIndex:
         self._validated = threading.Event()
         self._checked = 0
         self._listeners: list[Callable[[list[LoadIssue]], None]] = []
+        #: See :meth:`watch`: told of late issues and of validation's progress.
+        self._watchers: list[Callable[[str], None]] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._sidecar: Path | None = None
@@ -361,6 +363,18 @@ class PairIndex:
                 return
         callback(list(self.issues))
 
+    def watch(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback("issue")`` whenever a record is found bad after :func:`index_pairs`
+        returned (``take_late_issues`` has it), and ``callback("progress")`` as background
+        validation advances (each percent) and when it completes: so a UI is told, instead of
+        asking. Called from the thread that noticed (the validating one, or a ``get``'s
+        caller) without the index's lock held; it must not block or raise."""
+        self._watchers.append(callback)
+
+    def _tell(self, what: str) -> None:
+        for callback in list(self._watchers):
+            callback(what)
+
     def _report(self, line: int, reason: str) -> LoadIssue:
         """Count an issue; ``issues`` ends up with the ``max_issues`` lowest lines, whatever
         order they were found in (so both validation modes keep the same ones)."""
@@ -380,15 +394,17 @@ class PairIndex:
 
     def _mark_bad(self, i: int, reason: str) -> LoadIssue:
         with self._lock:
-            if i not in self._bad:
-                self._bad[i] = reason
-                issue = self._report(self._cols.lines[i], reason)
-                if len(self._late) < self._max_issues:
-                    self._late.append(issue)
-                else:
-                    self._late_dropped += 1
-                return issue
-        return self._issue_at(i, reason)
+            if i in self._bad:
+                return self._issue_at(i, reason)
+            self._bad[i] = reason
+            issue = self._report(self._cols.lines[i], reason)
+            if len(self._late) < self._max_issues:
+                self._late.append(issue)
+            else:
+                self._late_dropped += 1
+        if self._watchers:
+            self._tell("issue")
+        return issue
 
     def _finish_issues(self) -> None:
         with self._lock:
@@ -406,6 +422,8 @@ class PairIndex:
         suspects = self._suspects
         self._pace = self._pace and pace
         fd = os.open(self.path, os.O_RDONLY)
+        step = max(1, len(cols) // 100)
+        told = self._checked
         try:
             started = time.perf_counter()
             for i in range(self._checked, len(cols)):  # those before were checked by a thread
@@ -423,6 +441,9 @@ class PairIndex:
                             if reason is not None:
                                 self._mark_bad(i, reason)
                 self._checked = i + 1
+                if i - told >= step and self._watchers:
+                    told = i
+                    self._tell("progress")
                 if self._pace and not i & 15 and time.perf_counter() - started > 0.004:
                     time.sleep(0.002)
                     started = time.perf_counter()
@@ -435,6 +456,8 @@ class PairIndex:
             listeners, self._listeners = self._listeners, []
         for callback in listeners:
             callback(list(self.issues))
+        if self._watchers:
+            self._tell("progress")
 
     def _background(self, save_first: bool) -> None:
         if save_first:

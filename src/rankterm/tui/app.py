@@ -3,6 +3,8 @@ guidelines, active-time clock) and shows the annotation screen; the work happens
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -13,9 +15,10 @@ from rankterm.clock import ActiveClock
 from rankterm.config import Settings
 from rankterm.errors import LoadIssue, UsageError
 from rankterm.guidelines import Guidelines
-from rankterm.sources.base import TaskSource
+from rankterm.sources.base import SourceEvent, TaskSource
 from rankterm.tui.gc_pacing import GcPacer
 from rankterm.tui.keymap import all_bindings, binding_ids
+from rankterm.tui.messages import message_for
 from rankterm.tui.screens.annotate import AnnotateScreen
 from rankterm.tui.verdict_gate import CURRENT_PRESS, Press
 
@@ -52,6 +55,9 @@ class RanktermApp(App[None]):
         self.load_issues = load_issues or []
         self.clock = ActiveClock(settings.idle_seconds)
         self.gc_pacer = GcPacer()
+        #: The screen told of the source's changes (``_source_event``), once it is up.
+        self._listening: Screen | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
@@ -61,7 +67,10 @@ class RanktermApp(App[None]):
             self.push_screen(self.first_screen)
         else:
             assert self.source is not None
-            self.push_screen(AnnotateScreen(self.source, self.guidelines))
+            screen = AnnotateScreen(self.source, self.guidelines)
+            self._listening = screen
+            self._unsubscribe = self.source.events.subscribe(self._source_event)
+            self.push_screen(screen)
         # Once the first screen is up, what exists is the app itself: keep it out of collections.
         self.call_after_refresh(self.gc_pacer.freeze_startup)
         if self.load_issues:
@@ -75,7 +84,24 @@ class RanktermApp(App[None]):
                 markup=False,
             )
 
+    def _source_event(self, event: SourceEvent) -> None:
+        """The source's listener: runs on the source's thread (sync, indexing, validation)
+        or on this one (a bad record met while reading), and hands the event over as a
+        message. ``post_message`` is the thread-safe, non-blocking hop (it queues through the
+        loop's ``call_soon_threadsafe``); ``call_from_thread`` would block the source's
+        thread until the loop ran it, and a source may tell while the loop waits for the
+        source's lock (``progress()`` on a repaint): that would deadlock."""
+        screen = self._listening
+        if screen is None:
+            return
+        # A late event after the loop closed: nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
+            screen.post_message(message_for(event))
+
     def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()  # the loop goes away: sources must not post into it
+        self._listening = None
         self.gc_pacer.release()
 
     async def on_event(self, event: events.Event) -> None:

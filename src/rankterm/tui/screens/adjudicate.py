@@ -138,7 +138,7 @@ class AdjudicateScreen(PaneScreen):
         verdicts = self.query_one("#verdicts", RenderedPane)
         guide = self.query_one("#guidelines", RenderedPane)
         if case is None:
-            quit_key = key_for("adjudicate.quit", self.app.settings.keys)  # type: ignore[attr-defined]
+            quit_key = key_for("adjudicate.quit", self.rankterm_app.settings.keys)
             done = Text(
                 f"No contested pairs need a decision. {quit_key} to quit.", style="bold green"
             )
@@ -184,7 +184,7 @@ class AdjudicateScreen(PaneScreen):
         return self.guidelines.for_tags(case.pair.tags) if case is not None else []
 
     def _info(self) -> None:
-        keymap = self.app.settings.keys  # type: ignore[attr-defined]
+        keymap = self.rankterm_app.settings.keys
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append_text(adjudicate_legend(keymap))
         if self.rationale:
@@ -327,5 +327,5 @@ class AdjudicateScreen(PaneScreen):
         self.show()
 
     def action_help(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.rankterm_app.settings
         self.app.push_screen(HelpDialog(settings.keys, [], ADJUDICATE_BINDINGS))

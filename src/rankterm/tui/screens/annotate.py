@@ -3,19 +3,27 @@
 The screen is thin: verdict logic lives in the task source and plain functions; this class maps
 keys to those calls, keeps the draft (tags, rationale, flag) for the pair on screen, and swaps
 pre-rendered lines into the panes.
+
+Nothing here polls: the draft is reactive (a change repaints the status lines through
+``watch_draft``), and the source's own changes (sync state, late bad lines, notices, indexing)
+arrive as messages (``tui.messages``) that the app posts when the source tells it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import replace
 
 from rich.console import Group
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
+from textual.reactive import reactive
 from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 
 from rankterm import wire
 from rankterm.errors import RanktermError
@@ -30,6 +38,7 @@ from rankterm.model import (
 from rankterm.sanitize import inert
 from rankterm.sources.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings, key_for
+from rankterm.tui.messages import IndexingProgress, IssuesFound, NoticesPosted, SyncChanged
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
@@ -40,6 +49,31 @@ from rankterm.tui.widgets.status_bar import StatusBar
 
 PANES = ("#context", "#left", "#right", "#guidelines")
 TITLES = {"context": "Prompt", "left": "◀ LEFT", "right": "RIGHT ▶"}
+
+
+_log = logging.getLogger("rankterm.tui")
+
+
+def worker_failure_notice(group: str, error: BaseException | None) -> str | None:
+    """What to tell the annotator when a background worker of the annotation screen failed
+    (it is logged either way), or None when nothing they see depends on it.
+
+    - ``prerender`` renders the next pair ahead: if rendering failed, the pair is rendered
+      when it comes up, nothing to say; if the source could not read it (disk, file), the
+      next pair may not come up, and the annotator should know before pressing on.
+    - ``finish`` renders the pair on screen whole: only its start is shown, so say so.
+    - ``preload`` imports the dialogs ahead: they are imported when opened instead.
+    Verdicts never go through a worker: a failure here loses no label.
+    """
+    what = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+    if group == "prerender" and isinstance(error, (OSError, RanktermError)):
+        return (
+            f"Could not read the next pair ahead ({what}). Your verdicts so far are saved; "
+            "the next pair is read again when you get there."
+        )
+    if group == "finish":
+        return f"Could not render the rest of this pair ({what}); only its start is shown."
+    return None
 
 
 HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -76,13 +110,16 @@ class AnnotateScreen(PaneScreen):
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
     VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
 
+    #: The verdict being built for the pair on screen (tags, rationale, flag, criteria, ideal
+    #: answer). Replaced, never mutated in place, so every change reaches ``watch_draft``.
+    draft: reactive[Draft] = reactive(Draft, init=False)
+
     def __init__(self, source: TaskSource, guidelines: Guidelines) -> None:
         super().__init__()
         self.source = source
         self.guidelines = guidelines
         self.renderer = PairRenderer()
         self.view: PairView | None = None
-        self.draft = Draft()
         self.sections: list[Section] = []
         self.diff = False
         self.sync_scroll = False
@@ -123,23 +160,46 @@ class AnnotateScreen(PaneScreen):
         # The dialogs (the text editor above all) are imported once the first pair is up:
         # startup does not wait for them, and the first r or w does not either.
         self.after_frame(self._preload_dialogs)
-        # Sync state, rate and ETA change without input in remote mode; so do waiting pairs.
-        self.set_interval(1.0, self._poll)
+        # What the source found or was told before the app listened: once, now; from here
+        # on the source says when (the handlers below).
+        self._report_late_issues()
+        self._tell_notices()
 
     def _show_first(self) -> None:
-        if self.view is None:  # not shown already (by ``_poll``)
+        if self.view is None:  # not shown already (by ``_source_changed``)
             self.show(self.source.current())
         else:
             self._paint()
 
-    def _poll(self) -> None:
-        self._report_late_issues()
-        for notice in self.source.take_notices():  # a lease lost, a verdict refused
-            self.notify(inert(notice), severity="warning", timeout=15, markup=False)
+    # -- the source's own changes (messages the app posts when the source tells it) ----------
+
+    @on(SyncChanged)
+    @on(IndexingProgress)
+    def _source_changed(self) -> None:
+        """Sync state, counts or the pairs on hand changed: a pair may have arrived for an
+        empty screen (remote mode waiting for a lease); otherwise the status line moves."""
+        if not self._started:
+            return  # the first pair comes with the first layout (``on_resize``)
         if self.view is None and self.source.current() is not None:
             self.show(self.source.current())
             return
         self._paint_status()
+
+    @on(IssuesFound)
+    def _issues_found(self) -> None:
+        self._report_late_issues()
+        if self._started:
+            self._paint_status()  # the total leaves the bad records out
+
+    @on(NoticesPosted)
+    def _notices_posted(self) -> None:
+        self._tell_notices()
+        if self._started:
+            self._paint_status()
+
+    def _tell_notices(self) -> None:
+        for notice in self.source.take_notices():  # a lease lost, a verdict refused
+            self.notify(inert(notice), severity="warning", timeout=15, markup=False)
 
     def _report_late_issues(self) -> None:
         """A big pairs file is checked while the annotator works: say what turned up bad
@@ -162,8 +222,11 @@ class AnnotateScreen(PaneScreen):
         """Put a pair on screen (from the render cache when it was prepared ahead)."""
         self._hold_gc_until_frame()
         self.view = view
-        self.draft = Draft.from_judgment(view.existing if view else None)
-        self.app.clock.reset()  # type: ignore[attr-defined]
+        # Without its watcher: ``_paint`` below paints the status lines for the new pair.
+        self.set_reactive(
+            AnnotateScreen.draft, Draft.from_judgment(view.existing if view else None)
+        )
+        self.rankterm_app.clock.reset()
         self.focus_home()
         self._paint()
         self._await_paint()
@@ -173,7 +236,7 @@ class AnnotateScreen(PaneScreen):
 
     def _hold_gc_until_frame(self) -> None:
         """No cyclic collection between now and the next frame (see ``gc_pacing``)."""
-        pacer = self.app.gc_pacer  # type: ignore[attr-defined]
+        pacer = self.rankterm_app.gc_pacer
         pacer.pause()
         self.after_frame(pacer.resume)
 
@@ -277,7 +340,7 @@ class AnnotateScreen(PaneScreen):
 
     def _key(self, binding_id: str) -> str:
         """The key for ``binding_id`` as the user mapped it, for text that names a key."""
-        return key_for(binding_id, self.app.settings.keys)  # type: ignore[attr-defined]
+        return key_for(binding_id, self.rankterm_app.settings.keys)
 
     def _paint_guidelines(self) -> None:
         pane = self.query_one("#guidelines", RenderedPane)
@@ -310,16 +373,35 @@ class AnnotateScreen(PaneScreen):
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
         info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria)
         self.query_one(PairInfo).show_text(info)
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.rankterm_app.settings
         legend, keys = annotate_key_lines(
             settings.keys, settings.tags, self.draft.tags, self.size.width or 80
         )
         self.query_one(Legend).show_text(legend)
         self.query_one(KeyBar).show_text(keys)
 
-    def refresh_status(self) -> None:
-        """Called when the sync state changes (remote mode)."""
-        self._paint_status()
+    def watch_draft(self) -> None:
+        """The draft changed (a tag, the flag, a rationale...): its marks are in the info,
+        legend and key lines."""
+        if self.is_mounted and self._started:
+            self._paint_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background worker failed (they run with ``exit_on_error=False``, so nothing else
+        would say so): log it, and tell the annotator when it changes what they see."""
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = worker.error
+        _log.error(
+            "annotation screen: worker %r (group %s) failed",
+            worker.name,
+            worker.group,
+            exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+        )
+        notice = worker_failure_notice(worker.group, error)
+        if notice is not None:
+            self.notify(inert(notice), severity="warning", timeout=10, markup=False)
 
     @work(thread=True, exclusive=True, group="finish", exit_on_error=False)
     def _finish_pair(self) -> None:
@@ -398,7 +480,7 @@ class AnnotateScreen(PaneScreen):
         else:
             choice = Choice(side)
             strength = 0
-        duration = self.app.clock.elapsed_ms()  # type: ignore[attr-defined]
+        duration = self.rankterm_app.clock.elapsed_ms()
         draft = self.draft
         self._hold_gc_until_frame()
         try:
@@ -416,7 +498,7 @@ class AnnotateScreen(PaneScreen):
         self.session_count += 1
         self.session_active_ms += duration
         upcoming = self.source.current()
-        if upcoming is None and self.app.exit_when_done:  # type: ignore[attr-defined]
+        if upcoming is None and self.rankterm_app.exit_when_done:
             self.app.exit()
             return
         self.show(upcoming)
@@ -430,7 +512,6 @@ class AnnotateScreen(PaneScreen):
         self.show(self.source.current())
         # Give the retracted draft back, so re-judging does not lose the rationale and tags.
         self.draft = Draft.from_judgment(undone)
-        self._paint_status()
         self.notify(f"Undid your verdict on {inert(undone.pair_id)}.", markup=False)
 
     def action_skip(self) -> None:
@@ -444,18 +525,16 @@ class AnnotateScreen(PaneScreen):
     # -- the draft ----------------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        for tag in self.app.settings.tags:  # type: ignore[attr-defined]
+        for tag in self.rankterm_app.settings.tags:
             if event.key == tag.key and self.view is not None:
-                self.draft.tags ^= {tag.name}
-                self._paint_status()
+                self.draft = replace(self.draft, tags=self.draft.tags ^ {tag.name})
                 event.stop()
                 return
 
     def action_flag(self) -> None:
         if self.view is None:
             return
-        self.draft.flagged = not self.draft.flagged
-        self._paint_status()
+        self.draft = replace(self.draft, flagged=not self.draft.flagged)
 
     def action_rationale(self) -> None:
         if self.view is None:
@@ -463,8 +542,7 @@ class AnnotateScreen(PaneScreen):
 
         def saved(text: str | None) -> None:
             if text is not None:
-                self.draft.rationale = text.strip()
-                self._paint_status()
+                self.draft = replace(self.draft, rationale=text.strip())
 
         from rankterm.tui.dialogs.text_editor import TextEditorDialog
 
@@ -481,7 +559,7 @@ class AnnotateScreen(PaneScreen):
     @property
     def criteria(self) -> list[str]:
         """The configured criteria, then the task server project's own (no repeats)."""
-        configured = self.app.settings.criteria  # type: ignore[attr-defined]
+        configured = self.rankterm_app.settings.criteria
         return list(dict.fromkeys([*configured, *self.source.criteria]))
 
     def action_criteria(self) -> None:
@@ -499,8 +577,7 @@ class AnnotateScreen(PaneScreen):
 
         def saved(marks: dict[str, ScreenChoice] | None) -> None:
             if marks is not None and self.view is view:
-                self.draft.criteria = criteria_from_screen(marks, view.swapped)
-                self._paint_status()
+                self.draft = replace(self.draft, criteria=criteria_from_screen(marks, view.swapped))
 
         from rankterm.tui.dialogs.criteria import CriteriaDialog
 
@@ -517,8 +594,7 @@ class AnnotateScreen(PaneScreen):
 
         def saved(answer: str | None) -> None:
             if answer is not None:
-                self.draft.ideal_response = answer if answer.strip() else None
-                self._paint_status()
+                self.draft = replace(self.draft, ideal_response=answer if answer.strip() else None)
                 self.notify(
                     "Answer kept; it is saved with your next verdict "
                     f"({self._key('verdict.both_bad')} for both bad).",
@@ -561,10 +637,10 @@ class AnnotateScreen(PaneScreen):
             self.maximize(self.query_one("#context"))
 
     def action_help(self) -> None:
-        keymap = self.app.settings.keys  # type: ignore[attr-defined]
+        keymap = self.rankterm_app.settings.keys
         from rankterm.tui.dialogs.help import HelpDialog
 
-        self.app.push_screen(HelpDialog(keymap, self.app.settings.tags))  # type: ignore[attr-defined]
+        self.app.push_screen(HelpDialog(keymap, self.rankterm_app.settings.tags))
 
     def action_stats(self) -> None:
         from rankterm.tui.screens.stats import StatsScreen

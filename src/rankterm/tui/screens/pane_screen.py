@@ -10,7 +10,7 @@ both screens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on
 from textual.screen import Screen
@@ -21,6 +21,9 @@ from rankterm.model import Pair
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.render import PairRenderer
 from rankterm.tui.widgets.rendered_pane import RenderedPane
+
+if TYPE_CHECKING:  # the app module imports the screens
+    from rankterm.tui.app import RanktermApp
 
 
 class PaneScreen(Screen[None]):
@@ -48,6 +51,12 @@ class PaneScreen(Screen[None]):
         self.raw: set[str] = set()
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
+
+    @property
+    def rankterm_app(self) -> RanktermApp:
+        """The app, typed: its settings, active-time clock and GC pacer. These screens run
+        only inside :class:`RanktermApp` (``make_app`` / ``make_adjudicate_app``)."""
+        return cast("RanktermApp", self.app)
 
     def repaint(self) -> None:
         """Render what is on screen again, at the panes' current widths."""
