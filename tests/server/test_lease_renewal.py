@@ -153,13 +153,51 @@ def test_a_lease_the_server_lets_go_is_told_and_its_verdict_reported(
         # The other pair's lease is gone too: it is not served after this one.
         assert source.peek_next() is None
 
-        # The annotator judges anyway: a's verdict has no slot left.
+        # The annotator judges anyway. A verdict under the author's own lapsed lease is
+        # accepted whatever became of the slot (refusing it only for ordinary pairs told gold
+        # and repeats apart, and an honest slow annotator's work is not thrown away): it is
+        # journaled (fsynced) before anything else, sent, and accepted.
         judged = source.record(Choice.A, 2, Draft(), 1000)
         assert judged.pair_id == on_screen
-        # Journaled (fsynced) before anything else, and sent: refused, and the annotator told.
         assert judged.id in source.state.judgments
         assert source.wait_idle(timeout=30)
-        assert [a.status for a in source.rejected] == ["rejected"]
+        assert source.rejected == []
+        assert source.progress().rejected == 0
+    finally:
+        source.close(flush_seconds=1.0)
+
+
+def test_a_verdict_on_a_released_lease_is_refused_and_told(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A lease given back is no lease: the server refuses a verdict under it. The renew loop
+    hears ``released`` and tells the annotator; the verdict made anyway is journaled, sent,
+    refused, and the refusal told (before issue 13 it was only a count in the status bar)."""
+    project = backend.project(n_pairs=2, overlap=1, lease_ttl=TTL)
+    a, ta = backend.user()
+    source, _, _ = open_remote(
+        backend.url, project, ta, annotator=a, out=tmp_path / "a.jsonl", batch_size=2
+    )
+    try:
+        _wait(lambda: len(source.items) >= 2, "the batch")
+        view = source.current()
+        assert view is not None
+        on_screen = view.pair.id
+        lease = next(i.lease_id for i in source.items if i.pair.id == on_screen)
+        with client(backend, project, ta) as ca:
+            assert [s.status for s in ca.release([lease])] == ["released"]
+        notices: list[str] = []
+
+        def told() -> bool:
+            notices.extend(source.take_notices())
+            return any(on_screen in n for n in notices)
+
+        _wait(told, "the notice that the lease on screen is gone")
+        judged = source.record(Choice.A, 2, Draft(), 1000)
+        assert judged.pair_id == on_screen
+        assert judged.id in source.state.judgments
+        assert source.wait_idle(timeout=30)
+        assert [r.status for r in source.rejected] == ["rejected"]
         _wait(
             lambda: any(on_screen in n and "refused" in n for n in source.take_notices()),
             "the notice of the refusal",
