@@ -19,6 +19,12 @@ Three guards, in the order a request meets them:
   buffer, the str).
   The bound is checked on each chunk as it arrives, by searches in C, so a body of escapes
   or quotes costs no Python work per byte.
+- On a route that needs a role above annotator (admin, adjudicator), :class:`BoundedRoute`
+  checks token, role and project membership *before* the body is read (FastAPI would read
+  and parse it before its dependencies run): an annotator's valid token buys no parsing on
+  the admin routes, whose strings are otherwise unbounded. Such routes may also carry a byte
+  budget (:func:`body_budget`: the biggest honest body, every field at its limit, escaped),
+  enforced by Content-Length up front or while the body streams.
 - Bodies beyond :data:`INLINE_PARSE_BYTES` are parsed in the thread pool, not on the event
   loop: tens of milliseconds of orjson there held up every other request meanwhile.
 - :func:`decode` parses with orjson, which refuses lone surrogates, and falls back to the
