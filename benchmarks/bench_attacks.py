@@ -1,6 +1,7 @@
 """Hostile request bodies against a real server: prints ONE JSON line (name, params, figures).
 
-Each attack is one POST to ``/v1/projects/P/judgments`` against a fresh ``rankterm serve``
+Each attack is one POST to ``/v1/projects/P/judgments`` (or the route named) against a fresh
+``rankterm serve``
 process (one worker, 127.0.0.1), while another connection asks ``/v1/health`` back to back:
 
 - ``bogus_token_empty_items``: a body of ``{}`` items just under the 32 MiB limit, with a
@@ -8,7 +9,10 @@ process (one worker, 127.0.0.1), while another connection asks ``/v1/health`` ba
   up every other request for 9 s);
 - ``valid_token_empty_items``: the same body with a valid annotator token;
 - ``valid_token_one_huge_string``: one item whose rationale is the whole body, the shape
-  that costs the fixed server most (the body is read, then parsed, then refused by size).
+  that costs the fixed server most (the body is read, then parsed, then refused by size);
+- ``annotator_token_admin_guidelines``: a valid annotator token sends a 32 MB guideline text
+  to the admin-only ``/guidelines`` (before the fix: read and parsed, ~3x its size, then 403;
+  after: 403 before the body is read).
 
 Figures per attack: the server's resident set before it and its peak during it (VmHWM,
 reset just before the attack), the health requests' latency while it was in flight (p50 and
@@ -19,7 +23,8 @@ machine's noise), the attack's status and duration.
 tree (``git worktree add /tmp/old <commit>``, then ``--baseline-src /tmp/old/src``), in the
 same run, alternating with the current code: figures under ``before`` and ``after``.
 
-Usage: ``uv run python benchmarks/bench_attacks.py [--quick] [--baseline-src DIR]``.
+Usage: ``uv run python benchmarks/bench_attacks.py [--quick] [--baseline-src DIR]
+[--only NAME ...]``.
 """
 
 from __future__ import annotations
@@ -60,10 +65,19 @@ def one_huge_string(size: int) -> bytes:
     return head + b"x" * (size - len(head) - len(tail)) + tail
 
 
+def guidelines_huge_string(size: int) -> bytes:
+    head = b'{"content": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+JUDGMENTS = "judgments"
+#: name: (valid annotator token?, body maker, route under /v1/projects/P/).
 ATTACKS = {
-    "bogus_token_empty_items": (False, empty_items),
-    "valid_token_empty_items": (True, empty_items),
-    "valid_token_one_huge_string": (True, one_huge_string),
+    "bogus_token_empty_items": (False, empty_items, JUDGMENTS),
+    "valid_token_empty_items": (True, empty_items, JUDGMENTS),
+    "valid_token_one_huge_string": (True, one_huge_string, JUDGMENTS),
+    # An annotator's valid token on an admin route: refused (403) before the body is read.
+    "annotator_token_admin_guidelines": (True, guidelines_huge_string, "guidelines"),
 }
 
 
@@ -109,14 +123,14 @@ def server_from(src: Path | None, db_url: str, log_path: Path):
         server.stop()
 
 
-def play(url: str, project: str, body: bytes, token: str) -> dict[str, Any]:
+def play(url: str, project: str, body: bytes, token: str, route: str) -> dict[str, Any]:
     outcome: dict[str, Any] = {"status": None}
 
     def attack() -> None:
         started = time.perf_counter()
         try:
             response = httpx.post(
-                f"{url}/v1/projects/{project}/judgments",
+                f"{url}/v1/projects/{project}/{route}",
                 content=body,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 timeout=300,
@@ -154,12 +168,14 @@ def play(url: str, project: str, body: bytes, token: str) -> dict[str, Any]:
     return outcome
 
 
-def measure(server: ServerProcess, setup: Setup, body: bytes, valid: bool) -> dict[str, Any]:
+def measure(
+    server: ServerProcess, setup: Setup, body: bytes, valid: bool, route: str = JUDGMENTS
+) -> dict[str, Any]:
     pid = server.proc.pid
     before = (proc_status_kb(pid, "VmRSS") or 0) / 1024
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
     token = setup.token if valid else "rt_" + secrets.token_hex(20)
-    figures = play(server.url, setup.project, body, token)
+    figures = play(server.url, setup.project, body, token, route)
     peak = (proc_status_kb(pid, "VmHWM") or 0) / 1024
     after = (proc_status_kb(pid, "VmRSS") or 0) / 1024
     figures.update(
@@ -168,33 +184,38 @@ def measure(server: ServerProcess, setup: Setup, body: bytes, valid: bool) -> di
     return figures
 
 
-def run_attack(src: Path | None, db_url: str, setup: Setup, body: bytes, valid: bool) -> dict:
+def run_attack(
+    src: Path | None, db_url: str, setup: Setup, body: bytes, valid: bool, route: str
+) -> dict:
     """One attack against a fresh server (one that earlier attacks have not grown)."""
     tmp = Path(tempfile.mkdtemp(prefix="rankterm-bench-attack-"))
     with server_from(src, db_url, tmp / "server.log") as server:
         time.sleep(0.5)  # let start-up settle
-        return measure(server, setup, body, valid)
+        return measure(server, setup, body, valid, route)
 
 
-def run_backend(db_url: str, size: int, baseline: Path | None, quick: bool) -> dict[str, Any]:
+def run_backend(
+    db_url: str, size: int, baseline: Path | None, quick: bool, only: list[str] | None = None
+) -> dict[str, Any]:
     setup = Setup(db_url)
-    results: dict[str, Any] = {name: {} for name in ATTACKS}
+    attacks = {k: v for k, v in ATTACKS.items() if not only or k in only}
+    results: dict[str, Any] = {name: {} for name in attacks}
     try:
         if quick and baseline is None:
             # Smoke mode: one server for every attack (the fixed code does not grow).
             tmp = Path(tempfile.mkdtemp(prefix="rankterm-bench-attack-"))
             with server_from(None, db_url, tmp / "server.log") as server:
-                for name, (valid, make) in ATTACKS.items():
-                    results[name]["after"] = measure(server, setup, make(size), valid)
+                for name, (valid, make, route) in attacks.items():
+                    results[name]["after"] = measure(server, setup, make(size), valid, route)
             return results
-        for name, (valid, make) in ATTACKS.items():
+        for name, (valid, make, route) in attacks.items():
             body = make(size)
             # Alternate: the baseline first, then this code, attack by attack.
             if baseline is not None:
                 log(f"{name}: baseline")
-                results[name]["before"] = run_attack(baseline, db_url, setup, body, valid)
+                results[name]["before"] = run_attack(baseline, db_url, setup, body, valid, route)
             log(f"{name}: this code")
-            results[name]["after"] = run_attack(None, db_url, setup, body, valid)
+            results[name]["after"] = run_attack(None, db_url, setup, body, valid, route)
         return results
     finally:
         setup.db.dispose()
@@ -215,6 +236,9 @@ def main() -> None:
         default="both",
         help="which database (PostgreSQL needs RANKTERM_TEST_PG)",
     )
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(ATTACKS), default=None, help="run just these attacks"
+    )
     args = parser.parse_args()
     if args.baseline_src is not None and not (args.baseline_src / "rankterm").is_dir():
         parser.error(f"--baseline-src {args.baseline_src}: no rankterm package there")
@@ -223,7 +247,7 @@ def main() -> None:
     if args.backend in ("both", "sqlite"):
         with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
             results["sqlite"] = run_backend(
-                str(Path(tmp) / "bench.db"), size, args.baseline_src, args.quick
+                str(Path(tmp) / "bench.db"), size, args.baseline_src, args.quick, args.only
             )
     pg = os.environ.get("RANKTERM_TEST_PG")
     if args.backend == "postgresql" and not pg:
@@ -236,7 +260,7 @@ def main() -> None:
         conftest.pg_admin_execute(f"CREATE DATABASE {name}")
         try:
             results["postgresql"] = run_backend(
-                conftest.pg_database_url(name), size, args.baseline_src, args.quick
+                conftest.pg_database_url(name), size, args.baseline_src, args.quick, args.only
             )
         finally:
             conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -247,6 +271,7 @@ def main() -> None:
             "body_bytes": size,
             "baseline_src": str(args.baseline_src) if args.baseline_src else None,
             "backend": args.backend,
+            "only": args.only,
         },
         results,
     )

@@ -52,7 +52,9 @@ def peak_mb(pid: int) -> float:
     return _status_kb(pid, "VmHWM") / 1024
 
 
-def play(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, list[float]]:
+def play(
+    url: str, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> tuple[int | None, list[float]]:
     """POST ``body`` while another thread keeps asking /v1/health; the attack's status (None
     when the server closed the connection before the whole body was sent) and the health
     latencies measured while it was in flight."""
@@ -60,7 +62,7 @@ def play(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, li
 
     def attack() -> None:
         try:
-            response = httpx.post(url, content=body, headers=headers, timeout=120)
+            response = httpx.request(method, url, content=body, headers=headers, timeout=120)
             result[0] = response.status_code
         except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
             pass

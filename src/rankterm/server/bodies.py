@@ -19,6 +19,12 @@ Three guards, in the order a request meets them:
   buffer, the str).
   The bound is checked on each chunk as it arrives, by searches in C, so a body of escapes
   or quotes costs no Python work per byte.
+- On a route that needs a role above annotator (admin, adjudicator), :class:`BoundedRoute`
+  checks token, role and project membership *before* the body is read (FastAPI would read
+  and parse it before its dependencies run): an annotator's valid token buys no parsing on
+  the admin routes, whose strings are otherwise unbounded. Such routes may also carry a byte
+  budget (:func:`body_budget`: the biggest honest body, every field at its limit, escaped),
+  enforced by Content-Length up front or while the body streams.
 - Bodies beyond :data:`INLINE_PARSE_BYTES` are parsed in the thread pool, not on the event
   loop: tens of milliseconds of orjson there held up every other request meanwhile.
 - :func:`decode` parses with orjson, which refuses lone surrogates, and falls back to the
@@ -210,7 +216,11 @@ class BoundedRequest(Request):
         if not hasattr(self, "_body"):
             budget = self.app.state.settings.max_json_values
             limit = getattr(self, "max_string_bytes", None)
+            max_bytes = getattr(self, "max_body_bytes", None)
             length = self.headers.get("content-length", "")
+            if max_bytes is not None and length.isdigit() and int(length) > max_bytes:
+                raise BodyTooLarge(max_bytes)
+            received = 0
             if limit is not None and length.isdigit() and int(length) <= limit:
                 limit = None  # no string is longer than the whole body: nothing to scan
             runs = StringRuns(limit) if limit is not None else None
@@ -219,6 +229,9 @@ class BoundedRequest(Request):
             tail = b""
             self._maybe_nul = False
             async for chunk in self.stream():
+                received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
                 marks += _value_marks(chunk)
                 if marks > budget:
                     raise HTTPException(
@@ -252,19 +265,37 @@ class BoundedRequest(Request):
 
 
 class BoundedRoute(APIRoute):
-    """Routes with a body read it through :class:`BoundedRequest`."""
+    """Routes with a body read it through :class:`BoundedRequest`; on a route that needs a
+    role above annotator, the caller's token, role and membership are checked first."""
 
     #: The longest JSON string (escaped, in bytes) a body may hold; None: no bound but the
     #: body's. See :func:`bounded_route`.
     max_string_bytes: int | None = None
 
+    def pre_body_role(self) -> str | None:
+        """The role (admin, adjudicator) a dependency of this route requires, if any: see
+        ``require`` in api/deps.py, which marks its checks with it."""
+        for dependency in self.dependant.dependencies:
+            role = getattr(dependency.call, "role", None)
+            if role in ("admin", "adjudicator"):
+                return role
+        return None
+
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
         if self.body_field is None:
+            # FastAPI reads no body for such a route: its dependencies (the role check among
+            # them) run before the endpoint, which reads the stream itself if at all.
             return handler
         limit = self.max_string_bytes
+        max_bytes: int | None = getattr(self.endpoint, "max_body_bytes", None)
+        role = self.pre_body_role()
 
         async def bounded(request: Request) -> Response:
+            if role is not None:
+                from rankterm.server.api.deps import check_before_body
+
+                await check_before_body(request, role)
             send = getattr(request, "_send", None)
             wrapped = (
                 BoundedRequest(request.scope, request.receive)
@@ -272,9 +303,22 @@ class BoundedRoute(APIRoute):
                 else BoundedRequest(request.scope, request.receive, send)
             )
             wrapped.max_string_bytes = limit
+            wrapped.max_body_bytes = max_bytes
             return await handler(wrapped)
 
         return bounded
+
+
+def body_budget(max_bytes: int) -> Callable[[Any], Any]:
+    """Mark an endpoint with the biggest body it honestly takes (in bytes, its fields at their
+    limits, escaped): a bigger one is refused with 413 by Content-Length, or while it streams,
+    before it is parsed. Put it under the ``@router`` decorator."""
+
+    def mark(endpoint: Any) -> Any:
+        endpoint.max_body_bytes = max_bytes
+        return endpoint
+
+    return mark
 
 
 #: Bytes a character may take in a JSON string: a ``\uXXXX\uXXXX`` escaped surrogate pair.

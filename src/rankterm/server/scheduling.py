@@ -330,13 +330,26 @@ def lease(
     ]
 
 
+#: What a stored lease state is called on the wire (rankterm.wire.LeaseState, which the
+#: client parses strictly: a value outside it would break every client). A lease still
+#: stored "live" but not renewed or released by this request is at its maximum age or was
+#: taken by a concurrent request: gone for the caller either way.
+WIRE_STATES: dict[str, str] = {
+    "live": "expired",
+    "expired": "expired",
+    "released": "released",
+    "consumed": "consumed",
+}
+
+
 def _statuses(conn: Connection, project: Project, user: User, ids: list[uuid.UUID]) -> dict:
+    """The caller's own leases among ``ids``: their states in the wire's vocabulary."""
     rows = conn.execute(
         select(L.c.id, L.c.state).where(
             L.c.id.in_(ids), L.c.project_id == project.id, L.c.user_id == user.id
         )
     ).all()
-    return {row.id: row.state for row in rows}
+    return {row.id: WIRE_STATES.get(row.state, "unknown") for row in rows}
 
 
 def renew(
@@ -363,9 +376,8 @@ def renew(
                 .returning(L.c.id, L.c.expires_at)
             ).all()
         )
+    # A live lease not renewed is at its maximum age: it runs out at its expiry ("expired").
     states = _statuses(conn, project, user, [i for i in ids if i not in renewed])
-    # A live lease not renewed is at its maximum age: it runs out at its expiry.
-    states = {i: "expired" if state == "live" else state for i, state in states.items()}
     return [
         {"lease_id": i, "status": "renewed", "expires_at": to_datetime(renewed[i])}
         if i in renewed

@@ -13,9 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from rankterm.server import projects as svc
 from rankterm.server import reports
 from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
-from rankterm.server.bodies import BoundedRoute
+from rankterm.server.bodies import ESCAPED_CHAR_BYTES, BoundedRoute, body_budget
 from rankterm.server.core import get_project, project_for
 from rankterm.server.schemas import (
+    MAX_DESCRIPTION,
+    MAX_GUIDELINES,
+    MAX_PROJECT_CRITERIA,
+    MAX_PROJECT_TAGS,
     GuidelinesIn,
     GuidelinesPublic,
     ImportResult,
@@ -30,8 +34,18 @@ router = APIRouter(prefix="/v1", route_class=BoundedRoute)
 
 IMPORT_CHUNK = 1000
 
+#: Body budgets (bytes): every field at its limit, each character escaped at its longest
+#: (``\\uXXXX\\uXXXX``), plus room for the short settings, names and whitespace. A bigger
+#: body is refused with 413 while it streams (after the caller's role is checked).
+_SLACK = 64 * 1024
+_WORDS = (MAX_PROJECT_TAGS + MAX_PROJECT_CRITERIA) * (200 * ESCAPED_CHAR_BYTES + 4)
+UPDATE_BUDGET = MAX_DESCRIPTION * ESCAPED_CHAR_BYTES + _WORDS + _SLACK
+CREATE_BUDGET = UPDATE_BUDGET + MAX_GUIDELINES * ESCAPED_CHAR_BYTES
+GUIDELINES_BUDGET = MAX_GUIDELINES * ESCAPED_CHAR_BYTES + _SLACK
+
 
 @router.post("/projects", response_model=ProjectPublic, status_code=201)
+@body_budget(CREATE_BUDGET)
 def create_project(body: ProjectCreate, _: Admin, db: DB) -> Any:
     """Create a project (admin)."""
 
@@ -56,6 +70,7 @@ def show_project(project: str, user: Annotator, db: DB) -> Any:
 
 
 @router.patch("/projects/{project}", response_model=ProjectPublic)
+@body_budget(UPDATE_BUDGET)
 def update_project(project: str, body: ProjectUpdate, _: Admin, db: DB) -> Any:
     def work(conn: Any) -> ProjectPublic:
         return svc.project_public(conn, svc.update_project(conn, project, body))
@@ -75,29 +90,53 @@ def get_guidelines(
 
 
 @router.post("/projects/{project}/guidelines", response_model=GuidelinesPublic, status_code=201)
+@body_budget(GUIDELINES_BUDGET)
 def post_guidelines(project: str, body: GuidelinesIn, _: Admin, db: DB) -> Any:
     """Upload guidelines; a changed text becomes a new version (its SHA-256)."""
     return db.write(lambda conn: svc.add_guidelines(conn, get_project(conn, project), body.content))
 
 
 async def _records(request: Request) -> AsyncIterator[tuple[str, Any]]:
-    """(where, record) from an NDJSON stream or a JSON list / {"pairs": [...]} body."""
+    """(where, record) from an NDJSON stream or a JSON list / {"pairs": [...]} body.
+
+    This route reads its own body, after its role check (see BoundedRoute). NDJSON is taken
+    line by line (memory: one line, at most the server's body limit); a JSON list is parsed
+    whole, so its values are counted first, as every other JSON body's are (bodies.py), and
+    parsed off the event loop.
+    """
+    settings = request.app.state.settings
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("application/x-ndjson", "application/jsonl", "application/ndjson"):
-        buffer = b""
+        buffer = bytearray()
         line_no = 0
         async for chunk in request.stream():
+            start = len(buffer)
             buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
+            if buffer.find(b"\n", start) < 0:
+                continue  # no line ends here: nothing copied, however long the line
+            *lines, rest = bytes(buffer).split(b"\n")
+            buffer = bytearray(rest)
             for line in lines:
                 line_no += 1
                 if line.strip():
                     yield f"line {line_no}", line
         if buffer.strip():
-            yield f"line {line_no + 1}", buffer
+            yield f"line {line_no + 1}", bytes(buffer)
         return
+    budget = settings.max_json_values
+    body = bytearray()
+    marks = 0
+    async for chunk in request.stream():
+        marks += sum(chunk.count(c) for c in (b"{", b"[", b",", b":"))
+        if marks > budget:
+            raise HTTPException(
+                413,
+                detail=f"request body holds more than {budget} JSON values;"
+                " send a large import as NDJSON (one pair per line)",
+            )
+        body += chunk
     try:
-        data = orjson.loads(await request.body())
+        data = await run_in_threadpool(orjson.loads, body)
     except orjson.JSONDecodeError as exc:
         raise HTTPException(422, detail=f"body: invalid JSON ({exc.msg})") from None
     if isinstance(data, dict) and isinstance(data.get("pairs"), list):
