@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "admin",
     "sync",
     "quality",
+    "generate",
+    "judge",
 ]
 
 
