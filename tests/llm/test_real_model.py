@@ -161,7 +161,16 @@ def test_wrong_model_id_fails_without_retrying(model_server: ModelServer, tmp_pa
     wrong = f"x={model_server.base_url}#nope"
     out = str(tmp_path / "o.jsonl")
     result = rankterm(
-        "generate", str(prompts), "-m", wrong, "-m", model_server.spec("y"), "--max-tokens", "4", "-o", out
+        "generate",
+        str(prompts),
+        "-m",
+        wrong,
+        "-m",
+        model_server.spec("y"),
+        "--max-tokens",
+        "4",
+        "-o",
+        out,
     )
     assert result.returncode == 1
     assert "HTTP 4" in result.stderr and "gave up" not in result.stderr
