@@ -103,6 +103,7 @@ def main() -> None:
         prompts = [PromptItem(f"q{i}", (("user", f"Tell me about fox {i}."),), f"Fox {i}?")
                    for i in range(n_prompts)]  # fmt: skip
         alone, generated, judged, verdicts = [], [], [], 0
+        asyncio.run(endpoint_alone(server.base_url, str(model_dir), prompts, 1, c))  # warm-up
         for r in range(rounds):  # alternate, so drift on a shared machine hits both
             alone.append(
                 asyncio.run(endpoint_alone(server.base_url, str(model_dir), prompts, 2, c))
