@@ -126,6 +126,10 @@ def main() -> None:
             "generate": {"median_s": round(med_gen, 4), "req_per_s": round(requests / med_gen, 2),
                          "pairs": n_prompts},
             "overhead": round(med_gen / med_alone - 1, 4),
+            # Rounds pair up in time, so drift on a shared machine cancels within a round.
+            "overhead_round_median": round(
+                statistics.median(g / a for g, a in zip(generated, alone, strict=True)) - 1, 4
+            ),
             "judge": {"median_s": round(statistics.median(judged), 4), "verdicts": verdicts,
                       "verdicts_per_s": round(verdicts / statistics.median(judged), 2)},
             "rounds_s": {"alone": [round(x, 3) for x in alone],
