@@ -65,6 +65,14 @@ BENCHMARKS: dict[str, Expect] = {
         figures=tuple(f"{run}.{key}" for run in _ANALYTICS for key in ("wall_s", "exit")),
     ),
     "bench_attacks": Expect(figures=_attacks("sqlite") + (_attacks("postgresql") if PG else ())),
+    "bench_generate": Expect(
+        figures=(
+            "endpoint_alone.median_s",
+            "generate.median_s",
+            "overhead",
+            "judge.verdicts_per_s",
+        ),
+    ),
     "bench_huge": Expect(
         figures=tuple(
             f"{case}.{key}"
@@ -176,6 +184,10 @@ def test_every_script_has_an_entry_and_every_entry_a_script():
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_quick_run_prints_one_json_line(script, tmp_path):
+    if script.stem == "bench_generate":
+        from tests.llm.llmserver import require_llm_python
+
+        require_llm_python()  # skips locally without torch's venv, fails under CI=true
     results = tmp_path / "results.jsonl"
     env = {**os.environ, "RANKTERM_BENCH_RESULTS": str(results)}
     done = subprocess.run(

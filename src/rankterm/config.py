@@ -80,6 +80,9 @@ class Settings(BaseModel):
     """Server token; prefer the RANKTERM_TOKEN environment variable."""
     batch_size: int = Field(default=20, ge=1, le=500)
     """How many pairs to lease ahead in remote mode."""
+    api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    """Keys for `generate`/`judge` endpoints, by model NAME or BASE_URL; prefer the
+    RANKTERM_API_KEY_<NAME> (or RANKTERM_API_KEY) environment variable."""
 
 
 ENV_FIELDS = {
@@ -138,7 +141,7 @@ def load_settings(overrides: dict[str, Any] | None = None, path: Path | None = N
     """Merge file, environment and flags (later wins); errors name the source and field."""
     path = path or config_path()
     data = read_config_file(path)
-    if data.get("token"):
+    if data.get("token") or data.get("api_keys"):
         warn_if_token_exposed(path)
     sources = {key: display_path(path) for key in data}
     for env, name in ENV_FIELDS.items():

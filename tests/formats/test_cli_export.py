@@ -177,3 +177,22 @@ def test_leaderboard_model_names_are_inert(cli, tmp_path):
     ran = cli("leaderboard", "j.jsonl", "--pairs", "pairs.jsonl", "--bootstrap", "0")
     assert ran.exit_code == 0
     assert "\x1b" not in ran.stdout and "[bold]evil" in ran.stdout
+
+
+def test_leaderboard_can_exclude_self_identified_pairs(cli, project):
+    flagged = [
+        p.model_copy(update={"metadata": {"self_identified": True}}) if p.id == "p1" else p
+        for p in PAIRS
+    ]
+    (project / "pairs.jsonl").write_bytes(
+        b"".join(orjson.dumps(p.to_json_dict()) + b"\n" for p in flagged)
+    )
+    args = ("leaderboard", "alice.jsonl", "bob.jsonl", "--pairs", "pairs.jsonl", "--json",
+            "--bootstrap", "0")  # fmt: skip
+    kept = orjson.loads(cli(*args).stdout)
+    assert {m["model"]: m for m in kept["models"]}["ace"]["wins"] == 3
+    ran = cli(*args, "--exclude-self-identified")
+    assert ran.exit_code == 0, ran.stderr
+    board = orjson.loads(ran.stdout)
+    assert {m["model"]: m for m in board["models"]}["ace"]["wins"] == 1  # p1's two votes gone
+    assert board["dropped"]["self-identified"] == 2

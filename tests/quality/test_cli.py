@@ -298,3 +298,45 @@ def test_report_keeps_unclear_notes_and_comments_and_lists_only_disagreements(
     agreement = text.split("## Agreement")[1].split("\n## ")[0]
     for term in ("kappa", "alpha", "nominal", "ordinal", "interval", "linear", "quadratic"):
         assert term in agreement.split("| measure")[0].lower(), term  # explained before the table
+
+
+def test_agreement_measures_a_model_judge_without_counting_it(cli, tmp_path):
+    from rankterm.quality.agreement import cohen_kappa
+
+    rows = [("p1", "long answer", "x"), ("p2", "long answer", "y"), ("p3", "a", "longer b"),
+            ("p4", "a", "longer b")]  # fmt: skip
+    (tmp_path / "pairs.jsonl").write_bytes(b"".join(
+        orjson.dumps({"id": i, "prompt": "?", "response_a": a, "response_b": b,
+                      "metadata": {"topic": "t" if i in ("p1", "p2") else "u"}}) + b"\n"
+        for i, a, b in rows))  # fmt: skip
+    votes = {"p1": "A", "p2": "B", "p3": "A", "p4": "B"}
+    write_journal(
+        tmp_path / "j.jsonl",
+        [judge(p, who, v) for p, v in votes.items() for who in ("alice", "bob")]
+        + [Resolution(pair_id="p2", adjudicator="carol", choice=Choice.A, strength=2)],
+    )
+    model = {("p1", "ab"): "A", ("p1", "ba"): "A", ("p2", "ab"): "A", ("p2", "ba"): "B",
+             ("p3", "ab"): "A", ("p3", "ba"): "A", ("p4", "ab"): "B", ("p4", "ba"): "B",
+             ("p1", "x"): None}  # fmt: skip
+    (tmp_path / "judge.jsonl").write_bytes(b"".join(
+        orjson.dumps({"source": "model", "judge": "j1", "pair_id": p, "order": o, "choice": c})
+        + b"\n" for (p, o), c in model.items()) + b'{"torn')  # fmt: skip
+    plain = cli("agreement", "j.jsonl", "--pairs", "pairs.jsonl", "--json")
+    ran = cli("agreement", "j.jsonl", "--pairs", "pairs.jsonl", "--json", "--judge",
+              "judge.jsonl", "--by", "metadata.topic")  # fmt: skip
+    assert ran.exit_code == 0, ran.stderr
+    summary = orjson.loads(ran.stdout)
+    before = orjson.loads(plain.stdout)
+    for key in ("n_judgments", "n_units", "fleiss_kappa"):  # the judge is not a rater
+        assert summary.get(key) == before.get(key)
+    figures = summary["judges"]["j1"]
+    expected = [("A", "A"), ("tie", "B"), ("A", "A"), ("B", "B")]  # p2's orders disagree: tie
+    assert figures["kappa_vs_humans"] == round(cohen_kappa(expected), 4)
+    assert figures["confusion_vs_humans"] == {"A": {"A": 2}, "B": {"B": 1}, "tie": {"B": 1}}
+    assert figures["flip_rate"] == 0.25 and figures["n_both_orders"] == 4
+    bias = {"judge_longer_win_rate": 0.6667, "human_longer_win_rate": 0.5, "n": 3, "n_humans": 4}
+    assert figures["length_bias"] == bias
+    assert figures["n_vs_adjudicated"] == 1
+    assert figures["slices"]["metadata.topic"]["u"]["n"] == 2
+    table = cli("agreement", "j.jsonl", "--pairs", "pairs.jsonl", "--judge", "judge.jsonl")
+    assert "judge j1: kappa vs humans" in table.stdout and "flip rate 0.25" in table.stdout

@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "sync",
     "quality",
     "web",
+    "generate",
+    "judge",
 ]
 
 

@@ -211,6 +211,11 @@ def leaderboard_command(
     anchor: str | None = typer.Option(
         None, "--anchor", help="Model pinned at 1000 (default: the mean is 1000)."
     ),
+    exclude_self_identified: bool = typer.Option(
+        False,
+        "--exclude-self-identified",
+        help="Drop votes on pairs where a response names its model or maker (generate's flag).",
+    ),
 ) -> None:
     """Bradley-Terry ratings of the models behind the pairs, with bootstrap intervals."""
     import gc
@@ -238,6 +243,9 @@ def leaderboard_command(
             gold = pair.gold() if options.gold is not GoldRule.KEEP else None
             choices = label_policy.choices_for(pair.id, gold)
             if not choices:
+                continue
+            if exclude_self_identified and pair.metadata().get("self_identified") is True:
+                label_policy.dropped["self-identified"] += len(choices)
                 continue
             model_a, model_b = pair.models()
             if not model_a or not model_b:

@@ -50,6 +50,13 @@ def agreement_command(
         metavar="KEY",
         help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
     ),
+    judge: list[Path] = typer.Option(
+        [],
+        "--judge",
+        exists=True,
+        dir_okay=False,
+        help="Verdicts of `rankterm judge` (source: model) to measure against people.",
+    ),
 ) -> None:
     """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
     from rankterm.errors import RanktermError
@@ -81,6 +88,16 @@ def agreement_command(
             f"nothing to measure: no pair has judgments from two or more annotators "
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
+    if judge:  # model verdicts: compared with people, never counted among them
+        from rankterm.quality.judges import judge_metrics
+
+        summary["judges"] = judge_metrics(
+            _read_model_verdicts(judge),
+            judgments,
+            state.latest_resolutions(),
+            _response_lengths(pairs) if pairs is not None else None,
+            labels,
+        )
     if as_json:
         import orjson
 
@@ -89,6 +106,36 @@ def agreement_command(
         typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return
     _print_summary(summary)
+    for name, figures in summary.get("judges", {}).items():
+        typer.echo(
+            f"judge {name}: kappa vs humans {figures['kappa_vs_humans']} "
+            f"(n={figures['n_vs_humans']}), vs adjudicated {figures['kappa_vs_adjudicated']}, "
+            f"flip rate {figures['flip_rate']}, longer wins "
+            f"{figures['length_bias']['judge_longer_win_rate']} (people "
+            f"{figures['length_bias']['human_longer_win_rate']})"
+        )
+
+
+def _read_model_verdicts(paths: list[Path]) -> list[dict[str, Any]]:
+    """Records of ``rankterm judge`` files (torn lines skipped, as the writer allows)."""
+    from rankterm.llm.writer import read_records
+
+    return [record for path in paths for record in read_records(path)]
+
+
+def _response_lengths(pairs: Path) -> dict[str, tuple[int, int]]:
+    """pair id -> (len(response_a), len(response_b)), for the judges' length bias."""
+    import orjson
+
+    lengths = {}
+    with pairs.open("rb") as handle:
+        for raw in handle:
+            try:
+                data = orjson.loads(raw)
+                lengths[str(data["id"])] = (len(data["response_a"]), len(data["response_b"]))
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue  # bad lines are already reported by the pairs scan
+    return lengths
 
 
 def report_command(
