@@ -236,6 +236,8 @@ class RawLines:
         self.header: list[Line] = header or []
         self._style = style or Style()
         safe = inert(text)
+        #: Whether any character was replaced by a marker (the pane then warns).
+        self.marked = safe is not text
         if "\t" in safe:
             safe = safe.expandtabs(TAB_SIZE)
         self._source = safe.split("\n")
@@ -250,6 +252,12 @@ class RawLines:
         self.complete = False
         self._length = 0
         self.advance(self.STEP)
+
+    def set_header(self, header: list[Line]) -> None:
+        """Put ``header`` (pre-rendered rows) before the text's rows."""
+        with self._lock:
+            self._length += len(header) - len(self.header)
+            self.header = header
 
     # -- the index ------------------------------------------------------------------------------
 
