@@ -1,4 +1,4 @@
-"""Huge responses: first paint and peak memory with a 9 MB, a 100,000-line and single-line responses.
+"""Huge responses: first paint and peak memory with 9 MB, 100,000-line and one-line responses.
 
 Method. Each case runs in a fresh Python process (so its peak resident set, VmHWM, is its own)
 on a pairs file of three pairs: the case's pair first, then two ordinary long pairs (2-4k words
