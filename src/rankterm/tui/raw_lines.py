@@ -29,12 +29,12 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
 
-from rich._unicode_data import load as load_cell_table
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 
 from rankterm.sanitize import inert
+from rankterm.tui.internals import cell_table
 
 Line = list[Segment]
 
@@ -90,7 +90,7 @@ def word_starts(line: str, width: int) -> list[int]:
 #: Cell widths as Rich measures them (``rich.cells.get_character_cell_size``), as character
 #: classes: two cells, no cell (combining marks, controls, variation selectors), one cell.
 def _cell_classes() -> tuple[str, str]:
-    table = load_cell_table("auto")
+    table = cell_table()
     wide = [(a, b) for a, b, w in table.widths if w == 2]
     zero = [(a, b) for a, b, w in table.widths if w == 0]
     zero += [(0x00, 0x1F), (0x7F, 0x9F)]
@@ -104,7 +104,7 @@ def _cell_classes() -> tuple[str, str]:
 _WIDE, _ZERO = _cell_classes()
 #: One run of characters of the same width: two cells, none, or one.
 _RUN = re.compile(f"([{_WIDE}]+)|([{_ZERO}]+)|([^{_WIDE}{_ZERO}]+)")
-_NARROW_TO_WIDE = load_cell_table("auto").narrow_to_wide
+_NARROW_TO_WIDE = cell_table().narrow_to_wide
 _VS16, _ZWJ = "\ufe0f", "\u200d"
 
 
