@@ -1,4 +1,4 @@
-"""Huge responses: first paint and peak memory with a 9 MB and a 100,000-line response.
+"""Huge responses: first paint and peak memory with 9 MB, 100,000-line and one-line responses.
 
 Method. Each case runs in a fresh Python process (so its peak resident set, VmHWM, is its own)
 on a pairs file of three pairs: the case's pair first, then two ordinary long pairs (2-4k words
@@ -15,13 +15,22 @@ renders every frame to terminal bytes and timestamps the first frame holding a p
 * ``peak_rss_mb``: the process's VmHWM at the end; ``rss_before_app_mb`` is its RSS after
   the imports and the file's index, before the app starts.
 
+Cases: ``lines`` (100,000 short lines), ``megabytes`` (9 MB of Markdown paragraphs),
+``cjk_line`` (a 4 MB response that is one line of CJK: two cells a character, no space) and
+``ascii_line`` (a 9 MB response that is one line of ASCII words).
 The ``ordinary`` case (a 2-4k-word pair first) is the baseline, measured in the same run;
-``ratio_to_ordinary`` divides by it. ``--quick`` uses a 1 MB and a 10,000-line response.
+``ratio_to_ordinary`` divides by it. ``--quick`` uses 1 MB, 10,000-line, 0.5 MB CJK and 1 MB
+single-line responses.
+
+``--base-src DIR`` also runs every case on another checkout's ``src`` (put first on the child's
+``PYTHONPATH``), alternating base and this code within each round, and reports both and the
+ratios new/base (``vs_base``): the machine is shared, so only figures of the same run compare.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import subprocess
 import sys
@@ -35,7 +44,8 @@ from common import CACHE, emit, log, parse_args, proc_status_kb, self_peak_rss_m
 from datagen import _write_jsonl, long_markdown, paragraph
 
 SIZE = (160, 50)
-CASES = ("ordinary", "lines", "megabytes")
+CASES = ("ordinary", "lines", "megabytes", "cjk_line", "ascii_line")
+HUGE = CASES[1:]
 
 
 def huge_text(case: str, quick: bool) -> str:
@@ -46,6 +56,13 @@ def huge_text(case: str, quick: bool) -> str:
             f"{i:06d},{rng.randint(0, 99999)},{rng.choice(['ok', 'warn', 'fail'])},sensor-{i % 97}"
             for i in range(count)
         )
+    if case == "cjk_line":
+        count = (2**19 if quick else 4 * 2**20) // 3  # three bytes a character in UTF-8
+        return "".join(chr(0x4E00 + rng.randrange(20_000)) for _ in range(count))
+    if case == "ascii_line":
+        target = (1 if quick else 9) * 2**20
+        words = " ".join(paragraph(rng, 200).split("\n"))
+        return (words + " ") * (target // (len(words) + 1)) + "the last words."
     if case == "megabytes":
         target = (1 if quick else 9) * 2**20
         block = long_markdown(rng, 4000)
@@ -130,15 +147,21 @@ def _pid() -> int:
 
 
 def child(case: str, quick: bool) -> None:
+    import rankterm
+
     figures = asyncio.run(measure(pairs_file(case, quick)))
+    figures["src"] = str(Path(rankterm.__file__).parents[1])
     sys.stdout.write(orjson.dumps(figures).decode() + "\n")
 
 
-def run_case(case: str, quick: bool) -> dict:
+def run_case(case: str, quick: bool, src: str | None = None) -> dict:
     args = [sys.executable, str(Path(__file__).resolve()), "--child", case]
     if quick:
         args.append("--quick")
-    done = subprocess.run(args, capture_output=True, timeout=900)
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    done = subprocess.run(args, capture_output=True, timeout=900, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{case}: child failed\n{done.stderr.decode(errors='replace')[-3000:]}")
     return orjson.loads(done.stdout.decode().splitlines()[-1])
@@ -148,44 +171,71 @@ def main() -> None:
     def extra(parser) -> None:
         parser.add_argument("--child", choices=CASES, help=argparse_hide())
         parser.add_argument("--rounds", type=int, default=0, help="runs per case (median)")
+        parser.add_argument("--base-src", help="another checkout's src dir, run alternately")
+        parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
 
     args = parse_args(__doc__.splitlines()[0], extra)
     if args.child:
         child(args.child, args.quick)
         return
     rounds = args.rounds or (1 if args.quick else 3)
-    for case in CASES:
+    cases = [case for case in args.cases.split(",") if case]
+    if "ordinary" not in cases:
+        cases.insert(0, "ordinary")
+    for case in cases:
         pairs_file(case, args.quick)  # generated outside the timed processes
-    runs: dict[str, list[dict]] = {case: [] for case in CASES}
+    versions = {"new": None} if not args.base_src else {"base": args.base_src, "new": None}
+    runs: dict[str, dict[str, list[dict]]] = {v: {case: [] for case in cases} for v in versions}
     for n in range(rounds):
-        for case in CASES:
-            runs[case].append(run_case(case, args.quick))
-            log(f"round {n + 1} {case}: {runs[case][-1]}")
-    figures: dict = {}
-    for case, results in runs.items():
-        figures[case] = {
-            key: sorted(r[key] for r in results)[len(results) // 2] for key in results[0]
-        }
-        figures[case]["runs"] = results
-    base = figures["ordinary"]
-    for case in ("lines", "megabytes"):
-        figures[case]["ratio_to_ordinary"] = {
-            key: round(figures[case][key] / max(base[key], 1e-6), 2)
-            for key in ("first_paint_ms", "first_paint_cpu_ms", "next_pair_ms", "peak_rss_mb")
-        }
-        figures[case]["target_first_paint_lt_1s"] = figures[case]["first_paint_ms"] < 1000
-        figures[case]["target_next_pair_lt_1s"] = figures[case]["next_pair_ms"] < 1000
-        figures[case]["target_rss_lt_250mb"] = figures[case]["peak_rss_mb"] < 250
+        for case in cases:
+            order = list(versions) if n % 2 == 0 else list(reversed(versions))
+            for version in order:
+                result = run_case(case, args.quick, versions[version])
+                runs[version][case].append(result)
+                log(f"round {n + 1} {case} {version}: {result}")
+    numeric = [key for key in runs["new"]["ordinary"][0] if key != "src"]
+    out: dict = {}
+    for version, by_case in runs.items():
+        figures: dict = {}
+        for case, results in by_case.items():
+            figures[case] = {
+                key: sorted(r[key] for r in results)[len(results) // 2] for key in numeric
+            }
+            figures[case]["runs"] = results
+        base = figures["ordinary"]
+        for case in cases:
+            if case == "ordinary":
+                continue
+            figures[case]["ratio_to_ordinary"] = {
+                key: round(figures[case][key] / max(base[key], 1e-6), 2)
+                for key in ("first_paint_ms", "first_paint_cpu_ms", "next_pair_ms", "peak_rss_mb")
+            }
+            figures[case]["target_first_paint_lt_1s"] = figures[case]["first_paint_ms"] < 1000
+            figures[case]["target_next_pair_lt_1s"] = figures[case]["next_pair_ms"] < 1000
+            figures[case]["target_rss_lt_250mb"] = figures[case]["peak_rss_mb"] < 250
+        out[version] = figures
+    result = out["new"]
+    if "base" in out:
+        result = {"new": out["new"], "base": out["base"], "vs_base": {}}
+        for case in cases:
+            result["vs_base"][case] = {
+                key: round(out["new"][case][key] / max(out["base"][case][key], 1e-6), 3)
+                for key in ("first_paint_ms", "first_paint_cpu_ms", "back_cpu_ms", "peak_rss_mb")
+            }
     emit(
         "huge",
         {
             "quick": args.quick,
             "size": f"{SIZE[0]}x{SIZE[1]}",
             "rounds": rounds,
+            "cases": cases,
+            "base_src": args.base_src,
             "lines_case_lines": 10_000 if args.quick else 100_000,
             "megabytes_case_mb": 1 if args.quick else 9,
+            "cjk_line_case_mb": 0.5 if args.quick else 4,
+            "ascii_line_case_mb": 1 if args.quick else 9,
         },
-        figures,
+        result,
     )
 
 

@@ -76,7 +76,7 @@ BENCHMARKS: dict[str, Expect] = {
     "bench_huge": Expect(
         figures=tuple(
             f"{case}.{key}"
-            for case in ("ordinary", "lines", "megabytes")
+            for case in ("ordinary", "lines", "megabytes", "cjk_line", "ascii_line")
             for key in ("first_paint_ms", "next_pair_ms", "peak_rss_mb")
         ),
     ),

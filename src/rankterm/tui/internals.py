@@ -85,3 +85,11 @@ def invalidate_rows(widget: Widget, region: Region) -> bool:
         return False
     set_dirty(region)
     return True
+
+
+def cell_table():  # rich's CellTable type is private too
+    """Rich's table of cell widths (``rich._unicode_data``): the lazy raw fold
+    (``raw_lines``) must measure every character exactly as Rich does."""
+    from rich._unicode_data import load
+
+    return load("auto")

@@ -8,6 +8,14 @@ length for almost every line), and the segments of a row are made only when the 
 that row. :class:`RawLines` behaves as the list of rendered lines the pane expects (``len``,
 indexing), so the pane needs no second code path.
 
+Even one pass over the text is too slow for a first paint: folding a 4 MB single line of CJK
+by cells took 8 s, the line index of a 9 MB text 0.2 s. So the index is built lazily: as far as
+the rows asked for (the first screen), the rest in slices (:meth:`RawLines.advance`, which the
+pane calls between frames). Until it is done, ``len()`` is an estimate of the rows still to
+come; the rows worked out are exact and never move, so only the scroll bar adjusts. A long line
+is folded by runs (a run of two-cell characters is folded by arithmetic, at C speed), giving
+the same rows as :func:`rich.cells.chop_cells` (tested against it).
+
 A long line wraps after its last space that fits (the space stays at the end of its row) or
 is cut where a word is longer than the row; lines of wide characters (CJK) are folded by cells.
 No character is dropped, added or moved, which is what a raw view is for.
@@ -16,6 +24,7 @@ No character is dropped, added or moved, which is what a raw view is for.
 from __future__ import annotations
 
 import re
+import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -25,6 +34,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from rankterm.sanitize import inert
+from rankterm.tui.internals import cell_table
 
 Line = list[Segment]
 
@@ -77,10 +87,142 @@ def word_starts(line: str, width: int) -> list[int]:
     return starts
 
 
+#: Cell widths as Rich measures them (``rich.cells.get_character_cell_size``), as character
+#: classes: two cells, no cell (combining marks, controls, variation selectors), one cell.
+def _cell_classes() -> tuple[str, str]:
+    table = cell_table()
+    wide = [(a, b) for a, b, w in table.widths if w == 2]
+    zero = [(a, b) for a, b, w in table.widths if w == 0]
+    zero += [(0x00, 0x1F), (0x7F, 0x9F)]
+
+    def klass(ranges: list[tuple[int, int]]) -> str:
+        return "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in sorted(ranges))
+
+    return klass(wide), klass(zero)
+
+
+_WIDE, _ZERO = _cell_classes()
+#: One run of characters of the same width: two cells, none, or one.
+_RUN = re.compile(f"([{_WIDE}]+)|([{_ZERO}]+)|([^{_WIDE}{_ZERO}]+)")
+_NARROW_TO_WIDE = cell_table().narrow_to_wide
+_VS16, _ZWJ = "\ufe0f", "\u200d"
+
+
+class _Fold:
+    """Where each row of one long line starts, worked out as far as asked.
+
+    ``by_cells``: folded by cells like :func:`rich.cells.chop_cells` (a row ends before the
+    grapheme that would overflow it); else wrapped like :func:`word_starts`."""
+
+    __slots__ = ("by_cells", "done", "line", "pos", "starts", "used", "width")
+
+    def __init__(self, line: str, width: int, by_cells: bool) -> None:
+        self.line = line
+        self.width = width
+        self.by_cells = by_cells
+        self.starts = array("q", [0])
+        self.pos = 0  # scanned up to here (folding by cells)
+        self.used = 0  # cells used in the row being filled
+        self.done = False
+        if by_cells and _ZWJ in line:
+            # A joiner glues graphemes (never in inert text, which marks it): fold it whole.
+            rows = chop_cells(line, width)
+            for row in rows[:-1]:
+                self.starts.append(self.starts[-1] + len(row))
+            self.done = True
+
+    @property
+    def rows(self) -> int:
+        """Rows known to be complete (all of them once ``done``)."""
+        return len(self.starts) if self.done else len(self.starts) - 1
+
+    def scanned(self) -> int:
+        return len(self.line) if self.done else (self.pos if self.by_cells else self.starts[-1])
+
+    def advance(self, budget: int) -> int:
+        """Work on about ``budget`` characters; return how many were scanned."""
+        if self.done:
+            return 0
+        before = self.scanned()
+        if self.by_cells:
+            self._advance_cells(budget)
+        else:
+            self._advance_words(budget)
+        return self.scanned() - before
+
+    def _advance_words(self, budget: int) -> None:
+        line, width, starts = self.line, self.width, self.starts
+        start, end = starts[-1], len(line)
+        stop = start + budget
+        while end - start > width and start < stop:
+            cut = line.rfind(" ", start, start + width)
+            start = cut + 1 if cut > start else start + width
+            starts.append(start)
+        self.done = end - start <= width
+
+    def _place(self, start: int, count: int, cells: int) -> None:
+        """Put ``count`` graphemes of ``cells`` cells each, from ``start``, into rows."""
+        width, used = self.width, self.used
+        fit = (width - used) // cells
+        if count <= fit:
+            self.used = used + count * cells
+            return
+        per = width // cells
+        first = start + fit
+        rest = count - fit
+        full = (rest - 1) // per  # rows after the first break that are filled
+        self.starts.extend(range(first, first + (full + 1) * per, per))
+        self.used = (rest - full * per) * cells
+
+    def _advance_cells(self, budget: int) -> None:
+        line, end = self.line, len(self.line)
+        pos = self.pos
+        stop = pos + budget
+        match = _RUN.match
+        while pos < end and pos < stop:
+            found = match(line, pos)
+            assert found is not None  # the three classes cover every character
+            after = found.end()
+            wide, zero, _ = found.groups()
+            if zero is not None:
+                pos = after  # zero-width characters join the grapheme before them
+                continue
+            count = after - pos
+            cells = 2 if wide is not None else 1
+            if cells == 1 and after < end:
+                # A variation selector after it makes a narrow-to-wide character two cells.
+                nxt = match(line, after)
+                if (
+                    nxt is not None
+                    and nxt.group(2) is not None
+                    and _VS16 in nxt.group(2)
+                    and line[after - 1] in _NARROW_TO_WIDE
+                ):
+                    self._place(pos, count - 1, 1)
+                    self._place(after - 1, 1, 2)
+                    pos = after
+                    continue
+            self._place(pos, count, cells)
+            pos = after
+        self.pos = pos
+        self.done = pos >= end
+
+    def row(self, part: int) -> str:
+        starts = self.starts
+        start = starts[part]
+        end = starts[part + 1] if part + 1 < len(starts) else len(self.line)
+        return self.line[start:end]
+
+
 class RawLines:
     """The rows of ``text`` folded at ``width`` cells, after ``header`` (pre-rendered rows).
 
-    Supports ``len()``, indexing by row and iteration, like a list of rendered lines."""
+    Supports ``len()``, indexing by row and iteration, like a list of rendered lines. The row
+    index is built as far as the rows asked for; :attr:`complete` says whether it is whole,
+    and :meth:`advance` builds more of it (``len()`` is an estimate until then)."""
+
+    #: Characters worked through to index rows asked for beyond the index, per step.
+    STEP = 1 << 16
 
     def __init__(
         self,
@@ -94,38 +236,107 @@ class RawLines:
         self.header: list[Line] = header or []
         self._style = style or Style()
         safe = inert(text)
+        #: Whether any character was replaced by a marker (the pane then warns).
+        self.marked = safe is not text
         if "\t" in safe:
             safe = safe.expandtabs(TAB_SIZE)
         self._source = safe.split("\n")
-        width = self.width
-        # starts[i]: the first row of source line i (after the header).
-        starts = array("q", [0])
-        #: Rows of the lines longer than the width: where each row starts (one-cell text),
-        #: or the rows themselves (wide characters), by line number.
-        self._wrapped: dict[int, list[int] | list[str]] = {}
-        total = 0
-        for number, line in enumerate(self._source):
-            if len(line) <= width and line.isascii():
-                total += 1
-            else:
-                total += self._wrap(number, line)
-            starts.append(total)
-        self._starts = starts
-        self._length = len(self.header) + total
+        self._chars = len(safe)
+        #: starts[i]: the first row of source line i (after the header), for the lines
+        #: indexed so far; starts[-1] is the first row of the line being indexed.
+        self._starts = array("q", [0])
+        #: Folds of the lines longer than the width, by line number.
+        self._wrapped: dict[int, _Fold] = {}
+        self._scanned = 0  # characters (newlines included) of the lines indexed
+        self._lock = threading.RLock()
+        self.complete = False
+        self._length = 0
+        self.advance(self.STEP)
 
-    def _wrap(self, number: int, line: str) -> int:
+    def set_header(self, header: list[Line]) -> None:
+        """Put ``header`` (pre-rendered rows) before the text's rows."""
+        with self._lock:
+            self._length += len(header) - len(self.header)
+            self.header = header
+
+    # -- the index ------------------------------------------------------------------------------
+
+    def advance(self, budget: int = 1 << 18) -> bool:
+        """Index about ``budget`` more characters; return whether the index is complete.
+        Safe to call from any thread."""
+        with self._lock:
+            if self.complete:
+                return True
+            source, width, starts, wrapped = self._source, self.width, self._starts, self._wrapped
+            number = len(starts) - 1
+            total = starts[-1]
+            scanned = self._scanned
+            while budget > 0 and number < len(source):
+                fold = wrapped.get(number)
+                if fold is None:
+                    line = source[number]
+                    if len(line) <= width and line.isascii():
+                        total += 1
+                        starts.append(total)
+                        scanned += len(line) + 1
+                        budget -= len(line) + 1
+                        number += 1
+                        continue
+                    fold = self._fold(line)
+                    if fold is None:
+                        total += 1
+                        starts.append(total)
+                        scanned += len(line) + 1
+                        budget -= len(line) + 1
+                        number += 1
+                        continue
+                    wrapped[number] = fold
+                budget -= fold.advance(budget) + 1
+                if fold.done:
+                    total += fold.rows
+                    starts.append(total)
+                    scanned += len(fold.line) + 1
+                    number += 1
+            self._scanned = scanned
+            self.complete = number >= len(source)
+            self._length = len(self.header) + (total if self.complete else self._estimate())
+            return self.complete
+
+    def _fold(self, line: str) -> _Fold | None:
+        """The fold of a line that may be longer than the row, or None if it fits."""
         width = self.width
         if line.isascii() or not _NOT_NARROW.search(line):
-            if len(line) <= width:
-                return 1
-            starts = word_starts(line, width)
-            self._wrapped[number] = starts
-            return len(starts)
-        if cell_len(line) <= width:
-            return 1
-        rows = chop_cells(line, width)
-        self._wrapped[number] = rows
-        return len(rows)
+            return _Fold(line, width, False) if len(line) > width else None
+        if len(line) * 2 <= width or cell_len(line[: width + 1]) <= width >= len(line):
+            return None
+        return _Fold(line, width, True)
+
+    def _known_rows(self) -> int:
+        """Rows (after the header) whose text is known: the indexed lines', and the finished
+        rows of the line being indexed."""
+        known = self._starts[-1]
+        fold = self._wrapped.get(len(self._starts) - 1)
+        return known + (fold.rows if fold is not None else 0)
+
+    def _estimate(self) -> int:
+        """Rows after the header: those known, plus an estimate for the rest -- a row for
+        every line left, and as many more rows per character as so far."""
+        known = self._known_rows()
+        number = len(self._starts) - 1
+        fold = self._wrapped.get(number)
+        scanned = self._scanned + (fold.scanned() if fold is not None else 0)
+        lines_left = len(self._source) - number - (1 if fold is not None else 0)
+        extra = known - number  # rows beyond one per line, so far
+        chars_left = max(self._chars - scanned, 0)
+        more = round(extra * chars_left / scanned) if scanned else chars_left // self.width
+        return known + max(lines_left, 0) + max(more, 0) + (1 if fold is not None else 0)
+
+    def _index_to(self, row: int) -> None:
+        """Index until ``row`` (after the header) is known, or everything is."""
+        while not self.complete and self._known_rows() <= row:
+            self.advance(self.STEP)
+
+    # -- the list of lines ----------------------------------------------------------------------
 
     def __len__(self) -> int:
         return self._length
@@ -134,36 +345,47 @@ class RawLines:
         return self._length > 0
 
     def __iter__(self) -> Iterator[Line]:
+        while not self.advance():
+            pass
         for index in range(self._length):
             yield self[index]
 
     def __getitem__(self, index: int) -> Line:  # type: ignore[override]
         if index < 0:
+            while not self.advance():
+                pass
             index += self._length
-        if not 0 <= index < self._length:
+        if index < 0:
             raise IndexError(index)
         if index < len(self.header):
             return self.header[index]
         row = index - len(self.header)
-        number = bisect_right(self._starts, row) - 1
-        piece = self._piece(number, row - self._starts[number])
+        with self._lock:
+            if not self.complete and self._known_rows() <= row:
+                self._index_to(row)
+            if row >= self._known_rows():
+                raise IndexError(index)
+            starts = self._starts
+            number = bisect_right(starts, row) - 1
+            if number >= len(self._source):
+                number = len(self._source) - 1
+            piece = self._piece(number, row - starts[number])
         pad = self.width - (len(piece) if piece.isascii() else cell_len(piece))
         return isolate([Segment(piece + " " * pad, self._style)])
 
     def _piece(self, number: int, part: int) -> str:
-        line = self._source[number]
-        wrapped = self._wrapped.get(number)
-        if wrapped is None:
-            return line
-        if isinstance(wrapped[0], str):
-            return wrapped[part]  # type: ignore[return-value]
-        start = wrapped[part]
-        end = wrapped[part + 1] if part + 1 < len(wrapped) else len(line)
-        return line[start:end]  # type: ignore[misc]
+        fold = self._wrapped.get(number)
+        if fold is None:
+            return self._source[number]
+        return fold.row(part)
 
     def row_of_line(self, number: int) -> int:
         """The row where source line ``number`` starts (header included)."""
-        return len(self.header) + self._starts[min(max(number, 0), len(self._source))]
+        number = min(max(number, 0), len(self._source))
+        with self._lock:
+            while not self.complete and len(self._starts) <= number:
+                self.advance(self.STEP)
+            return len(self.header) + self._starts[min(number, len(self._starts) - 1)]
 
     @property
     def source_lines(self) -> int:

@@ -91,13 +91,15 @@ def plain(text: str, style: str = "") -> Text:
     return Text(inert(text), style=style)
 
 
+def _warning() -> Text:
+    return Text(
+        "⚠ invisible or control characters, shown as markers (<U+…>, ␛)",
+        style="bold black on yellow",
+    )
+
+
 def warning_line(text: str) -> RenderableType | None:
-    if has_controls(text):
-        return Text(
-            "⚠ invisible or control characters, shown as markers (<U+…>, ␛)",
-            style="bold black on yellow",
-        )
-    return None
+    return _warning() if has_controls(text) else None
 
 
 def large_notice(text: str) -> Text:
@@ -112,14 +114,17 @@ def large_notice(text: str) -> Text:
 
 def raw_lines(text: str, width: int) -> RawLines:
     """``text`` exactly as written (see :mod:`rankterm.tui.raw_lines`), with a notice when it
-    is shown raw because of its size, and the control-character warning when it applies."""
+    is shown raw because of its size, and the control-character warning when it applies
+    (known from the fold's own pass over the text: a second pass cost 20-40 ms on 9 MB)."""
+    lines = RawLines(text, width)
     header: list[RenderableType] = []
     if is_large(text):
         header.append(large_notice(text))
-    warning = warning_line(text)
-    if warning is not None:
-        header.append(warning)
-    return RawLines(text, width, header=to_lines(Group(*header), width) if header else None)
+    if lines.marked:
+        header.append(_warning())
+    if header:
+        lines.set_header(to_lines(Group(*header), width))
+    return lines
 
 
 #: Above this size a response not rendered ahead (the first pair, a pair gone back to) is

@@ -10,7 +10,7 @@ both screens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual import events, on
 from textual.screen import Screen
@@ -18,12 +18,10 @@ from textual.timer import Timer
 
 from rankterm.guidelines import Guidelines, Section
 from rankterm.model import Pair
+from rankterm.tui.context import AppContext
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.render import PairRenderer
 from rankterm.tui.widgets.rendered_pane import RenderedPane
-
-if TYPE_CHECKING:  # the app module imports the screens
-    from rankterm.tui.app import RanktermApp
 
 
 class PaneScreen(Screen[None]):
@@ -53,10 +51,11 @@ class PaneScreen(Screen[None]):
         self._after_frame_timer: Timer | None = None
 
     @property
-    def rankterm_app(self) -> RanktermApp:
+    def rankterm_app(self) -> AppContext:
         """The app, typed: its settings, active-time clock and GC pacer. These screens run
-        only inside :class:`RanktermApp` (``make_app`` / ``make_adjudicate_app``)."""
-        return cast("RanktermApp", self.app)
+        only inside ``RanktermApp`` (``make_app`` / ``make_adjudicate_app``), which satisfies
+        :class:`~rankterm.tui.context.AppContext`."""
+        return cast("AppContext", self.app)
 
     def repaint(self) -> None:
         """Render what is on screen again, at the panes' current widths."""

@@ -7,6 +7,7 @@ responses of several thousand words.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -140,6 +141,8 @@ class RenderedPane(ScrollView, can_focus=True):
         self._rows_state: tuple[object, ...] = ()
         #: Whether ``_render_fast`` framed a frame since Textual's cache was last invalidated.
         self._framed_fast = False
+        #: The lines whose row index is being completed between frames (``_index_more``).
+        self._indexing: object | None = None
 
     @property
     def content_width(self) -> int:
@@ -193,6 +196,36 @@ class RenderedPane(ScrollView, can_focus=True):
             self.set_reactive(RenderedPane.virtual_size, size)
         self._scroll_to_row(top)
         self.refresh()
+
+    #: Time given to a slice of a huge text's row index, between frames.
+    INDEX_SLICE_S = 0.008
+
+    def _index_more(self, lines: Lines) -> None:
+        """Index the rows of a huge text a slice at a time (see ``RawLines.advance``), and
+        correct the pane's height from the estimate as it is learnt. Rows already shown never
+        move (the index only grows past them); a reader at the bottom stays at the bottom."""
+        if lines is not self._lines or lines is not self._indexing or lines.complete:
+            self._indexing = None
+            return
+        before = len(lines)
+        at_bottom = self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y
+        started = time.perf_counter()
+        while not lines.advance(1 << 16):  # type: ignore[union-attr]
+            if time.perf_counter() - started > self.INDEX_SLICE_S:
+                break
+        after = len(lines)
+        if after != before:
+            size = Size(self._width, after)
+            if self.styles.height and self.styles.height.is_auto:
+                self.virtual_size = size
+            else:
+                self.set_reactive(RenderedPane.virtual_size, size)
+            self._scroll_to_row(self.max_scroll_y if at_bottom else round(self.scroll_y))
+            self.refresh()
+        if lines.complete:  # type: ignore[union-attr]
+            self._indexing = None
+        else:
+            self.set_timer(0.005, lambda: self._index_more(lines))
 
     def _scroll_to_row(self, top: int) -> None:
         """Scroll to row ``top`` now. Not ``scroll_to``: it does nothing while the pane
@@ -249,6 +282,10 @@ class RenderedPane(ScrollView, can_focus=True):
         if self._painted_generation != self._generation:
             self._painted_generation = self._generation
             self.post_message(self.Painted(self))
+            if not getattr(self._lines, "complete", True) and self._indexing is not self._lines:
+                # After the first paint: the rest of a huge text's row index, in slices.
+                lines = self._indexing = self._lines
+                self.set_timer(0.02, lambda: self._index_more(lines))
         try:
             if internals.fast_path():
                 strips = self._render_fast(crop)
@@ -381,12 +418,16 @@ class RenderedPane(ScrollView, can_focus=True):
         """Content line ``y``: the text at the scroll position, the gap and the scroll bar."""
         index = y + frame.scroll_y
         width = frame.text_width
-        if index >= len(self._lines):
+        try:
+            line = self._lines[index] if index < len(self._lines) else None
+        except IndexError:
+            line = None  # past the end of a huge text whose length was still an estimate
+        if line is None:
             text = [Segment(" " * width, frame.style)]
         elif frame.scroll_x == 0 and width == self._width:
-            text = self._lines[index]  # the usual case: rendered at this very width
+            text = line  # the usual case: rendered at this very width
         else:
-            cropped = Strip(self._lines[index], self._width).crop_extend(
+            cropped = Strip(line, self._width).crop_extend(
                 frame.scroll_x, frame.scroll_x + width, frame.style
             )
             text = list(cropped)
