@@ -326,6 +326,12 @@ def _export_journal(name: str, out: Path, journal_path: Path, pairs_path: Path) 
     from rankterm.storage.journal import load_journals
 
     fmt = _export_format(name)
+    if fmt.chat_form is not None:  # chat pairs: the conversational form, as `export` does
+        from rankterm.formats.registry import choose_form
+
+        fmt, form_note = choose_form(fmt, pairs_path)
+        if form_note:
+            typer.echo(form_note, err=True)
     options = LabelOptions(
         ties=Keep.KEEP if fmt.ties else Keep.DROP,
         both_bad=Keep.KEEP if fmt.both_bad else Keep.DROP,
