@@ -28,6 +28,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
+from functools import cache
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -101,10 +102,16 @@ def _cell_classes() -> tuple[str, str]:
     return klass(wide), klass(zero)
 
 
-_WIDE, _ZERO = _cell_classes()
-#: One run of characters of the same width: two cells, none, or one.
-_RUN = re.compile(f"([{_WIDE}]+)|([{_ZERO}]+)|([^{_WIDE}{_ZERO}]+)")
-_NARROW_TO_WIDE = cell_table().narrow_to_wide
+@cache
+def _runs() -> tuple[re.Pattern[str], frozenset[str] | set[str]]:
+    """One run of characters of the same width (two cells, none, or one), and the narrow
+    characters a variation selector widens. Built on first use, not at import: loading Rich's
+    width table and compiling the classes cost ~30 ms of every start, huge text or not."""
+    wide, zero = _cell_classes()
+    run = re.compile(f"([{wide}]+)|([{zero}]+)|([^{wide}{zero}]+)")
+    return run, cell_table().narrow_to_wide
+
+
 _VS16, _ZWJ = "\ufe0f", "\u200d"
 
 
@@ -178,7 +185,8 @@ class _Fold:
         line, end = self.line, len(self.line)
         pos = self.pos
         stop = pos + budget
-        match = _RUN.match
+        run, narrow_to_wide = _runs()
+        match = run.match
         while pos < end and pos < stop:
             found = match(line, pos)
             assert found is not None  # the three classes cover every character
@@ -196,7 +204,7 @@ class _Fold:
                     nxt is not None
                     and nxt.group(2) is not None
                     and _VS16 in nxt.group(2)
-                    and line[after - 1] in _NARROW_TO_WIDE
+                    and line[after - 1] in narrow_to_wide
                 ):
                     self._place(pos, count - 1, 1)
                     self._place(after - 1, 1, 2)
