@@ -98,7 +98,7 @@ class Setup:
         return made
 
     def project(self, n_pairs: int, overlap: int) -> str:
-        from rankterm.model import Pair
+        from rankterm.core.model import Pair
         from rankterm.server import projects
         from rankterm.server.core import get_project
         from rankterm.server.schemas import ProjectCreate

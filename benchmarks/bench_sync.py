@@ -53,7 +53,7 @@ def admin(db: str, *args: str) -> str:
     import contextlib
     import io
 
-    from rankterm.cli import _register_commands, app
+    from rankterm.commands.cli import _register_commands, app
 
     if not getattr(app, "_bench_registered", False):
         _register_commands()

@@ -54,7 +54,7 @@ def admin(db: str, *args: str) -> str:
     """``rankterm admin ...`` in this process (setup only: saves a process start per call)."""
     import io
 
-    from rankterm.cli import _register_commands, app
+    from rankterm.commands.cli import _register_commands, app
 
     if not getattr(app, "_bench_registered", False):
         _register_commands()

@@ -1,6 +1,6 @@
 """``python -m rankterm``: the same entry point as the ``rankterm`` console script."""
 
-from rankterm.cli import main
+from rankterm.commands.cli import main
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from rankterm.errors import UsageError, describe_validation_error, display_path
+from rankterm.core.errors import UsageError, describe_validation_error, display_path
 
 APP_NAME = "rankterm"
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rankterm.errors import RanktermError, display_path
+from rankterm.core.errors import RanktermError, display_path
 
 _TAGS_LINE = re.compile(r"^\s*(?:tags|keys)\s*:\s*(.+)$", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(```|~~~)")

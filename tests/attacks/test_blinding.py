@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from rankterm.model import Pair, shown_swapped
+from rankterm.core.model import Pair, shown_swapped
 from rankterm.server import tables as t
 from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment

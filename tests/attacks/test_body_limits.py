@@ -125,7 +125,7 @@ def test_other_endpoints_check_the_token_before_the_body(backend: Backend) -> No
 def test_the_client_keeps_each_request_small(sqlite_backend: Backend) -> None:
     """Long ideal answers: the client splits a batch by bytes as well as by count, so every
     request stays far below the server's body limit and every judgment arrives."""
-    from rankterm.model import Judgment
+    from rankterm.core.model import Judgment
     from rankterm.sources.client import MAX_REQUEST_BYTES, TaskClient
 
     backend = sqlite_backend

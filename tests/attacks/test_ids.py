@@ -14,7 +14,7 @@ import uuid
 import httpx
 import orjson
 
-from rankterm.model import Retraction
+from rankterm.core.model import Retraction
 from rankterm.sources.client import RetryPolicy, TaskClient
 from tests.server.conftest import Backend, judgment
 

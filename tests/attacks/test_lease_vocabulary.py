@@ -1,7 +1,7 @@
 """The lease statuses the server answers on renew and release are the client's vocabulary.
 
 The client parses ``/leases/renew`` and ``/leases/release`` answers with
-``rankterm.wire.LeaseStatuses`` (``status: LeaseState``, a closed Literal): a status outside
+``rankterm.core.wire.LeaseStatuses`` (``status: LeaseState``, a closed Literal): a status outside
 it, say a new stored state passed through as it is, would make every client fail to parse
 the answer and lose track of its leases. Pinned two ways: every state the server stores has a
 wire name, and every answer in a real exchange parses with the client's model.
@@ -17,7 +17,7 @@ from typing import get_args
 
 import httpx
 
-from rankterm.wire import LEASE_GONE, LeaseState, LeaseStatuses
+from rankterm.core.wire import LEASE_GONE, LeaseState, LeaseStatuses
 from tests.server.conftest import Backend, judgment
 
 SERVER = Path(__file__).resolve().parents[2] / "src" / "rankterm" / "server"

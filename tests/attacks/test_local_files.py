@@ -92,7 +92,7 @@ def test_an_existing_journal_is_still_opened(tmp_path):
     path = tmp_path / "j.jsonl"
     with Journal.open(path):
         pass
-    from rankterm.model import Choice, Judgment
+    from rankterm.core.model import Choice, Judgment
 
     with Journal.open(path) as journal:
         journal.append(Judgment(pair_id="p", annotator="a", choice=Choice.TIE, duration_ms=1))
@@ -183,7 +183,7 @@ def test_config_init_is_private_and_a_readable_token_is_warned_about(tmp_path):
 
 def test_export_never_overwrites_without_force(tmp_path, pairs):
     journal = tmp_path / "pairs.judgments.jsonl"
-    from rankterm.model import Choice, Judgment
+    from rankterm.core.model import Choice, Judgment
 
     with Journal.open(journal) as handle:
         handle.append(
@@ -253,7 +253,7 @@ def test_unpack_never_replaces_a_journal_without_force(tmp_path):
     out.mkdir()
     journal = out / "judgments.jsonl"
     with Journal.open(journal) as handle:
-        from rankterm.model import Choice, Judgment
+        from rankterm.core.model import Choice, Judgment
 
         handle.append(Judgment(pair_id="p", annotator="a", choice=Choice.TIE, duration_ms=1))
     before = journal.read_bytes()

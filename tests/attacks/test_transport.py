@@ -180,7 +180,7 @@ def test_tls_for_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _journal_with_one_judgment(path: Path) -> None:
-    from rankterm.model import Judgment
+    from rankterm.core.model import Judgment
     from rankterm.storage.journal import Journal
 
     with Journal.open(path) as journal:
@@ -190,7 +190,7 @@ def _journal_with_one_judgment(path: Path) -> None:
 def test_a_password_in_the_server_url_is_never_printed(
     sqlite_backend: Backend, tmp_path: Path
 ) -> None:
-    from rankterm.errors import RanktermError
+    from rankterm.core.errors import RanktermError
     from rankterm.sources.client import RetryPolicy, ServerUnavailable, TaskClient
     from rankterm.sources.remote import default_remote_journal
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from rankterm.clock import ActiveClock
 from rankterm.config import load_settings
-from rankterm.diff import word_diff
-from rankterm.errors import UsageError
+from rankterm.core.clock import ActiveClock
+from rankterm.core.diff import word_diff
+from rankterm.core.errors import UsageError
 
 
 class FakeTime:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import typer
 
-from rankterm.cli import _register_commands, app
+from rankterm.commands.cli import _register_commands, app
 
 PINNED = Path(__file__).with_name("cli_tree.json")
 

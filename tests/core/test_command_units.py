@@ -18,8 +18,8 @@ from rankterm.commands import COMMAND_MODULES
 from rankterm.commands.admin import admin_app, user_add, user_list
 from rankterm.commands.config_cmd import config_command
 from rankterm.commands.unpack import unpack
-from rankterm.errors import UsageError
-from rankterm.model import Choice, Judgment
+from rankterm.core.errors import UsageError
+from rankterm.core.model import Choice, Judgment
 from tests.helpers import pair_record
 
 
@@ -41,7 +41,7 @@ def test_a_command_function_runs_when_called_directly(tmp_path: Path, capsys) ->
     assert [orjson.loads(line)["id"] for line in pairs] == ["pair-000"]
     assert [orjson.loads(line)["pair_id"] for line in journal] == ["pair-000"]
     assert "1 pairs" in capsys.readouterr().err
-    # Its user errors are the CLI's own (rankterm.cli.main maps them to exit code 2).
+    # Its user errors are the CLI's own (rankterm.commands.cli.main maps them to exit code 2).
     with pytest.raises(UsageError, match="no such file"):
         unpack(dump=tmp_path / "missing.ndjson", out=tmp_path / "out", force=False)
 

@@ -1,6 +1,6 @@
 """Who may import what, as rules over the whole package rather than lists of modules.
 
-- Only the TUI (``rankterm.tui``) and the commands (``rankterm.commands``, ``rankterm.cli``
+- Only the TUI (``rankterm.tui``) and the commands (``rankterm.commands``, the CLI root included,
   and the ``python -m rankterm`` entry point) may import Textual: the core stays importable by
   scripts and by the server without it.
 - Only the server (``rankterm.server``) and the commands may import the server's
@@ -25,7 +25,7 @@ import pytest
 
 import rankterm
 
-COMMANDS = ("rankterm.commands", "rankterm.cli", "rankterm.__main__")
+COMMANDS = ("rankterm.commands", "rankterm.__main__")
 TEXTUAL = ("textual",)
 SERVER_DEPS = ("fastapi", "sqlalchemy", "uvicorn", "alembic", "psycopg")
 WEB_DEPS = ("aiohttp", "textual_serve")
@@ -136,3 +136,33 @@ def test_no_import_chain_reaches_what_it_may_not(rule: str) -> None:
 @cache
 def graph_of_rankterm() -> grimp.ImportGraph:
     return grimp.build_graph("rankterm", include_external_packages=True, cache_dir=None)
+
+
+def test_the_core_stands_on_nothing_of_rankterm() -> None:
+    """``rankterm.core`` is the ground floor: every layer builds on it, it builds on no layer.
+
+    A core module importing storage, sources or the TUI would put a circle under every package.
+    """
+    graph = graph_of_rankterm()
+    core = [m for m in graph.modules if _within(m, ("rankterm.core",))]
+    assert core, "the walk found no rankterm.core"
+    reaching_out = sorted(
+        f"{module} -> {imported}"
+        for module in core
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.startswith("rankterm") and not _within(imported, ("rankterm.core",))
+    )
+    assert not reaching_out, "\n".join(reaching_out)
+
+
+def test_the_tui_does_not_pay_for_the_wire_models() -> None:
+    """The editors need the size limits only (``core.limits``); the wire models cost a start
+    about 10 ms, paid only where a remote source is built."""
+    graph = graph_of_rankterm()
+    direct = sorted(
+        module
+        for module in graph.modules
+        if _within(module, ("rankterm.tui",))
+        and "rankterm.core.wire" in graph.find_modules_directly_imported_by(module)
+    )
+    assert not direct, direct

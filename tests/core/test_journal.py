@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rankterm.model import Choice, Judgment, Retraction
+from rankterm.core.model import Choice, Judgment, Retraction
 from rankterm.storage.journal import Journal, JournalError, JournalLocked, read_journal, replay
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.errors import LoadIssue
+from rankterm.core.errors import LoadIssue
 from rankterm.quality import lowest_agreement, quality_summary
 from rankterm.storage.journal import load_journals
 from rankterm.storage.journal_columns import LeanJudgment, read_lean

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import rankterm.storage.journal as journal_module
-from rankterm.model import Choice, Judgment, Retraction
+from rankterm.core.model import Choice, Judgment, Retraction
 from rankterm.storage.journal import Journal, read_journal
 
 

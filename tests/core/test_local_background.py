@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 import rankterm.sources.local as local_module
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.sources.base import Draft
 from rankterm.sources.local import open_local
 from rankterm.storage.index import PairIndex
@@ -111,7 +111,7 @@ def test_a_journal_verdict_on_a_record_now_bad_is_not_counted(pairs_file, tmp_pa
     journal = tmp_path / "pairs.judgments.jsonl"
     source, _guide, _early = open_local(pairs_file, annotator="ann")
     source.close()
-    from rankterm.model import Judgment
+    from rankterm.core.model import Judgment
     from rankterm.storage.journal import Journal
 
     with Journal.open(journal) as handle:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import rankterm.sources.local as local_module
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.sources.base import Draft
 from rankterm.sources.local import LocalSource, open_local
 from rankterm.storage import scan, sidecar

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from rankterm.model import (
+from rankterm.core.model import (
     Choice,
     Judgment,
     choice_for_side,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rankterm.sanitize import has_controls, inert
+from rankterm.core.sanitize import has_controls, inert
 
 HOSTILE = (
     "ok \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]0;hacked\x07 \x1b[2J \x1b[31mred"
@@ -74,7 +74,7 @@ def test_output_never_contains_format_characters(text):
 def test_everything_replaced_is_non_printable_to_python():
     """``inert`` skips text that ``str.isprintable`` passes (after newlines and tabs): that is
     only safe while every character it replaces is non-printable to Python."""
-    from rankterm.sanitize import _TABLE
+    from rankterm.core.sanitize import _TABLE
 
     assert not [hex(code) for code in _TABLE if chr(code).isprintable()]
     assert inert("tab\tand\nnewline") == "tab\tand\nnewline"

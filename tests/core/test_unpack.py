@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 from typer.testing import CliRunner
 
-from rankterm.cli import _register_commands, app
-from rankterm.model import Choice, Judgment, Retraction
+from rankterm.commands.cli import _register_commands, app
+from rankterm.core.model import Choice, Judgment, Retraction
 from rankterm.storage.index import index_pairs
 from rankterm.storage.journal import encode, read_journal, replay
 from tests.helpers import pair_record

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from rankterm.commands import interop
-from rankterm.errors import RanktermError
+from rankterm.core.errors import RanktermError
 
 DATA = Path(__file__).parent / "data"
 
@@ -38,7 +38,7 @@ def _make_app() -> typer.Typer:
 def cli(monkeypatch, tmp_path):
     """Run ``rankterm <args>`` through the real command functions, in ``tmp_path``.
 
-    RanktermError is mapped to its exit code and message, as ``rankterm.cli.main`` does.
+    RanktermError is mapped to its exit code and message, as ``rankterm.commands.cli.main`` does.
     """
     monkeypatch.chdir(tmp_path)
     app = _make_app()

@@ -8,7 +8,7 @@ import io
 import orjson
 import pytest
 
-from rankterm.model import Choice, Judgment, Pair, Resolution
+from rankterm.core.model import Choice, Judgment, Pair, Resolution
 from rankterm.storage.journal import Journal
 
 PAIRS = [

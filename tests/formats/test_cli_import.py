@@ -9,7 +9,7 @@ import sys
 import orjson
 import pytest
 
-from rankterm.model import Judgment
+from rankterm.core.model import Judgment
 from rankterm.storage.index import index_pairs
 from rankterm.storage.journal import read_journal
 

@@ -12,10 +12,10 @@ import io
 import orjson
 import pytest
 
+from rankterm.core.model import Choice, Judgment, Message, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Message, Pair
 from rankterm.storage.journal import replay
 
 pytestmark = pytest.mark.interop

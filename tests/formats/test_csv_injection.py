@@ -8,11 +8,11 @@ import io
 
 import pytest
 
+from rankterm.core.model import Choice, Judgment, Pair
 from rankterm.formats import FORMATS, ImportReader
 from rankterm.formats.csvmap import neutralise, restore
 from rankterm.formats.transfer import run_export
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Pair
 from rankterm.storage.journal import replay
 
 HOSTILE = [

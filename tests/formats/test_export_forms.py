@@ -13,11 +13,11 @@ import io
 import orjson
 import pytest
 
+from rankterm.core.model import Choice, Judgment, Message, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.base import token_boundary
 from rankterm.formats.transfer import run_export
 from rankterm.labels import LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Message, Pair
 from rankterm.storage.journal import Journal, replay
 
 CASES = [

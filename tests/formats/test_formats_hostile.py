@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rankterm.errors import LoadIssue
+from rankterm.core.errors import LoadIssue
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats import io as formats_io
 

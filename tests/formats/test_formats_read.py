@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
+from rankterm.core.model import Choice
 from rankterm.formats import FORMATS, Imported, ImportReader, ReadOptions, iter_pairs
-from rankterm.model import Choice
 
 DATA = Path(__file__).parent / "data"
 
@@ -294,9 +294,9 @@ def test_openai_keeps_tools_tool_call_turns_and_message_keys_through_a_round_tri
 
     import orjson
 
+    from rankterm.core.model import Judgment
     from rankterm.formats.transfer import run_export
     from rankterm.labels import LabelOptions, LabelPolicy
-    from rankterm.model import Judgment
     from rankterm.storage.journal import replay
 
     source = DATA / "openai_tools.jsonl"

@@ -6,10 +6,10 @@ import io
 
 import pytest
 
+from rankterm.core.model import Choice, Judgment, Message, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Message, Pair
 from rankterm.storage.journal import replay
 
 ROUND_TRIP = [n for n, f in FORMATS.items() if f.readable and f.writable]

@@ -11,7 +11,7 @@ import pytest
 
 PROBE = r"""
 import resource, sys
-from rankterm.cli import main
+from rankterm.commands.cli import main
 
 def run(args):
     try:

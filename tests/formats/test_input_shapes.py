@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
 from rankterm.formats import Imported, ImportReader, ReadOptions, get_format
 
 DATA = Path(__file__).parent / "data"

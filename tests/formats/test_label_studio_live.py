@@ -26,10 +26,10 @@ import httpx
 import orjson
 import pytest
 
+from rankterm.core.model import Choice, Judgment, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
 from rankterm.labels import LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Pair
 from rankterm.storage.journal import replay
 
 pytestmark = [pytest.mark.interop, pytest.mark.label_studio, pytest.mark.timeout(400)]

@@ -10,11 +10,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
+from rankterm.core.model import Choice, Judgment, Message, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.transfer import run_export
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Message, Pair
 from rankterm.storage.journal import replay
 
 DATA = Path(__file__).parent / "data"

@@ -9,7 +9,7 @@ import uuid
 import orjson
 
 from rankterm.commands.annotate import _export_journal
-from rankterm.model import Choice, Judgment
+from rankterm.core.model import Choice, Judgment
 from rankterm.storage.journal import Journal
 from tests.helpers import pair_record, write_pairs
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.errors import LoadIssue
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Choice, Judgment, Pair
 from rankterm.formats import FORMATS, Imported, ImportReader
 from rankterm.formats.rankings import RANKING_NOTE, implied_pairs, ranks_of
 from rankterm.formats.transfer import run_export
 from rankterm.labels import Keep, LabelOptions, LabelPolicy
-from rankterm.model import Choice, Judgment, Pair
 from rankterm.storage.journal import replay
 
 DATA = Path(__file__).parent / "data"

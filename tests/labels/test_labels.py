@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rankterm.core.model import Choice, Gold, Judgment, Pair, Resolution, Retraction
 from rankterm.labels import (
     BOTH_BAD,
     FLAGGED,
@@ -19,7 +20,6 @@ from rankterm.labels import (
     describe_drops,
     select_labels,
 )
-from rankterm.model import Choice, Gold, Judgment, Pair, Resolution, Retraction
 from rankterm.storage.journal import replay
 
 

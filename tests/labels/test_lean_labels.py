@@ -16,8 +16,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from rankterm.core.model import Choice
 from rankterm.labels import ChoicePolicy, GoldRule, Keep, LabelOptions, LabelPolicy, Policy
-from rankterm.model import Choice
 from rankterm.quality.leaderboard import (
     Battle,
     _percentile,

@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.model import Pair
+from rankterm.core.model import Pair
 from tests.llm.llmserver import ModelServer
 
 pytestmark = pytest.mark.llm

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 from rankterm.llm.augment import parse_variants
 from rankterm.llm.endpoint import parse_model_spec, retry_after_seconds
 from rankterm.llm.generate import Candidate, GenerateOptions, build_pairs

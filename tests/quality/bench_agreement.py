@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rankterm.model import Choice, Judgment
+from rankterm.core.model import Choice, Judgment
 from rankterm.quality import overall_agreement, quality_summary
 
 VERDICTS = [

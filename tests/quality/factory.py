@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rankterm.model import Choice, Judgment
+from rankterm.core.model import Choice, Judgment
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rankterm.model import Choice, Gold, Resolution
+from rankterm.core.model import Choice, Gold, Resolution
 from rankterm.quality import annotator_stats, ratings_from_judgments
 from rankterm.quality.annotators import picked_left, sessions_of
 

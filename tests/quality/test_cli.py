@@ -15,8 +15,8 @@ import typer
 from typer.testing import CliRunner
 
 from rankterm.commands import quality
-from rankterm.errors import RanktermError
-from rankterm.model import Choice, Resolution
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import Choice, Resolution
 from rankterm.storage.journal import encode
 
 from .factory import judge
@@ -31,7 +31,7 @@ class Ran:
 
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
-    """Run the quality commands through Typer, mapping RanktermError as ``rankterm.cli.main``."""
+    """Run the quality commands through Typer, mapping RanktermError as the CLI's ``main`` does."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -254,7 +254,7 @@ def test_real_entry_point_exit_codes(tmp_path) -> None:
 def test_report_keeps_unclear_notes_and_comments_and_lists_only_disagreements(
     cli, tmp_path
 ) -> None:
-    from rankterm.model import Comment
+    from rankterm.core.model import Comment
 
     pairs = tmp_path / "pairs.jsonl"
     rows = [

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.quality.leaderboard import Battle, battle_from, compute, fit
 
 TRUE = {"m1": 1.0, "m2": 2.0, "m3": 4.0, "m4": 8.0}

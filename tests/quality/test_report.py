@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rankterm.model import Choice, Resolution
+from rankterm.core.model import Choice, Resolution
 from rankterm.quality import lowest_agreement, quality_summary
 from rankterm.quality.markdown import code, md, table
 from rankterm.quality.report import (

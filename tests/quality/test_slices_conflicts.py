@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rankterm.model import Pair
+from rankterm.core.model import Pair
 from rankterm.quality import (
     contested_order,
     coverage,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from rankterm.model import Pair
+from rankterm.core.model import Pair
 from tests.server.conftest import PG_URL, pg_admin_execute, pg_database_url
 from tests.serverproc import ServerProcess
 

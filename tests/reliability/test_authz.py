@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from rankterm.model import Retraction
+from rankterm.core.model import Retraction
 from rankterm.sources.client import (
     AuthError,
     NotFoundError,

@@ -15,8 +15,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rankterm.errors import LoadIssue
-from rankterm.model import Choice, Judgment
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Choice, Judgment
 from rankterm.storage.journal import Journal, JournalError, encode, read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.reliability.hostile import screen_words, squash

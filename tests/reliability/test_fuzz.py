@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rankterm.errors import LoadIssue
-from rankterm.model import Ack, Choice, Comment, Judgment, Resolution, Retraction
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Ack, Choice, Comment, Judgment, Resolution, Retraction
 from rankterm.storage import sidecar
 from rankterm.storage.index import index_pairs
 from rankterm.storage.journal import decode, encode, read_journal

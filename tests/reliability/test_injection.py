@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.model import Choice, Judgment
+from rankterm.core.model import Choice, Judgment
 from rankterm.storage.journal import encode, read_journal, replay
 from tests.helpers import pair_record, write_pairs
 from tests.reliability.hostile import (

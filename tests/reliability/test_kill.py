@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from rankterm.errors import LoadIssue
-from rankterm.model import Choice, Judgment, choice_for_side, shown_swapped
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Choice, Judgment, choice_for_side, shown_swapped
 from rankterm.storage.index import index_pairs
 from rankterm.storage.journal import read_journal, replay
 from tests.helpers import pair_record, write_pairs

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
 from rankterm.sources.base import Draft

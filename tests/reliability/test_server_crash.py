@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 
-from rankterm.model import Ack
+from rankterm.core.model import Ack
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
 from rankterm.sources.client import RetryPolicy, TaskClient

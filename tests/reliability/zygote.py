@@ -3,8 +3,8 @@
 Starting the CLI costs seconds of imports (Textual, pydantic) on a busy 2-core machine, so fifty
 crash cycles through ``python -m rankterm`` would take minutes of mostly import time. The zygote
 imports once, then ``fork`` s a child per run; the child becomes a session leader on its own
-pty and calls :func:`rankterm.cli.main` — the same entry point as the ``rankterm`` script, with
-its own process, its own file descriptors and locks, killed with a real SIGKILL. Nothing in
+pty and calls :func:`rankterm.commands.cli.main` — the same entry point as the ``rankterm``
+script, with its own process, its own file descriptors and locks, killed with a real SIGKILL. Nothing in
 rankterm is replaced or mocked: only the interpreter's import work is shared.
 """
 
@@ -24,7 +24,7 @@ import time
 
 _SERVER = r"""
 import json, os, signal, sys
-import rankterm.cli
+import rankterm.commands.cli
 import rankterm.commands
 import rankterm.sources.local
 import rankterm.tui.app
@@ -57,7 +57,7 @@ for line in sys.stdin:
         sys.stderr = sys.__stderr__ = open(2, "w", closefd=False, buffering=1)
         sys.argv = ["rankterm", *request["argv"]]
         try:
-            rankterm.cli.main(request["argv"])
+            rankterm.commands.cli.main(request["argv"])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

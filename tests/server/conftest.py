@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rankterm.model import Judgment, Pair
+from rankterm.core.model import Judgment, Pair
 
 PG_URL = os.environ.get("RANKTERM_TEST_PG", "")
 READY_TIMEOUT = 120.0

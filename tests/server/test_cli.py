@@ -6,9 +6,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from rankterm.cli import _register_commands, app
-from rankterm.errors import RanktermError
-from rankterm.model import Ack, Retraction
+from rankterm.commands.cli import _register_commands, app
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import Ack, Retraction
 from rankterm.sources.client import TaskClient
 from rankterm.storage.journal import Journal, read_journal, replay
 from tests.server.conftest import Backend, judgment

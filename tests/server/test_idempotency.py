@@ -7,7 +7,7 @@ import uuid
 import httpx
 import orjson
 
-from rankterm.model import Retraction
+from rankterm.core.model import Retraction
 from rankterm.sources.client import TaskClient
 from rankterm.storage.journal import decode, replay
 from tests.server.conftest import Backend, judgment

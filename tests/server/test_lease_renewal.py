@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.sources.base import Draft
 from rankterm.sources.client import TaskClient
 from rankterm.sources.remote import open_remote, renew_interval

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from rankterm.model import Retraction
+from rankterm.core.model import Retraction
 from rankterm.server import ingest, pg_submit, projects, scheduling, users
 from rankterm.server import tables as t
 from rankterm.server.core import get_project, get_user

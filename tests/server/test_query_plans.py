@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy import select, update
 
-from rankterm.model import Retraction
+from rankterm.core.model import Retraction
 from rankterm.server import ingest, pg_submit, projects, scheduling, users
 from rankterm.server import tables as t
 from rankterm.server.app import submit_path_for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rankterm.model import Resolution
+from rankterm.core.model import Resolution
 from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 

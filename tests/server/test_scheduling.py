@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from rankterm.model import Pair
+from rankterm.core.model import Pair
 from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rankterm.config import Settings
+from rankterm.core.model import Choice, Judgment
 from rankterm.guidelines import find_guidelines
-from rankterm.model import Choice, Judgment
 from rankterm.sources.adjudication import open_local_desk
 from rankterm.storage.journal import Journal, read_journal, replay
 from rankterm.tui.app import make_adjudicate_app

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rankterm.config import Settings
+from rankterm.core.model import Choice, Judgment
 from rankterm.guidelines import find_guidelines
-from rankterm.model import Choice, Judgment
 from rankterm.sources.adjudication import open_local_desk
 from rankterm.storage.journal import Journal
 from rankterm.tui.app import make_adjudicate_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rankterm.config import Settings
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.verdict_gate import HOLD_DELAY
@@ -188,7 +188,7 @@ def test_conflicting_tag_key_is_a_usage_error(tmp_path):
     import pytest
 
     from rankterm.config import TagSpec
-    from rankterm.errors import UsageError
+    from rankterm.core.errors import UsageError
 
     pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(0)])
     source, guide, _ = open_local(pairs, annotator="tester")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from rankterm.config import Settings
-from rankterm.model import Choice, criteria_from_screen, criteria_on_screen
+from rankterm.core.model import Choice, criteria_from_screen, criteria_on_screen
 from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.dialogs.criteria import CriteriaDialog

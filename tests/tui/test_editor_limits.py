@@ -2,7 +2,7 @@
 
 Before, a rationale (or ideal answer, note, comment) longer than the server accepts was
 journaled locally and refused by the server afterwards: a label silently lost. The limits are
-defined once (``rankterm.wire``); the server's record models must agree with them.
+defined once (``rankterm.core.wire``); the server's record models must agree with them.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from rankterm import wire
 from rankterm.config import Settings
+from rankterm.core import wire
 from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.dialogs.text_editor import TextEditorDialog

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len, chop_cells
 
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.tui.raw_lines import _NOT_NARROW, RawLines, word_starts
 
 

@@ -79,7 +79,7 @@ def test_huge_texts_are_raw_with_a_notice_and_words_are_counted_in_chunks():
 
 
 def test_the_context_opens_at_the_last_user_turn_rendered_and_raw():
-    from rankterm.model import Pair
+    from rankterm.core.model import Pair
     from rankterm.tui.render import conversation_lines
 
     pair = Pair(

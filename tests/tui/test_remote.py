@@ -193,7 +193,7 @@ def test_status_line_never_says_synced_with_verdicts_pending_nor_counts_back(tmp
     """Issue 14 item 15: a verdict just made is pending, never "synced (1 pending)"; and the
     counter never steps back when a gold item's verdict reaches the server (it did: "1/49"
     after a gold pair, which told the annotator the item was gold)."""
-    from rankterm.model import Choice
+    from rankterm.core.model import Choice
     from rankterm.sources.base import Draft
     from rankterm.tui.widgets.status_bar import status_text
 

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from rankterm.config import Settings
+from rankterm.core.model import Choice, Judgment
 from rankterm.guidelines import EMPTY
-from rankterm.model import Choice, Judgment
 from rankterm.sources.adjudication import RemoteDesk
 from rankterm.sources.client import TaskClient
 from rankterm.storage.journal import Journal

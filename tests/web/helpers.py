@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from rankterm.model import Judgment
+from rankterm.core.model import Judgment
 from rankterm.storage.journal import read_journal
 from tests.web.cdp import Browser
 

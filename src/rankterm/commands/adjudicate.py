@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 
 def adjudicate(

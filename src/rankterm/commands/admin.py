@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from rankterm.commands.server import DB_HELP, open_db
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 admin_app = typer.Typer(no_args_is_help=True, help="Manage the task server's database directly.")
 project_app = typer.Typer(no_args_is_help=True, help="Create, list, show and change projects.")
@@ -374,7 +374,7 @@ def _read_json_file(path: Path, what: str) -> Any:
 def _validated(model: Any, **values: Any) -> Any:
     from pydantic import ValidationError
 
-    from rankterm.errors import describe_validation_error
+    from rankterm.core.errors import describe_validation_error
 
     try:
         return model.model_validate({k: v for k, v in values.items() if v is not None})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError, display_path
-from rankterm.sanitize import inert
+from rankterm.core.errors import UsageError, display_path
+from rankterm.core.sanitize import inert
 
 #: Exit codes a script can rely on.
 EXIT_DONE = 0  # every pair in scope has a verdict

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 
 def generate(
@@ -41,12 +41,12 @@ def generate(
     RANKTERM_API_KEY, or the config file's [api_keys] table."""
     import asyncio
 
+    from rankterm.core.sanitize import inert
     from rankterm.llm.augment import load_template
     from rankterm.llm.endpoint import ChatClient, RetryPolicy
     from rankterm.llm.generate import GenerateOptions, responses_path, run_generate
     from rankterm.llm.progress import Progress
     from rankterm.llm.prompts import read_prompts
-    from rankterm.sanitize import inert
 
     if pairing not in ("all", "arena"):
         raise UsageError(f"--pairing {pairing!r}: expected all or arena")

@@ -75,7 +75,7 @@ def import_command(
 ) -> None:
     """Import preference data (HH-RLHF, TRL, UltraFeedback, Arena, OpenAI, CSV; JSON Lines,
     a JSON array or Parquet) as pairs."""
-    from rankterm.errors import UsageError
+    from rankterm.core.errors import UsageError
     from rankterm.formats import ImportReader, ReadOptions
     from rankterm.formats.csvmap import parse_map
     from rankterm.formats.transfer import run_import
@@ -144,7 +144,7 @@ def export_command(
     ),
 ) -> None:
     """Export labels of record to a training format; prints what was dropped and why."""
-    from rankterm.errors import LoadIssue, UsageError
+    from rankterm.core.errors import LoadIssue, UsageError
     from rankterm.formats import get_format
     from rankterm.formats.registry import choose_form
     from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
@@ -222,7 +222,7 @@ def leaderboard_command(
 
     import orjson
 
-    from rankterm.errors import LoadIssue, UsageError
+    from rankterm.core.errors import LoadIssue, UsageError
     from rankterm.labels import ChoicePolicy, LabelOptions
     from rankterm.quality.leaderboard import battle_from, compute_counts
     from rankterm.storage.journal_columns import read_lean
@@ -293,7 +293,7 @@ def _s(n: int) -> str:
 
 
 def _require_input(file: str) -> None:
-    from rankterm.errors import UsageError
+    from rankterm.core.errors import UsageError
 
     if file != "-" and not Path(file).exists():
         raise UsageError(f"{file}: no such file")
@@ -309,7 +309,7 @@ def _load(journals: list[Path], pairs: Path, issues: list):
 
 
 def _check_inputs(journals: list[Path], pairs: Path) -> None:
-    from rankterm.errors import UsageError
+    from rankterm.core.errors import UsageError
 
     for journal in journals:
         if not journal.exists():
@@ -337,7 +337,7 @@ def _print_formats() -> None:
 
 
 def _print_issues(issues: list, shown: int = 5) -> None:
-    from rankterm.sanitize import inert
+    from rankterm.core.sanitize import inert
 
     if not issues:
         return
@@ -349,7 +349,7 @@ def _print_issues(issues: list, shown: int = 5) -> None:
 
 
 def _print_import_summary(summary, output: str, labels: Path | None, annotator: str) -> None:
-    from rankterm.sanitize import inert
+    from rankterm.core.sanitize import inert
 
     where = "stdout" if output == "-" else output
     if summary.imported:
@@ -422,7 +422,7 @@ def _print_board(board) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from rankterm.sanitize import inert
+    from rankterm.core.sanitize import inert
 
     console = Console()
     if not board.standings:

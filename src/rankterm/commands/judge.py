@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 
 def judge(
@@ -34,11 +34,11 @@ def judge(
     from dataclasses import replace
 
     from rankterm.commands.generate import resolve_endpoints
+    from rankterm.core.sanitize import inert
     from rankterm.llm.endpoint import ChatClient, RetryPolicy
     from rankterm.llm.judge import load_template
     from rankterm.llm.judge_run import ORDERS, read_pairs, run_judge
     from rankterm.llm.progress import Progress
-    from rankterm.sanitize import inert
 
     if "=" not in model.partition("#")[0].partition("://")[0]:
         name = model.partition("#")[2] or "judge"

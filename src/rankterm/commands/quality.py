@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from rankterm.errors import LoadIssue
-    from rankterm.model import Gold
+    from rankterm.core.errors import LoadIssue
+    from rankterm.core.model import Gold
     from rankterm.quality.report import Source
     from rankterm.storage.index import PairIndex
     from rankterm.storage.journal_columns import LeanState
@@ -59,7 +59,7 @@ def agreement_command(
     ),
 ) -> None:
     """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
-    from rankterm.errors import RanktermError
+    from rankterm.core.errors import RanktermError
     from rankterm.quality import quality_summary
     from rankterm.quality.slices import JUDGMENT_TAGS
 
@@ -177,7 +177,7 @@ def report_command(
     from datetime import UTC, datetime
 
     from rankterm import __version__
-    from rankterm.errors import RanktermError, display_path
+    from rankterm.core.errors import RanktermError, display_path
     from rankterm.quality import lowest_agreement, quality_summary
     from rankterm.quality.report import ReportData, render_report
     from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _usage(message: str) -> None:
-    from rankterm.errors import UsageError
+    from rankterm.core.errors import UsageError
 
     raise UsageError(message)
 
@@ -266,7 +266,7 @@ def _read_journals(paths: list[Path]) -> tuple[LeanState, list[LoadIssue], list[
     """Replay the journals the lean way (a million judgments in a few hundred MB)."""
     import gc
 
-    from rankterm.errors import display_path
+    from rankterm.core.errors import display_path
     from rankterm.quality.report import Source
     from rankterm.storage.journal_columns import kinds_detail, read_lean
 
@@ -297,7 +297,7 @@ def _scan_pairs(
     With ``auto``, every top-level metadata key becomes a slice key unless it looks like free
     text (see :func:`_worth_slicing`).
     """
-    from rankterm.errors import display_path
+    from rankterm.core.errors import display_path
     from rankterm.quality.report import Source
     from rankterm.quality.slices import MISSING
     from rankterm.storage.index import index_pairs
@@ -365,7 +365,7 @@ def _worth_slicing(values: set[str], labelled: dict[str, list[str]]) -> bool:
 def _read_profiles(path: Path, issues: list[LoadIssue]) -> tuple[list[dict[str, Any]], Source]:
     import orjson
 
-    from rankterm.errors import LoadIssue, display_path
+    from rankterm.core.errors import LoadIssue, display_path
     from rankterm.quality.report import Source
 
     shown = display_path(path)
@@ -391,7 +391,7 @@ def _read_profiles(path: Path, issues: list[LoadIssue]) -> tuple[list[dict[str, 
 
 
 def _report_issues(issues: list[LoadIssue]) -> None:
-    from rankterm.sanitize import inert
+    from rankterm.core.sanitize import inert
 
     for issue in issues:
         typer.echo(inert(str(issue)), err=True)
@@ -428,7 +428,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from rankterm.sanitize import inert
+    from rankterm.core.sanitize import inert
 
     def text(value: object) -> Text:
         return Text(inert(str(value)))

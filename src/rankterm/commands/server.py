@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from rankterm.errors import RanktermError, UsageError
+from rankterm.core.errors import RanktermError, UsageError
 
 DB_HELP = "Database URL or SQLite path (default: $RANKTERM_DB, else the local SQLite file)."
 

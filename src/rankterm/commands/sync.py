@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 SYNC_REJECTED_EXIT = 4
 
@@ -46,8 +46,8 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
     stopped; resending is harmless anyway because the server is idempotent on record ids.
     """
     from rankterm.config import load_settings
-    from rankterm.errors import LoadIssue, display_path
-    from rankterm.model import Judgment, Retraction
+    from rankterm.core.errors import LoadIssue, display_path
+    from rankterm.core.model import Judgment, Retraction
     from rankterm.sources.client import TaskClient, token_from_settings
     from rankterm.storage.journal import Journal, read_journal, replay
 

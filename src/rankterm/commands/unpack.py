@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 
 def unpack(
@@ -22,9 +22,9 @@ def unpack(
 
     import orjson
 
-    from rankterm.errors import display_path
+    from rankterm.core.errors import display_path
+    from rankterm.core.sanitize import inert
     from rankterm.formats.transfer import refuse_overwrite
-    from rankterm.sanitize import inert
     from rankterm.storage.journal import JOURNAL_MODE, decode
 
     if not dump.is_file():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from rankterm.errors import RanktermError, UsageError
+from rankterm.core.errors import RanktermError, UsageError
 
 
 def web(

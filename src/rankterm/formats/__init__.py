@@ -2,7 +2,7 @@
 
 Use :class:`ImportReader` (or :func:`iter_pairs`) to read any supported file with its format
 detected from the first record, and :func:`get_format` for a named format's writer. See each
-module's docstring for how its fields map to a :class:`~rankterm.model.Pair` and which label
+module's docstring for how its fields map to a :class:`~rankterm.core.model.Pair` and which label
 details travel in it.
 """
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Choice, Message, Pair
 from rankterm.formats.base import (
     META_KEY,
     Imported,
@@ -33,7 +34,6 @@ from rankterm.formats.base import (
     split_branches,
 )
 from rankterm.labels import Label
-from rankterm.model import Choice, Message, Pair
 
 NAME = "arena"
 DESCRIPTION = "Chatbot Arena battles (model_a/b, winner, conversation_a/b)"

@@ -64,6 +64,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from rankterm.core.model import Choice, Pair
 from rankterm.formats.base import (
     META_KEY,
     SOURCE_STRENGTH,
@@ -79,7 +80,6 @@ from rankterm.formats.base import (
 )
 from rankterm.formats.rankings import RANKING_NOTE, implied_pairs, ranks_of
 from rankterm.labels import Label
-from rankterm.model import Choice, Pair
 
 NAME = "argilla"
 DESCRIPTION = "Argilla v2 records (to_list/to_json, or the flat Hugging Face export)"

@@ -20,8 +20,8 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 
+from rankterm.core.model import Choice, Message, Pair
 from rankterm.labels import Label
-from rankterm.model import Choice, Message, Pair
 
 #: Strength given to a source label that has none (binary chosen/rejected): "better", the middle.
 SOURCE_STRENGTH = 2
@@ -218,7 +218,7 @@ def build_pair(record: dict[str, Any]) -> Pair:
     """Validate a pair dict, turning pydantic's error into a one-line reason."""
     from pydantic import ValidationError
 
-    from rankterm.errors import describe_validation_error
+    from rankterm.core.errors import describe_validation_error
 
     try:
         return Pair.model_validate(record)

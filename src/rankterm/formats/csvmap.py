@@ -30,7 +30,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
+from rankterm.core.model import Choice, Message, Pair
 from rankterm.formats import io as formats_io
 from rankterm.formats.base import (
     SOURCE_STRENGTH,
@@ -46,7 +47,6 @@ from rankterm.formats.base import (
 )
 from rankterm.formats.io import InputFile, iter_lines
 from rankterm.labels import Label
-from rankterm.model import Choice, Message, Pair
 
 NAME = "csv"
 DESCRIPTION = "CSV/TSV with a header; --map field=column,..."

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rankterm.core.model import Message, Pair
 from rankterm.formats.base import (
     META_KEY,
     Imported,
@@ -34,7 +35,6 @@ from rankterm.formats.base import (
     split_branches,
 )
 from rankterm.labels import Label
-from rankterm.model import Message, Pair
 
 NAME = "hh-rlhf"
 DESCRIPTION = "Anthropic HH-RLHF Human:/Assistant: transcripts"

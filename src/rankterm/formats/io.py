@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from rankterm.errors import LoadIssue, RanktermError, display_path
+from rankterm.core.errors import LoadIssue, RanktermError, display_path
 
 #: Lines longer than this are skipped (reported), so one runaway line cannot exhaust memory.
 MAX_LINE_BYTES = 32 << 20

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Pair
 from rankterm.formats.base import (
     META_KEY,
     JsonlWriter,
@@ -23,7 +24,6 @@ from rankterm.formats.base import (
     token_boundary,
 )
 from rankterm.labels import Label
-from rankterm.model import Pair
 
 NAME = "kto"
 DESCRIPTION = "TRL KTO unpaired (prompt, completion, label), two rows a pair; chat as messages"

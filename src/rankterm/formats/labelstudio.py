@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from rankterm.core.model import Choice, Pair
 from rankterm.formats.base import (
     META_KEY,
     SOURCE_STRENGTH,
@@ -51,7 +52,6 @@ from rankterm.formats.base import (
 )
 from rankterm.formats.rankings import RANKING_NOTE, implied_pairs, ranks_of
 from rankterm.labels import Label
-from rankterm.model import Choice, Pair
 
 NAME = "label-studio"
 DESCRIPTION = "Label Studio tasks with Pairwise or Ranker annotations (JSON array)"

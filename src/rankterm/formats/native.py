@@ -1,4 +1,4 @@
-"""rankterm's own JSONL: one :class:`~rankterm.model.Pair` per line, unknown fields kept.
+"""rankterm's own JSONL: one :class:`~rankterm.core.model.Pair` per line, unknown fields kept.
 
 On export each line is the pair plus a ``label`` object (choice, strength, label_source,
 annotators, votes, agreement, rationale, label_tags, flagged, ideal_responses). On import a
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Choice, Pair
 from rankterm.formats.base import Imported, JsonlWriter, RecordError, build_pair, restore_label
 from rankterm.labels import Label
-from rankterm.model import Choice, Pair
 
 NAME = "rankterm"
 DESCRIPTION = "rankterm pairs JSONL (export adds a label object)"

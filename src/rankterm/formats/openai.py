@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Pair
 from rankterm.formats.base import (
     SOURCE_STRENGTH,
     Imported,
@@ -32,7 +33,6 @@ from rankterm.formats.base import (
     split_branches,
 )
 from rankterm.labels import Label
-from rankterm.model import Pair
 
 NAME = "openai"
 #: The metadata key holding the request's other fields (``tools``, ``parallel_tool_calls``).

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
+from rankterm.core.model import Pair
 from rankterm.formats.base import JsonlWriter
 from rankterm.labels import Label
-from rankterm.model import Pair
 
 MAGIC = b"PAR1"
 #: Rows per written row group, and per batch read.

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from rankterm.core.model import Choice
 from rankterm.formats.base import chosen_is_a
-from rankterm.model import Choice
 
 #: The import summary's note for pairs implied by a ranking of more than two items.
 RANKING_NOTE = (

@@ -13,7 +13,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.errors import LoadIssue, UsageError
+from rankterm.core.model import Pair
+from rankterm.core.sanitize import inert
 from rankterm.formats import (
     arena,
     argilla,
@@ -44,8 +46,6 @@ from rankterm.formats.io import (
     open_input,
     parse_json_object,
 )
-from rankterm.model import Pair
-from rankterm.sanitize import inert
 
 Convert = Callable[[dict[str, Any], int, ReadOptions], Converted]
 LineReader = Callable[

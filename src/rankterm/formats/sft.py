@@ -1,7 +1,7 @@
 """SFT records from rewritten answers, export only.
 
 When an annotator judged both responses bad (or simply wrote a better one), the answer they wrote
-(:attr:`~rankterm.model.Judgment.ideal_response`) is supervised fine-tuning data:
+(:attr:`~rankterm.core.model.Judgment.ideal_response`) is supervised fine-tuning data:
 ``{"messages": [...context, {"role": "assistant", "content": ideal}], "id", "rankterm": {...}}``.
 One record per distinct rewritten answer behind the label of record (an adjudicated label uses
 the answers of the judgments that agree with it). Labels without one are skipped ("no
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Message, Pair
 from rankterm.formats.base import META_KEY, JsonlWriter, label_meta, messages_json
 from rankterm.labels import Label
-from rankterm.model import Message, Pair
 
 NAME = "sft"
 DESCRIPTION = "SFT messages from rewritten answers (ideal_response)"

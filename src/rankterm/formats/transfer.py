@@ -25,11 +25,11 @@ from typing import BinaryIO
 
 import orjson
 
-from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
+from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
+from rankterm.core.model import Choice, Judgment, Pair
 from rankterm.formats.base import SourceLabel, Writer
 from rankterm.formats.registry import Format, ImportReader
 from rankterm.labels import LabelPolicy
-from rankterm.model import Choice, Judgment, Pair
 from rankterm.storage.journal import Journal, read_journal
 
 #: Namespace of the judgment ids given to imported source labels.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rankterm.core.model import Message, Pair
 from rankterm.formats.base import (
     META_KEY,
     Imported,
@@ -41,7 +42,6 @@ from rankterm.formats.base import (
     undo_boundary,
 )
 from rankterm.labels import Label
-from rankterm.model import Message, Pair
 
 NAME = "trl"
 DESCRIPTION = "TRL preference (reads every TRL shape; chat pairs written conversational)"

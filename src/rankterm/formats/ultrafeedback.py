@@ -27,6 +27,7 @@ import itertools
 import math
 from typing import Any
 
+from rankterm.core.model import Message
 from rankterm.formats.base import (
     SOURCE_STRENGTH,
     Imported,
@@ -39,7 +40,6 @@ from rankterm.formats.base import (
     place,
 )
 from rankterm.formats.trl import convert_preference
-from rankterm.model import Message
 
 NAME = "ultrafeedback"
 DESCRIPTION = "UltraFeedback raw completions -> pairs (--uf-pairing)"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rankterm.core.model import Choice, Judgment, Pair, Resolution
 from rankterm.labels.rules import (
     FROM_GOLD,
     FROM_JUDGMENT,
@@ -20,7 +21,6 @@ from rankterm.labels.rules import (
     ChoicePolicy,
     LabelOptions,
 )
-from rankterm.model import Choice, Judgment, Pair, Resolution
 
 if TYPE_CHECKING:
     from rankterm.storage.journal import JournalState

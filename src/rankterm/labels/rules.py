@@ -6,7 +6,7 @@ people who train on it need to know what was left out. :class:`ChoicePolicy` is 
 implementation of the rules below. It reads only the fields that decide a label (pair,
 annotator, choice, flagged), so it runs as well on lean rows from
 :mod:`rankterm.storage.journal_columns` (the leaderboard over millions of judgments) as on
-:class:`~rankterm.model.Judgment` objects; :class:`~rankterm.labels.policy.LabelPolicy` adds
+:class:`~rankterm.core.model.Judgment` objects; :class:`~rankterm.labels.policy.LabelPolicy` adds
 each label's provenance on top of its decisions, so exports and the leaderboard cannot disagree.
 
 Policies
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from rankterm.model import Choice, Gold, Resolution
+from rankterm.core.model import Choice, Gold, Resolution
 
 
 class Policy(StrEnum):

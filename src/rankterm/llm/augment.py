@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from rankterm.errors import UsageError, display_path
+from rankterm.core.errors import UsageError, display_path
 from rankterm.llm.prompts import PromptItem
 
 DEFAULT_TEMPLATE = (

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 #: Statuses worth another try: rate limiting and the server's own troubles.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from rankterm.errors import UsageError, display_path
+from rankterm.core.errors import UsageError, display_path
 
 DEFAULT_TEMPLATE = """\
 You compare two responses to the same request. Judge helpfulness, correctness and safety.

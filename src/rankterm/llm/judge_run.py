@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rankterm.errors import UsageError, display_path
+from rankterm.core.errors import UsageError, display_path
 from rankterm.llm.endpoint import ChatClient, Endpoint, EndpointError
 from rankterm.llm.judge import parse_verdict, render
 from rankterm.llm.writer import AppendLog, read_records
@@ -38,8 +38,8 @@ def read_pairs(path: Path) -> list[dict[str, Any]]:
     import orjson
     from pydantic import ValidationError
 
-    from rankterm.errors import describe_validation_error
-    from rankterm.model import Pair
+    from rankterm.core.errors import describe_validation_error
+    from rankterm.core.model import Pair
 
     if not path.is_file():
         raise UsageError(f"{display_path(path)}: no such file")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rankterm.errors import UsageError, display_path
+from rankterm.core.errors import UsageError, display_path
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Annotation quality: agreement coefficients, per-annotator and per-slice figures, conflicts.
 
-Pure functions over :class:`~rankterm.model.Judgment` objects (pass
+Pure functions over :class:`~rankterm.core.model.Judgment` objects (pass
 ``JournalState.active()``): no I/O, no UI, so the CLI, the TUI stats screen and the task
 server all report the same numbers. Each coefficient's module names its formula source.
 """

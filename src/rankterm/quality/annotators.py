@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from operator import attrgetter
 
-from rankterm.model import Choice, Gold, Judgment, Resolution
+from rankterm.core.model import Choice, Gold, Judgment, Resolution
 from rankterm.quality.stats import binomial_two_sided, median, pooled_slope, tally
 from rankterm.quality.table import first_by_unit
 from rankterm.storage.bulk import bulk_pass

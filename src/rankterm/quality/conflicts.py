@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rankterm.model import Choice, Judgment
+from rankterm.core.model import Choice, Judgment
 from rankterm.quality.stats import entropy, pairwise_agreement, variance
 from rankterm.storage.bulk import bulk_pass
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rankterm.model import Choice
+from rankterm.core.model import Choice
 
 BASE = 1000.0
 SCALE = 400.0

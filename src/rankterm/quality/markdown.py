@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 
 # Every character that can start or shape Markdown or HTML. CommonMark lets any ASCII
 # punctuation be backslash-escaped, so escaping more than needed is harmless.
@@ -24,7 +24,7 @@ _SPACE = re.compile(r"\s+")
 def md(text: object, *, limit: int | None = None) -> str:
     """Untrusted text as one inert Markdown line (newlines folded, specials escaped).
 
-    Controls become visible stand-ins (:func:`rankterm.sanitize.inert`), ``&`` becomes
+    Controls become visible stand-ins (:func:`rankterm.core.sanitize.inert`), ``&`` becomes
     ``&amp;`` so no entity can form, and ``<``, ``[``, ``!`` and friends are backslash-escaped
     so no tag, link or image can form.
     """

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rankterm.core.model import Comment, Judgment, Resolution
+from rankterm.core.sanitize import inert
 from rankterm.guidelines import normalize_version
-from rankterm.model import Comment, Judgment, Resolution
 from rankterm.quality.conflicts import ItemAgreement
 from rankterm.quality.markdown import code, md, number, percent, table
-from rankterm.sanitize import inert
 
 #: Profile fields whose values are summarised as counts; other fields are only named.
 POOL_FIELDS = ("region", "country", "languages", "dialects", "expertise", "role")

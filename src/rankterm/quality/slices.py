@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rankterm.model import Judgment, Pair
+from rankterm.core.model import Judgment, Pair
 from rankterm.quality.agreement import percent_agreement
 from rankterm.quality.krippendorff import krippendorff_alpha
 from rankterm.quality.table import NotEnoughData, Ratings

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from rankterm.model import Gold, Judgment, Resolution
+from rankterm.core.model import Gold, Judgment, Resolution
 from rankterm.quality.agreement import (
     fleiss_from_ratings,
     mean_kappa,

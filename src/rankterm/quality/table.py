@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from rankterm.model import Choice, Judgment, ordinal
+from rankterm.core.model import Choice, Judgment, ordinal
 from rankterm.storage.bulk import bulk_pass
 
 Scale = Literal["nominal", "ordinal"]
@@ -163,7 +163,7 @@ def nominal_value(judgment: JudgmentLike, *, with_strength: bool = False) -> str
 
 
 def ordinal_value(judgment: JudgmentLike) -> int | None:
-    """-3..+3 as :func:`rankterm.model.ordinal`; None for both_bad (no place on the scale)."""
+    """-3..+3 as :func:`rankterm.core.model.ordinal`; None for both_bad (no place on the scale)."""
     return ordinal(judgment.choice, judgment.strength)
 
 

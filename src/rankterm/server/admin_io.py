@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rankterm.errors import LoadIssue, UsageError, display_path
+from rankterm.core.errors import LoadIssue, UsageError, display_path
 from rankterm.server import projects as svc
 from rankterm.server.core import get_project
 from rankterm.server.db import Database

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from rankterm.errors import RanktermError
+from rankterm.core.errors import RanktermError
 from rankterm.server import tables as t
 
 ROLE_RANK = {"annotator": 0, "adjudicator": 1, "admin": 2}

@@ -1,6 +1,6 @@
 """Taking judgments and retractions in: idempotent on the record's UUID, checked item by item.
 
-Each item gets an :class:`~rankterm.model.Ack`: ``accepted``, ``duplicate`` (already stored;
+Each item gets an :class:`~rankterm.core.model.Ack`: ``accepted``, ``duplicate`` (already stored;
 a resend creates nothing) or ``rejected`` with a reason (kept, so a resend gets the same
 answer). The rules mirror the journal's: a second judgment by the same person on the same
 pair supersedes the first, and retracting the standing one brings the previous one back.
@@ -32,8 +32,8 @@ from typing import Any, NamedTuple, Protocol
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
-from rankterm.errors import describe_validation_error
-from rankterm.model import Choice, Judgment
+from rankterm.core.errors import describe_validation_error
+from rankterm.core.model import Choice, Judgment
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict

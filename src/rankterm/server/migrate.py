@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from rankterm.errors import RanktermError
+from rankterm.core.errors import RanktermError
 from rankterm.server.db import Database
 
 #: Key of the PostgreSQL advisory lock that keeps two starting servers from migrating at once.

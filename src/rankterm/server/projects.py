@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
-from rankterm.errors import describe_validation_error
+from rankterm.core.errors import describe_validation_error
+from rankterm.core.model import Pair
 from rankterm.guidelines import normalize_version, text_version
-from rankterm.model import Pair
 from rankterm.server import tables as t
 from rankterm.server.core import (
     Conflict,

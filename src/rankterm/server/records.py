@@ -16,11 +16,11 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from rankterm.model import Choice, Judgment, Resolution, Retraction
+from rankterm.core.model import Choice, Judgment, Resolution, Retraction
 
 # The limits are the client's too (its editors refuse longer text before a verdict is journaled),
 # so they live in the wire module both sides import.
-from rankterm.wire import (
+from rankterm.core.wire import (
     MAX_CRITERIA,
     MAX_DURATION_MS,
     MAX_ID,

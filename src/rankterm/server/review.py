@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from rankterm.model import Comment, Judgment, Resolution
+from rankterm.core.model import Comment, Judgment, Resolution
 from rankterm.server import tables as t
 from rankterm.server.core import NotFound, Project, User, now
 from rankterm.server.db import chunks

@@ -78,7 +78,7 @@ def reclaim_expired(conn: Connection, project: Project, at: float | None = None)
 
 def side(project: Project, user: User, pair_id: str) -> bool:
     """Whether ``user`` sees B on the left for this pair: stable per (annotator, pair) and
-    balanced across annotators, like :func:`rankterm.model.shown_swapped`, but keyed with the
+    balanced across annotators, like :func:`rankterm.core.model.shown_swapped`, but keyed with the
     project's secret so that no one outside the server can compute it."""
     message = f"{user.id}\x00{pair_id}".encode("utf-8", "surrogatepass")
     digest = hmac.new(project.side_key.encode(), message, hashlib.sha256).digest()
@@ -330,7 +330,7 @@ def lease(
     ]
 
 
-#: What a stored lease state is called on the wire (rankterm.wire.LeaseState, which the
+#: What a stored lease state is called on the wire (rankterm.core.wire.LeaseState, which the
 #: client parses strictly: a value outside it would break every client). A lease still
 #: stored "live" but not renewed or released by this request is at its maximum age or was
 #: taken by a concurrent request: gone for the caller either way.

@@ -13,19 +13,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from rankterm.model import Ack, Comment
-from rankterm.server.conflicts import validate_rule
-from rankterm.wire import MAX_COMMENT, Strict
+from rankterm.core.model import Ack, Comment
+from rankterm.core.wire import MAX_COMMENT, Strict
 
 # The shared wire shapes (one definition for server and client), served under these names.
-from rankterm.wire import ConflictItem as ConflictItem
-from rankterm.wire import LeasedPair as LeasedPair
-from rankterm.wire import LeaseIds as LeaseIds
-from rankterm.wire import LeaseRequest as LeaseRequest
-from rankterm.wire import LeaseResponse as LeaseResponse
-from rankterm.wire import LeaseStatus as LeaseStatus
-from rankterm.wire import LeaseStatuses as LeaseStatuses
-from rankterm.wire import MyProgress as MyProgress
+from rankterm.core.wire import ConflictItem as ConflictItem
+from rankterm.core.wire import LeasedPair as LeasedPair
+from rankterm.core.wire import LeaseIds as LeaseIds
+from rankterm.core.wire import LeaseRequest as LeaseRequest
+from rankterm.core.wire import LeaseResponse as LeaseResponse
+from rankterm.core.wire import LeaseStatus as LeaseStatus
+from rankterm.core.wire import LeaseStatuses as LeaseStatuses
+from rankterm.core.wire import MyProgress as MyProgress
+from rankterm.server.conflicts import validate_rule
 
 Role = Literal["annotator", "adjudicator", "admin"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"

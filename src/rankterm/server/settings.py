@@ -8,7 +8,7 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, Field
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 APP_NAME = "rankterm"
 DEFAULT_MAX_BODY = 32 * 1024 * 1024

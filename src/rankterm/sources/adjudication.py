@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rankterm import wire
-from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
-from rankterm.model import Choice, Comment, Judgment, Pair, Resolution
+from rankterm.core import wire
+from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
+from rankterm.core.model import Choice, Comment, Judgment, Pair, Resolution
 from rankterm.quality import AnnotatorStats, annotator_stats, contested_order
 from rankterm.quality.conflicts import Contested, contestedness, one_per_annotator
 from rankterm.sources.session import JournaledSession

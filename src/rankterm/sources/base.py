@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from rankterm.errors import LoadIssue
-from rankterm.model import Choice, Gold, Judgment, Pair
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Choice, Gold, Judgment, Pair
 from rankterm.storage.journal import Journal
 
 

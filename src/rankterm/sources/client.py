@@ -22,9 +22,10 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from rankterm import __version__, wire
-from rankterm.errors import RanktermError
-from rankterm.model import Ack, Comment, Judgment, Pair, Resolution, Retraction
+from rankterm import __version__
+from rankterm.core import wire
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import Ack, Comment, Judgment, Pair, Resolution, Retraction
 
 # --- errors --------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import itertools
 import threading
 from pathlib import Path
 
-from rankterm.errors import LoadIssue, RanktermError, UsageError, display_path
+from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
+from rankterm.core.model import Choice, Gold, Judgment, shown_swapped
 from rankterm.guidelines import Guidelines, find_guidelines
-from rankterm.model import Choice, Gold, Judgment, shown_swapped
 from rankterm.sources.base import (
     Draft,
     PairView,

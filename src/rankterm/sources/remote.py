@@ -20,10 +20,10 @@ from pathlib import Path
 
 import orjson
 
-from rankterm import wire
-from rankterm.errors import LoadIssue, RanktermError
+from rankterm.core import wire
+from rankterm.core.errors import LoadIssue, RanktermError
+from rankterm.core.model import Ack, Choice, Gold, Judgment
 from rankterm.guidelines import Guidelines, normalize_version
-from rankterm.model import Ack, Choice, Gold, Judgment
 from rankterm.sources.base import (
     Draft,
     PairView,

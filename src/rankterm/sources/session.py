@@ -16,8 +16,8 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 
-from rankterm.errors import LoadIssue
-from rankterm.model import Ack, Judgment, Resolution, Retraction
+from rankterm.core.errors import LoadIssue
+from rankterm.core.model import Ack, Judgment, Resolution, Retraction
 from rankterm.storage.journal import Journal, JournalEntry, JournalState, read_journal
 
 #: What a session can have waiting for the server's acknowledgement.

@@ -1,7 +1,7 @@
 """Pairs files: a compact byte-offset index over JSONL, so huge files open fast and stay small.
 
 The index keeps only what ordering and resuming need (offset, length, line, id, priority); a
-full :class:`~rankterm.model.Pair` is parsed from disk when it is about to be shown.
+full :class:`~rankterm.core.model.Pair` is parsed from disk when it is about to be shown.
 
 Why it is built the way it is (a million 1.5 KB records is the design point):
 
@@ -40,8 +40,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-from rankterm.errors import LoadIssue, display_path
-from rankterm.model import Pair
+from rankterm.core.errors import LoadIssue, display_path
+from rankterm.core.model import Pair
 from rankterm.storage import sidecar
 from rankterm.storage.scan import (
     LOW,

@@ -2,8 +2,8 @@
 
 It is the durable record of everything a person decided. Each append is written with one
 ``write`` and fsynced before it returns, so a verdict that the UI has moved past is on disk.
-Nothing is ever rewritten in place: undo appends a :class:`~rankterm.model.Retraction`, and in
-remote mode the server's receipts are appended as :class:`~rankterm.model.Ack` records, which
+Nothing is ever rewritten in place: undo appends a :class:`~rankterm.core.model.Retraction`, and in
+remote mode the server's receipts are appended as :class:`~rankterm.core.model.Ack` records, which
 makes the same file the outbox.
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from rankterm.errors import LoadIssue, RanktermError, describe_validation_error, display_path
-from rankterm.model import (
+from rankterm.core.errors import LoadIssue, RanktermError, describe_validation_error, display_path
+from rankterm.core.model import (
     Ack,
     Comment,
     JournalEntry,

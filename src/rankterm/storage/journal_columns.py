@@ -1,7 +1,8 @@
 """A lean read of journals for analytics: a million judgments in a few hundred MB.
 
-:func:`rankterm.storage.journal.load_journals` builds one pydantic :class:`~rankterm.model.Judgment`
-per line (about 2 KB each, with its id, rationale and every other field). Agreement, the audit
+:func:`rankterm.storage.journal.load_journals` builds one pydantic
+:class:`~rankterm.core.model.Judgment` per line (about 2 KB each, with its id, rationale and
+every other field). Agreement, the audit
 report and the leaderboard read only a handful of fields, so this module keeps just those in a
 small slotted :class:`LeanJudgment` with interned strings, and re-reads the line from disk for
 anything else (the rationale of the few items a report quotes, say).
@@ -38,8 +39,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from rankterm.errors import LoadIssue, describe_validation_error, display_path
-from rankterm.model import Choice, Comment, Judgment, Resolution, Retraction, ordinal
+from rankterm.core.errors import LoadIssue, describe_validation_error, display_path
+from rankterm.core.model import Choice, Comment, Judgment, Resolution, Retraction, ordinal
 from rankterm.storage.bulk import bulk_pass
 from rankterm.storage.journal import decode
 
@@ -54,7 +55,7 @@ _EMPTY: dict = {}
 class LeanJudgment:
     """The fields of a judgment that analytics read; the rest is read back from disk.
 
-    Duck-types :class:`~rankterm.model.Judgment` for the quality functions and the label
+    Duck-types :class:`~rankterm.core.model.Judgment` for the quality functions and the label
     policy: same attribute names and values (``tags`` is a tuple). Attributes not kept here
     (``id``, ``rationale``, ``ideal_response``...) come from :meth:`full`, which re-reads and
     validates the line: fine for the dozens of items a report quotes, not for every row.

@@ -1,4 +1,4 @@
-"""Read a few fields of every pair without building a :class:`~rankterm.model.Pair` each.
+"""Read a few fields of every pair without building a :class:`~rankterm.core.model.Pair` each.
 
 Analytics walk the whole pairs file for a handful of fields (model names, gold, a metadata
 key). :meth:`PairIndex.iter_pairs` reads each record with its own ``pread`` and validates it
@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from rankterm.model import Gold, Pair
+from rankterm.core.model import Gold, Pair
 from rankterm.storage.index import BadPairError, PairIndex
 
 _NAME_TYPES = (str, type(None))

@@ -18,8 +18,8 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
-from rankterm.errors import RanktermError, describe_validation_error, display_path
-from rankterm.model import Pair
+from rankterm.core.errors import RanktermError, describe_validation_error, display_path
+from rankterm.core.model import Pair
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes read, total bytes) while indexing a large file."""

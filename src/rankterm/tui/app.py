@@ -11,9 +11,9 @@ from textual import events
 from textual.app import App
 from textual.screen import Screen
 
-from rankterm.clock import ActiveClock
 from rankterm.config import Settings
-from rankterm.errors import LoadIssue, UsageError
+from rankterm.core.clock import ActiveClock
+from rankterm.core.errors import LoadIssue, UsageError
 from rankterm.guidelines import Guidelines
 from rankterm.sources.base import SourceEvent, TaskSource
 from rankterm.tui.gc_pacing import GcPacer

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rankterm.clock import ActiveClock
 from rankterm.config import Settings
+from rankterm.core.clock import ActiveClock
 from rankterm.tui.gc_pacing import GcPacer
 
 

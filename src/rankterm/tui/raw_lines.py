@@ -34,7 +34,7 @@ from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.tui.internals import cell_table
 
 Line = list[Segment]

@@ -6,7 +6,7 @@ Markdown parse. Lines are kept as plain segment lists, not Textual Strips: a Str
 seven small caches, and thousands of them per cached response made every full garbage
 collection walk ~100k extra objects (100+ ms, the keypress p99). The pane wraps only the
 visible lines in Strips, per frame. Every string passes through
-:func:`rankterm.sanitize.inert` first: this module is the single door through which untrusted
+:func:`rankterm.core.sanitize.inert` first: this module is the single door through which untrusted
 text reaches the screen.
 
 What is rendered must not alter what was written: line breaks are kept (``FaithfulMarkdown``),
@@ -28,9 +28,9 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from rankterm.diff import Span, word_diff
-from rankterm.model import Message, Pair
-from rankterm.sanitize import has_controls, inert
+from rankterm.core.diff import Span, word_diff
+from rankterm.core.model import Message, Pair
+from rankterm.core.sanitize import has_controls, inert
 from rankterm.tui.raw_lines import RawLines, isolate
 
 CODE_THEME = "monokai"

@@ -9,7 +9,7 @@ import ipaddress
 import ssl
 from pathlib import Path
 
-from rankterm.errors import UsageError
+from rankterm.core.errors import UsageError
 
 
 def is_loopback(host: str) -> bool:

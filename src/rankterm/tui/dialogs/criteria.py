@@ -1,7 +1,7 @@
 """Per-criterion verdicts: one row per criterion, one key per mark, in screen terms.
 
 The annotator works in left / right, as on the main screen; the screen converts to the data's
-A/B terms (``rankterm.model.criteria_from_screen``). Setting a mark moves to the next row, so
+A/B terms (``rankterm.core.model.criteria_from_screen``). Setting a mark moves to the next row, so
 three criteria take three keys and enter.
 """
 
@@ -16,8 +16,8 @@ from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rankterm.model import ScreenChoice
-from rankterm.sanitize import inert
+from rankterm.core.model import ScreenChoice
+from rankterm.core.sanitize import inert
 
 MARKS: dict[ScreenChoice, str] = {
     "left": "◀ left",

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from rankterm.config import TagSpec
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.tui.browser_keys import BROWSER_KEYS, in_browser
 from rankterm.tui.keymap import all_bindings, group_of, keys_for, show_key
 from rankterm.tui.widgets.key_scroll import KeyScroll

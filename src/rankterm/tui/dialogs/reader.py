@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.tui.render import markdown, to_lines
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 

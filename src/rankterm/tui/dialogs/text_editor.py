@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
-from rankterm.sanitize import inert
-from rankterm.wire import over_limit
+from rankterm.core.limits import over_limit
+from rankterm.core.sanitize import inert
 
 
 class SafeTextArea(TextArea):
@@ -64,7 +64,7 @@ class TextEditorDialog(ModalScreen[str | None]):
         what: str = "This text",
     ) -> None:
         """``limit``: the most characters the task server accepts for this field (from
-        :mod:`rankterm.wire`); saving longer text is refused with ``what`` named."""
+        :mod:`rankterm.core.wire`); saving longer text is refused with ``what`` named."""
         super().__init__()
         self._finished = False
         self._title = title

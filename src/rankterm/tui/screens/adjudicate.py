@@ -17,11 +17,11 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
-from rankterm import wire
-from rankterm.errors import RanktermError
+from rankterm.core import limits
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import Choice
+from rankterm.core.sanitize import inert
 from rankterm.guidelines import Guidelines, Section
-from rankterm.model import Choice
-from rankterm.sanitize import inert
 from rankterm.sources.adjudication import Case, Decision, Desk
 from rankterm.tui.dialogs.help import HelpDialog
 from rankterm.tui.dialogs.text_editor import TextEditorDialog
@@ -261,7 +261,7 @@ class AdjudicateScreen(PaneScreen):
 
         title = "Guideline unclear: what should the guideline say? (ctrl+s saves)"
         self.app.push_screen(
-            TextEditorDialog(title, "", limit=wire.MAX_TEXT, what="The note"), saved
+            TextEditorDialog(title, "", limit=limits.MAX_TEXT, what="The note"), saved
         )
 
     def action_rationale(self) -> None:
@@ -277,7 +277,7 @@ class AdjudicateScreen(PaneScreen):
             TextEditorDialog(
                 "Rationale for the final verdict",
                 self.rationale,
-                limit=wire.MAX_TEXT,
+                limit=limits.MAX_TEXT,
                 what="The rationale",
             ),
             saved,
@@ -301,7 +301,7 @@ class AdjudicateScreen(PaneScreen):
 
         self.app.push_screen(
             TextEditorDialog(
-                "Comment on this pair", "", limit=wire.MAX_COMMENT, what="The comment"
+                "Comment on this pair", "", limit=limits.MAX_COMMENT, what="The comment"
             ),
             saved,
         )

@@ -25,17 +25,17 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from rankterm import wire
-from rankterm.errors import RanktermError
-from rankterm.guidelines import Guidelines, Section
-from rankterm.model import (
+from rankterm.core import limits
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import (
     Choice,
     ScreenChoice,
     choice_for_side,
     criteria_from_screen,
     criteria_on_screen,
 )
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
+from rankterm.guidelines import Guidelines, Section
 from rankterm.sources.base import Draft, PairView, TaskSource
 from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.messages import IndexingProgress, IssuesFound, NoticesPosted, SyncChanged
@@ -550,7 +550,7 @@ class AnnotateScreen(PaneScreen):
             TextEditorDialog(
                 "Rationale for this verdict",
                 self.draft.rationale,
-                limit=wire.MAX_TEXT,
+                limit=limits.MAX_TEXT,
                 what="The rationale",
             ),
             saved,
@@ -608,7 +608,7 @@ class AnnotateScreen(PaneScreen):
                 "Write the answer that should have been given",
                 text,
                 language="markdown",
-                limit=wire.MAX_IDEAL,
+                limit=limits.MAX_IDEAL,
                 what="The ideal answer",
             ),
             saved,

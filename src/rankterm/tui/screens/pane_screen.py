@@ -16,8 +16,8 @@ from textual import events, on
 from textual.screen import Screen
 from textual.timer import Timer
 
+from rankterm.core.model import Pair
 from rankterm.guidelines import Guidelines, Section
-from rankterm.model import Pair
 from rankterm.tui.context import AppContext
 from rankterm.tui.dialogs.reader import ReaderDialog
 from rankterm.tui.render import PairRenderer

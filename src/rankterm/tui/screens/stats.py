@@ -18,9 +18,9 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Label, Sparkline, Static
 
-from rankterm.model import Gold, Judgment
+from rankterm.core.model import Gold, Judgment
+from rankterm.core.sanitize import inert
 from rankterm.quality import annotator_stats, overall_agreement
-from rankterm.sanitize import inert
 from rankterm.tui.widgets.key_scroll import KeyScroll
 
 

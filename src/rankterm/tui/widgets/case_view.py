@@ -6,9 +6,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rankterm.model import describe
+from rankterm.core.model import describe
+from rankterm.core.sanitize import inert
 from rankterm.quality import AnnotatorStats
-from rankterm.sanitize import inert
 from rankterm.sources.adjudication import Case
 
 #: Below this many columns the verdicts are one line per annotator (a table row of six

@@ -16,7 +16,7 @@ from functools import lru_cache
 from rich.text import Text
 
 from rankterm.config import TagSpec
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.tui.keymap import key_for
 from rankterm.tui.widgets.pair_info import OneLine
 

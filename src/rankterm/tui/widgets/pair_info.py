@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from rankterm.core.model import describe
+from rankterm.core.sanitize import inert
 from rankterm.guidelines import Section
-from rankterm.model import describe
-from rankterm.sanitize import inert
 from rankterm.sources.base import Draft, PairView
 
 

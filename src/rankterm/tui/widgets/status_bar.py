@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from rankterm.sanitize import inert
+from rankterm.core.sanitize import inert
 from rankterm.sources.base import Progress, SyncState
 from rankterm.tui.widgets.pair_info import OneLine
 

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from rankterm import __version__
-from rankterm.errors import RanktermError
+from rankterm.core.errors import RanktermError
 
 app = typer.Typer(
     name="rankterm",
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except RanktermError as exc:
-        from rankterm.sanitize import inert
+        from rankterm.core.sanitize import inert
 
         typer.echo(f"rankterm: {inert(str(exc))}", err=True)
         sys.exit(exc.exit_code)

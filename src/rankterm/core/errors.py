@@ -33,7 +33,7 @@ class LoadIssue:
 
     def __str__(self) -> str:
         # File names and reasons quote input, which may carry terminal controls.
-        from rankterm.sanitize import inert
+        from rankterm.core.sanitize import inert
 
         return inert(f"{self.path}:{self.line}: {self.reason}")
 
