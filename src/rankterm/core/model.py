@@ -115,6 +115,233 @@ class Pair(BaseModel):
         return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
+# --- K-way rankings -------------------------------------------------------------------------
+
+#: How many responses a ranking task may hold (InstructGPT ranked 4 to 9; two is a pair).
+MIN_K, MAX_K = 3, 9
+#: How candidates are named on screen and in typed orders: letters, never model names.
+CANDIDATE_LETTERS = "ABCDEFGHI"
+
+#: An order of candidates: tiers from best to worst, each tier a list of 0-based candidate
+#: indices that are tied. ``[[2], [0, 3], [1]]`` reads "C > A = D > B".
+Order = list[list[int]]
+
+
+class Candidate(BaseModel):
+    """One of the K responses of a ranking task."""
+
+    model_config = ConfigDict(extra="allow")
+
+    content: str
+    model: str | None = None
+
+
+class GoldOrder(BaseModel):
+    """The known-correct order of a gold ranking task; annotators are scored by Kendall's tau."""
+
+    model_config = ConfigDict(extra="allow")
+
+    order: Order
+    explanation: str = ""
+
+
+class RankTask(BaseModel):
+    """K responses (3 to 9) to one prompt, to be put in order by pairwise comparisons.
+
+    A pairs file may mix these with :class:`Pair` records; what tells them apart is the
+    ``responses`` list (see :func:`parse_task`). Unknown fields are kept, as for pairs.
+    """
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    id: str = Field(min_length=1)
+    prompt: str | None = None
+    messages: list[Message] | None = None
+    responses: list[Candidate]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    priority: float = 0
+    gold: GoldOrder | None = None
+
+    @field_validator("responses", mode="before")
+    @classmethod
+    def _plain_strings(cls, value: Any) -> Any:
+        """Accept bare strings as candidates: ``"responses": ["...", "...", "..."]``."""
+        if isinstance(value, list):
+            return [{"content": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("responses")
+    @classmethod
+    def _k_in_range(cls, value: list[Candidate]) -> list[Candidate]:
+        if not MIN_K <= len(value) <= MAX_K:
+            raise ValueError(
+                f"a ranking task needs {MIN_K} to {MAX_K} responses, not {len(value)} "
+                "(two responses are a pair: use response_a and response_b)"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gold_shorthand(cls, data: Any) -> Any:
+        """Accept ``"gold": "C>A=D>B"`` (or ``"CADB"``, ``"3142"``, a list of tiers)."""
+        if isinstance(data, dict) and data.get("gold") is not None:
+            gold = data["gold"]
+            k = len(data.get("responses") or [])
+            if isinstance(gold, str):
+                data = {**data, "gold": {"order": parse_order(gold, k)}}
+            elif isinstance(gold, list):
+                data = {**data, "gold": {"order": gold}}
+        return data
+
+    @model_validator(mode="after")
+    def _valid(self) -> RankTask:
+        if self.prompt is None and not self.messages:
+            raise ValueError("a ranking task needs a 'prompt' or a non-empty 'messages' list")
+        if self.gold is not None:
+            check_full_order(self.gold.order, self.k)
+        return self
+
+    @property
+    def k(self) -> int:
+        return len(self.responses)
+
+    @property
+    def conversation(self) -> list[Message]:
+        """The context as turns, whether the file gave a prompt or messages."""
+        if self.messages:
+            return list(self.messages)
+        return [Message(role="user", content=self.prompt or "")]
+
+    @property
+    def last_user_text(self) -> str:
+        """The final user turn: what the responses answer."""
+        for message in reversed(self.conversation):
+            if message.role == "user":
+                return message.content
+        return self.prompt or ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as it would be written to a pairs file, unknown fields included."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+
+
+#: Anything a pairs file may hold.
+Task = Pair | RankTask
+
+
+def is_ranking_record(data: dict[str, Any]) -> bool:
+    """Whether a raw record is a K-way ranking task (it has a ``responses`` list)."""
+    return "responses" in data and "response_a" not in data and "response_b" not in data
+
+
+def parse_task(data: dict[str, Any]) -> Task:
+    """Validate one pairs-file record as a :class:`Pair` or a :class:`RankTask`.
+
+    Raises pydantic's ValidationError, as ``Pair.model_validate`` does, so callers report the
+    field the same way for both kinds.
+    """
+    if is_ranking_record(data):
+        return RankTask.model_validate(data)
+    return Pair.model_validate(data)
+
+
+def check_full_order(order: Order, k: int) -> None:
+    """Raise ValueError unless ``order`` places each of the ``k`` candidates exactly once."""
+    seen = [i for tier in order for i in tier]
+    if any(not tier for tier in order):
+        raise ValueError("an order has an empty tier")
+    bad = [i for i in seen if not 0 <= i < k]
+    if bad:
+        raise ValueError(f"candidate {bad[0] + 1} does not exist (this task has {k})")
+    if len(seen) != len(set(seen)):
+        twice = next(i for i in seen if seen.count(i) > 1)
+        raise ValueError(f"candidate {candidate_name(twice)} is placed twice")
+    if len(seen) != k:
+        missing = sorted(set(range(k)) - set(seen))
+        raise ValueError("the order leaves out " + ", ".join(candidate_name(i) for i in missing))
+
+
+def candidate_name(index: int) -> str:
+    """The on-screen name of a candidate (A, B, C ...): never its model."""
+    return CANDIDATE_LETTERS[index] if 0 <= index < len(CANDIDATE_LETTERS) else f"#{index + 1}"
+
+
+def parse_order(text: str, k: int) -> Order:
+    """Read a typed order: letters or 1-based digits, best first, ``=`` ties, ``>``/spaces free.
+
+    ``"CADB"``, ``"3142"``, ``"C > A = D > B"`` and ``"31=42"`` are all accepted. The order must
+    be complete (every candidate once); a ValueError says what is wrong, for the person typing.
+    """
+    tiers: Order = [[]]
+    tie_next = False
+    for ch in text.strip().upper():
+        if ch in " >,":
+            continue
+        if ch == "=":
+            if not tiers[-1]:
+                raise ValueError("'=' must stand between two candidates")
+            tie_next = True
+            continue
+        if ch.isdigit():
+            index = int(ch) - 1
+        elif ch in CANDIDATE_LETTERS:
+            index = CANDIDATE_LETTERS.index(ch)
+        else:
+            raise ValueError(f"{ch!r} is not a candidate: use letters A-{candidate_name(k - 1)}")
+        if not 0 <= index < k:
+            raise ValueError(f"{ch} is not a candidate here: this task has {k}")
+        if tie_next or not tiers[-1]:
+            tiers[-1].append(index)
+        else:
+            tiers.append([index])
+        tie_next = False
+    if tie_next:
+        raise ValueError("'=' must stand between two candidates")
+    if not tiers[-1]:
+        raise ValueError("no order typed")
+    check_full_order(tiers, k)
+    return tiers
+
+
+def format_order(order: Order) -> str:
+    """``[[2], [0, 3], [1]]`` as ``"C > A = D > B"``."""
+    return " > ".join(" = ".join(candidate_name(i) for i in tier) for tier in order)
+
+
+def implied_pairs(order: Order) -> list[tuple[int, int, Choice]]:
+    """Every comparison an order implies, as ``(i, j, choice)`` with ``i < j``.
+
+    ``choice`` is in the pair's own terms: :attr:`Choice.A` means candidate ``i`` ranks above
+    ``j``, :attr:`Choice.TIE` that they share a tier. K candidates give K(K-1)/2 of them.
+    """
+    rank = {i: t for t, tier in enumerate(order) for i in tier}
+    out: list[tuple[int, int, Choice]] = []
+    for i in sorted(rank):
+        for j in sorted(rank):
+            if j <= i:
+                continue
+            if rank[i] < rank[j]:
+                out.append((i, j, Choice.A))
+            elif rank[i] > rank[j]:
+                out.append((i, j, Choice.B))
+            else:
+                out.append((i, j, Choice.TIE))
+    return out
+
+
+def ranks(order: Order) -> dict[int, float]:
+    """Each candidate's rank (1 = best), ties sharing the mean of their places (for W, tau)."""
+    out: dict[int, float] = {}
+    place = 1
+    for tier in order:
+        mean = place + (len(tier) - 1) / 2
+        for i in tier:
+            out[i] = mean
+        place += len(tier)
+    return out
+
+
 class _Record(BaseModel):
     """Common shape of every journal line."""
 
@@ -161,8 +388,71 @@ class Judgment(_Record):
         return ordinal(self.choice, self.strength)
 
 
+class Comparison(_Record):
+    """One pairwise comparison made while ranking a :class:`RankTask`, fsynced as it is made.
+
+    In data terms, like a judgment: ``choice`` A means candidate ``a`` is better than ``b``.
+    Journaled one by one so that a crash mid-ranking resumes where it was; undo is a
+    :class:`Retraction` of the comparison. Both-bad has no place in an order and is refused.
+    """
+
+    kind: Literal["comparison"] = "comparison"
+    pair_id: str
+    annotator: str = Field(min_length=1)
+    #: The ranking attempt this comparison belongs to (the :class:`Ranking` that closes it).
+    ranking_id: uuid.UUID
+    a: int = Field(ge=0, lt=MAX_K)
+    b: int = Field(ge=0, lt=MAX_K)
+    choice: Choice
+    strength: int | None = Field(default=None, ge=1, le=3)
+    #: True when candidate ``b`` was on the left of the screen.
+    shown_swapped: bool = False
+    duration_ms: int = Field(default=0, ge=0)
+    #: True when this comparison re-asked one that contradicted the order so far.
+    recheck: bool = False
+
+    @model_validator(mode="after")
+    def _valid(self) -> Comparison:
+        if self.a == self.b:
+            raise ValueError("a comparison needs two different candidates")
+        if self.choice is Choice.BOTH_BAD:
+            raise ValueError("both_bad has no place in an order: a comparison is A, B or tie")
+        if self.choice in (Choice.A, Choice.B) and self.strength is None:
+            raise ValueError("strength (1-3) is required when choice is A or B")
+        if self.choice is Choice.TIE and self.strength is not None:
+            raise ValueError("strength must be null when choice is 'tie'")
+        return self
+
+
+class Ranking(_Record):
+    """An annotator's full order of a :class:`RankTask`: the unit of K-way preference data."""
+
+    kind: Literal["ranking"] = "ranking"
+    pair_id: str
+    annotator: str = Field(min_length=1)
+    ranking_id: uuid.UUID
+    k: int = Field(ge=MIN_K, le=MAX_K)
+    order: Order
+    #: The :class:`Comparison` ids the order was built from, in the order they were made.
+    comparisons: list[uuid.UUID] = Field(default_factory=list)
+    #: True when the annotator typed the order instead of building it by comparisons.
+    typed: bool = False
+    tags: list[str] = Field(default_factory=list)
+    rationale: str = ""
+    flagged: bool = False
+    duration_ms: int = Field(default=0, ge=0)
+    guideline_version: str | None = None
+    #: Set by the server when this ranking was made on a blind repeat or a gold item.
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _full(self) -> Ranking:
+        check_full_order(self.order, self.k)
+        return self
+
+
 class Retraction(_Record):
-    """Undo: withdraws an earlier judgment. Journals are append-only, so undo is a record too."""
+    """Undo: withdraws an earlier judgment, comparison or ranking (append-only journals)."""
 
     kind: Literal["retraction"] = "retraction"
     retracts: uuid.UUID
@@ -186,9 +476,17 @@ class Resolution(_Record):
     guideline_version: str | None = None
     #: The judgment ids that were on the table when this was decided (the audit trail).
     considered: list[uuid.UUID] = Field(default_factory=list)
+    #: For a ranking task: the order of record the adjudicator set (instead of ``choice``).
+    order: Order | None = None
 
     @model_validator(mode="after")
     def _settled_or_unclear(self) -> Resolution:
+        if self.order is not None:
+            if self.choice is not None:
+                raise ValueError("a resolution sets a choice (a pair) or an order (a ranking)")
+            if not self.order or any(not tier for tier in self.order):
+                raise ValueError("an order of record needs every candidate in a tier")
+            return self
         if self.choice is None and not self.guideline_unclear:
             raise ValueError("a resolution needs a choice unless it is marked guideline_unclear")
         if self.choice in (Choice.A, Choice.B) and self.strength is None:
@@ -222,7 +520,8 @@ class Ack(_Record):
 
 
 JournalEntry = Annotated[
-    Judgment | Retraction | Resolution | Comment | Ack, Field(discriminator="kind")
+    Judgment | Comparison | Ranking | Retraction | Resolution | Comment | Ack,
+    Field(discriminator="kind"),
 ]
 
 

@@ -27,8 +27,10 @@ from rankterm.core.errors import LoadIssue, RanktermError, describe_validation_e
 from rankterm.core.model import (
     Ack,
     Comment,
+    Comparison,
     JournalEntry,
     Judgment,
+    Ranking,
     Resolution,
     Retraction,
 )
@@ -282,12 +284,19 @@ class JournalState:
     resolutions: list[Resolution] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     acks: dict[uuid.UUID, Ack] = field(default_factory=dict)
+    #: K-way ranking: each comparison as made (fsynced one by one) and each finished order.
+    comparisons: dict[uuid.UUID, Comparison] = field(default_factory=dict)
+    rankings: dict[uuid.UUID, Ranking] = field(default_factory=dict)
 
     def apply(self, entry: JournalEntry) -> None:
         """Fold one record in; the same function serves replay and live updates."""
         match entry:
             case Judgment():
                 self.judgments.setdefault(entry.id, entry)
+            case Comparison():
+                self.comparisons.setdefault(entry.id, entry)
+            case Ranking():
+                self.rankings.setdefault(entry.id, entry)
             case Retraction():
                 self.retracted.add(entry.retracts)
                 self.retractions.append(entry)
@@ -304,6 +313,22 @@ class JournalState:
             j
             for j in self.judgments.values()
             if j.id not in self.retracted and (annotator is None or j.annotator == annotator)
+        ]
+
+    def active_rankings(self, annotator: str | None = None) -> list[Ranking]:
+        """Finished rankings not retracted, in journal order, optionally for one annotator."""
+        return [
+            r
+            for r in self.rankings.values()
+            if r.id not in self.retracted and (annotator is None or r.annotator == annotator)
+        ]
+
+    def open_comparisons(self, ranking_id: uuid.UUID) -> list[Comparison]:
+        """The standing comparisons of one ranking attempt, in the order they were made."""
+        return [
+            c
+            for c in self.comparisons.values()
+            if c.ranking_id == ranking_id and c.id not in self.retracted
         ]
 
     def latest_by_pair(self, annotator: str | None = None) -> dict[str, Judgment]:
