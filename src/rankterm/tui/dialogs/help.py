@@ -25,6 +25,23 @@ def _table() -> Table:
     return table
 
 
+def remap_hint() -> Text:
+    """Where keys are remapped. In a browser the TUI's config lives on the web server, in a
+    home of its own (``rankterm.web.child``), out of the person's reach: say so instead."""
+    if in_browser():
+        return Text(
+            "Keys are remapped on the machine that runs rankterm web, in a config file kept "
+            "there for you (ask whoever runs it), by the id on the right.",
+            style="dim",
+        )
+    return Text.assemble(
+        "Remap a key in config.toml (",
+        ("rankterm config --path", "bold"),
+        ') under [keys], by the id on the right: "verdict.tie" = "t".',
+        style="dim",
+    )
+
+
 def help_table(
     keymap: dict[str, str], tags: list[TagSpec], bindings: list[Binding] | None = None
 ) -> Group:
@@ -46,14 +63,7 @@ def help_table(
         for tag in tags:
             table.add_row(Text(inert(tag.key)), Text(inert(tag.title)), Text(inert(tag.name)))
         ordered.insert(1, ("Error-type tags (toggle; set in [[tags]])", table))
-    parts: list = [
-        Text.assemble(
-            "Remap a key in config.toml (",
-            ("rankterm config --path", "bold"),
-            ') under [keys], by the id on the right: "verdict.tie" = "t".',
-            style="dim",
-        )
-    ]
+    parts: list = [remap_hint()]
     if in_browser():
         table = _table()
         for keys, words in BROWSER_KEYS:
@@ -84,7 +94,8 @@ class HelpDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with KeyScroll(id="help-body") as scroll:
-            scroll.border_title = Text("Keys (remap in config.toml [keys]) · esc to close")
+            where = "ids on the right" if in_browser() else "remap in config.toml [keys]"
+            scroll.border_title = Text(f"Keys ({where}) · esc to close")
             yield Static(help_table(self._keymap, self._tags, self._binding_list))
 
     def action_close(self) -> None:
