@@ -29,7 +29,7 @@ def test_in_a_terminal_help_says_where_to_remap(monkeypatch) -> None:
 
 
 def test_in_a_browser_help_does_not_send_people_to_a_file_they_cannot_reach(monkeypatch) -> None:
-    text = rendered(monkeypatch, browser=True)
+    text = " ".join(rendered(monkeypatch, browser=True).split())
     assert "rankterm config --path" not in text
     assert "ask whoever runs it" in text
     assert "In a browser (rankterm web)" in text
