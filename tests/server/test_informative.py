@@ -12,6 +12,7 @@ from rankterm.server import informative
 from rankterm.server import tables as t
 from rankterm.server.core import get_project
 from rankterm.sources.client import TaskClient
+from tests.attacks.test_oracles import _kinds
 from tests.server.conftest import Backend, judgment
 from tests.server.test_cli import run
 
@@ -110,3 +111,33 @@ def test_component_functions() -> None:
     value, why = informative.overlap_part("x", "y", models)
     assert value == 0.5 and "overlap 50%" in why
     assert informative.overlap_part("x", "x", models) is None
+
+
+def test_mixed_in_items_still_go_out_only_beside_ordinary_pairs(backend: Backend) -> None:
+    """tests/attacks/test_oracles.py's queue-end check, in an informative project with extra
+    slots on conflict: neither changes which items may go out alone (none)."""
+    project = backend.project(
+        n_pairs=6,
+        gold=20,
+        overlap=2,
+        extra_on_conflict=1,
+        gold_rate=0.3,
+        repeat_rate=0.3,
+        repeat_gap=0,
+        ordering="informative",
+    )
+    backend.db.write(lambda conn: informative.refresh(conn, get_project(conn, project)))
+    name, token = backend.user()
+    after_dry: list[str] = []
+    with TaskClient(backend.url, project, token, timeout=30) as c:
+        dry = False
+        for _ in range(40):
+            answer = c.lease(1)
+            if not answer.leases:
+                dry = True
+                continue
+            (item,) = answer.leases
+            if dry:
+                after_dry.append(_kinds(backend, [item.lease_id])[item.lease_id])
+            assert c.submit([judgment(item.pair.id, name)])[0].status == "accepted"
+    assert dry and after_dry == []
