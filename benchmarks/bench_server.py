@@ -9,6 +9,10 @@ Figures, on SQLite and (with RANKTERM_TEST_PG) on PostgreSQL, each against a rea
   and then submitting one judgment every ``think_s_per_judgment`` seconds (a fast annotator);
 - ``lease_ms_alone``: one annotator leasing 10 and releasing them, back to back: the lease's
   own latency (p50 of many samples) and the server's CPU ms per lease and release;
+- ``lease_ms_alone_informative``: the same in a project with the ``informative`` order and
+  extra slots on conflict (scores refreshed in the background as a server does), measured in
+  rounds alternating with ``lease_ms_alone_priority`` (the same in priority order) so that
+  both see the same machine; ``informative_over_priority`` is the ratio of their p50s;
 - ``lease_ms_100_closed_loop``: 100 annotators leasing and batch-submitting back to back with
   no pause at all (pure queueing: the latency is the queue length, not the lease);
 - ``server_cpu_*``: the server process's CPU time per unit of work, which a busy machine
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import secrets
 import statistics
 import sys
@@ -97,7 +102,9 @@ class Setup:
             made.append((name, self.db.write(work)))
         return made
 
-    def project(self, n_pairs: int, overlap: int) -> str:
+    def project(self, n_pairs: int, overlap: int, signals: bool = False, **settings: Any) -> str:
+        """A project of ``n_pairs``; with ``signals``, each pair has two models and reward
+        scores (what the informative order reads)."""
         from rankterm.core.model import Pair
         from rankterm.server import projects
         from rankterm.server.core import get_project
@@ -106,8 +113,9 @@ class Setup:
         name = f"bench{secrets.token_hex(3)}"
         # No cap on live leases: the batched figure leases the whole project first.
         cap = {"max_leases": n_pairs} if "max_leases" in ProjectCreate.model_fields else {}
-        spec = ProjectCreate(name=name, overlap=overlap, lease_ttl=3600, **cap)
+        spec = ProjectCreate(name=name, overlap=overlap, lease_ttl=3600, **cap, **settings)
         self.db.write(lambda conn: projects.create_project(conn, spec))
+        rng = random.Random(n_pairs)
         pairs = [
             (
                 i,
@@ -116,6 +124,15 @@ class Setup:
                     prompt=f"prompt {i} " * 20,
                     response_a="a " * 200,
                     response_b="b " * 200,
+                    **(
+                        {
+                            "model_a": f"m{i % 5}",
+                            "model_b": f"m{(i + 1 + i // 5) % 5}",
+                            "metadata": {"reward_a": rng.gauss(0, 2), "reward_b": rng.gauss(0, 2)},
+                        }
+                        if signals
+                        else {}
+                    ),
                 ),
             )
             for i in range(n_pairs)
@@ -274,6 +291,13 @@ def lease_alone(url: str, setup: Setup, seconds: float, pid: int) -> dict:
     disturbs far less than latency. The annotator holds no other lease."""
     project = setup.project(2_000, overlap=1)
     ((_, token),) = setup.users(1)
+    latencies, cpu = _lease_release(url, project, token, seconds, pid)
+    return _alone_figures(latencies, cpu)
+
+
+def _lease_release(
+    url: str, project: str, token: str, seconds: float, pid: int
+) -> tuple[list[float], float]:
     base = f"{url}/v1/projects/{project}"
     latencies: list[float] = []
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
@@ -288,6 +312,10 @@ def lease_alone(url: str, setup: Setup, seconds: float, pid: int) -> dict:
             assert len(ids) == 10, got.text
             http.post(f"{base}/leases/release", json={"lease_ids": ids}).raise_for_status()
         cpu = cpu_seconds(pid) - c0
+    return latencies, cpu
+
+
+def _alone_figures(latencies: list[float], cpu: float) -> dict:
     return {
         "p50": round(statistics.median(latencies), 2),
         "n": len(latencies),
@@ -295,17 +323,47 @@ def lease_alone(url: str, setup: Setup, seconds: float, pid: int) -> dict:
     }
 
 
+def lease_alone_by_ordering(
+    url: str, setup: Setup, seconds: float, pid: int, rounds: int
+) -> dict[str, Any]:
+    """:func:`lease_alone` in a priority project and in an informative one with extra slots
+    on conflict, in alternating rounds (the same machine state for both)."""
+    from rankterm.server import informative
+    from rankterm.server.core import get_project
+
+    plain = setup.project(2_000, overlap=1, signals=True)
+    smart = setup.project(
+        2_000, overlap=2, signals=True, ordering="informative", extra_on_conflict=1
+    )
+    setup.db.write(lambda conn: informative.refresh(conn, get_project(conn, smart)))
+    ((_, token),) = setup.users(1)
+    samples: dict[str, list[float]] = {"priority": [], "informative": []}
+    cpu = {"priority": 0.0, "informative": 0.0}
+    for _ in range(rounds):
+        for ordering, project in (("priority", plain), ("informative", smart)):
+            lat, used = _lease_release(url, project, token, seconds / rounds, pid)
+            samples[ordering] += lat
+            cpu[ordering] += used
+    out = {f"lease_ms_alone_{k}": _alone_figures(v, cpu[k]) for k, v in samples.items()}
+    out["informative_over_priority"] = round(
+        out["lease_ms_alone_informative"]["p50"] / out["lease_ms_alone_priority"]["p50"], 3
+    )
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
+def run_backend(db_url: str, quick: bool, only_ordering: bool = False) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="rankterm-bench-"))
     setup = Setup(db_url)
     server = ServerProcess(db_url, tmp / "server.log")
     pid = server.proc.pid
     try:
+        if only_ordering:
+            return lease_alone_by_ordering(server.url, setup, 3.0 if quick else 60.0, pid, 6)
         # --quick only proves the script still works (CI smoke test): tiny loads, no 100-annotator
         # runs. Figures from it are not comparable with a full run.
         secs = 1.0 if quick else 20.0
@@ -326,6 +384,7 @@ def run_backend(db_url: str, quick: bool) -> dict[str, Any]:
             figures[f"lease_ms_{n}"] = lease_latency(server.url, setup, n, lease_secs, think)
         # The lease's own cost: unlike lease_ms_1 (a lease every 20 s), many samples.
         figures["lease_ms_alone"] = lease_alone(server.url, setup, secs * 3, pid)
+        figures.update(lease_alone_by_ordering(server.url, setup, secs * 3, pid, 6))
         if not quick:
             figures["lease_ms_100_closed_loop"] = lease_latency(server.url, setup, 100, secs, 0.0)
         figures["server_rss_mb"], figures["server_peak_rss_mb"] = rss_mb(pid)
@@ -346,11 +405,17 @@ def main() -> None:
         help="which database to measure (PostgreSQL needs RANKTERM_TEST_PG); one alone is"
         " measured without the other's run just before it",
     )
+    parser.add_argument(
+        "--ordering-only",
+        action="store_true",
+        help="measure only the lease latency in priority against informative order",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {}
+    only = args.ordering_only
     if args.backend in ("both", "sqlite"):
         with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
-            results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick)
+            results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick, only)
     pg = os.environ.get("RANKTERM_TEST_PG")
     if args.backend == "postgresql" and not pg:
         parser.error("--backend postgresql needs RANKTERM_TEST_PG (a PostgreSQL URL)")
@@ -361,7 +426,7 @@ def main() -> None:
         conftest.PG_URL = pg
         conftest.pg_admin_execute(f"CREATE DATABASE {name}")
         try:
-            results["postgresql"] = run_backend(conftest.pg_database_url(name), args.quick)
+            results["postgresql"] = run_backend(conftest.pg_database_url(name), args.quick, only)
         finally:
             conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     results["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -369,7 +434,14 @@ def main() -> None:
 
     emit(
         "server",
-        {"quick": args.quick, "workers": 1, "batch": 500, "lease_n": 10, "backend": args.backend},
+        {
+            "quick": args.quick,
+            "workers": 1,
+            "batch": 500,
+            "lease_n": 10,
+            "backend": args.backend,
+            "ordering_only": only,
+        },
         results,
     )
 

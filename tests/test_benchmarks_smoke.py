@@ -87,6 +87,16 @@ BENCHMARKS: dict[str, Expect] = {
             ("80x24.rankterm.n", "presses_per_size"),
         ),
     ),
+    "bench_adaptive": Expect(
+        figures=(
+            "judgments_fixed_3",
+            "judgments_adaptive_2_plus_1",
+            "judgments_saved",
+            "server_judgments_saved",
+            "hours_saved_server_estimate",
+            "hours_saved_drawn_durations",
+        ),
+    ),
     "bench_server": Expect(figures=_server("sqlite") + (_server("postgresql") if PG else ())),
     "bench_startup": Expect(
         figures=(

@@ -16,6 +16,7 @@ import typer
 
 from rankterm.commands.server import DB_HELP, open_db
 from rankterm.core.errors import UsageError
+from rankterm.core.sanitize import inert
 
 admin_app = typer.Typer(no_args_is_help=True, help="Manage the task server's database directly.")
 project_app = typer.Typer(no_args_is_help=True, help="Create, list, show and change projects.")
@@ -56,6 +57,12 @@ def project_create(
         "--conflict-rule",
         help="any_disagreement | opposite_sides | ordinal_spread>=N",
     ),
+    order: str = typer.Option(
+        "priority", "--order", help="priority | informative (the labels that teach the most)."
+    ),
+    extra_on_conflict: int = typer.Option(
+        0, "--extra-on-conflict", help="Extra annotators for a pair whose first verdicts conflict."
+    ),
     tag: list[str] = typer.Option([], "--tag", help="Error-type tag (repeatable)."),
     criterion: list[str] = typer.Option([], "--criterion", help="Criterion (repeatable)."),
     guidelines: Path | None = typer.Option(None, "--guidelines", help="Guidelines file."),
@@ -76,6 +83,8 @@ def project_create(
         max_leases=max_leases,
         lease_max_age=lease_max_age,
         conflict_rule=conflict_rule,
+        ordering=order,
+        extra_on_conflict=extra_on_conflict,
         tags=tag,
         criteria=criterion,
         guidelines=_read_text(guidelines) if guidelines else None,
@@ -110,19 +119,27 @@ def project_show(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Show a project's settings and progress."""
+    from rankterm.server import adaptive, informative, reports
     from rankterm.server import projects as svc
-    from rankterm.server import reports
     from rankterm.server.core import get_project
 
-    def work(conn: Any) -> tuple[Any, Any]:
+    def work(conn: Any) -> tuple[Any, Any, Any, Any]:
         p = get_project(conn, name)
-        return svc.project_public(conn, p), reports.project_progress(conn, p)
+        explained = informative.score_pairs(conn, p)[1] if p.ordering == "informative" else None
+        saved = adaptive.project_savings(conn, p) if p.extra_on_conflict > 0 else None
+        return svc.project_public(conn, p), reports.project_progress(conn, p), explained, saved
 
-    public, progress = _run(db, work)
+    public, progress, explained, saved = _run(db, work)
     for key, value in public.model_dump(mode="json").items():
         typer.echo(f"{key} = {value}")
     for key, value in progress.items():
         typer.echo(f"progress.{key} = {value}")
+    if saved is not None:
+        for key, value in saved.to_json().items():
+            typer.echo(f"adaptive.{key} = {value}")
+    if explained is not None:
+        for line in explained.lines():
+            typer.echo(inert(line))
 
 
 @project_app.command("set")
@@ -142,6 +159,10 @@ def project_set(
         None, "--lease-max-age", help="A lease's lifetime with renewals (s)."
     ),
     conflict_rule: str | None = typer.Option(None, "--conflict-rule", help="Conflict rule."),
+    order: str | None = typer.Option(None, "--order", help="priority | informative."),
+    extra_on_conflict: int | None = typer.Option(
+        None, "--extra-on-conflict", help="Extra annotators for a pair whose verdicts conflict."
+    ),
     tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tag list."),
     criterion: list[str] | None = typer.Option(None, "--criterion", help="Replace criteria."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
@@ -160,6 +181,8 @@ def project_set(
         max_leases=max_leases,
         lease_max_age=lease_max_age,
         conflict_rule=conflict_rule,
+        ordering=order,
+        extra_on_conflict=extra_on_conflict,
         tags=tag or None,
         criteria=criterion or None,
     )
@@ -345,6 +368,53 @@ def guidelines_cmd(
         db, lambda conn: svc.add_guidelines(conn, get_project(conn, project_name), content)
     )
     typer.echo(f"guidelines version {result.version}")
+
+
+@admin_app.command("priority")
+def priority_cmd(
+    project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
+    path: Path | None = typer.Argument(
+        None, metavar="FILE", help="JSONL ({id, priority} a line) or CSV (id,priority header)."
+    ),
+    rule: str | None = typer.Option(
+        None,
+        "--rule",
+        help="Set priorities from a signal instead: informative | margin | disagreement"
+        " | overlap (open pairs that have it).",
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Change pair priorities after import (re-importing skips existing ids)."""
+    from rankterm.server import priority
+    from rankterm.server.core import get_project
+
+    if (path is None) == (rule is None):
+        raise UsageError("give a FILE of priorities or --rule, not both")
+    if rule is not None and rule not in priority.RULES:
+        raise UsageError(f"unknown rule {rule!r}; known rules: {', '.join(priority.RULES)}")
+    if path is not None:
+        try:
+            items = priority.read_file(path)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+        def work(conn: Any) -> Any:
+            return priority.set_priorities(conn, get_project(conn, project_name), items)
+
+    else:
+
+        def work(conn: Any) -> Any:
+            return priority.by_rule(conn, get_project(conn, project_name), str(rule))
+
+    result = _run(db, work)
+    for pair_id in result.unknown:
+        typer.echo(inert(f"unknown pair id: {pair_id}"), err=True)
+    more = result.unknown_count - len(result.unknown)
+    if more > 0:
+        typer.echo(f"... and {more} more unknown ids", err=True)
+    typer.echo(
+        f"{result.updated} updated, {result.unchanged} unchanged, {result.unknown_count} unknown"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -80,6 +80,8 @@ class Project:
     lease_max_age: int
     side_key: str
     conflict_rule: str
+    ordering: str
+    extra_on_conflict: int
     tags: list[str]
     criteria: list[str]
     description: str

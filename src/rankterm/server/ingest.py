@@ -34,6 +34,7 @@ from sqlalchemy import Connection, select, update
 
 from rankterm.core.errors import describe_validation_error
 from rankterm.core.model import Choice, Judgment
+from rankterm.server import adaptive
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
@@ -202,6 +203,8 @@ def pair_rows(
     project: Project, states: list[PairState], verdicts: dict[int, list[Judgment]]
 ) -> list[dict[str, Any]]:
     """The counter, done and conflict values to write back for changed pairs, by seq."""
+    if project.extra_on_conflict > 0:
+        return _adaptive_rows(project, states, verdicts)
     return [
         {
             "s": s.seq,
@@ -212,6 +215,25 @@ def pair_rows(
         }
         for s in sorted((s for s in states if s.changed), key=lambda s: s.seq)
     ]
+
+
+def _adaptive_rows(
+    project: Project, states: list[PairState], verdicts: dict[int, list[Judgment]]
+) -> list[dict[str, Any]]:
+    """:func:`pair_rows` with extra slots on conflict (rankterm.server.adaptive)."""
+    rows = []
+    for s in sorted((s for s in states if s.changed), key=lambda s: s.seq):
+        done, conflict = adaptive.pair_flags(
+            project.overlap,
+            project.extra_on_conflict,
+            project.conflict_rule,
+            s.n_judged,
+            verdicts.get(s.seq),
+        )
+        rows.append(
+            {"s": s.seq, "nj": s.n_judged, "nl": max(0, s.n_leased), "dn": done, "cf": conflict}
+        )
+    return rows
 
 
 def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from rankterm.core.errors import describe_validation_error
 from rankterm.core.model import Pair
 from rankterm.guidelines import normalize_version, text_version
+from rankterm.server import adaptive, informative
 from rankterm.server import tables as t
 from rankterm.server.core import (
     Conflict,
@@ -57,7 +58,8 @@ def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Proje
     values = changes.model_dump(exclude_none=True)
     if values:
         conn.execute(update(t.projects).where(t.projects.c.id == project.id).values(**values))
-    if "overlap" in values and values["overlap"] != project.overlap:
+    adaptive_before = project.extra_on_conflict > 0
+    if "overlap" in values and values["overlap"] != project.overlap and not adaptive_before:
         # The "done" flag depends on the overlap; conflicts are re-checked as pairs fill.
         conn.execute(
             update(t.pairs)
@@ -65,7 +67,16 @@ def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Proje
             .values(done=t.pairs.c.n_judged >= values["overlap"])
         )
     forget_project(conn, name)
-    return get_project(conn, name)
+    updated = get_project(conn, name)
+    settings = ("overlap", "extra_on_conflict", "conflict_rule")
+    if (adaptive_before or updated.extra_on_conflict > 0) and any(
+        getattr(updated, k) != getattr(project, k) for k in settings
+    ):
+        # With extra slots, done and conflict depend on the verdicts themselves.
+        adaptive.recheck(conn, updated)
+    if updated.ordering == "informative" and project.ordering != "informative":
+        informative.refresh(conn, updated)
+    return updated
 
 
 def list_projects(conn: Connection, user: User | None = None) -> list[Project]:
@@ -92,6 +103,8 @@ def project_public(conn: Connection, project: Project) -> ProjectPublic:
         max_leases=project.max_leases,
         lease_max_age=project.lease_max_age,
         conflict_rule=project.conflict_rule,
+        ordering=project.ordering,
+        extra_on_conflict=project.extra_on_conflict,
         tags=project.tags,
         criteria=project.criteria,
         description=project.description,
@@ -110,9 +123,9 @@ def _rows_of_version(conn: Connection, project: Project, version: str) -> list[A
     stored the full 64 hex digits, so rows are matched by their normalized stamp."""
     wanted = normalize_version(version)
     rows = conn.execute(
-        select(t.guidelines).where(t.guidelines.c.project_id == project.id).order_by(
-            t.guidelines.c.id
-        )
+        select(t.guidelines)
+        .where(t.guidelines.c.project_id == project.id)
+        .order_by(t.guidelines.c.id)
     ).all()
     return [row for row in rows if normalize_version(row.version) == wanted]
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select, update
 
+from rankterm.server import picking
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -109,8 +110,8 @@ def _user_live_lease(user: User) -> Any:
 def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    params = {"pid": project.id, "uid": user.id, "overlap": project.overlap, "k": k}
-    return conn.execute(S.PICK_NORMAL, params).all()
+    stmt, params = picking.pick_normal(project, user.id, k)
+    return conn.execute(stmt, params).all()
 
 
 def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:

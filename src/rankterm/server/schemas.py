@@ -28,6 +28,7 @@ from rankterm.core.wire import MyProgress as MyProgress
 from rankterm.server.conflicts import validate_rule
 
 Role = Literal["annotator", "adjudicator", "admin"]
+Ordering = Literal["priority", "informative"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 
 
@@ -53,6 +54,16 @@ class ProjectSettings(_Strict):
     conflict_rule: str = Field(
         default="any_disagreement",
         description="any_disagreement | opposite_sides | ordinal_spread>=N",
+    )
+    ordering: Ordering = Field(
+        default="priority",
+        description="priority (highest first) | informative (the labels that teach the most)",
+    )
+    extra_on_conflict: int = Field(
+        default=0,
+        ge=0,
+        le=50,
+        description="Extra annotators for a pair whose first `overlap` verdicts disagree.",
     )
     tags: list[str] = Field(default_factory=list, description="Error-type tags offered.")
     criteria: list[str] = Field(default_factory=list, description="Per-criterion verdicts asked.")
@@ -100,6 +111,8 @@ class ProjectUpdate(_Strict):
     max_leases: int | None = Field(default=None, ge=1, le=1_000_000)
     lease_max_age: int | None = Field(default=None, ge=1, le=30 * 86400)
     conflict_rule: str | None = None
+    ordering: Ordering | None = None
+    extra_on_conflict: int | None = Field(default=None, ge=0, le=50)
     tags: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_TAGS)
     criteria: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_CRITERIA)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)

@@ -55,6 +55,12 @@ projects = Table(
     #: the order, so a blind repeat's (the inverse of the first showing) gives nothing away.
     Column("side_key", String(64), nullable=False, server_default=""),
     Column("conflict_rule", String(64), nullable=False),
+    #: How open pairs are served: "priority" (highest first) or "informative" (by
+    #: pairs.info_score: see rankterm.server.informative).
+    Column("ordering", String(20), nullable=False, server_default="priority"),
+    #: Adaptive overlap: slots a pair gets beyond ``overlap`` only when its first verdicts
+    #: conflict (see rankterm.server.adaptive).
+    Column("extra_on_conflict", Integer, nullable=False, server_default=text("0")),
     Column("tags", JSON, nullable=False),
     Column("criteria", JSON, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
@@ -121,6 +127,9 @@ pairs = Table(
     Column("done", Boolean, nullable=False, server_default=text("false")),
     Column("conflict", Boolean, nullable=False, server_default=text("false")),
     Column("resolved", Boolean, nullable=False, server_default=text("false")),
+    #: How much a label on this pair would teach (0-1), for "informative" projects; refreshed
+    #: off the lease path by rankterm.server.informative.
+    Column("info_score", Float, nullable=False, server_default=text("0")),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("project_id", "pair_id"),
 )
@@ -129,6 +138,15 @@ Index(
     pairs.c.project_id,
     pairs.c.is_gold,
     pairs.c.done,
+    pairs.c.priority.desc(),
+    pairs.c.seq,
+)
+Index(
+    "ix_pairs_informative",
+    pairs.c.project_id,
+    pairs.c.is_gold,
+    pairs.c.done,
+    pairs.c.info_score.desc(),
     pairs.c.priority.desc(),
     pairs.c.seq,
 )

@@ -65,6 +65,8 @@ class ServerUnavailable(TaskServerError):
 #: Records are sent in requests of about this size at most (the server's limit is 32 MiB by
 #: default; a smaller request also costs it less to parse while others wait).
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
+#: Priorities per request (the server's limit: rankterm.server.priority.MAX_ITEMS).
+PRIORITY_BATCH = 2000
 
 _BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
 
@@ -334,6 +336,23 @@ class TaskClient(_Base):
 
     def stats(self) -> dict[str, Any]:
         return self._do(_Call("GET", self._p("/stats")))
+
+    def set_priorities(self, items: Sequence[tuple[str, float]]) -> dict[str, Any]:
+        """Change pair priorities by id (admin token), in requests of 2000: the summed
+        counts, and the first unknown ids."""
+        total: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown_count": 0, "unknown": []}
+        for start in range(0, len(items), PRIORITY_BATCH):
+            body = {
+                "priorities": [
+                    {"id": pair_id, "priority": value}
+                    for pair_id, value in items[start : start + PRIORITY_BATCH]
+                ]
+            }
+            part = self._do(_Call("PATCH", self._p("/priorities"), body))
+            for key in ("updated", "unchanged", "unknown_count"):
+                total[key] += part[key]
+            total["unknown"] = (total["unknown"] + part["unknown"])[:50]
+        return total
 
     def conflicts(self, limit: int = 50, include_resolved: bool = False) -> list[ConflictItem]:
         query = f"/conflicts?limit={limit}&include_resolved={str(include_resolved).lower()}"

@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from rankterm.server import priority, reports
 from rankterm.server import projects as svc
-from rankterm.server import reports
 from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
 from rankterm.server.bodies import ESCAPED_CHAR_BYTES, BoundedRoute, body_budget
 from rankterm.server.core import get_project, project_for
@@ -190,6 +190,23 @@ async def import_pairs(project: str, request: Request, _: Admin, db: DB) -> Any:
         await flush()
     await run_in_threadpool(db.refresh_statistics, "pairs", result.added)
     return Json(result.model_dump())
+
+
+#: Every id at its longest, escaped, plus the number and the punctuation.
+PRIORITY_BUDGET = priority.MAX_ITEMS * (512 * ESCAPED_CHAR_BYTES + 80) + _SLACK
+
+
+@router.patch("/projects/{project}/priorities", response_model=priority.PriorityResult)
+@body_budget(PRIORITY_BUDGET)
+def set_priorities(project: str, body: priority.PriorityUpdate, _: Admin, db: DB) -> Any:
+    """Change pair priorities by id (admin); ids not in the project are listed, not an error.
+    Up to ``MAX_ITEMS`` (2000) a request."""
+
+    def work(conn: Any) -> priority.PriorityResult:
+        items = [(item.id, item.priority) for item in body.priorities]
+        return priority.set_priorities(conn, get_project(conn, project), items)
+
+    return db.write(work)
 
 
 @router.get("/projects/{project}/export", response_class=StreamingResponse)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from rankterm.guidelines import normalize_version
-from rankterm.server import ingest, reports, scheduling
+from rankterm.server import informative, ingest, reports, scheduling
 from rankterm.server.api.deps import DB, Annotator, AnnotatorCaller, AnyUser, Config, Json
 from rankterm.server.bodies import bounded_route
 from rankterm.server.core import current_guideline, project_for
@@ -92,9 +92,12 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
 
         await run_in_threadpool(db.write, reclaim)
 
+    served: list[Any] = []
+
     def work(conn: Any) -> dict[str, Any]:
         # The caller's live leases come with the token check (no statement of their own).
         user, proj, live = caller.leaser(conn, project)
+        served[:] = [proj]
         again = None if key is None else scheduling.replay(conn, proj, user, key, n)
         if again is not None:
             items = again
@@ -114,6 +117,8 @@ async def lease(project: str, body: LeaseRequest, caller: AnnotatorCaller, reque
         }
 
     result = await _write(db, work, n)
+    # Informative projects: their scores are refreshed in the background, never in a lease.
+    informative.maybe_refresh(db, served[0] if served else None)
     for item in result["leases"]:
         item["lease_id"] = str(item["lease_id"])
         item["expires_at"] = item["expires_at"].isoformat()
