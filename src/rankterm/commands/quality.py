@@ -48,7 +48,8 @@ def agreement_command(
         [],
         "--by",
         metavar="KEY",
-        help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
+        help="Slice by a key: metadata.KEY, tags, model, judgment.tags, "
+        "judgment.guideline_version (or another judgment field; repeatable).",
     ),
     judge: list[Path] = typer.Option(
         [],
@@ -61,9 +62,8 @@ def agreement_command(
     """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
     from rankterm.core.errors import RanktermError
     from rankterm.quality import quality_summary
-    from rankterm.quality.slices import JUDGMENT_TAGS
 
-    pair_keys = [k for k in by if k != JUDGMENT_TAGS]
+    pair_keys = _pair_keys(by)
     if pair_keys and pairs is None:
         _usage(f"--by {pair_keys[0]} needs --pairs (pair properties are in the pairs file)")
     state, issues, sources = _read_journals(journals)
@@ -72,6 +72,7 @@ def agreement_command(
     if pairs is not None:
         index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
         index.close()
+        _check_pair_keys(pair_keys, labels)
         issues += index.issues
         sources.append(pair_source)
     _report_issues(issues)
@@ -186,11 +187,10 @@ def report_command(
         quotas = [parse_quota(spec) for spec in quota]
     except ValueError as exc:
         _usage(str(exc))
+    wanted = _pair_keys(by) + [q.key for q in quotas if q.key != JUDGMENT_TAGS]
     state, issues, sources = _read_journals(journals)
-    wanted = [k for k in by if k != JUDGMENT_TAGS] + [
-        q.key for q in quotas if q.key != JUDGMENT_TAGS
-    ]
     index, gold, labels, pair_source = _scan_pairs(pairs, wanted, auto=not by)
+    _check_pair_keys(_pair_keys(by), labels)
     issues += index.issues
     sources.append(pair_source)
     profile_rows = None
@@ -247,6 +247,30 @@ def register(app: typer.Typer) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def _pair_keys(by: list[str]) -> list[str]:
+    """The ``--by`` keys read from the pairs file; a judgment key that names no field of a
+    judgment is a usage error here, before any file is read."""
+    from rankterm.quality.slices import JUDGMENT_PREFIX, UnknownSliceKey, check_judgment_key
+
+    try:
+        for key in by:
+            check_judgment_key(key)
+    except UnknownSliceKey as exc:
+        _usage(str(exc))
+    return [k for k in by if not k.startswith(JUDGMENT_PREFIX)]
+
+
+def _check_pair_keys(keys: list[str], labels: dict[str, dict[str, list[str]]]) -> None:
+    """A pair key that no pair has is a usage error (a typo), not a ``(none)`` slice."""
+    from rankterm.quality.slices import UnknownSliceKey, check_pair_key
+
+    try:
+        for key in keys:
+            check_pair_key(key, labels.get(key, {}))
+    except UnknownSliceKey as exc:
+        _usage(str(exc))
 
 
 def _usage(message: str) -> None:
