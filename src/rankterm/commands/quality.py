@@ -69,10 +69,12 @@ def agreement_command(
     state, issues, sources = _read_journals(journals)
     gold: dict[str, Gold] = {}
     labels: dict[str, dict[str, list[str]]] = {}
+    model_pairs: dict[str, str] = {}
     if pairs is not None:
         index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
-        index.close()
         _check_pair_keys(pair_keys, labels)
+        model_pairs = _model_pairs(index)
+        index.close()
         issues += index.issues
         sources.append(pair_source)
     _report_issues(issues)
@@ -89,6 +91,7 @@ def agreement_command(
             f"nothing to measure: no pair has judgments from two or more annotators "
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
+    _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
     if judge:  # model verdicts: compared with people, never counted among them
         from rankterm.quality.judges import judge_metrics
 
@@ -107,6 +110,12 @@ def agreement_command(
         typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return
     _print_summary(summary)
+    if "cost" in summary:
+        total, currency = summary["cost"]["total"], summary["cost"]["currency"]
+        typer.echo(
+            f"cost: {total['cost']} {currency} for {total['labels']} labels; per label "
+            f"{total['cost_per_label']}, per accepted label {total['cost_per_accepted_label']}"
+        )
     for name, figures in summary.get("judges", {}).items():
         typer.echo(
             f"judge {name}: kappa vs humans {figures['kappa_vs_humans']} "
@@ -208,6 +217,15 @@ def report_command(
         slice_keys=slice_keys,
         quotas=quotas,
     )
+    _add_cost(
+        summary,
+        judgments,
+        gold,
+        state.latest_resolutions(),
+        slice_keys,
+        labels,
+        _model_pairs(index),
+    )
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}
@@ -247,6 +265,46 @@ def register(app: typer.Typer) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def _model_pairs(index: PairIndex) -> dict[str, str]:
+    """pair id -> ``"model_a vs model_b"`` (sorted names), for cost per model pair; empty
+    when no rates are configured (the pass over the pairs file is then skipped)."""
+    from rankterm.config import load_settings
+    from rankterm.quality.cost import model_pair_name
+    from rankterm.storage.pair_columns import scan_pairs
+
+    if not load_settings().rates:
+        return {}
+    return {pair.id: model_pair_name(*pair.models()) for pair in scan_pairs(index)}
+
+
+def _add_cost(
+    summary: dict[str, Any],
+    judgments: list[Any],
+    gold: dict[str, Gold],
+    resolutions: Any,
+    slice_keys: list[str],
+    labels: dict[str, dict[str, list[str]]],
+    model_pairs: dict[str, str],
+) -> None:
+    """``summary["cost"]``: cost per label from the config's ``[rates]`` (nothing without)."""
+    from rankterm.config import load_settings
+    from rankterm.quality.cost import cost_summary
+
+    settings = load_settings()
+    if not settings.rates:
+        return
+    summary["cost"] = cost_summary(
+        judgments,
+        settings.rates,
+        currency=settings.currency,
+        gold=gold,
+        resolutions=resolutions,
+        slice_keys=slice_keys,
+        slice_labels=labels,
+        model_pairs=model_pairs,
+    )
 
 
 def _pair_keys(by: list[str]) -> list[str]:

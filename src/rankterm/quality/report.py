@@ -423,6 +423,8 @@ def _lowest(data: ReportData) -> list[str]:
 
 def render_report(data: ReportData) -> str:
     """The whole audit document."""
+    from rankterm.quality.cost import cost_markdown
+
     sections = [
         [
             "# Annotation audit report",
@@ -436,8 +438,9 @@ def render_report(data: ReportData) -> str:
         _annotators(data.summary),
         _slices(data.summary),
         _coverage(data.summary),
+        cost_markdown(data.summary),
         _adjudication(data),
         _lowest(data),
     ]
-    text = "\n\n".join("\n".join(section).rstrip() for section in sections) + "\n"
+    text = "\n\n".join("\n".join(section).rstrip() for section in sections if section) + "\n"
     return inert(text)

@@ -71,7 +71,10 @@ def check_pair_key(key: str, labels: Mapping[str, Sequence[str]]) -> None:
         raise UnknownSliceKey(f"--by {key}: no pair in the pairs file has this key")
 
 
-def _judgment_value(judgment: Judgment, name: str) -> str:
+def judgment_value(judgment: Judgment, key: str) -> str:
+    """The slice label of one judgment under ``judgment.FIELD`` (a version stamp normalized
+    as the report does)."""
+    name = key.removeprefix(JUDGMENT_PREFIX)
     value = getattr(judgment, name)
     if name == "guideline_version":
         from rankterm.guidelines import normalize_version
@@ -92,11 +95,10 @@ def judgment_slice_stats(
     from rankterm.quality.table import ratings_from_grouped
 
     check_judgment_key(key)
-    name = key.removeprefix(JUDGMENT_PREFIX)
     parts: dict[str, dict[str, dict[str, Judgment]]] = defaultdict(dict)
     for pair_id, cell in grouped.items():
         for annotator, judgment in cell.items():
-            value = _judgment_value(judgment, name)
+            value = judgment_value(judgment, key)
             parts[value].setdefault(pair_id, {})[annotator] = judgment
     results = [
         _stats(key, value, ratings_from_grouped(part, scale="nominal"))
