@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from rankterm.core.errors import LoadIssue
-from rankterm.core.model import Choice, Gold, Judgment, Pair
+from rankterm.core.model import Choice, Gold, Judgment, Pair, TagSide
 from rankterm.storage.journal import Journal
 
 
@@ -88,6 +88,8 @@ class Draft:
     ideal_response: str | None = None
     criteria: dict[str, Choice] = field(default_factory=dict)
     """Per-criterion verdicts, already in A/B terms."""
+    tag_sides: dict[str, TagSide] = field(default_factory=dict)
+    """Which response a tag in ``tags`` is about, already in A/B terms (absent: the pair)."""
 
     @classmethod
     def from_judgment(cls, judgment: Judgment | None) -> Draft:
@@ -99,6 +101,7 @@ class Draft:
             flagged=judgment.flagged,
             ideal_response=judgment.ideal_response,
             criteria=dict(judgment.criteria),
+            tag_sides=dict(judgment.tag_sides),
         )
 
 
@@ -166,6 +169,7 @@ def build_judgment(
         guideline_version=guideline_version,
         ideal_response=draft.ideal_response,
         criteria=dict(draft.criteria),
+        tag_sides={t: s for t, s in draft.tag_sides.items() if t in draft.tags},
     )
 
 
