@@ -73,8 +73,13 @@ def find_negatives(
     judgments: Iterable[Judgment],
     tags: Sequence[str] = DEFAULT_NEGATIVE_TAGS,
     resolutions: Mapping[str, Resolution] | None = None,
+    *,
+    ideals: bool = True,
 ) -> NegativeSet:
-    """The negatives in ``judgments`` (active ones: retracted verdicts say nothing)."""
+    """The negatives in ``judgments`` (active ones: retracted verdicts say nothing).
+
+    Without ``ideals`` the written answers are not collected: counting needs none, and lean
+    judgments (``storage.journal_columns``) would read every line back for them."""
     resolutions = resolutions or {}
     wanted = frozenset(tags)
     found = NegativeSet(tuple(tags))
@@ -95,7 +100,7 @@ def find_negatives(
                 found._mark(j, ("A", "B"), tag)
             else:
                 found.unplaced[tag] += 1
-        ideal = (j.ideal_response or "").strip()
+        ideal = (j.ideal_response or "").strip() if ideals else ""
         if ideal:
             ideals = found.ideals.setdefault(j.pair_id, [])
             if ideal not in ideals:

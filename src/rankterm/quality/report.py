@@ -424,6 +424,7 @@ def _lowest(data: ReportData) -> list[str]:
 def render_report(data: ReportData) -> str:
     """The whole audit document."""
     from rankterm.quality.cost import cost_markdown
+    from rankterm.quality.negatives_report import negatives_markdown
 
     sections = [
         [
@@ -439,6 +440,7 @@ def render_report(data: ReportData) -> str:
         _slices(data.summary),
         _coverage(data.summary),
         cost_markdown(data.summary),
+        negatives_markdown(data.judgments, {r.pair_id: r for r in data.resolutions}),
         _adjudication(data),
         _lowest(data),
     ]
