@@ -62,6 +62,7 @@ def agreement_command(
     """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
     from rankterm.core.errors import RanktermError
     from rankterm.quality import quality_summary
+    from rankterm.quality.versions import version_figures
 
     pair_keys = _pair_keys(by)
     if pair_keys and pairs is None:
@@ -92,6 +93,7 @@ def agreement_command(
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
     _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
+    summary["guideline_versions"] = version_figures(judgments, gold)
     if judge:  # model verdicts: compared with people, never counted among them
         from rankterm.quality.judges import judge_metrics
 
@@ -191,6 +193,7 @@ def report_command(
     from rankterm.quality import lowest_agreement, quality_summary
     from rankterm.quality.report import ReportData, render_report
     from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
+    from rankterm.quality.versions import version_figures
 
     try:
         quotas = [parse_quota(spec) for spec in quota]
@@ -226,6 +229,7 @@ def report_command(
         labels,
         _model_pairs(index),
     )
+    summary["guideline_versions"] = version_figures(judgments, gold)
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}

@@ -177,6 +177,10 @@ def _pool(data: ReportData) -> list[str]:
 
 
 def _guidelines(data: ReportData) -> list[str]:
+    if "guideline_versions" in data.summary:  # agreement, gold and tags per version
+        from rankterm.quality.versions import versions_markdown
+
+        return versions_markdown(data.summary["guideline_versions"])
     rows = (
         [code(v) if v is not None else "(not recorded)", n, people]
         for v, n, people in guideline_versions(data.judgments)
