@@ -80,6 +80,11 @@ class Settings(BaseModel):
     """Server token; prefer the RANKTERM_TOKEN environment variable."""
     batch_size: int = Field(default=20, ge=1, le=500)
     """How many pairs to lease ahead in remote mode."""
+    rates: dict[str, float] = Field(default_factory=dict)
+    """Pay per hour of active time, per annotator (``"*"``: anyone not named); turns into
+    cost per label in `agreement --json` and `report`."""
+    currency: str = Field(default="", max_length=16)
+    """What the rates are in (e.g. "USD"), printed beside the cost figures."""
     api_keys: dict[str, SecretStr] = Field(default_factory=dict)
     """Keys for `generate`/`judge` endpoints, by model NAME or BASE_URL; prefer the
     RANKTERM_API_KEY_<NAME> (or RANKTERM_API_KEY) environment variable."""
@@ -176,6 +181,12 @@ EXAMPLE_CONFIG = """\
 
 # Criteria to judge separately, on key v (a server project's criteria are added):
 # criteria = ["helpfulness", "harmlessness"]
+
+# Pay per hour of active time, for cost per label in `agreement --json` and `report`:
+# currency = "USD"
+# [rates]
+# "*" = 18.0      # anyone not named
+# alice = 22.5
 
 # Error-type tags and their toggle keys (replaces the default list):
 # [[tags]]

@@ -10,6 +10,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -142,6 +143,20 @@ def export_command(
     force: bool = typer.Option(
         False, "--force", "-f", help="Replace the output file if it exists."
     ),
+    negatives: bool = typer.Option(
+        False,
+        "--negatives",
+        help="Write red-team negatives instead of labels: responses tagged unsafe, toxic or "
+        "privacy-leaking (and both_bad pairs) as KTO undesirable rows, or as DPO rejected "
+        "answers against the ideal answer or the other, safe response.",
+    ),
+    negative_tag: list[str] = typer.Option(
+        [],
+        "--negative-tag",
+        metavar="TAG",
+        help="A tag that makes a response a negative (repeatable; default: unsafe_advice, "
+        "toxicity, privacy_leak).",
+    ),
 ) -> None:
     """Export labels of record to a training format; prints what was dropped and why."""
     from rankterm.core.errors import LoadIssue, UsageError
@@ -156,6 +171,11 @@ def export_command(
         fmt, form_note = choose_form(fmt, pairs)
         if form_note:
             typer.echo(form_note, err=True)
+    if negative_tag and not negatives:
+        raise UsageError("--negative-tag needs --negatives")
+    if negatives:
+        _export_negatives(journals, pairs, fmt, output, negative_tag)
+        return
     if not fmt.writable:
         raise UsageError(f"{fmt.name} is import-only; it cannot be exported to")
     if ties is Keep.KEEP and not fmt.ties:
@@ -189,6 +209,42 @@ def export_command(
         err=True,
     )
     typer.echo(describe_drops(summary.dropped), err=True)
+    _print_issues(issues)
+
+
+def _export_negatives(
+    journals: list[Path], pairs: Path, fmt: Any, output: str, tags: list[str]
+) -> None:
+    """``export --negatives``: see :mod:`rankterm.formats.negatives`."""
+    from rankterm.core.errors import LoadIssue
+    from rankterm.formats.negatives import check_format, run_negatives_export
+    from rankterm.formats.transfer import atomic_output
+    from rankterm.labels.negatives import DEFAULT_NEGATIVE_TAGS, find_negatives
+
+    check_format(fmt)
+    issues: list[LoadIssue] = []
+    state, index = _load(journals, pairs, issues)
+    found = find_negatives(
+        state.active(), tuple(tags) or DEFAULT_NEGATIVE_TAGS, state.latest_resolutions()
+    )
+    with index, atomic_output(output) as out:
+        summary = run_negatives_export(fmt, index.iter_pairs(), found, out)
+    where = "stdout" if output == "-" else output
+    typer.echo(
+        f"wrote {summary.records} {fmt.name} negative record{_s(summary.records)} "
+        f"({len(found)} negative response{_s(len(found))}) to {where}",
+        err=True,
+    )
+    for reason, n in sorted(summary.per_reason.items(), key=lambda kv: (-kv[1], kv[0])):
+        typer.echo(f"  {reason}: {n} negative{_s(n)}", err=True)
+    for tag, n in sorted(summary.unplaced.items()):
+        typer.echo(
+            f"  {tag}: {n} pair-level tag{_s(n)} on a verdict other than both_bad (which "
+            "response is not said; tag a side to use them)",
+            err=True,
+        )
+    for reason, n in sorted(summary.dropped.items()):
+        typer.echo(f"  dropped {n}: {reason}", err=True)
     _print_issues(issues)
 
 

@@ -48,7 +48,8 @@ def agreement_command(
         [],
         "--by",
         metavar="KEY",
-        help="Slice by a key: metadata.KEY, tags, model, judgment.tags (repeatable).",
+        help="Slice by a key: metadata.KEY, tags, model, judgment.tags, "
+        "judgment.guideline_version (or another judgment field; repeatable).",
     ),
     judge: list[Path] = typer.Option(
         [],
@@ -61,16 +62,19 @@ def agreement_command(
     """Inter-annotator agreement: percent, Cohen, Fleiss, Krippendorff, per annotator."""
     from rankterm.core.errors import RanktermError
     from rankterm.quality import quality_summary
-    from rankterm.quality.slices import JUDGMENT_TAGS
+    from rankterm.quality.versions import version_figures
 
-    pair_keys = [k for k in by if k != JUDGMENT_TAGS]
+    pair_keys = _pair_keys(by)
     if pair_keys and pairs is None:
         _usage(f"--by {pair_keys[0]} needs --pairs (pair properties are in the pairs file)")
     state, issues, sources = _read_journals(journals)
     gold: dict[str, Gold] = {}
     labels: dict[str, dict[str, list[str]]] = {}
+    model_pairs: dict[str, str] = {}
     if pairs is not None:
         index, gold, labels, pair_source = _scan_pairs(pairs, pair_keys, auto=False)
+        _check_pair_keys(pair_keys, labels)
+        model_pairs = _model_pairs(index)
         index.close()
         issues += index.issues
         sources.append(pair_source)
@@ -88,6 +92,8 @@ def agreement_command(
             f"nothing to measure: no pair has judgments from two or more annotators "
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
+    _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
+    summary["guideline_versions"] = version_figures(judgments, gold)
     if judge:  # model verdicts: compared with people, never counted among them
         from rankterm.quality.judges import judge_metrics
 
@@ -106,6 +112,12 @@ def agreement_command(
         typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return
     _print_summary(summary)
+    if "cost" in summary:
+        total, currency = summary["cost"]["total"], summary["cost"]["currency"]
+        typer.echo(
+            f"cost: {total['cost']} {currency} for {total['labels']} labels; per label "
+            f"{total['cost_per_label']}, per accepted label {total['cost_per_accepted_label']}"
+        )
     for name, figures in summary.get("judges", {}).items():
         typer.echo(
             f"judge {name}: kappa vs humans {figures['kappa_vs_humans']} "
@@ -181,16 +193,16 @@ def report_command(
     from rankterm.quality import lowest_agreement, quality_summary
     from rankterm.quality.report import ReportData, render_report
     from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
+    from rankterm.quality.versions import version_figures
 
     try:
         quotas = [parse_quota(spec) for spec in quota]
     except ValueError as exc:
         _usage(str(exc))
+    wanted = _pair_keys(by) + [q.key for q in quotas if q.key != JUDGMENT_TAGS]
     state, issues, sources = _read_journals(journals)
-    wanted = [k for k in by if k != JUDGMENT_TAGS] + [
-        q.key for q in quotas if q.key != JUDGMENT_TAGS
-    ]
     index, gold, labels, pair_source = _scan_pairs(pairs, wanted, auto=not by)
+    _check_pair_keys(_pair_keys(by), labels)
     issues += index.issues
     sources.append(pair_source)
     profile_rows = None
@@ -208,6 +220,16 @@ def report_command(
         slice_keys=slice_keys,
         quotas=quotas,
     )
+    _add_cost(
+        summary,
+        judgments,
+        gold,
+        state.latest_resolutions(),
+        slice_keys,
+        labels,
+        _model_pairs(index),
+    )
+    summary["guideline_versions"] = version_figures(judgments, gold)
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}
@@ -247,6 +269,70 @@ def register(app: typer.Typer) -> None:
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def _model_pairs(index: PairIndex) -> dict[str, str]:
+    """pair id -> ``"model_a vs model_b"`` (sorted names), for cost per model pair; empty
+    when no rates are configured (the pass over the pairs file is then skipped)."""
+    from rankterm.config import load_settings
+    from rankterm.quality.cost import model_pair_name
+    from rankterm.storage.pair_columns import scan_pairs
+
+    if not load_settings().rates:
+        return {}
+    return {pair.id: model_pair_name(*pair.models()) for pair in scan_pairs(index)}
+
+
+def _add_cost(
+    summary: dict[str, Any],
+    judgments: list[Any],
+    gold: dict[str, Gold],
+    resolutions: Any,
+    slice_keys: list[str],
+    labels: dict[str, dict[str, list[str]]],
+    model_pairs: dict[str, str],
+) -> None:
+    """``summary["cost"]``: cost per label from the config's ``[rates]`` (nothing without)."""
+    from rankterm.config import load_settings
+    from rankterm.quality.cost import cost_summary
+
+    settings = load_settings()
+    if not settings.rates:
+        return
+    summary["cost"] = cost_summary(
+        judgments,
+        settings.rates,
+        currency=settings.currency,
+        gold=gold,
+        resolutions=resolutions,
+        slice_keys=slice_keys,
+        slice_labels=labels,
+        model_pairs=model_pairs,
+    )
+
+
+def _pair_keys(by: list[str]) -> list[str]:
+    """The ``--by`` keys read from the pairs file; a judgment key that names no field of a
+    judgment is a usage error here, before any file is read."""
+    from rankterm.quality.slices import JUDGMENT_PREFIX, UnknownSliceKey, check_judgment_key
+
+    try:
+        for key in by:
+            check_judgment_key(key)
+    except UnknownSliceKey as exc:
+        _usage(str(exc))
+    return [k for k in by if not k.startswith(JUDGMENT_PREFIX)]
+
+
+def _check_pair_keys(keys: list[str], labels: dict[str, dict[str, list[str]]]) -> None:
+    """A pair key that no pair has is a usage error (a typo), not a ``(none)`` slice."""
+    from rankterm.quality.slices import UnknownSliceKey, check_pair_key
+
+    try:
+        for key in keys:
+            check_pair_key(key, labels.get(key, {}))
+    except UnknownSliceKey as exc:
+        _usage(str(exc))
 
 
 def _usage(message: str) -> None:

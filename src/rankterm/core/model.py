@@ -40,6 +40,9 @@ class Choice(StrEnum):
 
 STRENGTH_WORDS = {1: "slightly better", 2: "better", 3: "much better"}
 
+#: Which response a tag is about, in the data's A/B terms; ``both`` means each of them.
+TagSide = Literal["A", "B", "both"]
+
 
 class Message(BaseModel):
     """One turn of a conversation."""
@@ -372,6 +375,20 @@ class Judgment(_Record):
     criteria: dict[str, Choice] = Field(default_factory=dict)
     #: Set by the server when this judgment was made on a blind repeat or a gold item.
     source: str | None = None
+    #: Which response each tag is about (A, B or both), for tags put on one response; a tag
+    #: without an entry is about the pair as a whole, as every tag was before sides existed.
+    tag_sides: dict[str, TagSide] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sides_of_own_tags(self) -> Judgment:
+        stray = sorted(set(self.tag_sides) - set(self.tags))
+        if stray:
+            raise ValueError(f"tag_sides names tags the judgment does not have: {stray}")
+        return self
+
+    def tag_side(self, tag: str) -> TagSide | None:
+        """The response ``tag`` is about, or None for a pair-level tag (or no such tag)."""
+        return self.tag_sides.get(tag)
 
     @model_validator(mode="after")
     def _strength_matches_choice(self) -> Judgment:
@@ -556,6 +573,12 @@ def shown_swapped(annotator: str, pair_id: str) -> bool:
     """
     digest = hashlib.sha256(f"{annotator}\x00{pair_id}".encode()).digest()
     return bool(digest[0] & 1)
+
+
+def tag_side_for_screen(side: Side, swapped: bool) -> TagSide:
+    """The response shown on screen side ``side`` in A/B terms (where a tag put on a pane
+    belongs): the left pane is A unless the pair is shown swapped."""
+    return choice_for_side(side, Choice.A, swapped).value  # type: ignore[return-value]
 
 
 def choice_for_side(side: Side | None, outcome: Choice, swapped: bool) -> Choice:

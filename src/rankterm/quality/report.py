@@ -177,6 +177,10 @@ def _pool(data: ReportData) -> list[str]:
 
 
 def _guidelines(data: ReportData) -> list[str]:
+    if "guideline_versions" in data.summary:  # agreement, gold and tags per version
+        from rankterm.quality.versions import versions_markdown
+
+        return versions_markdown(data.summary["guideline_versions"])
     rows = (
         [code(v) if v is not None else "(not recorded)", n, people]
         for v, n, people in guideline_versions(data.judgments)
@@ -423,6 +427,9 @@ def _lowest(data: ReportData) -> list[str]:
 
 def render_report(data: ReportData) -> str:
     """The whole audit document."""
+    from rankterm.quality.cost import cost_markdown
+    from rankterm.quality.negatives_report import negatives_markdown
+
     sections = [
         [
             "# Annotation audit report",
@@ -436,8 +443,10 @@ def render_report(data: ReportData) -> str:
         _annotators(data.summary),
         _slices(data.summary),
         _coverage(data.summary),
+        cost_markdown(data.summary),
+        negatives_markdown(data.judgments, {r.pair_id: r for r in data.resolutions}),
         _adjudication(data),
         _lowest(data),
     ]
-    text = "\n\n".join("\n".join(section).rstrip() for section in sections) + "\n"
+    text = "\n\n".join("\n".join(section).rstrip() for section in sections if section) + "\n"
     return inert(text)

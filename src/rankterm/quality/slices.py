@@ -5,6 +5,13 @@ metadata), ``tags`` (the pair's own tags), ``model`` (either model of the pair),
 top-level field of the pair (``model_a``, a team's own column), or ``judgment.tags`` (tags
 that annotators applied). A pair can fall into several slices of one key (a list value, two
 tags); a pair without the property falls into ``(none)``.
+
+``judgment.FIELD`` (``judgment.guideline_version``, ``judgment.source``...) slices the
+*judgments*, not the pairs: the slice ``v2`` holds every verdict made under version 2, so a pair
+judged by one person under v1 and another under v2 is a unit of neither (their verdicts were
+made under different texts and their agreement says nothing about either). A key that names
+nothing (a judgment field that does not exist, a pair property no pair has) is an error
+(:class:`UnknownSliceKey`), never a silent ``(none)`` slice.
 """
 
 from __future__ import annotations
@@ -20,11 +27,103 @@ from rankterm.quality.table import NotEnoughData, Ratings
 from rankterm.storage.pair_columns import JUDGMENT_TAGS, MISSING, pair_labels
 
 UNKNOWN_PAIR = "(pair not in pairs file)"
+JUDGMENT_PREFIX = "judgment."
+#: Judgment fields a slice can be keyed on: one short value per judgment.
+JUDGMENT_FIELDS = (
+    "guideline_version",
+    "source",
+    "annotator",
+    "choice",
+    "strength",
+    "flagged",
+    "shown_swapped",
+)
+#: Pair keys that always exist (the model's own fields and aliases): never "unknown".
+_PAIR_KEYS = frozenset({"tags", "tag", "model", *Pair.model_fields})
+
+
+class UnknownSliceKey(ValueError):
+    """A ``--by`` key that names no property of the data (a typo, most likely)."""
+
+
+def is_judgment_key(key: str) -> bool:
+    """Whether ``key`` slices judgments (``judgment.FIELD``) rather than pairs."""
+    return key.startswith(JUDGMENT_PREFIX) and key != JUDGMENT_TAGS
+
+
+def check_judgment_key(key: str) -> None:
+    """Raise :class:`UnknownSliceKey` unless ``key`` is ``judgment.tags`` or a known field."""
+    if key == JUDGMENT_TAGS or not key.startswith(JUDGMENT_PREFIX):
+        return
+    name = key.removeprefix(JUDGMENT_PREFIX)
+    if name not in JUDGMENT_FIELDS:
+        known = ", ".join(JUDGMENT_PREFIX + f for f in ("tags", *JUDGMENT_FIELDS))
+        raise UnknownSliceKey(f"--by {key}: no such judgment field (known: {known})")
+
+
+def check_pair_key(key: str, labels: Mapping[str, Sequence[str]]) -> None:
+    """Raise :class:`UnknownSliceKey` when ``key`` is not a field of the pair model and no
+    pair has it (every label ``(none)``): a misspelt ``metadata.domian`` would otherwise
+    report one ``(none)`` slice holding everything."""
+    if key in _PAIR_KEYS or not labels:
+        return
+    if all(values == [MISSING] for values in labels.values()):
+        raise UnknownSliceKey(f"--by {key}: no pair in the pairs file has this key")
+
+
+def judgment_value(judgment: Judgment, key: str) -> str:
+    """The slice label of one judgment under ``judgment.FIELD`` (a version stamp normalized
+    as the report does)."""
+    name = key.removeprefix(JUDGMENT_PREFIX)
+    value = getattr(judgment, name)
+    if name == "guideline_version":
+        from rankterm.guidelines import normalize_version
+
+        value = normalize_version(value)
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
+def judgment_slice_stats(
+    grouped: Mapping[str, Mapping[str, Judgment]], key: str
+) -> list[SliceStats]:
+    """Agreement per value of a judgment field: each slice's table holds only the verdicts
+    made with that value (see the module docstring). Sorted by slice size, largest first."""
+    from rankterm.quality.table import ratings_from_grouped
+
+    check_judgment_key(key)
+    parts: dict[str, dict[str, dict[str, Judgment]]] = defaultdict(dict)
+    for pair_id, cell in grouped.items():
+        for annotator, judgment in cell.items():
+            value = judgment_value(judgment, key)
+            parts[value].setdefault(pair_id, {})[annotator] = judgment
+    results = [
+        _stats(key, value, ratings_from_grouped(part, scale="nominal"))
+        for value, part in parts.items()
+    ]
+    results.sort(key=lambda s: (-s.judgments, s.value))
+    return results
+
+
+def _stats(key: str, value: str, part: Ratings) -> SliceStats:
+    percent = alpha = None
+    reason = ""
+    try:
+        percent = percent_agreement(part)
+        alpha = krippendorff_alpha(part, "nominal")
+    except NotEnoughData as exc:
+        reason = str(exc)
+    return SliceStats(
+        key, value, len(part), part.n_values(), part.n_pairable(), percent, alpha, reason
+    )
 
 
 def labels_by_key(pairs: Iterable[Pair], keys: Sequence[str]) -> dict[str, dict[str, list[str]]]:
     """``{key: {pair id: labels}}`` for pair-based keys, in one pass over the pairs."""
-    wanted = [k for k in dict.fromkeys(keys) if k != JUDGMENT_TAGS]
+    wanted = [k for k in dict.fromkeys(keys) if not k.startswith(JUDGMENT_PREFIX)]
     out: dict[str, dict[str, list[str]]] = {k: {} for k in wanted}
     if not wanted:
         return out
@@ -84,21 +183,7 @@ def slice_stats(
     for unit in ratings.units:
         for label in labels.get(unit, (UNKNOWN_PAIR,)):
             members[label].append(unit)
-    results = []
-    for value, units in members.items():
-        part = ratings.subset(units)
-        percent = alpha = None
-        reason = ""
-        try:
-            percent = percent_agreement(part)
-            alpha = krippendorff_alpha(part, "nominal")
-        except NotEnoughData as exc:
-            reason = str(exc)
-        results.append(
-            SliceStats(
-                key, value, len(part), part.n_values(), part.n_pairable(), percent, alpha, reason
-            )
-        )
+    results = [_stats(key, value, ratings.subset(units)) for value, units in members.items()]
     results.sort(key=lambda s: (-s.pairs, s.value))
     return results
 

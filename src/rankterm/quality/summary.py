@@ -27,6 +27,8 @@ from rankterm.quality.slices import (
     JUDGMENT_TAGS,
     Quota,
     coverage,
+    is_judgment_key,
+    judgment_slice_stats,
     judgment_tag_labels,
     slice_stats,
 )
@@ -158,7 +160,14 @@ def quality_summary(
     # Slices reuse the overall nominal table, done before the per-annotator pass so that the
     # table is gone by then (one fewer million-entry structure alive at the peak).
     slices = {
-        key: [s.to_dict() for s in slice_stats(nominal, key, labels.get(key, {}))]
+        key: [
+            s.to_dict()
+            for s in (
+                judgment_slice_stats(grouped, key)
+                if is_judgment_key(key)
+                else slice_stats(nominal, key, labels.get(key, {}))
+            )
+        ]
         for key in dict.fromkeys(slice_keys)
     }
     del nominal

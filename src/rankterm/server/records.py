@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from rankterm.core.model import Choice, Judgment, Resolution, Retraction
+from rankterm.core.model import Choice, Judgment, Resolution, Retraction, TagSide
 
 # The limits are the client's too (its editors refuse longer text before a verdict is journaled),
 # so they live in the wire module both sides import.
@@ -65,6 +65,7 @@ class JudgmentIn(Judgment):
     ideal_response: Annotated[str, StringConstraints(max_length=MAX_IDEAL)] | None = None
     criteria: dict[Name, Choice] = Field(default_factory=dict, max_length=MAX_CRITERIA)
     source: Name | None = None
+    tag_sides: dict[Tag, TagSide] = Field(default_factory=dict, max_length=MAX_TAGS)
 
     created_at: CreatedAt
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from rankterm.core.errors import LoadIssue
-from rankterm.core.model import Choice, Gold, Judgment, Pair
+from rankterm.core.model import Choice, Gold, Judgment, Pair, TagSide
 from rankterm.storage.journal import Journal
 
 
@@ -88,6 +88,8 @@ class Draft:
     ideal_response: str | None = None
     criteria: dict[str, Choice] = field(default_factory=dict)
     """Per-criterion verdicts, already in A/B terms."""
+    tag_sides: dict[str, TagSide] = field(default_factory=dict)
+    """Which response a tag in ``tags`` is about, already in A/B terms (absent: the pair)."""
 
     @classmethod
     def from_judgment(cls, judgment: Judgment | None) -> Draft:
@@ -99,7 +101,33 @@ class Draft:
             flagged=judgment.flagged,
             ideal_response=judgment.ideal_response,
             criteria=dict(judgment.criteria),
+            tag_sides=dict(judgment.tag_sides),
         )
+
+
+def toggle_tag_side(draft: Draft, tag: str, side: Literal["A", "B"]) -> Draft:
+    """``draft`` with ``tag`` put on, or taken off, response ``side`` (A/B terms).
+
+    Off the tag goes on ``side`` alone; a pair-level tag becomes a tag of ``side``; on the
+    other side it becomes ``both``; from ``both`` only the other side stays; on ``side`` alone
+    it comes off altogether. A new draft: the screen's reactive sees every change.
+    """
+    other = "B" if side == "A" else "A"
+    tags, sides = set(draft.tags), dict(draft.tag_sides)
+    current = sides.get(tag) if tag in tags else "off"
+    if current == side:
+        tags.discard(tag)
+        sides.pop(tag, None)
+    else:
+        tags.add(tag)
+        sides[tag] = {"both": other, other: "both"}.get(current or "", side)  # type: ignore[assignment]
+    return replace(draft, tags=tags, tag_sides=sides)
+
+
+def toggle_tag(draft: Draft, tag: str) -> Draft:
+    """``draft`` with ``tag`` toggled as a tag of the pair as a whole (no side)."""
+    sides = {t: s for t, s in draft.tag_sides.items() if t != tag}
+    return replace(draft, tags=draft.tags ^ {tag}, tag_sides=sides)
 
 
 @dataclass(frozen=True)
@@ -166,6 +194,7 @@ def build_judgment(
         guideline_version=guideline_version,
         ideal_response=draft.ideal_response,
         criteria=dict(draft.criteria),
+        tag_sides={t: s for t, s in draft.tag_sides.items() if t in draft.tags},
     )
 
 

@@ -174,6 +174,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "ideal_response": (str, type(None)),
     "criteria": (dict,),
     "source": (str, type(None)),
+    "tag_sides": (dict,),
 }
 _REQUIRED = ("id", "created_at", "pair_id", "annotator", "choice")
 _new_row = object.__new__
@@ -296,6 +297,7 @@ class _Reader:
             or not annotator
             or duration < 0
             or criteria
+            or data.get("tag_sides")  # sides are checked against the tags by the model
             or data.get("kind", "judgment") != "judgment"
             or not _UUID(rid)
             or not _STAMP(stamp)

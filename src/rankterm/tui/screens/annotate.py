@@ -33,10 +33,11 @@ from rankterm.core.model import (
     choice_for_side,
     criteria_from_screen,
     criteria_on_screen,
+    tag_side_for_screen,
 )
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Guidelines, Section
-from rankterm.sources.base import Draft, PairView, TaskSource
+from rankterm.sources.base import Draft, PairView, TaskSource, toggle_tag, toggle_tag_side
 from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.messages import IndexingProgress, IssuesFound, NoticesPosted, SyncChanged
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
@@ -525,11 +526,24 @@ class AnnotateScreen(PaneScreen):
     # -- the draft ----------------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
+        # A tag's key tags the pair; the same key with shift tags the focused response pane
+        # (Tab moves between panes), in A/B terms, for red-team labels that name the answer.
         for tag in self.rankterm_app.settings.tags:
-            if event.key == tag.key and self.view is not None:
-                self.draft = replace(self.draft, tags=self.draft.tags ^ {tag.name})
-                event.stop()
+            if self.view is None:
                 return
+            if event.key == tag.key:
+                self.draft = toggle_tag(self.draft, tag.name)
+            elif len(tag.key) == 1 and tag.key.islower() and event.key == tag.key.upper():
+                focused = self.focused.id if self.focused is not None else None
+                if focused not in ("left", "right"):
+                    self.notify("Focus a response pane (Tab) to tag one response.")
+                else:
+                    side = tag_side_for_screen(focused, self.view.swapped)
+                    self.draft = toggle_tag_side(self.draft, tag.name, side)  # type: ignore[arg-type]
+            else:
+                continue
+            event.stop()
+            return
 
     def action_flag(self) -> None:
         if self.view is None:

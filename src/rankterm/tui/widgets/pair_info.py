@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rankterm.core.model import describe
+from rankterm.core.model import Choice, describe, side_for_choice
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Section
 from rankterm.sources.base import Draft, PairView
@@ -34,7 +34,12 @@ def info_text(
         text.append(f"  ✔ judged: {verdict}", style="bold green")
     if draft.tags:
         text.append("  tags: ")
-        names = ", ".join(sorted(inert(t).replace("_", " ") for t in draft.tags))
+        names = ", ".join(
+            sorted(
+                inert(t).replace("_", " ") + _side_mark(draft.tag_sides.get(t), view.swapped)
+                for t in draft.tags
+            )
+        )
         text.append(names, style="bold yellow")
     if draft.flagged:
         text.append("  ⚑ flagged", style="bold red")
@@ -52,6 +57,16 @@ def info_text(
     if sections:
         text.append("  📖 " + inert(", ".join(s.title for s in sections)), style="dim")
     return text
+
+
+def _side_mark(side: str | None, swapped: bool) -> str:
+    """Where a sided tag sits on screen: `` (left)``, `` (right)``, `` (both)``; a tag of the
+    whole pair gets no mark."""
+    if side is None:
+        return ""
+    if side == "both":
+        return " (both)"
+    return f" ({side_for_choice(Choice(side), swapped)})"
 
 
 class OneLine(Static):
