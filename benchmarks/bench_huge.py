@@ -10,7 +10,8 @@ renders every frame to terminal bytes and timestamps the first frame holding a p
   was rendered ahead: the cold cost of opening that pair); ``first_paint_cpu_ms`` is the
   process CPU time of the same span, which moves far less on a loaded machine.
 * ``next_pair_ms``: verdict key to the frame showing the pair after it, once the work for it
-  is done (as while a person reads the huge pair).
+  is done (as while a person reads the huge pair); ``next_pair_cpu_ms`` is the process CPU
+  time of the same span.
 * ``back_ms``: ``z`` (undo) straight back to the case's pair, pressed at once (CPU beside).
 * ``peak_rss_mb``: the process's VmHWM at the end; ``rss_before_app_mb`` is its RSS after
   the imports and the file's index, before the app starts.
@@ -121,6 +122,7 @@ async def measure(pairs: Path) -> dict:
             probe.expect(f" {source.peek_next().pair.id} ")
             start = await press(app, "4")
             next_pair = await probe.wait(120) - start[0]
+            next_cpu = probe.cpu_at[1] - start[2]
             # Straight back to the huge pair, without waiting for anything.
             probe.expect(f" {first} ")
             start = await press(app, "z")
@@ -132,6 +134,7 @@ async def measure(pairs: Path) -> dict:
         "first_paint_ms": round(first_paint * 1000, 1),
         "first_paint_cpu_ms": round(first_cpu * 1000, 1),
         "next_pair_ms": round(next_pair * 1000, 1),
+        "next_pair_cpu_ms": round(next_cpu * 1000, 1),
         "back_ms": round(back * 1000, 1),
         "back_cpu_ms": round(back_cpu * 1000, 1),
         "rss_before_app_mb": round(rss_before, 1),
@@ -220,7 +223,14 @@ def main() -> None:
         for case in cases:
             result["vs_base"][case] = {
                 key: round(out["new"][case][key] / max(out["base"][case][key], 1e-6), 3)
-                for key in ("first_paint_ms", "first_paint_cpu_ms", "back_cpu_ms", "peak_rss_mb")
+                for key in (
+                    "first_paint_ms",
+                    "first_paint_cpu_ms",
+                    "next_pair_ms",
+                    "next_pair_cpu_ms",
+                    "back_cpu_ms",
+                    "peak_rss_mb",
+                )
             }
     emit(
         "huge",

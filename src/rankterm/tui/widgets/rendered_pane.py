@@ -197,8 +197,20 @@ class RenderedPane(ScrollView, can_focus=True):
         self._scroll_to_row(top)
         self.refresh()
 
-    #: Time given to a slice of a huge text's row index, between frames.
-    INDEX_SLICE_S = 0.008
+    #: Time given to a slice of a huge text's row index, between frames; the characters
+    #: indexed between two looks at the clock (a loaded machine stretches each step).
+    INDEX_SLICE_S = 0.004
+    INDEX_STEP = 1 << 14
+    #: How soon a slice put off by a keypress (see ``_keypress_pending``) tries again.
+    INDEX_RETRY_S = 0.02
+
+    def _keypress_pending(self) -> bool:
+        """Whether a key is between its press and the frame answering it: the screen pauses
+        the cyclic collector for exactly that window (``rankterm.tui.gc_pacing``). A slice
+        run then holds the event loop and the GIL while the verdict's journal thread needs
+        both: after a 9 MB single line, the next pair took 2-4x as long."""
+        pacer = getattr(self.app, "gc_pacer", None)
+        return pacer is not None and pacer.paused
 
     def _index_more(self, lines: Lines) -> None:
         """Index the rows of a huge text a slice at a time (see ``RawLines.advance``), and
@@ -207,10 +219,13 @@ class RenderedPane(ScrollView, can_focus=True):
         if lines is not self._lines or lines is not self._indexing or lines.complete:
             self._indexing = None
             return
+        if self._keypress_pending():
+            self.set_timer(self.INDEX_RETRY_S, lambda: self._index_more(lines))
+            return
         before = len(lines)
         at_bottom = self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y
         started = time.perf_counter()
-        while not lines.advance(1 << 16):  # type: ignore[union-attr]
+        while not lines.advance(self.INDEX_STEP):  # type: ignore[union-attr]
             if time.perf_counter() - started > self.INDEX_SLICE_S:
                 break
         after = len(lines)
