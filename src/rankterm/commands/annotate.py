@@ -206,18 +206,32 @@ def annotate(
     for issue in issues[:20]:
         typer.echo(f"warning: {issue}", err=True)
     journal = source.journal
+    rank_source = None
+    if source.pairs.rank_positions():
+        from rankterm.sources.ranking import RankSource
+
+        rank_source = RankSource(source)
     try:
         scripted = limit is not None or export is not None
-        tui = make_app(source, settings, guide, load_issues=issues, exit_when_done=scripted)
+        tui = make_app(
+            source,
+            settings,
+            guide,
+            load_issues=issues,
+            exit_when_done=scripted,
+            rank_source=rank_source,
+        )
         tui.run()
         indexed = _finish_indexing(source)
         unchecked = _finish_checking(source) if indexed else 0
     finally:
         source.close()
     progress = source.progress()
+    ranked = rank_source.progress() if rank_source is not None else None
+    rankings = f", {ranked.done}/{ranked.total} ranked" if ranked is not None else ""
     typer.echo(
         inert(
-            f"{progress.done}/{progress.total} pairs judged by {settings.annotator}; "
+            f"{progress.done}/{progress.total} pairs judged{rankings} by {settings.annotator}; "
             f"journal: {journal.path}"
         ),
         err=True,
@@ -243,7 +257,8 @@ def annotate(
         )
     if export is not None:
         _export_journal(export[0], export[1], journal.path, pairs_path)
-    raise typer.Exit(EXIT_DONE if progress.done >= progress.total else EXIT_LEFT)
+    finished = progress.done >= progress.total and (ranked is None or ranked.done >= ranked.total)
+    raise typer.Exit(EXIT_DONE if finished else EXIT_LEFT)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
-from rankterm.core.model import Choice, Gold, Judgment, shown_swapped
+from rankterm.core.model import Choice, Gold, Judgment, Pair, shown_swapped
 from rankterm.guidelines import Guidelines, find_guidelines
 from rankterm.sources.base import (
     Draft,
@@ -47,6 +47,10 @@ class LocalSource:
     a duplicate id) stay in the index at their positions: they are never chosen, a pair is
     read (and so validated) before it is chosen, progress counts without them, and the issues
     found late are handed out by :meth:`take_new_issues`.
+
+    K-way ranking tasks in the same file are not served here (the ranking source serves them,
+    :mod:`rankterm.sources.ranking`): like bad records they are never chosen and leave the
+    total, as the index comes to know them.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class LocalSource:
         self._scope = order if isinstance(order, range) else frozenset(order)
         self._bad_known: set[int] = set()
         self._bad_in_scope = 0
+        self._seen_counts = (0, 0)
         self._done = self._count_done()
         self._cursor = self._first_unjudged(0)
         #: After a switch to a priority order (``adopt``), the pair on screen sits somewhere in
@@ -121,13 +126,13 @@ class LocalSource:
         """The record there is good: read (and validated) now if validation has not got there;
         one found bad is recorded as such and skipped from then on."""
         index = self.order[position]
-        if self.pairs.is_bad(index):
+        if self.pairs.is_bad(index) or self.pairs.is_rank(index):
             return False
         try:
-            self.pairs.get(index)
+            task = self.pairs.get(index)
         except BadPairError:
             return False
-        return True
+        return isinstance(task, Pair)
 
     def _first_unjudged(self, start: int) -> int | None:
         n = len(self.order)
@@ -147,10 +152,13 @@ class LocalSource:
         return done
 
     def _refresh_bad(self) -> None:
-        """Take records found bad since the last look out of the totals (cheap when none)."""
-        if self.pairs.bad_count == len(self._bad_known):
+        """Take records found bad (or found to be ranking tasks, served elsewhere) since the
+        last look out of the totals (cheap when none)."""
+        counts = (self.pairs.bad_count, self.pairs.rank_count)
+        if counts == self._seen_counts:
             return
-        new = self.pairs.bad_positions() - self._bad_known
+        self._seen_counts = counts
+        new = (self.pairs.bad_positions() | self.pairs.rank_positions()) - self._bad_known
         self._bad_known |= new
         self._bad_in_scope += sum(1 for i in new if i in self._scope)
         if any(self.pairs.ids[i] in self._judged for i in new):
@@ -297,6 +305,7 @@ class LocalSource:
             self._scope = scope
             self._bad_known = set()
             self._bad_in_scope = 0
+            self._seen_counts = (0, 0)
             self._done = self._count_done()
             self._cursor = None
             index = full.position(current) if current is not None else None
@@ -374,7 +383,7 @@ class LocalSource:
                     pair = self.pairs.by_id(pair_id)
                 except BadPairError:
                     continue
-                if pair.gold is not None:
+                if isinstance(pair, Pair) and pair.gold is not None:
                     gold[pair_id] = pair.gold
         return judgments, gold
 
@@ -534,4 +543,4 @@ def open_local(
 
 def _nothing_valid(index: PairIndex) -> bool:
     """True when no record of a background index is valid (checks until it finds one)."""
-    return not any(True for _ in itertools.islice(index.iter_pairs(), 1))
+    return not any(True for _ in itertools.islice(index.iter_tasks(), 1))

@@ -105,6 +105,15 @@ class JournaledSession:
             self.journal.append(entry)
             self._applied([entry])
 
+    def append_many(self, entries: Sequence[JournalEntry]) -> None:
+        """Durably record several records with one write and one fsync (a ranking's
+        comparison with the retractions it implies, and the order it completes). A crash
+        mid-write can only cut the tail off, whole records first: put what the others
+        depend on last."""
+        with self.lock:
+            self.journal.append_many(entries)
+            self._applied(entries)
+
     def _applied(self, entries: Iterable[JournalEntry]) -> None:
         for entry in entries:
             self.state.apply(entry)

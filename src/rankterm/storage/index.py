@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from rankterm.core.errors import LoadIssue, display_path
-from rankterm.core.model import Pair
+from rankterm.core.model import Pair, RankTask, Task
 from rankterm.storage import sidecar
 from rankterm.storage.scan import (
     LOW,
@@ -49,7 +49,7 @@ from rankterm.storage.scan import (
     PairsFileError,
     ProgressCallback,
     encode,
-    parse_pair_line,
+    parse_task_line,
     scan,
 )
 from rankterm.storage.sidecar import identity, read_sidecar, sidecar_path, write_sidecar
@@ -123,7 +123,7 @@ class PairIndex:
         self._issue_count = 0
         self._max_issues = max_issues
         self._bad: dict[int, str] = {}
-        self._cache: OrderedDict[int, Pair] = OrderedDict()
+        self._cache: OrderedDict[int, Task] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._fd: int | None = None
@@ -194,8 +194,9 @@ class PairIndex:
             j += 1
         return None
 
-    def get(self, i: int) -> Pair:
-        """The i-th pair, read and validated from disk on demand (thread-safe, small LRU).
+    def get(self, i: int) -> Task:
+        """The i-th record (a pair or a K-way ranking task), read and validated from disk on
+        demand (thread-safe, small LRU).
 
         Raises BadPairError when the record is invalid (found by background validation or
         now), or no longer the record that was indexed because the file changed.
@@ -255,8 +256,8 @@ class PairIndex:
                 return f"duplicate id {pid!r} (first seen on line {self._cols.lines[k]})"
         return None
 
-    def _check(self, i: int, raw: bytes) -> Pair:
-        pair = parse_pair_line(raw)
+    def _check(self, i: int, raw: bytes) -> Task:
+        pair = parse_task_line(raw)
         cols = self._cols
         priority = cols.priorities[i] if len(cols.priorities) else 0.0
         if encode(pair.id) != cols.id_bytes(i) or float(pair.priority) != priority:
@@ -264,9 +265,11 @@ class PairIndex:
                 "id or priority differ from the indexed ones "
                 "(a duplicate key in the record, or the file changed while open)"
             )
+        if isinstance(pair, RankTask):
+            cols.ranks.add(i)
         return pair
 
-    def by_id(self, pair_id: str) -> Pair:
+    def by_id(self, pair_id: str) -> Task:
         pos = self.position(pair_id)
         if pos is None:
             raise KeyError(pair_id)
@@ -286,12 +289,36 @@ class PairIndex:
         return out
 
     def iter_pairs(self) -> Iterator[Pair]:
-        """Every valid pair in file order (skipping, and reporting, any found invalid now)."""
+        """Every valid pair in file order (skipping, and reporting, any found invalid now).
+
+        Pairs only: K-way ranking tasks are left out (:meth:`iter_tasks` has both), so a
+        reader of pairs never meets a record it cannot use."""
+        for task in self.iter_tasks():
+            if isinstance(task, Pair):
+                yield task
+
+    def iter_tasks(self) -> Iterator[Task]:
+        """Every valid record in file order, pairs and K-way ranking tasks alike."""
         for i in range(len(self)):
             try:
                 yield self.get(i)
             except BadPairError:
                 continue
+
+    def rank_positions(self) -> frozenset[int]:
+        """Positions of the K-way ranking tasks known so far (all of them once validated),
+        bad ones left out."""
+        with self._lock:
+            return frozenset(self._cols.ranks - self._bad.keys())
+
+    @property
+    def rank_count(self) -> int:
+        """How many positions are known to hold ranking tasks (a cheap "anything new?")."""
+        return len(self._cols.ranks)
+
+    def is_rank(self, i: int) -> bool:
+        """Whether position i is known to hold a K-way ranking task."""
+        return i in self._cols.ranks
 
     def is_bad(self, i: int) -> bool:
         """True when the record at position i was found invalid after indexing."""
@@ -484,6 +511,7 @@ class PairIndex:
             "issues": [[x.line, x.reason] for x in self.issues if x.line],
             "issue_count": self._issue_count,
             "suspects": suspects,
+            "ranks": sorted(cols.ranks),
         }
         write_sidecar(self._sidecar, header, cols)
 
@@ -564,6 +592,7 @@ def index_pairs(
         loaded = read_sidecar(index._sidecar, index._sidecar_key)
         if loaded is not None and _set_suspects(index, loaded[1]["suspects"], len(loaded[0])):
             cols, header = loaded
+            cols.ranks = set(header.get("ranks", ()))
             index._cols = cols
             index.issues = [LoadIssue(shown, line, reason) for line, reason in header["issues"]]
             index._issue_count = header["issue_count"]

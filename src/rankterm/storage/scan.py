@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from itertools import accumulate, compress, count, islice, repeat
 from operator import add, eq, lshift, or_, rshift
@@ -19,7 +20,7 @@ import orjson
 from pydantic import ValidationError
 
 from rankterm.core.errors import RanktermError, describe_validation_error, display_path
-from rankterm.core.model import Pair
+from rankterm.core.model import Pair, RankTask, Task, parse_task
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes read, total bytes) while indexing a large file."""
@@ -34,7 +35,18 @@ class PairsFileError(RanktermError):
 
 
 def parse_pair_line(raw: bytes) -> Pair:
-    """Parse and validate one JSONL line; raises ValueError with a one-line reason."""
+    """Parse and validate one JSONL line as a pair; raises ValueError with a one-line reason.
+
+    For readers that take pairs only (a ranking record is reported as not a pair); the pairs
+    index reads both kinds with :func:`parse_task_line`."""
+    task = parse_task_line(raw)
+    if isinstance(task, RankTask):
+        raise ValueError("a K-way ranking record (responses), where a pair was expected")
+    return task
+
+
+def parse_task_line(raw: bytes) -> Task:
+    """Parse and validate one JSONL line, a pair or a K-way ranking task (``responses``)."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -42,11 +54,11 @@ def parse_pair_line(raw: bytes) -> Pair:
     return _validated(data)
 
 
-def _validated(data: object) -> Pair:
+def _validated(data: object) -> Task:
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     try:
-        return Pair.model_validate(data)
+        return parse_task(data)
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc)) from None
     except RecursionError:
@@ -110,6 +122,7 @@ class Columns:
         "offsets",
         "order",
         "priorities",
+        "ranks",
         "scanned_bytes",
     )
 
@@ -125,6 +138,9 @@ class Columns:
         #: False for a head index (``index_pairs(head=N)``): the file goes on after it.
         self.complete = True
         self.scanned_bytes = 0
+        #: Positions known to hold K-way ranking tasks (found by an exact scan; validation and
+        #: the sidecar tell the index of the others).
+        self.ranks: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -173,6 +189,7 @@ class Columns:
             keep[pos] = 0
         out = Columns()
         out.complete, out.scanned_bytes = self.complete, self.scanned_bytes
+        out.ranks = remap_positions(self.ranks, drop)
         out.offsets = array("q", compress(self.offsets, keep))
         out.lengths = array("q", compress(self.lengths, keep))
         out.lines = array("q", compress(self.lines, keep))
@@ -183,6 +200,14 @@ class Columns:
         out.id_ends = array("q", accumulate(map(len, ids)))
         out.finish()
         return out
+
+
+def remap_positions(positions: set[int], drop: set[int]) -> set[int]:
+    """``positions`` as they are once the ``drop`` positions are taken out of the columns."""
+    if not drop:
+        return set(positions)
+    gone = sorted(drop)
+    return {p - bisect_left(gone, p) for p in positions if p not in drop}
 
 
 def scan(
@@ -247,8 +272,10 @@ def scan(
                     if pid is None:
                         try:
                             if exact:
-                                pair = parse_pair_line(body)
+                                pair = parse_task_line(body)
                                 pid, priority = encode(pair.id), float(pair.priority)
+                                if isinstance(pair, RankTask):
+                                    cols.ranks.add(len(cols.offsets))
                             else:
                                 pid, priority = _parsed_key(body)
                         except ValueError as exc:

@@ -22,7 +22,7 @@ from rankterm.storage.scan import Columns, encode
 
 CACHE_MIN_BYTES = 8 << 20
 """Files at least this big get an index sidecar; below, indexing takes milliseconds anyway."""
-SIDECAR_FORMAT = 2
+SIDECAR_FORMAT = 3  # 3: "ranks" (positions of K-way ranking tasks) in the header
 SIDECARS_KEPT = 32
 """Sidecars beyond this many (least recently used first) are deleted when one is written."""
 _MAGIC = b"RTPAIRIDX\n"

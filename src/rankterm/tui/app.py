@@ -24,6 +24,7 @@ from rankterm.tui.verdict_gate import CURRENT_PRESS, Press
 
 if TYPE_CHECKING:  # adjudication pulls in the quality metrics: not needed to annotate
     from rankterm.sources.adjudication import Desk
+    from rankterm.sources.ranking import RankSource
 
 _ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
@@ -44,8 +45,12 @@ class RanktermApp(App[None]):
         load_issues: list[LoadIssue] | None = None,
         first_screen: Screen | None = None,
         exit_when_done: bool = False,
+        rank_source: RankSource | None = None,
     ) -> None:
         super().__init__()
+        #: The K-way ranking tasks of the same file (None when it holds none): ranked first,
+        #: then the pairs (see :meth:`show_pairs`).
+        self.rank_source = rank_source
         #: Scripted runs (--limit, --export) end by themselves once every pair has a verdict.
         self.exit_when_done = exit_when_done
         self.source = source
@@ -67,7 +72,7 @@ class RanktermApp(App[None]):
             self.push_screen(self.first_screen)
         else:
             assert self.source is not None
-            screen = AnnotateScreen(self.source, self.guidelines)
+            screen = self._first_annotation_screen()
             self._listening = screen
             self._unsubscribe = self.source.events.subscribe(self._source_event)
             self.push_screen(screen)
@@ -83,6 +88,28 @@ class RanktermApp(App[None]):
                 timeout=12,
                 markup=False,
             )
+
+    def _first_annotation_screen(self) -> Screen:
+        """The ranking screen while ranking tasks are left (or the file holds nothing else),
+        else the pairwise one."""
+        rank = self.rank_source
+        assert self.source is not None
+        if (
+            rank is not None
+            and rank.has_tasks
+            and (rank.current() is not None or self.source.progress().total == 0)
+        ):
+            from rankterm.tui.screens.rank import RankScreen
+
+            return RankScreen(rank, self.guidelines)
+        return AnnotateScreen(self.source, self.guidelines)
+
+    def show_pairs(self) -> None:
+        """Every ranking is done: the pairs of the same file come next, on their screen."""
+        assert self.source is not None
+        screen = AnnotateScreen(self.source, self.guidelines)
+        self._listening = screen
+        self.switch_screen(screen)
 
     def _source_event(self, event: SourceEvent) -> None:
         """The source's listener: runs on the source's thread (sync, indexing, validation)
@@ -154,10 +181,16 @@ def make_app(
     *,
     load_issues: list[LoadIssue] | None = None,
     exit_when_done: bool = False,
+    rank_source: RankSource | None = None,
 ) -> RanktermApp:
     """The one factory the CLI and the tests both use, so tests run what users run."""
     app = RanktermApp(
-        source, settings, guidelines, load_issues=load_issues, exit_when_done=exit_when_done
+        source,
+        settings,
+        guidelines,
+        load_issues=load_issues,
+        exit_when_done=exit_when_done,
+        rank_source=rank_source,
     )
     check_settings(settings, set(app.available_themes))
     return app

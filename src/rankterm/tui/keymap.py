@@ -246,6 +246,7 @@ GROUPS = {
     "undo": "Move",
     "prev": "Move",
     "next": "Move",
+    "rank": "Rank (K-way: candidates as letters)",
 }
 
 
@@ -267,7 +268,7 @@ def all_bindings() -> list[Binding]:
 
 
 def binding_ids() -> set[str]:
-    return {b.id for b in [*all_bindings(), *ADJUDICATE_BINDINGS] if b.id}
+    return {b.id for b in [*all_bindings(), *ADJUDICATE_BINDINGS, *RANK_BINDINGS] if b.id}
 
 
 ADJUDICATE_BINDINGS: list[Binding] = [
@@ -326,7 +327,7 @@ ADJUDICATE_BINDINGS: list[Binding] = [
 
 def binding_for(binding_id: str) -> Binding:
     """The default binding with this id (annotation or adjudication)."""
-    for binding in [*all_bindings(), *ADJUDICATE_BINDINGS]:
+    for binding in [*all_bindings(), *ADJUDICATE_BINDINGS, *RANK_BINDINGS]:
         if binding.id == binding_id:
             return binding
     raise KeyError(binding_id)
@@ -357,3 +358,16 @@ def key_for(binding_id: str, keymap: Mapping[str, str]) -> str:
     """The first key of ``binding_id`` as mapped: what a one-line legend shows."""
     keys = keys_for(binding_id, keymap)
     return keys[0] if keys else "?"
+
+
+#: The ranking screen's own keys (K-way ranking), on top of the annotation screen's.
+RANK_BINDINGS: list[Binding] = [
+    Binding("u", "undo", "Undo", id="rank.undo", tooltip="undo the last comparison"),
+    Binding(
+        "o",
+        "typed_order",
+        "Type order",
+        id="rank.typed",
+        tooltip="type the whole order (3142, CADB, C>A=D>B); checked against your comparisons",
+    ),
+]

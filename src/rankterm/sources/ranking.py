@@ -1,0 +1,494 @@
+"""Local K-way ranking: the ranking tasks of a pairs file, ordered by pairwise comparisons.
+
+:class:`RankSource` serves the :class:`~rankterm.core.model.RankTask` records of the file a
+:class:`~rankterm.sources.local.LocalSource` opened (same index, same journal, same lock), one
+comparison at a time. The screen sees each comparison as a pair (a :class:`PairView` of two
+candidates), so the pairwise screen's panes, keys and rendering serve unchanged.
+
+What must not be lost is journaled as it happens: each comparison is fsynced before the next
+question shows (with the retractions it implies, in the same write), and the
+:class:`~rankterm.core.model.Ranking` that closes an attempt goes in the same write as its last
+comparison. The next question is derived from the standing comparisons alone
+(:mod:`rankterm.core.insertion`), so after a crash the open attempt of a task (comparisons with
+no ranking) is replayed and the same next question comes up.
+
+Not journaled: a typed order still being checked against the comparisons (a crash loses it;
+the person types it again), and skips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from rankterm.core.errors import LoadIssue, RanktermError
+from rankterm.core.insertion import Edge, Question, Ranker, insertion_sequence
+from rankterm.core.insertion import Progress as Placement
+from rankterm.core.model import (
+    Choice,
+    Comparison,
+    Gold,
+    Judgment,
+    Order,
+    Pair,
+    Ranking,
+    RankTask,
+    Retraction,
+    candidate_name,
+    describe,
+    format_order,
+    parse_order,
+    shown_swapped,
+)
+from rankterm.sources.base import Draft, PairView, Progress, SourceEvent, SyncState
+from rankterm.sources.local import LocalSource
+from rankterm.storage.index import BadPairError
+
+
+@dataclass(frozen=True)
+class RankView:
+    """What the ranking screen shows besides the two texts: the task, the question (letters
+    of the two candidates, a re-ask and why), and the order so far for the strip."""
+
+    task: RankTask
+    question: Question
+    placement: Placement
+    #: Candidate letters on the left and right of the screen.
+    left: int
+    right: int
+    #: Comparisons standing in this attempt (keystrokes so far).
+    asked: int
+    #: The typed order being checked, if any.
+    typed: Order | None = None
+    #: The standing comparisons of this attempt, for the strip's "known" marks.
+    known: list[Comparison] = field(default_factory=list)
+
+    @property
+    def reask_reason(self) -> str | None:
+        """Why a re-ask is asked, in candidate letters, or None for a plain question."""
+        q = self.question
+        if not q.recheck or q.implied is None:
+            return None
+        a, b = candidate_name(q.a), candidate_name(q.b)
+        return (
+            f"Your typed order says {_rel(a, b, q.typed)}, but your comparisons say "
+            f"{_rel(a, b, q.implied)}. Compare {a} and {b} again."
+        )
+
+
+def _rel(a: str, b: str, choice: Choice | None) -> str:
+    if choice is Choice.TIE:
+        return f"{a} = {b}"
+    if choice is Choice.A:
+        return f"{a} > {b}"
+    return f"{b} > {a}"
+
+
+def question_pair(task: RankTask, q: Question) -> Pair:
+    """The two candidates of a question as a pair, so the pairwise renderer shows them. The
+    id names the task and the two letters (render caches are keyed by it)."""
+    return Pair(
+        id=f"{task.id} {candidate_name(q.a)}:{candidate_name(q.b)}",
+        prompt=task.prompt,
+        messages=task.messages,
+        response_a=task.responses[q.a].content,
+        response_b=task.responses[q.b].content,
+        metadata=task.metadata,
+        tags=task.tags,
+    )
+
+
+class RankSource:
+    """Serves the ranking tasks of a local pairs file and journals every comparison.
+
+    Tasks are served by priority then file order; a task is done when this annotator has a
+    standing :class:`Ranking` of it. Implements the parts of
+    :class:`~rankterm.sources.base.TaskSource` the annotation screen uses, in the
+    comparison's terms (``record`` takes a verdict on the two candidates on screen).
+    """
+
+    def __init__(self, local: LocalSource) -> None:
+        self.local = local
+        self.pairs = local.pairs
+        self.session = local.session
+        self.annotator = local.annotator
+        self.guideline_version = local.guideline_version
+        self.journal = local.journal
+        self.journal_issues: list[LoadIssue] = local.journal_issues
+        self.criteria: list[str] = []
+        self.events = local.events
+        self._lock = self.session.lock
+        self._typed: dict[str, Order] = {}
+        self._drafts: dict[str, Draft] = {}
+        self._notices: list[str] = []
+        self._skipped: set[str] = set()
+        #: The id of an attempt not journaled yet (no comparison made), per task.
+        self._fresh: dict[str, uuid.UUID] = {}
+        self._cursor: str | None = None
+        self._cursor = self._first_todo()
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def task_ids(self) -> list[str]:
+        """The ranking tasks known so far, in serving order (priority, then file order)."""
+        out = []
+        for pos in self.pairs.rank_positions():
+            try:
+                task = self.pairs.get(pos)
+            except BadPairError:
+                continue
+            out.append((-float(task.priority), pos, task.id))
+        return [pid for _, _, pid in sorted(out)]
+
+    def _task(self, task_id: str) -> RankTask:
+        task = self.pairs.by_id(task_id)
+        assert isinstance(task, RankTask)
+        return task
+
+    def _done_ids(self) -> set[str]:
+        return {r.pair_id for r in self.session.state.active_rankings(self.annotator)}
+
+    def _first_todo(self, after: str | None = None) -> str | None:
+        ids = self.task_ids()
+        done = self._done_ids()
+        start = ids.index(after) + 1 if after in ids else 0
+        rotated = ids[start:] + ids[:start]
+        for pid in rotated:
+            if pid not in done and pid not in self._skipped:
+                return pid
+        for pid in rotated:  # every one left was skipped: they come back
+            if pid not in done:
+                self._skipped.clear()
+                return pid
+        return None
+
+    @property
+    def has_tasks(self) -> bool:
+        return bool(self.pairs.rank_positions())
+
+    # -- the open attempt -----------------------------------------------------------------------
+
+    def _attempt(self, task_id: str) -> tuple[uuid.UUID, list[Comparison]]:
+        """The open attempt of a task (its comparisons with no standing ranking), newest
+        first when several; a new id (journaled with its first comparison) when none."""
+        state = self.session.state
+        closed = {r.ranking_id for r in state.active_rankings(self.annotator)}
+        latest: uuid.UUID | None = None
+        for c in state.comparisons.values():
+            if (
+                c.pair_id == task_id
+                and c.annotator == self.annotator
+                and c.id not in state.retracted
+                and c.ranking_id not in closed
+            ):
+                latest = c.ranking_id
+        if latest is None:
+            return self._fresh.setdefault(task_id, uuid.uuid4()), []
+        return latest, state.open_comparisons(latest)
+
+    def _ranker(self, task: RankTask, comparisons: list[Comparison]) -> Ranker:
+        return Ranker(
+            task.k,
+            [Edge(c.id, c.a, c.b, c.choice) for c in comparisons],
+            sequence=insertion_sequence(task.k, f"{self.annotator}\x00{task.id}"),
+            typed=self._typed.get(task.id),
+        )
+
+    def _state(self) -> tuple[RankTask, uuid.UUID, list[Comparison], Ranker] | None:
+        if self._cursor is None:
+            return None
+        try:
+            task = self._task(self._cursor)
+        except BadPairError:
+            self._cursor = self._first_todo(self._cursor)
+            return self._state()
+        rid, comparisons = self._attempt(task.id)
+        return task, rid, comparisons, self._ranker(task, comparisons)
+
+    # -- what the screen shows ----------------------------------------------------------------
+
+    def rank_view(self) -> RankView | None:
+        with self._lock:
+            state = self._state()
+            if state is None:
+                return None
+            task, rid, comparisons, ranker = state
+            q = ranker.next_question()
+            if q is None:  # complete but not closed (the two are one write, so only a
+                # journal edited by hand gets here): close it rather than ask nothing
+                self._close(task, rid, ranker, comparisons)
+                return self.rank_view()
+            swapped = shown_swapped(self.annotator, f"{task.id}\x00{q.a}\x00{q.b}")
+            left, right = (q.b, q.a) if swapped else (q.a, q.b)
+            return RankView(
+                task=task,
+                question=q,
+                placement=ranker.progress(),
+                left=left,
+                right=right,
+                asked=len(comparisons),
+                typed=self._typed.get(task.id),
+                known=comparisons,
+            )
+
+    def current(self) -> PairView | None:
+        view = self.rank_view()
+        if view is None:
+            return None
+        return PairView(
+            pair=question_pair(view.task, view.question),
+            position=0,
+            swapped=view.left != view.question.a,
+        )
+
+    def peek_next(self) -> PairView | None:
+        """The next question depends on the answer: nothing to render ahead."""
+        return None
+
+    def draft(self) -> Draft:
+        """The tags, rationale and flag set so far on the task on screen (kept across its
+        comparisons, saved with its ranking)."""
+        with self._lock:
+            if self._cursor is None:
+                return Draft()
+            return self._drafts.get(self._cursor, Draft())
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def record(
+        self, choice: Choice, strength: int | None, draft: Draft, duration_ms: int
+    ) -> Comparison:
+        """Journal a verdict on the two candidates on screen (A/B in the question's terms),
+        with what it withdraws, and the ranking when it completes the order; durable when
+        this returns."""
+        if choice is Choice.BOTH_BAD:
+            raise RanktermError(
+                "both bad has no place in an order: say which is better, or tie (4)"
+            )
+        with self._lock:
+            state = self._state()
+            if state is None:
+                raise RuntimeError("no ranking task to work on")
+            task, rid, comparisons, ranker = state
+            q = ranker.next_question()
+            assert q is not None
+            self._drafts[task.id] = draft
+            comparison = Comparison(
+                pair_id=task.id,
+                annotator=self.annotator,
+                ranking_id=rid,
+                a=q.a,
+                b=q.b,
+                choice=choice,
+                strength=strength if choice is not Choice.TIE else None,
+                shown_swapped=shown_swapped(self.annotator, f"{task.id}\x00{q.a}\x00{q.b}"),
+                duration_ms=max(0, duration_ms),
+                recheck=q.recheck,
+            )
+            edge = Edge(comparison.id, q.a, q.b, choice)
+            if q.recheck and q.typed is not None and choice is not q.typed:
+                # The person sides with their comparisons: the typed order is set aside.
+                del self._typed[task.id]
+                a, b = candidate_name(q.a), candidate_name(q.b)
+                self._notices.append(
+                    f"Typed order set aside: you confirmed {_rel(a, b, choice)}. "
+                    "Keep comparing, or type the order again (o)."
+                )
+            gone = {e.id for e in ranker.withdrawn_by(edge)}
+            entries: list[Comparison | Retraction | Ranking] = [
+                Retraction(retracts=c.id, pair_id=task.id, annotator=self.annotator)
+                for c in comparisons
+                if c.id in gone
+            ]
+            entries.append(comparison)
+            standing = [c for c in comparisons if c.id not in gone] + [comparison]
+            after = self._ranker(task, standing)
+            if after.complete:
+                entries.append(self._ranking(task, rid, after, standing))
+            self.session.append_many(entries)  # fsynced before the next question shows
+            if after.complete:
+                self._finished(task.id)
+        if self._notices:
+            self.events.emit(SourceEvent.NOTICES)
+        return comparison
+
+    def _ranking(
+        self, task: RankTask, rid: uuid.UUID, ranker: Ranker, standing: list[Comparison]
+    ) -> Ranking:
+        order = ranker.order()
+        assert order is not None
+        draft = self._drafts.get(task.id, Draft())
+        return Ranking(
+            pair_id=task.id,
+            annotator=self.annotator,
+            ranking_id=rid,
+            k=task.k,
+            order=order,
+            comparisons=[c.id for c in standing],
+            typed=ranker.typed is not None,
+            tags=sorted(draft.tags),
+            rationale=draft.rationale,
+            flagged=draft.flagged,
+            duration_ms=sum(c.duration_ms for c in standing),
+            guideline_version=self.guideline_version,
+        )
+
+    def _close(
+        self, task: RankTask, rid: uuid.UUID, ranker: Ranker, comparisons: list[Comparison]
+    ) -> Ranking:
+        ranking = self._ranking(task, rid, ranker, comparisons)
+        self.session.append(ranking)
+        self._finished(task.id)
+        return ranking
+
+    def _finished(self, task_id: str) -> None:
+        self._typed.pop(task_id, None)
+        self._fresh.pop(task_id, None)
+        self._drafts.pop(task_id, None)
+        self._skipped.discard(task_id)
+        self._cursor = self._first_todo(task_id)
+
+    def type_order(self, text: str, draft: Draft, duration_ms: int = 0) -> Ranking | None:
+        """Take a typed order (``3142``, ``CADB``, ``C>A=D>B``) for the task on screen.
+
+        Raises ValueError (for the person) when it is not a full order of this task. When it
+        agrees with every comparison made, the ranking is journaled and returned; otherwise
+        the disagreements are re-asked one by one (the next questions) and None is returned.
+        """
+        with self._lock:
+            state = self._state()
+            if state is None:
+                raise RanktermError("no ranking task on screen")
+            task, rid, comparisons, _ = state
+            order = parse_order(text, task.k)
+            self._typed[task.id] = order
+            self._drafts[task.id] = draft
+            ranker = self._ranker(task, comparisons)
+            if ranker.next_question() is not None:
+                return None
+            return self._close(task, rid, ranker, comparisons)
+
+    def cancel_typed(self) -> bool:
+        """Drop a typed order being checked (back to comparisons); whether there was one."""
+        with self._lock:
+            return self._cursor is not None and self._typed.pop(self._cursor, None) is not None
+
+    def undo(self) -> Comparison | Ranking | None:
+        """Retract the last comparison of the attempt on screen; with none, reopen the
+        annotator's last ranking (retracting it and its last comparison, in one write) and go
+        back to that task. Returns what was retracted, or None."""
+        with self._lock:
+            state = self._state()
+            if state is not None:
+                task, _, comparisons, _ = state
+                if self._typed.pop(task.id, None) is not None:
+                    return None if not comparisons else self._retract([comparisons[-1]])
+                if comparisons:
+                    return self._retract([comparisons[-1]])
+            rankings = self.session.state.active_rankings(self.annotator)
+            if not rankings:
+                return None
+            last = rankings[-1]
+            standing = self.session.state.open_comparisons(last.ranking_id)
+            self._retract([last, *standing[-1:]])
+            self._cursor = last.pair_id
+            self._drafts[last.pair_id] = Draft(
+                tags=set(last.tags), rationale=last.rationale, flagged=last.flagged
+            )
+            return last
+
+    def _retract(self, records: list[Comparison | Ranking]) -> Comparison | Ranking:
+        self.session.append_many(
+            [
+                Retraction(retracts=r.id, pair_id=r.pair_id, annotator=self.annotator)
+                for r in records
+            ]
+        )
+        return records[0]
+
+    def skip(self) -> None:
+        with self._lock:
+            if self._cursor is not None:
+                self._skipped.add(self._cursor)
+                nxt = self._first_todo(self._cursor)
+                self._cursor = nxt
+
+    def move(self, delta: int) -> None:
+        """Previous / next task that still needs an order (finished ones are not revisited;
+        undo reopens the last one)."""
+        with self._lock:
+            ids = [pid for pid in self.task_ids() if pid not in self._done_ids()]
+            if not ids:
+                return
+            at = ids.index(self._cursor) if self._cursor in ids else 0
+            self._cursor = ids[max(0, min(len(ids) - 1, at + delta))]
+
+    # -- status -------------------------------------------------------------------------------
+
+    def progress(self) -> Progress:
+        with self._lock:
+            ids = self.task_ids()
+            done = len(self._done_ids() & set(ids))
+        return Progress(done=done, total=len(ids), sync=SyncState.LOCAL)
+
+    def take_notices(self) -> list[str]:
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
+
+    def take_new_issues(self) -> list[LoadIssue]:
+        return self.local.take_new_issues()
+
+    def quality_inputs(self) -> tuple[list[Judgment], dict[str, Gold]]:
+        return self.local.quality_inputs()
+
+    @property
+    def history(self) -> list[Judgment]:
+        return []
+
+    @property
+    def pending(self) -> int:
+        return 0
+
+    @property
+    def issues(self) -> list[LoadIssue]:
+        return self.local.issues
+
+    @property
+    def indexing(self) -> bool:
+        return self.local.indexing
+
+    @property
+    def index_fraction(self) -> float:
+        return self.local.index_fraction
+
+    def wait_indexed(self, timeout: float | None = None) -> bool:
+        return self.local.wait_indexed(timeout)
+
+    @property
+    def validated(self) -> bool:
+        return self.local.validated
+
+    def validation_progress(self) -> tuple[int, int]:
+        return self.local.validation_progress()
+
+    def hurry_validation(self) -> None:
+        self.local.hurry_validation()
+
+    def wait_validated(self, timeout: float | None = None) -> bool:
+        return self.local.wait_validated(timeout)
+
+    def close(self) -> None:
+        """The local source owns the journal and the index: closing it closes both."""
+
+
+def describe_comparison(c: Comparison) -> str:
+    """``C > A (much better)`` / ``A = D``: a comparison in candidate letters."""
+    a, b = candidate_name(c.a), candidate_name(c.b)
+    if c.choice is Choice.TIE:
+        return f"{a} = {b}"
+    words = describe(c.choice, c.strength).split(" ", 1)[1]
+    return f"{_rel(a, b, c.choice)} ({words})"
+
+
+__all__ = ["RankSource", "RankView", "describe_comparison", "format_order", "question_pair"]

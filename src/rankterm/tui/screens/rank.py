@@ -1,0 +1,143 @@
+"""The ranking screen: K responses put in order by pairwise keystrokes.
+
+It is the annotation screen (same panes, rendering, verdict keys 1-7 graded, tags, rationale,
+flag, reading keys) driven by a :class:`~rankterm.sources.ranking.RankSource`, which hands it
+one comparison at a time as a pair of two candidates. What it adds: the strip above the panes
+(the order so far, in letters), candidate letters in the pane titles, ``u``/``z`` undo of the
+last comparison, ``o`` to type the whole order, and the re-ask of a contradiction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import events
+from textual.app import ComposeResult
+
+from rankterm.core.errors import RanktermError
+from rankterm.core.model import candidate_name, format_order
+from rankterm.core.sanitize import inert
+from rankterm.guidelines import Guidelines
+from rankterm.sources.base import PairView
+from rankterm.sources.ranking import RankSource, RankView
+from rankterm.tui.keymap import RANK_BINDINGS, all_bindings, key_for
+from rankterm.tui.screens.annotate import TITLES, AnnotateScreen
+from rankterm.tui.widgets.key_bar import KeyBar
+from rankterm.tui.widgets.pair_info import Legend
+from rankterm.tui.widgets.rank_strip import RankStrip, rank_key_lines, strip_text
+from rankterm.tui.widgets.rendered_pane import RenderedPane
+from rankterm.tui.widgets.status_bar import StatusBar
+
+
+class RankScreen(AnnotateScreen):
+    """Order the K responses of each ranking task, two at a time."""
+
+    BINDINGS = [*all_bindings(), *RANK_BINDINGS]
+
+    def __init__(self, source: RankSource, guidelines: Guidelines) -> None:
+        super().__init__(source, guidelines)  # type: ignore[arg-type]
+        self.rank_source = source
+        self.rank_view: RankView | None = None
+        self.TITLES = dict(TITLES)
+        self._told_reask: object = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            yield widget
+            if isinstance(widget, StatusBar):
+                yield RankStrip(id="strip")
+
+    # -- showing a comparison -----------------------------------------------------------------
+
+    def show(self, view: PairView | None) -> None:
+        self.rank_view = self.rank_source.rank_view() if view is not None else None
+        rv = self.rank_view
+        if rv is not None:
+            self.TITLES = {
+                "context": f"Prompt · {inert(rv.task.id)}",
+                "left": f"◀ LEFT · {candidate_name(rv.left)}",
+                "right": f"RIGHT ▶ · {candidate_name(rv.right)}",
+            }
+        super().show(view)
+        for side in ("left", "right"):
+            pane = self.query_one(f"#{side}", RenderedPane)
+            if pane.border_title != self.title_for(side):
+                pane.border_title = self.title_for(side)
+        self._mark_focus()
+        # The tags, rationale and flag belong to the task, kept across its comparisons.
+        self.draft = self.rank_source.draft()
+        if rv is not None and rv.reask_reason and self._told_reask != rv.question:
+            self._told_reask = rv.question
+            self.notify(rv.reask_reason, severity="warning", timeout=8, markup=False)
+
+    def _paint(self) -> None:
+        if self.view is None and self.rank_view is None and self._pairs_waiting():
+            # Every ranking done and pairs in the file: the pairwise screen takes over.
+            self.app.notify("Every ranking is done; on to the pairs.", markup=False)
+            self.app.call_later(self.app.show_pairs)  # type: ignore[attr-defined]
+            return
+        super()._paint()
+
+    def _pairs_waiting(self) -> bool:
+        return self.is_current and self.rank_source.local.current() is not None
+
+    def _paint_status(self) -> None:
+        super()._paint_status()
+        self.query_one(RankStrip).show_text(strip_text(self.rank_view))
+        settings = self.rankterm_app.settings
+        legend, keys = rank_key_lines(
+            settings.keys, settings.tags, self.draft.tags, self.size.width or 80
+        )
+        self.query_one(Legend).show_text(legend)
+        self.query_one(KeyBar).show_text(keys)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        keys = self.rankterm_app.settings.keys
+        own = {key_for("rank.undo", keys), key_for("rank.typed", keys)}
+        if event.key in own:
+            # The ranking keys win over a tag on the same key (u: unsafe advice): Textual
+            # calls the base class's ``on_key`` after this one unless told not to.
+            event.prevent_default()
+
+    async def action_undo(self) -> None:
+        undone = await asyncio.to_thread(self.rank_source.undo)
+        current = self.rank_source.current()
+        if undone is None:
+            self.show(current)
+            self.notify("Nothing to undo.", markup=False)
+            return
+        self.session_count = max(0, self.session_count - 1)
+        self.show(current)
+        what = "ranking" if getattr(undone, "kind", "") == "ranking" else "comparison"
+        self.notify(f"Undid your last {what} on {inert(undone.pair_id)}.", markup=False)
+
+    def action_typed_order(self) -> None:
+        rv = self.rank_view
+        if rv is None:
+            return
+        from rankterm.tui.dialogs.typed_order import TypedOrderDialog
+
+        typed = format_order(rv.typed).replace(" ", "") if rv.typed else ""
+        self.app.push_screen(TypedOrderDialog(rv.task, typed), self._typed_entered)
+
+    async def _typed_entered(self, text: str | None) -> None:
+        if text is None:
+            return
+        duration = self.rankterm_app.clock.elapsed_ms()
+        try:
+            ranking = await asyncio.to_thread(
+                self.rank_source.type_order, text, self.draft, duration
+            )
+        except (ValueError, RanktermError) as exc:
+            self.notify(f"Not taken: {inert(str(exc))}", severity="error", markup=False)
+            return
+        if ranking is not None:
+            self.session_count += 1
+            self.notify(f"Ranked as typed: {format_order(ranking.order)}", markup=False)
+        upcoming = self.rank_source.current()
+        if upcoming is None and self.rankterm_app.exit_when_done:
+            self.app.exit()
+            return
+        self.show(upcoming)
