@@ -420,3 +420,24 @@ def text_report(report: MonitorReport, width: int = 80) -> str:
     if report.unmonitored:
         out.append(f"{report.unmonitored} judgment(s) on pairs without monitoring data, left out")
     return "\n".join(out)
+
+
+def monitor_chart(
+    pairs_meta: Mapping[str, Mapping[str, Any]],
+    judgments: Iterable[JudgmentLike],
+    width: int = 80,
+) -> list[str]:
+    """The chart for the TUI's stats screen; empty when no monitoring pair was judged. Slice
+    and window names come from data, so every line is made inert (no terminal controls)."""
+    from rankterm.core.sanitize import inert
+
+    report = monitor_report(pairs_meta, judgments)
+    if not report.windows:
+        return []
+    lines = chart_lines(report, width)
+    verdict = (
+        f"drift: {len(report.alarms)} alarm(s), e.g. {report.alarms[0]}"
+        if report.alarms
+        else "no drift beyond the default thresholds"
+    )
+    return [inert(line) for line in [*lines, "", verdict[:width]]]
