@@ -7,6 +7,7 @@ import json
 import string
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,23 @@ def test_truncated_gzip_reports_and_keeps_what_was_read(tmp_path):
     good, bad = read_all(path, "hh-rlhf")
     assert good
     assert bad and "truncated" in bad[-1].reason
+
+
+def test_gzip_cut_before_its_first_line_is_a_clear_error(tmp_path):
+    """Cut inside the gzip header or before the first decoded byte: the reader used to raise
+    EOFError from its format probe (a traceback); now a named format reports the file, line 1
+    and "truncated" as an issue, and detection refuses with the same words."""
+    from rankterm.core.errors import UsageError
+
+    whole = gzip.compress(GOOD_HH * 50)
+    path = tmp_path / "cut.jsonl.gz"
+    for cut in (2, 5, 10, 18):
+        path.write_bytes(whole[:cut])
+        good, bad = read_all(path, "hh-rlhf")
+        assert not good and bad, cut
+        assert bad[0].line == 1 and "truncated" in bad[0].reason, (cut, bad)
+        with pytest.raises(UsageError, match=r"cut\.jsonl\.gz:1: .*truncated"):
+            read_all(path)
 
 
 def test_csv_with_bad_bytes_and_nul(tmp_path):

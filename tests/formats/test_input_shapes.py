@@ -18,9 +18,11 @@ def read(path, name=None, options=None):
     with ImportReader(path, name, options) as reader:
         items = list(reader)
         fmt = reader.format.name
-    return fmt, [i for i in items if isinstance(i, Imported)], [
-        i for i in items if isinstance(i, LoadIssue)
-    ]
+    return (
+        fmt,
+        [i for i in items if isinstance(i, Imported)],
+        [i for i in items if isinstance(i, LoadIssue)],
+    )
 
 
 def arena_records() -> list[dict]:
@@ -108,7 +110,7 @@ def test_json_array_strings_with_brackets_escapes_and_chunk_boundaries(tmp_path)
     ]
     # Pad the second prompt so the escape of '"' is split by the scanner's 1 MiB read.
     head = orjson.dumps(records[:1])[:-1] + b',{"prompt":"'
-    big = "x" * ((1 << 20) - 1 - len(head)) + "\"}" + "y" * 100
+    big = "x" * ((1 << 20) - 1 - len(head)) + '"}' + "y" * 100
     records[1]["prompt"] = big
     body = orjson.dumps(records)
     assert body[(1 << 20) - 1 : (1 << 20) + 1] == b'\\"'

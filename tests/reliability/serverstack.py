@@ -46,9 +46,7 @@ class Stack:
         self.server = ServerProcess(self.db_url, port=self.server.port, log=self.log)
         self.server.start(timeout=START_TIMEOUT)
 
-    def user(
-        self, name: str, role: str = "annotator", member_of: list[str] | None = None
-    ) -> str:
+    def user(self, name: str, role: str = "annotator", member_of: list[str] | None = None) -> str:
         """A new user's token; a member of ``member_of``, by default of every project so far."""
         from rankterm.server import users
         from tests.server.conftest import add_member

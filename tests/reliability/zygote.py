@@ -4,8 +4,8 @@ Starting the CLI costs seconds of imports (Textual, pydantic) on a busy 2-core m
 crash cycles through ``python -m rankterm`` would take minutes of mostly import time. The zygote
 imports once, then ``fork`` s a child per run; the child becomes a session leader on its own
 pty and calls :func:`rankterm.commands.cli.main` — the same entry point as the ``rankterm``
-script, with its own process, its own file descriptors and locks, killed with a real
-SIGKILL. Nothing in rankterm is replaced or mocked: only the interpreter's import work is shared.
+script, with its own process, its own file descriptors and locks, killed with a real SIGKILL.
+Nothing in rankterm is replaced or mocked: only the interpreter's import work is shared.
 """
 
 from __future__ import annotations

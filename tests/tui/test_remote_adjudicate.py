@@ -88,9 +88,7 @@ async def test_remote_desk_resolves_on_the_server(server_with_conflicts, tmp_pat
         assert resolution.adjudicator == "judy"
 
 
-def test_remote_adjudication_opens_on_a_project_without_guidelines(
-    server_with_conflicts, tmp_path
-):
+def test_remote_adjudication_opens_on_a_project_without_guidelines(server_with_conflicts, tmp_path):
     """A project need not have guidelines: the server answers 404 for them, and the desk
     must open with none (it exited 1 with a traceback-free but fatal error before)."""
     from rankterm.commands.adjudicate import _open_remote

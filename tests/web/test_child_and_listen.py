@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rankterm.core.errors import UsageError
+from rankterm.core.listen import tls_context
 from rankterm.web.child import child_spec, person_dir
-from rankterm.web.listen import tls_context
 from rankterm.web.signin import Person
 
 

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "web",
     "generate",
     "judge",
+    "sample",
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from rankterm.commands.tls_flags import HOST, INSECURE_HTTP, SSL_CERTFILE, SSL_KEYFILE
 from rankterm.core.errors import RanktermError, UsageError
 
 DB_HELP = "Database URL or SQLite path (default: $RANKTERM_DB, else the local SQLite file)."
@@ -42,44 +43,14 @@ def open_db(db: str | None, *, migrate: bool = True, in_child: bool = False) -> 
     return database
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name or "": it may resolve to anything, so it counts as the network
-
-
 def _tls(host: str, certfile: Path | None, keyfile: Path | None, insecure: bool) -> dict[str, str]:
-    """uvicorn's TLS arguments, after checking that the files load; refuse plain HTTP beyond
-    loopback unless ``--insecure-http`` says someone else encrypts (see README)."""
-    import ssl
+    """uvicorn's TLS arguments (file names: several workers each load them), after the shared
+    rule of :func:`rankterm.core.listen.tls_context` has checked the host and the files."""
+    from rankterm.core.listen import tls_context
 
-    if keyfile is not None and certfile is None:
-        raise UsageError("--ssl-keyfile needs --ssl-certfile")
-    if certfile is None:
-        if not _is_loopback(host) and not insecure:
-            raise UsageError(
-                f"refusing to serve plain HTTP on {host or 'every interface'}: tokens and "
-                "labels would cross the network unencrypted. Give --ssl-certfile and "
-                "--ssl-keyfile, or keep the default --host 127.0.0.1 and let annotators reach "
-                "it through an SSH tunnel, or pass --insecure-http if a proxy in front of this "
-                "terminates TLS."
-            )
+    remedy = "keep the default --host 127.0.0.1 and let annotators reach it through an SSH tunnel"
+    if tls_context(host, certfile, keyfile, insecure, remedy=remedy) is None:
         return {}
-    for flag, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
-        if path is not None and not path.is_file():
-            raise UsageError(f"{flag} {path}: no such file")
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-    except (ssl.SSLError, OSError) as exc:
-        raise UsageError(
-            f"cannot use {certfile}{f' and {keyfile}' if keyfile else ''} for TLS: "
-            f"{getattr(exc, 'reason', None) or exc}"
-        ) from None
     tls = {"ssl_certfile": str(certfile)}
     if keyfile is not None:
         tls["ssl_keyfile"] = str(keyfile)
@@ -124,24 +95,14 @@ def _serve(
 
 def serve(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
-    host: str = typer.Option(
-        "127.0.0.1", "--host", help="Interface to listen on (beyond loopback: TLS)."
-    ),
+    host: str = HOST,
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes."),
     max_body_mb: int = typer.Option(32, "--max-body-mb", min=1, help="Request size limit."),
     log_level: str = typer.Option("info", "--log-level", help="debug|info|warning|error"),
-    ssl_certfile: Path | None = typer.Option(
-        None, "--ssl-certfile", help="Serve HTTPS with this certificate (PEM)."
-    ),
-    ssl_keyfile: Path | None = typer.Option(
-        None, "--ssl-keyfile", help="The certificate's private key (PEM)."
-    ),
-    insecure_http: bool = typer.Option(
-        False,
-        "--insecure-http",
-        help="Allow plain HTTP beyond loopback (only behind a proxy that terminates TLS).",
-    ),
+    ssl_certfile: Path | None = SSL_CERTFILE,
+    ssl_keyfile: Path | None = SSL_KEYFILE,
+    insecure_http: bool = INSECURE_HTTP,
 ) -> None:
     """Run the task server (migrates the database first). Ctrl-C stops it.
 

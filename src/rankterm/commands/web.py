@@ -10,7 +10,9 @@ from pathlib import Path
 
 import typer
 
+from rankterm.commands.tls_flags import HOST, INSECURE_HTTP, SSL_CERTFILE, SSL_KEYFILE
 from rankterm.core.errors import RanktermError, UsageError
+from rankterm.core.listen import tls_context
 
 
 def web(
@@ -20,9 +22,7 @@ def web(
     project: str | None = typer.Option(
         None, "--project", "-p", help="Project annotators work in (default: the config's)."
     ),
-    host: str = typer.Option(
-        "127.0.0.1", "--host", help="Interface to listen on (beyond loopback: TLS)."
-    ),
+    host: str = HOST,
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port."),
     data_dir: Path | None = typer.Option(
         None,
@@ -40,17 +40,9 @@ def web(
         help="End a session after this long without a key (everything is saved; opening "
         "the page again resumes).",
     ),
-    ssl_certfile: Path | None = typer.Option(
-        None, "--ssl-certfile", help="Serve HTTPS with this certificate (PEM)."
-    ),
-    ssl_keyfile: Path | None = typer.Option(
-        None, "--ssl-keyfile", help="The certificate's private key (PEM)."
-    ),
-    insecure_http: bool = typer.Option(
-        False,
-        "--insecure-http",
-        help="Allow plain HTTP beyond loopback (only behind a proxy that terminates TLS).",
-    ),
+    ssl_certfile: Path | None = SSL_CERTFILE,
+    ssl_keyfile: Path | None = SSL_KEYFILE,
+    insecure_http: bool = INSECURE_HTTP,
 ) -> None:
     """Serve the annotation TUI to browsers: each person signs in with their task-server
     token and gets their own process, journal and leases. Ctrl-C stops it (every session
@@ -67,14 +59,13 @@ def web(
     if not settings.project:
         raise UsageError("rankterm web needs --project NAME")
     try:
-        from rankterm.web.listen import tls_context
         from rankterm.web.run import run
     except ImportError as exc:
         raise RanktermError(
             f"rankterm web needs the 'web' extra ({exc.name} is missing): "
             "pip install 'rankterm[web]'"
         ) from None
-    context = tls_context(host, ssl_certfile, ssl_keyfile, insecure_http)
+    context = tls_context(host, ssl_certfile, ssl_keyfile, insecure_http)  # same rule as serve
     run(
         server=settings.server.rstrip("/"),
         project=settings.project,

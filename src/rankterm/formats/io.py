@@ -45,6 +45,9 @@ class InputFile:
     #: Size on disk (compressed size for gzip), None for pipes.
     total: int | None
     compressed: bool
+    #: Why a peek at the head failed (a gzip cut inside its header): gzip will not raise it
+    #: twice, so the readers report it as line 1 instead of ending quietly with no lines.
+    unreadable: BaseException | None = None
 
     def position(self) -> int:
         """Bytes consumed from the underlying file (compressed bytes for gzip)."""
@@ -99,13 +102,22 @@ def open_input(path: str | Path, stdin: BinaryIO | None = None) -> InputFile:
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
 
+def peek(source: InputFile, size: int) -> bytes:
+    """Up to ``size`` first bytes of the decoded stream, without consuming them; b"" when they
+    cannot be read (a gzip cut inside its header raises EOFError here): the line reader then
+    meets the same failure and reports it on its line, as ``file:1: ... truncated``."""
+    try:
+        return source.stream.peek(size)[:size]  # type: ignore[attr-defined]
+    except AttributeError:
+        return b""
+    except (EOFError, OSError, zlib.error) as exc:
+        source.unreadable = source.unreadable or exc
+        return b""
+
+
 def _head(source: InputFile) -> bytes:
     """The first bytes of the decoded stream, without consuming them (BOM and blanks dropped)."""
-    try:
-        head = source.stream.peek(256)[:256]  # type: ignore[attr-defined]
-    except (AttributeError, EOFError, OSError, zlib.error):
-        return b""
-    return head.removeprefix(_BOM).lstrip()
+    return peek(source, 256).removeprefix(_BOM).lstrip()
 
 
 def is_lfs_pointer(source: InputFile) -> bool:
@@ -134,6 +146,9 @@ def _read_lines(
 ) -> Iterator[tuple[int, bytes] | LoadIssue]:
     """The line loop of :func:`iter_lines`, from line ``line_no + 1``; ``pending`` comes first."""
     stream = source.stream
+    if source.unreadable is not None:
+        yield LoadIssue(source.name, line_no + 1, f"cannot read ({_why(source.unreadable)})")
+        return
     while True:
         try:
             raw = stream.readline(max_bytes + 1)

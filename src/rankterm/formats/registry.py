@@ -45,6 +45,7 @@ from rankterm.formats.io import (
     iter_lines,
     open_input,
     parse_json_object,
+    peek,
 )
 
 Convert = Callable[[dict[str, Any], int, ReadOptions], Converted]
@@ -332,6 +333,9 @@ def _sniff(source: InputFile) -> tuple[Format, list[tuple[int, bytes] | LoadIssu
                 f"(keys: {keys}); pass --from ({names})"
             )
         return fmt, seen, lines
+    unread = next((item for item in seen if isinstance(item, LoadIssue)), None)
+    if looked == 0 and unread is not None:  # nothing readable at all: say why (truncated gzip)
+        raise UsageError(str(unread))
     raise UsageError(
         f"{source.name}: no JSON record in the first {looked} non-blank lines to detect "
         "the format from; pass --from"
@@ -355,7 +359,7 @@ class ImportReader:
         self.source = open_input(path, stdin)
         self._rows: Iterator | None = None
         try:
-            if self.source.stream.peek(4)[:4] == parquet.MAGIC:  # type: ignore[attr-defined]
+            if peek(self.source, 4) == parquet.MAGIC:
                 fmt = self._open_parquet(path, fmt)
             elif is_lfs_pointer(self.source):
                 reason = (

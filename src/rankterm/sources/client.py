@@ -328,6 +328,18 @@ class TaskClient(_Base):
             acks += _acks(self._do(_Call("POST", self._p("/retractions"), body)))
         return acks
 
+    def import_pairs(self, pairs: Sequence[BaseModel]) -> dict[str, Any]:
+        """Add pairs to the project (admin): the endpoint ``rankterm admin import`` feeds from a
+        database, over HTTP. Ids already present are skipped, so a rerun adds nothing twice.
+        Returns the summed ``added`` / ``existing`` / ``invalid`` counts and the issues."""
+        total: dict[str, Any] = {"added": 0, "existing": 0, "invalid": 0, "issues": []}
+        for batch in self._batches(pairs):
+            part = self._do(_Call("POST", self._p("/pairs"), batch))
+            for key in ("added", "existing", "invalid"):
+                total[key] += int(part.get(key, 0))
+            total["issues"] += list(part.get("issues", []))
+        return total
+
     def progress(self) -> dict[str, Any]:
         return self._do(_Call("GET", self._p("/me/progress")))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
 from rankterm.core.model import Choice, Gold, Judgment, Pair, shown_swapped
@@ -386,6 +388,17 @@ class LocalSource:
                 if isinstance(pair, Pair) and pair.gold is not None:
                     gold[pair_id] = pair.gold
         return judgments, gold
+
+    def pair_metadata(self, pair_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Metadata of these pairs (the stats screen's production-monitor chart reads it)."""
+        out: dict[str, dict[str, Any]] = {}
+        for pair_id in pair_ids:
+            if pair_id in self.pairs:
+                try:
+                    out[pair_id] = self.pairs.by_id(pair_id).metadata
+                except BadPairError:
+                    continue
+        return out
 
     # -- changes ------------------------------------------------------------------------------
 

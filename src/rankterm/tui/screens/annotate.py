@@ -659,4 +659,7 @@ class AnnotateScreen(PaneScreen):
     def action_stats(self) -> None:
         from rankterm.tui.screens.stats import StatsScreen
 
-        self.app.push_screen(StatsScreen(self.source.annotator, self.source.quality_inputs))
+        metadata = getattr(self.source, "pair_metadata", None)  # local pairs only
+        self.app.push_screen(
+            StatsScreen(self.source.annotator, self.source.quality_inputs, metadata)
+        )

@@ -2,7 +2,9 @@
 
 Figures come from :mod:`rankterm.quality` (the same functions as ``rankterm agreement``),
 computed in a worker because a long journal takes a moment; the chart is the annotator's active
-time per label across the session, which shows fatigue at a glance.
+time per label across the session, which shows fatigue at a glance. When the judged pairs are
+monitoring pairs (``rankterm sample``), the production monitor's chart follows: win rate per
+window against the reference and error-tag trends (:mod:`rankterm.quality.monitor`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.widgets import Label, Sparkline, Static
 from rankterm.core.model import Gold, Judgment
 from rankterm.core.sanitize import inert
 from rankterm.quality import annotator_stats, overall_agreement
+from rankterm.quality.monitor import monitor_chart
 from rankterm.tui.widgets.key_scroll import KeyScroll
 
 
@@ -91,14 +94,19 @@ class StatsScreen(ModalScreen[None]):
     }
     StatsScreen Sparkline { height: 4; margin: 0 0 1 0; }
     StatsScreen .title { text-style: bold underline; margin-top: 1; }
+    StatsScreen .monitor { display: none; }
     """
     BINDINGS = [Binding("escape,q,S", "close", "Close", id="stats.close")]
 
-    def __init__(self, annotator: str, load) -> None:  # load: () -> (judgments, gold)
+    def __init__(self, annotator: str, load, metadata=None) -> None:
+        # load: () -> (judgments, gold); metadata: (pair ids) -> {pair id: metadata}, if any
         super().__init__()
         self.annotator = annotator
         self._load = load
+        self._metadata = metadata
         self.tables: tuple[Table, Table] | None = None
+        #: The monitoring chart's lines, once computed (empty: no monitoring pairs judged).
+        self.monitor_lines: list[str] | None = None
 
     def compose(self) -> ComposeResult:
         with KeyScroll(id="stats-body") as scroll:
@@ -109,6 +117,8 @@ class StatsScreen(ModalScreen[None]):
             yield Sparkline([], id="chart")
             yield Label("Project agreement", classes="title")
             yield Static("computing…", id="project")
+            yield Label("Production monitor (rankterm monitor)", classes="title monitor")
+            yield Static("", id="monitor", classes="monitor")
 
     def on_mount(self) -> None:
         self.run_worker(self._fill(), exclusive=True)
@@ -120,6 +130,16 @@ class StatsScreen(ModalScreen[None]):
         self.query_one("#me", Static).update(me)
         self.query_one("#project", Static).update(project)
         self.query_one("#chart", Sparkline).data = series or [0.0]
+        if self._metadata is not None:
+            chart = self.query_one("#monitor", Static)
+            width = max(40, chart.content_size.width or 76)
+            meta = await asyncio.to_thread(self._metadata, {j.pair_id for j in judgments})
+            lines = await asyncio.to_thread(monitor_chart, meta, judgments, width)
+            self.monitor_lines = lines
+            if lines:
+                chart.update(Text("\n".join(lines)))
+                for widget in self.query(".monitor"):
+                    widget.display = True
 
     def action_close(self) -> None:
         self.dismiss(None)
