@@ -43,7 +43,13 @@ from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
 from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
 from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
-from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text
+from rankterm.tui.widgets.pair_info import (
+    SELF_ID_WARNING,
+    Legend,
+    PairInfo,
+    info_text,
+    self_identified_sides,
+)
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
@@ -328,6 +334,9 @@ class AnnotateScreen(PaneScreen):
                 left_words, right_words = (words_b, words_a) if view.swapped else counts
                 left.border_subtitle = f"{left_words} words"
                 right.border_subtitle = f"{right_words} words"
+            for side in self_identified_sides(pair, view.swapped) or ():
+                pane = left if side == "left" else right
+                pane.border_subtitle = f"⚠ {SELF_ID_WARNING} · {pane.border_subtitle}"
             if partial or counts is None:
                 self.after_frame(self._finish_pair)
             self.sections = self.guidelines.for_tags(pair.tags)
