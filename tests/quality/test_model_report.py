@@ -5,12 +5,8 @@ from __future__ import annotations
 import orjson
 
 from rankterm.core.model import Choice, Resolution
-from rankterm.quality.suggestions import (
-    SuggestionBook,
-    judge_suggestions,
-    reward_suggestion,
-    suggestion_agreement,
-)
+from rankterm.core.suggestions import SuggestionBook, judge_suggestions, reward_suggestion
+from rankterm.quality.suggestions import suggestion_agreement
 
 from .factory import judge
 from .test_cli import cli, write_journal  # noqa: F401  (the fixture)

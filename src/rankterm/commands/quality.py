@@ -140,7 +140,7 @@ def _pair_rewards(pairs: Path) -> dict[str, dict[str, Any]]:
     """pair id -> metadata, for the pairs that carry a reward-model score."""
     import orjson
 
-    from rankterm.quality.suggestions import reward_scores
+    from rankterm.core.suggestions import reward_scores
 
     found = {}
     with pairs.open("rb") as handle:

@@ -50,6 +50,7 @@ def info_text(
     sections: list[Section],
     diff: bool,
     criteria: list[str] | None = None,
+    suggestions: list[str] | None = None,
 ) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if view is None:
@@ -68,6 +69,8 @@ def info_text(
     if view.existing is not None:
         verdict = describe(view.existing.choice, view.existing.strength, view.swapped)
         text.append(f"  ✔ judged: {verdict}", style="bold green")
+        for line in suggestions or ():  # revealed once judged (``tui.suggestion_view``)
+            text.append(f"  💡 {line}", style="cyan")
     if draft.tags:
         text.append("  tags: ")
         names = ", ".join(sorted(inert(t).replace("_", " ") for t in draft.tags))
