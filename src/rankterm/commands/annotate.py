@@ -158,6 +158,18 @@ def annotate(
     force: bool = typer.Option(
         False, "--force", "-f", help="With --export: replace the export file if it exists."
     ),
+    suggestions: list[Path] = typer.Option(
+        [],
+        "--suggestions",
+        metavar="JUDGE_FILE",
+        help="A `rankterm judge` output: its verdict on a pair is shown after yours is saved.",
+    ),
+    reward_suggestions: bool = typer.Option(
+        False,
+        "--reward-suggestions",
+        help="Show the pair's reward scores (metadata reward {a, b}, or score_a/score_b) "
+        "after your verdict is saved.",
+    ),
 ) -> None:
     """Judge pairs of responses, one keystroke per verdict; every verdict is fsynced to the
     journal before the next pair appears. Reopening resumes at the first unjudged pair.
@@ -170,8 +182,9 @@ def annotate(
     from rankterm.tui.app import make_app
 
     settings = load_settings({"annotator": annotator, "server": server, "project": project})
+    book = _suggestion_book(suggestions, reward_suggestions)
     if pairs is None and settings.server:
-        _annotate_remote(settings, out, guidelines)
+        _annotate_remote(settings, out, guidelines, book)
         return
     if pairs is None:
         raise UsageError("give a pairs file to annotate, or --server URL --project P")
@@ -220,6 +233,7 @@ def annotate(
             load_issues=issues,
             exit_when_done=scripted,
             rank_source=rank_source,
+            suggestions=book,
         )
         tui.run()
         indexed = _finish_indexing(source)
@@ -281,7 +295,29 @@ def _refuse_out_is_pairs(out: Path | None, pairs_path: Path) -> None:
         )
 
 
-def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> None:
+def _suggestion_book(paths: list[Path], reward: bool):
+    """The suggestions to reveal after each verdict (None without any), read before the TUI
+    starts so a missing or empty judge file is a usage error, not a silent nothing."""
+    if not paths and not reward:
+        return None
+    from rankterm.core.suggestions import SuggestionBook, judge_suggestions
+    from rankterm.llm.writer import read_records
+
+    records = []
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"--suggestions {display_path(path)}: no such file")
+        found = list(read_records(path))
+        if not judge_suggestions(found):
+            raise UsageError(
+                f"--suggestions {display_path(path)}: no readable model verdicts in it "
+                "(records of `rankterm judge`, source: model)"
+            )
+        records += found
+    return SuggestionBook(records, reward=reward)
+
+
+def _annotate_remote(settings, out: Path | None, guidelines: Path | None, book=None) -> None:
     """Remote mode; exits like local mode: 0 once the server has nothing more for this
     annotator, 4 when they quit with pairs left (on hand, or still to lease)."""
     from rankterm.sources.remote import open_remote
@@ -304,7 +340,7 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None) -> Non
         guidelines_path=guidelines,
     )
     try:
-        make_app(source, settings, guide, load_issues=issues).run()
+        make_app(source, settings, guide, load_issues=issues, suggestions=book).run()
         # Done is what the screen calls "All done": nothing on hand and nothing more to lease.
         finished = source.current() is None and source.exhausted
     finally:

@@ -26,6 +26,26 @@ def judge(
     concurrency: int = typer.Option(4, "--concurrency", min=1, help="Requests in flight."),
     retries: int = typer.Option(4, "--retries", min=0, help="Retries of a failed request."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds per request."),
+    to_adjudication: bool = typer.Option(
+        False,
+        "--to-adjudication",
+        help="Then send pairs where the judge and the human majority disagree to the "
+        "adjudication queue, the verdict and rationale marked source: model "
+        "(local: --journal; or --server/--project).",
+    ),
+    journal: list[Path] = typer.Option(
+        [], "--journal", "-j", help="With --to-adjudication: an annotators' journal (repeatable)."
+    ),
+    adjudications: Path | None = typer.Option(
+        None,
+        "--adjudications",
+        help="With --to-adjudication: the adjudications journal "
+        "(default: <pairs stem>.adjudications.jsonl, as `rankterm adjudicate` uses).",
+    ),
+    server: str | None = typer.Option(
+        None, "--server", help="With --to-adjudication: the task server (adjudicator token)."
+    ),
+    project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
 ) -> None:
     """Ask a model for a verdict (choice, strength, rationale) on every pair, in both side
     orders; records are `source: model`, never counted as people's votes. Compare them with
@@ -40,6 +60,17 @@ def judge(
     from rankterm.llm.judge_run import ORDERS, read_pairs, run_judge
     from rankterm.llm.progress import Progress
 
+    if not to_adjudication and (journal or adjudications or server or project):
+        raise UsageError(
+            "--journal, --adjudications, --server and --project go with --to-adjudication"
+        )
+    if to_adjudication and not journal and not server:
+        raise UsageError(
+            "--to-adjudication needs the annotators' journals (--journal) or --server/--project"
+        )
+    for path in journal:
+        if not path.is_file():
+            raise UsageError(f"--journal {path}: no such journal")
     if "=" not in model.partition("#")[0].partition("://")[0]:
         name = model.partition("#")[2] or "judge"
         model = f"{name}={model}"
@@ -71,8 +102,73 @@ def judge(
         "pairs",
         err=True,
     )
+    if to_adjudication:
+        _to_adjudication(pairs, out, journal, adjudications, server, project)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _to_adjudication(
+    pairs: Path,
+    out: Path,
+    journals: list[Path],
+    adjudications: Path | None,
+    server: str | None,
+    project: str | None,
+) -> None:
+    """Send the pairs the judge and the people disagree on to the adjudicator's queue."""
+    from rankterm.llm.writer import read_records
+
+    records = list(read_records(out))
+    if journals:
+        from rankterm.sources.adjudication import default_adjudication_path
+        from rankterm.sources.referrals import disagreements, refer_to_journal
+        from rankterm.storage.journal import load_journals
+
+        issues: list = []
+        state = load_journals(journals, issues)
+        for issue in issues[:20]:
+            typer.echo(f"warning: {issue}", err=True)
+        found = disagreements(records, state.active())
+        target = adjudications or default_adjudication_path(pairs)
+        sent, repeated = refer_to_journal(found, target)
+        typer.echo(
+            f"{sent} pairs sent to adjudication -> {target} ({repeated} sent before); "
+            f"adjudicate: rankterm adjudicate {' '.join(map(str, journals))} --pairs {pairs}",
+            err=True,
+        )
+        return
+    _refer_remote(records, server, project)
+
+
+def _refer_remote(records: list, server: str | None, project: str | None) -> None:
+    from rankterm.config import load_settings
+    from rankterm.core.suggestions import judge_suggestions
+    from rankterm.sources.client import TaskClient
+
+    settings = load_settings({"server": server, "project": project})
+    if not settings.server or not settings.project:
+        raise UsageError("--to-adjudication with a server needs --server and --project")
+    if settings.token is None:
+        raise UsageError("no token for the task server: set RANKTERM_TOKEN")
+    items = [
+        {"pair_id": pair_id, "judge": s.source.removeprefix("judge "), "choice": s.choice.value,
+         "strength": s.strength, "rationale": s.rationale}
+        for pair_id, found in sorted(judge_suggestions(records).items())
+        for s in found
+    ]  # fmt: skip
+    client = TaskClient(settings.server, settings.project, settings.token.get_secret_value())
+    try:
+        result = client.refer(items)
+    finally:
+        client.close()
+    typer.echo(
+        f"{result['referred']} pairs sent to adjudication on {settings.server} "
+        f"({result['already']} sent before, {result['agreed']} where the judge agreed with "
+        f"people, {result['no_majority']} without a human majority, {result['unknown']} "
+        "unknown to the project)",
+        err=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -94,16 +94,7 @@ def agreement_command(
         )
     _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
     summary["guideline_versions"] = version_figures(judgments, gold)
-    if judge:  # model verdicts: compared with people, never counted among them
-        from rankterm.quality.judges import judge_metrics
-
-        summary["judges"] = judge_metrics(
-            _read_model_verdicts(judge),
-            judgments,
-            state.latest_resolutions(),
-            _response_lengths(pairs) if pairs is not None else None,
-            labels,
-        )
+    _add_model_figures(summary, judge, judgments, state.latest_resolutions(), pairs, labels)
     if as_json:
         import orjson
 
@@ -126,6 +117,56 @@ def agreement_command(
             f"{figures['length_bias']['judge_longer_win_rate']} (people "
             f"{figures['length_bias']['human_longer_win_rate']})"
         )
+
+
+def _add_model_figures(
+    summary: dict[str, Any],
+    judge: list[Path],
+    judgments: list[Any],
+    resolutions: dict[str, Any],
+    pairs: Path | None,
+    labels: dict[str, dict[str, list[str]]],
+) -> None:
+    """The judges' figures (``--judge``) and agreement with suggestions (judges' verdicts and
+    reward scores in the pairs file), added to ``summary`` when there is anything to measure.
+    Model verdicts are compared with people, never counted among them."""
+    from rankterm.quality.suggestions import suggestion_figures
+
+    records = _read_model_verdicts(judge) if judge else []
+    if judge:
+        from rankterm.quality.judges import judge_metrics
+
+        summary["judges"] = judge_metrics(
+            records,
+            judgments,
+            resolutions,
+            _response_lengths(pairs) if pairs is not None else None,
+            labels,
+        )
+    rewards = _pair_rewards(pairs) if pairs is not None else {}
+    if records or rewards:
+        summary["suggestions"] = suggestion_figures(judgments, records, rewards)
+
+
+def _pair_rewards(pairs: Path) -> dict[str, dict[str, Any]]:
+    """pair id -> metadata, for the pairs that carry a reward-model score."""
+    import orjson
+
+    from rankterm.core.suggestions import reward_scores
+
+    found = {}
+    with pairs.open("rb") as handle:
+        for raw in handle:
+            if b"reward" not in raw and b"score_a" not in raw:
+                continue  # most lines: no need to parse
+            try:
+                data = orjson.loads(raw)
+                metadata = data.get("metadata") or {}
+                if reward_scores(metadata) is not None:
+                    found[str(data["id"])] = metadata
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                continue  # bad lines are already reported by the pairs scan
+    return found
 
 
 def _read_model_verdicts(paths: list[Path]) -> list[dict[str, Any]]:
@@ -181,6 +222,13 @@ def report_command(
     lowest: int = typer.Option(
         20, "--lowest", min=0, help="How many lowest-agreement items to list."
     ),
+    judge: list[Path] = typer.Option(
+        [],
+        "--judge",
+        exists=True,
+        dir_okay=False,
+        help="Verdicts of `rankterm judge` (source: model) to measure against people.",
+    ),
 ) -> None:
     """Write a Markdown audit report: sources, pool, guidelines, agreement, slices, quotas."""
     from rankterm.formats.transfer import refuse_overwrite
@@ -230,6 +278,7 @@ def report_command(
         _model_pairs(index),
     )
     summary["guideline_versions"] = version_figures(judgments, gold)
+    _add_model_figures(summary, judge, judgments, state.latest_resolutions(), pairs, labels)
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}

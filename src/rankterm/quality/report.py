@@ -17,6 +17,7 @@ from rankterm.core.sanitize import inert
 from rankterm.guidelines import normalize_version
 from rankterm.quality.conflicts import ItemAgreement
 from rankterm.quality.markdown import code, md, number, percent, table
+from rankterm.quality.model_report import judges_section, suggestions_section
 
 #: Profile fields whose values are summarised as counts; other fields are only named.
 POOL_FIELDS = ("region", "country", "languages", "dialects", "expertise", "role")
@@ -446,7 +447,10 @@ def render_report(data: ReportData) -> str:
         cost_markdown(data.summary),
         negatives_markdown(data.judgments, {r.pair_id: r for r in data.resolutions}),
         _adjudication(data),
+        judges_section(data.summary),
+        suggestions_section(data.summary),
         _lowest(data),
     ]
-    text = "\n\n".join("\n".join(section).rstrip() for section in sections if section) + "\n"
+    sections = [section for section in sections if section]
+    text = "\n\n".join("\n".join(section).rstrip() for section in sections) + "\n"
     return inert(text)

@@ -38,6 +38,20 @@ class Case:
     comments: list[Comment] = field(default_factory=list)
 
     @property
+    def model_verdicts(self) -> list[Comment]:
+        """LLM judges' verdicts referred here (``source: model``): shown, never counted."""
+        from rankterm.sources.referrals import is_model_verdict
+
+        return [c for c in self.comments if is_model_verdict(c)]
+
+    @property
+    def discussion(self) -> list[Comment]:
+        """The people's thread (the judges' referrals are shown apart)."""
+        from rankterm.sources.referrals import is_model_verdict
+
+        return [c for c in self.comments if not is_model_verdict(c)]
+
+    @property
     def settled(self) -> Resolution | None:
         """The latest resolution with a verdict (guideline-unclear notes do not settle)."""
         for resolution in reversed(self.resolutions):
@@ -131,6 +145,16 @@ def build_cases(
             if pid not in seen and any(j.flagged for j in js)
         ]
         order += sorted(flagged, key=Contested.sort_key)
+        seen |= {c.pair_id for c in order}
+    # Pairs an LLM judge disagreed with the human majority on (``rankterm judge
+    # --to-adjudication``), after the people's own conflicts.
+    from rankterm.sources.referrals import is_model_verdict
+
+    referred = {c.pair_id for c in state.comments if is_model_verdict(c) and c.pair_id in by_pair}
+    order += sorted(
+        (contestedness(pid, one_per_annotator(by_pair[pid])) for pid in referred - seen),
+        key=Contested.sort_key,
+    )
     cases = []
     for contested in order:
         pair = pair_for(contested.pair_id)

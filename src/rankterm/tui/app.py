@@ -23,6 +23,7 @@ from rankterm.tui.screens.annotate import AnnotateScreen
 from rankterm.tui.verdict_gate import CURRENT_PRESS, Press
 
 if TYPE_CHECKING:  # adjudication pulls in the quality metrics: not needed to annotate
+    from rankterm.core.suggestions import SuggestionBook
     from rankterm.sources.adjudication import Desk
     from rankterm.sources.ranking import RankSource
 
@@ -53,6 +54,8 @@ class RanktermApp(App[None]):
         self.rank_source = rank_source
         #: Scripted runs (--limit, --export) end by themselves once every pair has a verdict.
         self.exit_when_done = exit_when_done
+        #: Models' verdicts to reveal after a verdict is saved (``--suggestions``), or None.
+        self.suggestions: SuggestionBook | None = None
         self.source = source
         self.first_screen = first_screen
         self.settings = settings
@@ -182,6 +185,7 @@ def make_app(
     load_issues: list[LoadIssue] | None = None,
     exit_when_done: bool = False,
     rank_source: RankSource | None = None,
+    suggestions: SuggestionBook | None = None,
 ) -> RanktermApp:
     """The one factory the CLI and the tests both use, so tests run what users run."""
     app = RanktermApp(
@@ -192,6 +196,8 @@ def make_app(
         exit_when_done=exit_when_done,
         rank_source=rank_source,
     )
+    #: Models' verdicts, revealed only after the annotator's own is journaled.
+    app.suggestions = suggestions
     check_settings(settings, set(app.available_themes))
     return app
 

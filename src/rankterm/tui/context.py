@@ -12,6 +12,7 @@ from typing import Protocol
 
 from rankterm.config import Settings
 from rankterm.core.clock import ActiveClock
+from rankterm.core.suggestions import SuggestionBook
 from rankterm.tui.gc_pacing import GcPacer
 
 
@@ -23,3 +24,5 @@ class AppContext(Protocol):
     gc_pacer: GcPacer
     #: Scripted runs (--limit, --export) end by themselves once every pair has a verdict.
     exit_when_done: bool
+    #: Models' verdicts, revealed only once the annotator's own is saved (or None).
+    suggestions: SuggestionBook | None

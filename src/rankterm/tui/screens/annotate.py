@@ -42,9 +42,16 @@ from rankterm.tui.keymap import all_bindings, key_for
 from rankterm.tui.messages import IndexingProgress, IssuesFound, NoticesPosted, SyncChanged
 from rankterm.tui.render import PairRenderer, markdown, plain, to_lines
 from rankterm.tui.screens.pane_screen import PaneScreen
+from rankterm.tui.suggestion_view import after_verdict_notice, revealed, suggestion_line
 from rankterm.tui.verdict_gate import CURRENT_PRESS, VerdictGate
 from rankterm.tui.widgets.key_bar import KeyBar, annotate_key_lines
-from rankterm.tui.widgets.pair_info import Legend, PairInfo, info_text
+from rankterm.tui.widgets.pair_info import (
+    SELF_ID_WARNING,
+    Legend,
+    PairInfo,
+    info_text,
+    self_identified_sides,
+)
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
@@ -329,6 +336,9 @@ class AnnotateScreen(PaneScreen):
                 left_words, right_words = (words_b, words_a) if view.swapped else counts
                 left.border_subtitle = f"{left_words} words"
                 right.border_subtitle = f"{right_words} words"
+            for side in self_identified_sides(pair, view.swapped) or ():
+                pane = left if side == "left" else right
+                pane.border_subtitle = f"⚠ {SELF_ID_WARNING} · {pane.border_subtitle}"
             if partial or counts is None:
                 self.after_frame(self._finish_pair)
             self.sections = self.guidelines.for_tags(pair.tags)
@@ -372,7 +382,9 @@ class AnnotateScreen(PaneScreen):
         if self.session_count >= 3 and self.session_active_ms:
             rate = self.session_count / (self.session_active_ms / 3_600_000)
         self.query_one(StatusBar).show(self.source.annotator, self.source.progress(), rate)
-        info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria)
+        shown = revealed(self.view, self.rankterm_app.suggestions)  # judged pairs only
+        lines = [suggestion_line(x, self.view.pair, self.view.swapped) for x in shown]
+        info = info_text(self.view, self.draft, self.sections, self.diff, self.criteria, lines)
         self.query_one(PairInfo).show_text(info)
         settings = self.rankterm_app.settings
         legend, keys = annotate_key_lines(
@@ -486,7 +498,9 @@ class AnnotateScreen(PaneScreen):
         self._hold_gc_until_frame()
         try:
             # fsync off the event loop; the screen waits for it before showing the next pair.
-            await asyncio.to_thread(self.source.record, choice, strength or None, draft, duration)
+            saved = await asyncio.to_thread(
+                self.source.record, choice, strength or None, draft, duration
+            )
         except RanktermError as exc:
             self.gate.not_recorded()
             self.notify(f"Not saved: {inert(str(exc))}", severity="error", timeout=10, markup=False)
@@ -498,6 +512,10 @@ class AnnotateScreen(PaneScreen):
             return
         self.session_count += 1
         self.session_active_ms += duration
+        # Only now, the verdict fsynced: a model's suggestion cannot anchor it any more.
+        notice = after_verdict_notice(view, self.rankterm_app.suggestions, saved)
+        if notice:
+            self.notify(notice, title="Model suggestion", timeout=8, markup=False)
         upcoming = self.source.current()
         if upcoming is None and self.rankterm_app.exit_when_done:
             self.app.exit()

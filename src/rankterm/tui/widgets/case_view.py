@@ -61,7 +61,28 @@ def verdicts_renderable(
         if width < COMPACT_BELOW
         else [_verdicts_table(case, records)]
     )
-    return Group(*parts, *_outcome(case))
+    return Group(*parts, *model_verdict_lines(case), *_outcome(case))
+
+
+def model_verdict_lines(case: Case) -> list[RenderableType]:
+    """LLM judges' verdicts sent here, beside the people's and marked as a model's: they are
+    context for the adjudicator, never votes."""
+    from rankterm.sources.referrals import model_fields
+
+    lines: list[RenderableType] = []
+    for comment in case.model_verdicts:
+        fields = model_fields(comment)
+        line = Text()
+        line.append(" source: model ", style="bold reverse magenta")
+        line.append(f" judge {inert(fields['judge'])}: ", style="bold magenta")
+        if fields["choice"] is not None:
+            line.append(describe(fields["choice"], fields["strength"]), style="bold")
+        if fields["human_majority"]:
+            line.append(f"  (people's majority: {inert(str(fields['human_majority']))})")
+        line.append(" — ")
+        line.append(inert(comment.text), style="italic")
+        lines.append(line)
+    return lines
 
 
 def _verdicts_table(case: Case, records: dict[str, AnnotatorStats]) -> Table:
@@ -111,9 +132,9 @@ def _outcome(case: Case) -> list[RenderableType]:
             if resolution.rationale:
                 line.append(f" — {inert(resolution.rationale)}")
         parts.append(line)
-    if case.comments:
+    if case.discussion:
         parts.append(Text("Discussion", style="bold underline"))
-        for comment in case.comments:
+        for comment in case.discussion:
             parts.append(Text.assemble((f"{inert(comment.author)}: ", "bold"), inert(comment.text)))
     return parts
 
@@ -128,6 +149,8 @@ def case_header(case: Case | None, position: int, total: int) -> Text:
     text.append(f"│ {inert(case.pair.id)} ", style="bold")
     if case.settled is not None:  # before the figures: at 80 columns the line's end is cut
         text.append("│ ✔ settled ", style="bold green")
+    if case.model_verdicts:  # why an agreed pair is here: a judge disagreed with people
+        text.append("│ model judge disagrees ", style="bold magenta")
     text.append(
         f"│ {case.contested.annotators} annotators · spread "
         f"{case.contested.ordinal_variance:.2f} · entropy {case.contested.entropy:.2f} bits"

@@ -5,10 +5,43 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rankterm.core.model import Choice, describe, side_for_choice
+from rankterm.core.model import Choice, Pair, describe, side_for_choice
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Section
 from rankterm.sources.base import Draft, PairView
+
+SELF_ID_WARNING = "names a model or its maker"
+
+
+def self_identified_sides(pair: Pair, swapped: bool) -> list[str] | None:
+    """Which screen sides ("left", "right") hold a response that names a model or its maker.
+
+    From the mark ``rankterm generate`` puts in the metadata (``self_identified`` and, per
+    data side, ``self_identified_names``). The names themselves are never returned: the screen
+    hides which models answered, and "As ChatGPT..." would tell. ``None``: not marked;
+    ``[]``: marked, but the file does not say on which side.
+    """
+    meta = pair.metadata
+    names = meta.get("self_identified_names")
+    sides: list[str] = []
+    if isinstance(names, dict):
+        by_data = {"a": bool(names.get("a")), "b": bool(names.get("b"))}
+        left, right = ("b", "a") if swapped else ("a", "b")
+        sides = [side for side, key in (("left", left), ("right", right)) if by_data[key]]
+    if sides:
+        return sides
+    return [] if meta.get("self_identified") is True else None
+
+
+def self_id_text(pair: Pair, swapped: bool) -> str | None:
+    """The warning for the info line, or None: which side, never which model."""
+    sides = self_identified_sides(pair, swapped)
+    if sides is None:
+        return None
+    if not sides:
+        return f"⚠ a response {SELF_ID_WARNING}"
+    where = " and ".join(s.upper() for s in sides)
+    return f"⚠ {where} {SELF_ID_WARNING}"
 
 
 def info_text(
@@ -17,6 +50,7 @@ def info_text(
     sections: list[Section],
     diff: bool,
     criteria: list[str] | None = None,
+    suggestions: list[str] | None = None,
 ) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if view is None:
@@ -24,6 +58,9 @@ def info_text(
         return text
     pair = view.pair
     text.append(f" {inert(pair.id)} ", style="bold reverse")
+    warning = self_id_text(pair, view.swapped)
+    if warning is not None:  # first, where a narrow screen does not cut it off
+        text.append(f" {warning} ", style="bold black on yellow")
     meta = [
         str(pair.metadata.get(k)) for k in ("domain", "language", "dialect") if k in pair.metadata
     ]
@@ -32,6 +69,8 @@ def info_text(
     if view.existing is not None:
         verdict = describe(view.existing.choice, view.existing.strength, view.swapped)
         text.append(f"  ✔ judged: {verdict}", style="bold green")
+        for line in suggestions or ():  # revealed once judged (``tui.suggestion_view``)
+            text.append(f"  💡 {line}", style="cyan")
     if draft.tags:
         text.append("  tags: ")
         names = ", ".join(
