@@ -139,18 +139,33 @@ def export_command(
     gold: GoldRule = typer.Option(
         GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
     ),
+    direct_only: bool = typer.Option(
+        False,
+        "--direct-only",
+        help="ranking-pairs: only the pairs actually compared, not those the order implies.",
+    ),
     force: bool = typer.Option(
         False, "--force", "-f", help="Replace the output file if it exists."
     ),
 ) -> None:
-    """Export labels of record to a training format; prints what was dropped and why."""
+    """Export labels of record to a training format; prints what was dropped and why.
+
+    K-way rankings go out with --to ranking-pairs (every implied pair, direct ones flagged),
+    ranking-dpo (best vs worst), ranking-kto or ranking-full (the whole order); --policy
+    majority gives one mean-rank order per ranking task."""
     from rankterm.core.errors import LoadIssue, UsageError
     from rankterm.formats import get_format
+    from rankterm.formats.rank_export import RANK_FORMATS
     from rankterm.formats.registry import choose_form
     from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
     from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
 
     refuse_overwrite(output, force)
+    if to in RANK_FORMATS:
+        _export_rankings(journals, pairs, to, output, policy, flagged, direct_only)
+        return
+    if direct_only:
+        raise UsageError("--direct-only applies to --to ranking-pairs")
     fmt = get_format(to)
     if fmt.chat_form is not None and pairs.exists():
         fmt, form_note = choose_form(fmt, pairs)
@@ -188,6 +203,81 @@ def export_command(
         f"({summary.labels} label{_s(summary.labels)}, policy {policy.value}) to {where}",
         err=True,
     )
+    typer.echo(describe_drops(summary.dropped), err=True)
+    _print_issues(_say_rankings(pairs, issues, f"not written by {fmt.name}"))
+
+
+def _say_rankings(pairs: Path, issues: list, what: str) -> list:
+    """Say what a pairwise command did with the ranking tasks of a pairs file.
+
+    The pairwise reader takes a ranking record for a broken pair; those lines are taken out of
+    the issues (a bad ranking record is still reported, with its own reason) and counted.
+    """
+    from rankterm.formats.rank_data import read_rank_tasks
+
+    found = read_rank_tasks(pairs)
+    if not found.lines:
+        return issues
+    n = len(found.tasks)
+    typer.echo(
+        f"{n} K-way ranking task{_s(n)} in {pairs} {what}; use --to ranking-pairs, "
+        "ranking-dpo, ranking-kto or ranking-full",
+        err=True,
+    )
+    shown = {i.path for i in found.issues} | {str(pairs)}
+    kept = [i for i in issues if not (i.line in found.lines and i.path in shown)]
+    return kept + found.issues
+
+
+def _export_rankings(
+    journals: list[Path],
+    pairs: Path,
+    to: str,
+    output: str,
+    policy: Policy,
+    flagged: Keep,
+    direct_only: bool,
+) -> None:
+    """``export --to ranking-*``: the orders of record of the K-way tasks (see rank_export)."""
+    from rankterm.core.errors import LoadIssue, UsageError
+    from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
+    from rankterm.formats.rank_export import RankPolicy, run_rank_export
+    from rankterm.formats.transfer import atomic_output
+    from rankterm.labels import describe_drops
+
+    if direct_only and to != "ranking-pairs":
+        raise UsageError("--direct-only applies to --to ranking-pairs")
+    if output.endswith(".parquet"):
+        raise UsageError(f"{to} is written as JSON Lines, not Parquet")
+    _check_inputs(journals, pairs)
+    issues: list[LoadIssue] = []
+    records = read_rank_records(journals, issues)
+    found = read_rank_tasks(pairs)
+    issues.extend(found.issues)
+    rank_policy = {
+        Policy.ADJUDICATED: RankPolicy.ADJUDICATED,
+        Policy.ALL: RankPolicy.ALL,
+        Policy.MAJORITY: RankPolicy.MEAN_RANK,
+    }[policy]
+    with atomic_output(output) as out:
+        summary = run_rank_export(
+            to,
+            found.tasks,
+            records,
+            out,
+            policy=rank_policy,
+            keep_flagged=flagged is Keep.KEEP,
+            direct_only=direct_only,
+        )
+    where = "stdout" if output == "-" else output
+    typer.echo(
+        f"wrote {summary.records} {to} record{_s(summary.records)} from {summary.labels} "
+        f"order{_s(summary.labels)} of record ({summary.tasks} ranking task{_s(summary.tasks)}, "
+        f"policy {rank_policy.value}) to {where}",
+        err=True,
+    )
+    if found.pairs:
+        typer.echo(f"{found.pairs} pairwise record{_s(found.pairs)} not written by {to}", err=True)
     typer.echo(describe_drops(summary.dropped), err=True)
     _print_issues(issues)
 
@@ -334,6 +424,10 @@ def _print_formats() -> None:
     for name, fmt in FORMATS.items():
         modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", fmt.writable)) if ok)
         typer.echo(f"{name:<{width}}  {modes:<13}  {fmt.description}")
+    from rankterm.formats.rank_export import RANK_FORMATS
+
+    for name, (_, description) in RANK_FORMATS.items():
+        typer.echo(f"{name:<{width}}  {'export':<13}  {description}")
 
 
 def _print_issues(issues: list, shown: int = 5) -> None:

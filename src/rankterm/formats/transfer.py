@@ -282,6 +282,8 @@ def run_export(
     else:
         writer = fmt.writer(out)
     for pair in pairs:
+        if not isinstance(pair, Pair):
+            continue  # a K-way ranking task: the command says so (export --to ranking-*)
         for label in policy.labels_for(pair):
             result = writer.write(pair, label)
             if isinstance(result, str):
