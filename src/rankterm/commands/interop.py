@@ -224,9 +224,7 @@ def _say_rankings(pairs: Path, issues: list, what: str) -> list:
         "ranking-dpo, ranking-kto or ranking-full",
         err=True,
     )
-    shown = {i.path for i in found.issues} | {str(pairs)}
-    kept = [i for i in issues if not (i.line in found.lines and i.path in shown)]
-    return kept + found.issues
+    return found.without_rank_lines(issues)
 
 
 def _export_rankings(

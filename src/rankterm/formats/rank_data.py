@@ -52,12 +52,20 @@ class RankTasks:
     issues: list[LoadIssue] = field(default_factory=list)
     #: How many pairwise records the file holds (lines parsed as JSON without ``responses``).
     pairs: int = 0
+    #: The file's name as issues show it.
+    shown: str = ""
+
+    def without_rank_lines(self, issues: list[LoadIssue]) -> list[LoadIssue]:
+        """``issues`` less those a pairwise reader raised on this file's ranking lines, plus
+        this reader's own (a broken ranking record is reported with its own reason)."""
+        kept = [i for i in issues if not (i.path == self.shown and i.line in self.lines)]
+        return kept + self.issues
 
 
 def read_rank_tasks(path: str | Path) -> RankTasks:
     """The :class:`RankTask` records of a pairs file; bad ones become issues (file:line)."""
-    out = RankTasks()
     shown = display_path(Path(path))
+    out = RankTasks(shown=shown)
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():

@@ -17,6 +17,7 @@ from rankterm.core.sanitize import inert
 from rankterm.guidelines import normalize_version
 from rankterm.quality.conflicts import ItemAgreement
 from rankterm.quality.markdown import code, md, number, percent, table
+from rankterm.quality.rank_report import rankings_section
 
 #: Profile fields whose values are summarised as counts; other fields are only named.
 POOL_FIELDS = ("region", "country", "languages", "dialects", "expertise", "role")
@@ -433,11 +434,13 @@ def render_report(data: ReportData) -> str:
         _pool(data),
         _guidelines(data),
         _agreement(data.summary),
+        rankings_section(data.summary),
         _annotators(data.summary),
         _slices(data.summary),
         _coverage(data.summary),
         _adjudication(data),
         _lowest(data),
     ]
+    sections = [section for section in sections if section]
     text = "\n\n".join("\n".join(section).rstrip() for section in sections) + "\n"
     return inert(text)
