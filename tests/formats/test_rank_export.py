@@ -189,3 +189,17 @@ def test_pairwise_export_says_what_it_did_with_ranking_tasks(cli, project):
     assert "response_a: " not in ran.stderr and "Field required" not in ran.stderr, ran.stderr
     assert "1 bad input line skipped" in ran.stderr and ":4: " in ran.stderr
     assert "3 to 9 responses" in ran.stderr
+
+
+def test_leaderboard_counts_every_comparison_of_a_ranking(cli, project):
+    _, pairs, journal = project
+    ran = cli("leaderboard", journal, "--pairs", pairs, "--json", "--bootstrap", "0")
+    assert ran.exit_code == 0, ran.stderr
+    board = orjson.loads(ran.stdout)
+    # t1 (models m-a..m-d): C > A > D > B gives 6 battles; t2 has no model names
+    assert board["ranking_battles"] == 6
+    assert board["dropped"]["no model names"] == 15
+    standing = {m["model"]: (m["wins"], m["losses"]) for m in board["models"]}
+    assert standing == {"m-c": (3, 0), "m-a": (2, 1), "m-d": (1, 2), "m-b": (0, 3)}
+    assert [m["model"] for m in board["models"]] == ["m-c", "m-a", "m-d", "m-b"]
+    assert "response_a" not in ran.stderr

@@ -348,16 +348,42 @@ def leaderboard_command(
                     key = (battle.model_a, battle.model_b, battle.outcome)
                     counts[key] = counts.get(key, 0) + 1
     label_policy.unknown_pairs()
+    rank_battles = _ranking_battles(journals, pairs, policy, counts, label_policy.dropped, issues)
     if anchor is not None and not any(anchor in (a, b) for a, b, _ in counts):
         raise UsageError(f"--anchor: model {anchor!r} has no battles")
     board = compute_counts(counts, bootstrap=bootstrap, seed=seed, anchor=anchor)
     board.dropped = label_policy.dropped
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
+        blob = {**board.to_json(), "ranking_battles": rank_battles}
+        sys.stdout.buffer.write(orjson.dumps(blob, option=orjson.OPT_INDENT_2))
         sys.stdout.buffer.write(b"\n")
     else:
         _print_board(board)
+        if rank_battles:
+            typer.echo(f"{rank_battles} of the battles come from K-way rankings", err=True)
     _print_issues(issues)
+
+
+def _ranking_battles(
+    journals: list[Path], pairs: Path, policy: Policy, counts: dict, dropped, issues: list
+) -> int:
+    """Add the battles of the K-way rankings (every comparison each order states) to ``counts``;
+    takes the pairs file's ranking lines out of ``issues`` (in place)."""
+    from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
+    from rankterm.formats.rank_export import RankPolicy, rank_labels
+    from rankterm.quality.rank_battles import add_ranking_battles
+
+    found = read_rank_tasks(pairs)
+    issues[:] = found.without_rank_lines(issues)
+    if not found.tasks:
+        return 0
+    records = read_rank_records(journals, issues)
+    rank_policy = {
+        Policy.ADJUDICATED: RankPolicy.ADJUDICATED,
+        Policy.ALL: RankPolicy.ALL,
+        Policy.MAJORITY: RankPolicy.MEAN_RANK,
+    }[policy]
+    return add_ranking_battles(rank_labels(found.tasks, records, rank_policy), counts, dropped)
 
 
 def formats_command() -> None:
