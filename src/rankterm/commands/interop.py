@@ -24,6 +24,7 @@ class BothBadRule(StrEnum):
 class UfPairing(StrEnum):
     BEST_WORST = "best-worst"
     ALL = "all"
+    RANKING = "ranking"
 
 
 class UfScore(StrEnum):
@@ -58,7 +59,8 @@ def import_command(
     uf_pairing: UfPairing = typer.Option(
         UfPairing.BEST_WORST,
         "--uf-pairing",
-        help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
+        help="UltraFeedback raw: best-worst (one pair per prompt), all (every pair), or "
+        "ranking (one K-way ranking task per prompt, ordered by score).",
     ),
     uf_score: UfScore = typer.Option(
         UfScore.FINE_GRAINED,
@@ -443,15 +445,16 @@ def _index(pairs: Path, issues: list):
 
 def _print_formats() -> None:
     from rankterm.formats import FORMATS
+    from rankterm.formats.rank_export import RANK_FORMATS
 
     width = max(len(n) for n in FORMATS)
     for name, fmt in FORMATS.items():
-        modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", fmt.writable)) if ok)
+        writable = fmt.writable or name in RANK_FORMATS
+        modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", writable)) if ok)
         typer.echo(f"{name:<{width}}  {modes:<13}  {fmt.description}")
-    from rankterm.formats.rank_export import RANK_FORMATS
-
     for name, (_, description) in RANK_FORMATS.items():
-        typer.echo(f"{name:<{width}}  {'export':<13}  {description}")
+        if name not in FORMATS:
+            typer.echo(f"{name:<{width}}  {'export':<13}  {description}")
 
 
 def _print_issues(issues: list, shown: int = 5) -> None:
@@ -470,7 +473,14 @@ def _print_import_summary(summary, output: str, labels: Path | None, annotator: 
     from rankterm.core.sanitize import inert
 
     where = "stdout" if output == "-" else output
-    if summary.imported:
+    if summary.ranked:
+        n = summary.imported - summary.ranked
+        typer.echo(
+            f"imported {n} pair{_s(n)} and {summary.ranked} K-way ranking "
+            f"task{_s(summary.ranked)} to {where}",
+            err=True,
+        )
+    elif summary.imported:
         typer.echo(f"imported {summary.imported} pair{_s(summary.imported)} to {where}", err=True)
     else:
         typer.echo(f"no valid record in {summary.source}; {where} not written", err=True)
