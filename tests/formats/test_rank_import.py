@@ -14,7 +14,7 @@ from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
 from rankterm.formats.rank_export import run_rank_export
 from rankterm.formats.ranked_read import convert
 from rankterm.storage.journal import read_journal
-from tests.formats.rank_fixtures import TASKS, ranking_records, write_journal, write_pairs
+from tests.formats.rank_fixtures import PAIR, TASKS, ranking_records, write_journal, write_pairs
 
 
 def test_ultrafeedback_as_four_way_rankings(data):
@@ -103,3 +103,12 @@ def test_a_mixed_pairs_file_imports_with_from_rankterm(cli, tmp_path):
     assert "imported 1 pair and 2 K-way ranking tasks" in ran.stderr
     found = read_rank_tasks(tmp_path / "out.jsonl")
     assert set(found.tasks) == {"t1", "t2"} and found.pairs == 1
+
+
+def test_a_pairs_file_that_begins_with_a_ranking_task_is_detected(cli, tmp_path):
+    write_pairs(tmp_path / "mixed.jsonl", tasks=TASKS[:1], pairs=())
+    with (tmp_path / "mixed.jsonl").open("ab") as f:
+        f.write(orjson.dumps(PAIR.to_json_dict()) + b"\n")
+    ran = cli("import", "mixed.jsonl", "-o", "out.jsonl")
+    assert ran.exit_code == 0, ran.stderr
+    assert "imported 1 pair and 1 K-way ranking task" in ran.stderr

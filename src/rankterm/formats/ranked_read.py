@@ -31,6 +31,10 @@ def detect(record: dict[str, Any]) -> bool:
 
 
 def convert(record: dict[str, Any], line: int, options: object = None) -> Imported:
+    if not is_ranking_record(record):  # a pairs file that begins with a ranking task
+        from rankterm.formats import native
+
+        return native.convert(record, line, options)
     record = dict(record)
     order_raw, ranking_raw = record.pop("order", None), record.pop("ranking", None)
     meta = meta_of(record)
