@@ -185,8 +185,17 @@ class _Rows:
         core, text, moved, added = token_boundary(prompt, text)
         return core, text, {"prompt_tail": moved, "separators": [added]}
 
+    def meta(self, label: RankLabel, **extra: Any) -> dict[str, Any]:
+        """The block for one row: the label's part is built once per label (K(K-1)/2 rows)."""
+        if self._meta_for is not label:
+            self._meta_for, self._meta = label, self._label_meta(label)
+        return {**self._meta, **extra}
+
+    _meta_for: RankLabel | None = None
+    _meta: dict[str, Any] = {}
+
     @staticmethod
-    def meta(label: RankLabel, **extra: Any) -> dict[str, Any]:
+    def _label_meta(label: RankLabel) -> dict[str, Any]:
         task = label.task
         return {
             "task_id": task.id,
@@ -200,7 +209,6 @@ class _Rows:
             "models": [c.model or "" for c in task.responses],
             "metadata": orjson.dumps(task.metadata).decode(),
             "tags": orjson.dumps(list(task.tags)).decode(),
-            **extra,
         }
 
 
