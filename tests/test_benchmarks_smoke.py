@@ -97,6 +97,17 @@ BENCHMARKS: dict[str, Expect] = {
             "hours_saved_drawn_durations",
         ),
     ),
+    "bench_rank_export": Expect(
+        figures=(
+            *(
+                f"{fmt}.{key}"
+                for fmt in ("ranking_pairs", "ranking_dpo", "ranking_kto", "ranking_full", "trl")
+                for key in ("median_s", "rows_per_s")
+            ),
+            "ranking_pairs_over_trl_rows_per_s",
+            "exit_codes",
+        ),
+    ),
     "bench_server": Expect(figures=_server("sqlite") + (_server("postgresql") if PG else ())),
     "bench_startup": Expect(
         figures=(

@@ -25,6 +25,7 @@ class BothBadRule(StrEnum):
 class UfPairing(StrEnum):
     BEST_WORST = "best-worst"
     ALL = "all"
+    RANKING = "ranking"
 
 
 class UfScore(StrEnum):
@@ -59,7 +60,8 @@ def import_command(
     uf_pairing: UfPairing = typer.Option(
         UfPairing.BEST_WORST,
         "--uf-pairing",
-        help="UltraFeedback raw: best-worst (one pair per prompt) or all.",
+        help="UltraFeedback raw: best-worst (one pair per prompt), all (every pair), or "
+        "ranking (one K-way ranking task per prompt, ordered by score).",
     ),
     uf_score: UfScore = typer.Option(
         UfScore.FINE_GRAINED,
@@ -140,6 +142,11 @@ def export_command(
     gold: GoldRule = typer.Option(
         GoldRule.KEEP, "--gold", help="Gold items: keep, drop, or truth (their known verdict)."
     ),
+    direct_only: bool = typer.Option(
+        False,
+        "--direct-only",
+        help="ranking-pairs: only the pairs actually compared, not those the order implies.",
+    ),
     force: bool = typer.Option(
         False, "--force", "-f", help="Replace the output file if it exists."
     ),
@@ -158,14 +165,24 @@ def export_command(
         "toxicity, privacy_leak).",
     ),
 ) -> None:
-    """Export labels of record to a training format; prints what was dropped and why."""
+    """Export labels of record to a training format; prints what was dropped and why.
+
+    K-way rankings go out with --to ranking-pairs (every implied pair, direct ones flagged),
+    ranking-dpo (best vs worst), ranking-kto or ranking-full (the whole order); --policy
+    majority gives one mean-rank order per ranking task."""
     from rankterm.core.errors import LoadIssue, UsageError
     from rankterm.formats import get_format
+    from rankterm.formats.rank_export import RANK_FORMATS
     from rankterm.formats.registry import choose_form
     from rankterm.formats.transfer import atomic_output, refuse_overwrite, run_export
     from rankterm.labels import LabelOptions, LabelPolicy, describe_drops
 
     refuse_overwrite(output, force)
+    if to in RANK_FORMATS:
+        _export_rankings(journals, pairs, to, output, policy, flagged, direct_only)
+        return
+    if direct_only:
+        raise UsageError("--direct-only applies to --to ranking-pairs")
     fmt = get_format(to)
     if fmt.chat_form is not None and pairs.exists():
         fmt, form_note = choose_form(fmt, pairs)
@@ -208,6 +225,79 @@ def export_command(
         f"({summary.labels} label{_s(summary.labels)}, policy {policy.value}) to {where}",
         err=True,
     )
+    typer.echo(describe_drops(summary.dropped), err=True)
+    _print_issues(_say_rankings(pairs, issues, f"not written by {fmt.name}"))
+
+
+def _say_rankings(pairs: Path, issues: list, what: str) -> list:
+    """Say what a pairwise command did with the ranking tasks of a pairs file.
+
+    The pairwise reader takes a ranking record for a broken pair; those lines are taken out of
+    the issues (a bad ranking record is still reported, with its own reason) and counted.
+    """
+    from rankterm.formats.rank_data import read_rank_tasks
+
+    found = read_rank_tasks(pairs)
+    if not found.lines:
+        return issues
+    n = len(found.tasks)
+    typer.echo(
+        f"{n} K-way ranking task{_s(n)} in {pairs} {what}; use --to ranking-pairs, "
+        "ranking-dpo, ranking-kto or ranking-full",
+        err=True,
+    )
+    return found.without_rank_lines(issues)
+
+
+def _export_rankings(
+    journals: list[Path],
+    pairs: Path,
+    to: str,
+    output: str,
+    policy: Policy,
+    flagged: Keep,
+    direct_only: bool,
+) -> None:
+    """``export --to ranking-*``: the orders of record of the K-way tasks (see rank_export)."""
+    from rankterm.core.errors import LoadIssue, UsageError
+    from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
+    from rankterm.formats.rank_export import RankPolicy, run_rank_export
+    from rankterm.formats.transfer import atomic_output
+    from rankterm.labels import describe_drops
+
+    if direct_only and to != "ranking-pairs":
+        raise UsageError("--direct-only applies to --to ranking-pairs")
+    if output.endswith(".parquet"):
+        raise UsageError(f"{to} is written as JSON Lines, not Parquet")
+    _check_inputs(journals, pairs)
+    issues: list[LoadIssue] = []
+    records = read_rank_records(journals, issues)
+    found = read_rank_tasks(pairs)
+    issues.extend(found.issues)
+    rank_policy = {
+        Policy.ADJUDICATED: RankPolicy.ADJUDICATED,
+        Policy.ALL: RankPolicy.ALL,
+        Policy.MAJORITY: RankPolicy.MEAN_RANK,
+    }[policy]
+    with atomic_output(output) as out:
+        summary = run_rank_export(
+            to,
+            found.tasks,
+            records,
+            out,
+            policy=rank_policy,
+            keep_flagged=flagged is Keep.KEEP,
+            direct_only=direct_only,
+        )
+    where = "stdout" if output == "-" else output
+    typer.echo(
+        f"wrote {summary.records} {to} record{_s(summary.records)} from {summary.labels} "
+        f"order{_s(summary.labels)} of record ({summary.tasks} ranking task{_s(summary.tasks)}, "
+        f"policy {rank_policy.value}) to {where}",
+        err=True,
+    )
+    if found.pairs:
+        typer.echo(f"{found.pairs} pairwise record{_s(found.pairs)} not written by {to}", err=True)
     typer.echo(describe_drops(summary.dropped), err=True)
     _print_issues(issues)
 
@@ -316,16 +406,42 @@ def leaderboard_command(
                     key = (battle.model_a, battle.model_b, battle.outcome)
                     counts[key] = counts.get(key, 0) + 1
     label_policy.unknown_pairs()
+    rank_battles = _ranking_battles(journals, pairs, policy, counts, label_policy.dropped, issues)
     if anchor is not None and not any(anchor in (a, b) for a, b, _ in counts):
         raise UsageError(f"--anchor: model {anchor!r} has no battles")
     board = compute_counts(counts, bootstrap=bootstrap, seed=seed, anchor=anchor)
     board.dropped = label_policy.dropped
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(board.to_json(), option=orjson.OPT_INDENT_2))
+        blob = {**board.to_json(), "ranking_battles": rank_battles}
+        sys.stdout.buffer.write(orjson.dumps(blob, option=orjson.OPT_INDENT_2))
         sys.stdout.buffer.write(b"\n")
     else:
         _print_board(board)
+        if rank_battles:
+            typer.echo(f"{rank_battles} of the battles come from K-way rankings", err=True)
     _print_issues(issues)
+
+
+def _ranking_battles(
+    journals: list[Path], pairs: Path, policy: Policy, counts: dict, dropped, issues: list
+) -> int:
+    """Add the battles of the K-way rankings (every comparison each order states) to ``counts``;
+    takes the pairs file's ranking lines out of ``issues`` (in place)."""
+    from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
+    from rankterm.formats.rank_export import RankPolicy, rank_labels
+    from rankterm.quality.rank_battles import add_ranking_battles
+
+    found = read_rank_tasks(pairs)
+    issues[:] = found.without_rank_lines(issues)
+    if not found.tasks:
+        return 0
+    records = read_rank_records(journals, issues)
+    rank_policy = {
+        Policy.ADJUDICATED: RankPolicy.ADJUDICATED,
+        Policy.ALL: RankPolicy.ALL,
+        Policy.MAJORITY: RankPolicy.MEAN_RANK,
+    }[policy]
+    return add_ranking_battles(rank_labels(found.tasks, records, rank_policy), counts, dropped)
 
 
 def formats_command() -> None:
@@ -385,11 +501,16 @@ def _index(pairs: Path, issues: list):
 
 def _print_formats() -> None:
     from rankterm.formats import FORMATS
+    from rankterm.formats.rank_export import RANK_FORMATS
 
     width = max(len(n) for n in FORMATS)
     for name, fmt in FORMATS.items():
-        modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", fmt.writable)) if ok)
+        writable = fmt.writable or name in RANK_FORMATS
+        modes = "/".join(m for m, ok in (("import", fmt.readable), ("export", writable)) if ok)
         typer.echo(f"{name:<{width}}  {modes:<13}  {fmt.description}")
+    for name, (_, description) in RANK_FORMATS.items():
+        if name not in FORMATS:
+            typer.echo(f"{name:<{width}}  {'export':<13}  {description}")
 
 
 def _print_issues(issues: list, shown: int = 5) -> None:
@@ -408,7 +529,14 @@ def _print_import_summary(summary, output: str, labels: Path | None, annotator: 
     from rankterm.core.sanitize import inert
 
     where = "stdout" if output == "-" else output
-    if summary.imported:
+    if summary.ranked:
+        n = summary.imported - summary.ranked
+        typer.echo(
+            f"imported {n} pair{_s(n)} and {summary.ranked} K-way ranking "
+            f"task{_s(summary.ranked)} to {where}",
+            err=True,
+        )
+    elif summary.imported:
         typer.echo(f"imported {summary.imported} pair{_s(summary.imported)} to {where}", err=True)
     else:
         typer.echo(f"no valid record in {summary.source}; {where} not written", err=True)

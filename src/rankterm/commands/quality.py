@@ -78,6 +78,7 @@ def agreement_command(
         index.close()
         issues += index.issues
         sources.append(pair_source)
+    rankings, issues = _ranking_section(journals, pairs, issues)
     _report_issues(issues)
     judgments = state.active()
     summary = quality_summary(
@@ -87,7 +88,9 @@ def agreement_command(
         slice_labels=labels,
         slice_keys=by,
     )
-    if summary["n_units"] == 0:
+    if rankings is not None:
+        summary["rankings"] = rankings
+    if summary["n_units"] == 0 and (rankings is None or not rankings["n_shared_tasks"]):
         raise RanktermError(
             f"nothing to measure: no pair has judgments from two or more annotators "
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
@@ -102,13 +105,18 @@ def agreement_command(
         summary["bad_lines"] = len(issues)
         typer.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return
-    _print_summary(summary)
+    if summary["n_units"]:
+        _print_summary(summary)
+    else:
+        typer.echo("no pair has judgments from two or more annotators (pairwise: nothing to show)")
     if "cost" in summary:
         total, currency = summary["cost"]["total"], summary["cost"]["currency"]
         typer.echo(
             f"cost: {total['cost']} {currency} for {total['labels']} labels; per label "
             f"{total['cost_per_label']}, per accepted label {total['cost_per_accepted_label']}"
         )
+    if rankings is not None:
+        _print_rankings(rankings)
     for name, figures in summary.get("judges", {}).items():
         typer.echo(
             f"judge {name}: kappa vs humans {figures['kappa_vs_humans']} "
@@ -253,6 +261,7 @@ def report_command(
     _check_pair_keys(_pair_keys(by), labels)
     issues += index.issues
     sources.append(pair_source)
+    rankings, issues = _ranking_section(journals, pairs, issues)
     profile_rows = None
     if profiles is not None:
         profile_rows, profile_source = _read_profiles(profiles, issues)
@@ -279,6 +288,8 @@ def report_command(
     )
     summary["guideline_versions"] = version_figures(judgments, gold)
     _add_model_figures(summary, judge, judgments, state.latest_resolutions(), pairs, labels)
+    if rankings is not None:
+        summary["rankings"] = rankings
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}
@@ -523,6 +534,57 @@ def _read_profiles(path: Path, issues: list[LoadIssue]) -> tuple[list[dict[str, 
             rows.append(data)
     source = Source("profiles", shown, _sha256(path), len(rows), bad, f"{len(rows)} profiles")
     return rows, source
+
+
+def _ranking_section(
+    journals: list[Path], pairs: Path | None, issues: list[LoadIssue]
+) -> tuple[dict[str, Any] | None, list[LoadIssue]]:
+    """Agreement on K-way rankings (None when the journals hold none), and the issues without
+    the pairs file's ranking lines, which the pairwise reader takes for broken pairs."""
+    from rankterm.formats.rank_data import read_rank_records, read_rank_tasks
+    from rankterm.quality.rank_agreement import gold_tau, rank_agreement
+
+    records = read_rank_records(journals, issues)
+    found = read_rank_tasks(pairs) if pairs is not None else None
+    if found is not None and found.lines:
+        issues = found.without_rank_lines(issues)
+    if not records.rankings:
+        if found is not None and found.tasks:
+            typer.echo(
+                f"{len(found.tasks)} K-way ranking tasks in the pairs file, no rankings of "
+                "them in the journals",
+                err=True,
+            )
+        return None, issues
+    standing = records.standing()
+    section = rank_agreement(standing)
+    if found is not None:
+        section["gold_tau"] = gold_tau(standing, found.tasks)
+    return section, issues
+
+
+def _print_rankings(section: dict[str, Any]) -> None:
+    from rankterm.core.sanitize import inert
+
+    w, alpha, implied = section["kendall_w"], section["alpha_ranks"], section["implied_pairs"]
+    typer.echo(
+        f"rankings: {section['n_rankings']} by {section['n_annotators']} annotators on "
+        f"{section['n_tasks']} tasks; {section['n_shared_tasks']} tasks ranked by 2+ annotators"
+    )
+    typer.echo(f"  Kendall's W (mean over {w['n_tasks']} tasks): {_num(w['mean'])}")
+    typer.echo(
+        f"  alpha over ranks: ordinal {_num(alpha['ordinal'])}, interval "
+        f"{_num(alpha['interval'])} ({alpha['n_units']} candidates)"
+    )
+    typer.echo(
+        f"  implied pairs: {_num(implied['percent'])} agreement, alpha nominal "
+        f"{_num(implied['alpha_nominal'])} ({implied['n_comparisons']} comparisons)"
+    )
+    for who, tau in section.get("gold_tau", {}).items():
+        typer.echo(
+            f"  gold tau {inert(who)}: mean {_num(tau['mean_tau'])} over {tau['n']} "
+            f"gold rankings (min {_num(tau['min_tau'])})"
+        )
 
 
 def _report_issues(issues: list[LoadIssue]) -> None:

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 
-from rankterm.core.model import Choice, Message, Pair
+from rankterm.core.model import Choice, Message, Order, Pair, RankTask
 from rankterm.labels import Label
 
 #: Strength given to a source label that has none (binary chosen/rejected): "better", the middle.
@@ -44,12 +44,15 @@ class SourceLabel:
 class Imported:
     """One pair read from a source file, with the source's own label when it had one."""
 
-    pair: Pair
+    #: A pair, or a K-way :class:`~rankterm.core.model.RankTask` (ranking readers).
+    pair: Pair | RankTask
     label: SourceLabel | None = None
     line: int = 0
     #: Something the import summary must say about how this record was read (counted per text):
     #: e.g. that a ranking of more than two items became the pairwise preferences it implies.
     note: str = ""
+    #: A ranking task's order as the source gave it (its label: a prior ranking on import).
+    order: Order | None = None
 
 
 @dataclass(frozen=True)

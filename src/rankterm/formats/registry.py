@@ -26,6 +26,7 @@ from rankterm.formats import (
     native,
     openai,
     parquet,
+    ranked_read,
     sft,
     trl,
     ultrafeedback,
@@ -202,6 +203,7 @@ FORMATS: dict[str, Format] = {
             ties=True,
             both_bad=True,
         ),
+        Format(ranked_read.NAME, ranked_read.DESCRIPTION, ranked_read.detect, ranked_read.convert),
         Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
         Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),
@@ -224,6 +226,7 @@ _DETECTION = [
     FORMATS[n]
     for n in (
         argilla.NAME,  # its flat shape has a pair's columns too, beside Argilla's own
+        ranked_read.NAME,  # a responses list (K-way), not response_a/response_b
         native.NAME,
         labelstudio.NAME,
         openai.NAME,

@@ -26,7 +26,7 @@ from typing import BinaryIO
 import orjson
 
 from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
-from rankterm.core.model import Choice, Judgment, Pair
+from rankterm.core.model import Choice, Judgment, Pair, Ranking, RankTask
 from rankterm.formats.base import SourceLabel, Writer
 from rankterm.formats.registry import Format, ImportReader
 from rankterm.labels import LabelPolicy
@@ -56,6 +56,8 @@ class ImportSummary:
     bytes_read: int = 0
     #: What the reader says about how records were read (text -> pairs it applies to).
     notes: Counter[str] = field(default_factory=Counter)
+    #: How many of the imported records are K-way ranking tasks (the rest are pairs).
+    ranked: int = 0
 
 
 def import_judgment_id(annotator: str, pair_id: str) -> uuid.UUID:
@@ -183,18 +185,39 @@ def _append_spooled(
     """Turn the spooled labels into judgments and append them, one fsync per batch."""
     entries = []
     for raw in spool:
-        pair_id, choice, strength, rationale, tags, line = orjson.loads(raw)
-        label = SourceLabel(Choice(choice), strength, rationale, tuple(tags))
-        entries.append(import_judgment(pair_id, label, annotator, origin, line))
+        row = orjson.loads(raw)
+        if isinstance(row, dict):  # a ranking task's order
+            entries.append(import_ranking(row, annotator, origin))
+        else:
+            pair_id, choice, strength, rationale, tags, line = row
+            label = SourceLabel(Choice(choice), strength, rationale, tuple(tags))
+            entries.append(import_judgment(pair_id, label, annotator, origin, line))
         if len(entries) >= batch:
             journal.append_many(entries)
             entries.clear()
     journal.append_many(entries)
 
 
+def import_ranking(row: dict, annotator: str, origin: str) -> Ranking:
+    """The prior ranking a source's order stands for (same id on every import of the data)."""
+    rid = import_judgment_id(annotator, row["task"])
+    return Ranking(
+        id=rid,
+        pair_id=row["task"],
+        annotator=annotator,
+        ranking_id=rid,
+        k=row["k"],
+        order=row["order"],
+        typed=True,
+        imported_from=f"{origin}:{row['line']}",
+    )
+
+
 def _existing_ids(path: str | Path, annotator: str) -> set[uuid.UUID]:
     return {
-        e.id for e in read_journal(path) if isinstance(e, Judgment) and e.annotator == annotator
+        e.id
+        for e in read_journal(path)
+        if isinstance(e, Judgment | Ranking) and e.annotator == annotator
     }
 
 
@@ -225,9 +248,18 @@ def _copy_records(
         seen.add(key)
         out.write(orjson.dumps(item.pair.to_json_dict()) + b"\n")
         summary.imported += 1
+        summary.ranked += isinstance(item.pair, RankTask)
         if item.note:
             summary.notes[item.note] += 1
         label = item.label
+        if item.order is not None and annotator and isinstance(item.pair, RankTask):
+            if existing and import_judgment_id(annotator, item.pair.id) in existing:
+                summary.labels_present += 1
+            else:
+                row = {"task": item.pair.id, "k": item.pair.k, "order": item.order,
+                       "line": item.line}  # fmt: skip
+                pending.write(orjson.dumps(row) + b"\n")
+                summary.labels_written += 1
         if label is not None and annotator:
             if existing and import_judgment_id(annotator, item.pair.id) in existing:
                 summary.labels_present += 1
@@ -282,6 +314,8 @@ def run_export(
     else:
         writer = fmt.writer(out)
     for pair in pairs:
+        if not isinstance(pair, Pair):
+            continue  # a K-way ranking task: the command says so (export --to ranking-*)
         for label in policy.labels_for(pair):
             result = writer.write(pair, label)
             if isinstance(result, str):

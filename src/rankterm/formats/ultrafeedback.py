@@ -9,6 +9,9 @@ prompt. The rule that turns them into pairs is an option (``ReadOptions``):
   because the critique's ``overall_score`` is known to be noisy; ``overall`` uses that 1-10 score.
 * pairing ``best-worst`` (default): one pair per prompt, highest against lowest score (the first
   completion in file order wins a tie for either place); ``all``: every two completions.
+* pairing ``ranking``: one K-way ranking task per prompt (``ufr-<sha1>``) with every scored
+  completion in file order (models kept), the source's order by score (equal scores tied) as
+  its label, the scores in ``metadata.scores``; fewer than three scored completions is skipped.
 * a pair needs a score gap > 0 and >= ``uf_min_gap`` (default 0); prompts with no such pair
   are reported as skipped, with the reason.
 
@@ -23,11 +26,16 @@ Neither form is written; export to ``trl`` / ``trl-conversational`` for the bina
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from typing import Any
 
-from rankterm.core.model import Message
+import orjson
+from pydantic import ValidationError
+
+from rankterm.core.errors import describe_validation_error
+from rankterm.core.model import MAX_K, MIN_K, Message, RankTask
 from rankterm.formats.base import (
     SOURCE_STRENGTH,
     Imported,
@@ -42,7 +50,7 @@ from rankterm.formats.base import (
 from rankterm.formats.trl import convert_preference
 
 NAME = "ultrafeedback"
-DESCRIPTION = "UltraFeedback raw completions -> pairs (--uf-pairing)"
+DESCRIPTION = "UltraFeedback raw completions -> pairs, or K-way rankings (--uf-pairing)"
 BINARIZED = "ultrafeedback-binarized"
 BINARIZED_DESCRIPTION = "UltraFeedback binarized (chosen/rejected with scores)"
 
@@ -106,6 +114,8 @@ def convert(
             continue  # unscored or empty completions are not compared
         model = completion.get("model")
         scored.append((value, response, model if isinstance(model, str) else None))
+    if opts.uf_pairing == "ranking":
+        return _ranking(record, line, instruction, scored, opts)
     if len(scored) < 2:
         raise RecordError(f"fewer than two completions with {_a(opts.uf_score)} score")
     if opts.uf_pairing == "all":
@@ -144,6 +154,53 @@ def convert(
             + (f" and >= {opts.uf_min_gap:g}" if opts.uf_min_gap > 0 else "")
         )
     return imported
+
+
+def _ranking(
+    record: dict[str, Any],
+    line: int,
+    instruction: str,
+    scored: list[tuple[float, str, str | None]],
+    opts: ReadOptions,
+) -> Imported:
+    """One K-way ranking task of the scored completions (file order kept: A is the first).
+
+    The source's order -- by score, best first, equal scores tied -- is the record's label (a
+    prior ranking with ``import --labels``); the scores go to ``metadata.scores``.
+    """
+    if len(scored) < MIN_K:
+        raise RecordError(
+            f"{len(scored)} completions with {_a(opts.uf_score)} score: a ranking needs "
+            f"{MIN_K} (--uf-pairing best-worst makes pairs)"
+        )
+    scored = scored[:MAX_K]
+    texts = [text for _, text, _ in scored]
+    if len(set(texts)) < len(texts):
+        raise RecordError("two completions have the same text")
+    context = [Message(role="user", content=instruction)]
+    body = orjson.dumps([[[m.role, m.content] for m in context], sorted(texts)])
+    task_id = f"ufr-{hashlib.sha1(body).hexdigest()[:16]}"
+    tiers: dict[float, list[int]] = {}
+    for i, (value, _, _) in enumerate(scored):
+        tiers.setdefault(value, []).append(i)
+    order = [tiers[v] for v in sorted(tiers, reverse=True)]
+    extra = {k: record[k] for k in ("source", "id") if isinstance(record.get(k), str | int)}
+    responses = [
+        {"content": text, **({"model": model} if model is not None else {})}
+        for _, text, model in scored
+    ]
+    try:
+        task = RankTask.model_validate(
+            {
+                "id": task_id,
+                "prompt": instruction,
+                "responses": responses,
+                "metadata": {**extra, "scores": [v for v, _, _ in scored], "score": opts.uf_score},
+            }
+        )
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc)) from None
+    return Imported(task, None, line, order=order)
 
 
 def convert_binarized(

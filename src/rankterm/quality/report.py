@@ -18,6 +18,7 @@ from rankterm.guidelines import normalize_version
 from rankterm.quality.conflicts import ItemAgreement
 from rankterm.quality.markdown import code, md, number, percent, table
 from rankterm.quality.model_report import judges_section, suggestions_section
+from rankterm.quality.rank_report import rankings_section
 
 #: Profile fields whose values are summarised as counts; other fields are only named.
 POOL_FIELDS = ("region", "country", "languages", "dialects", "expertise", "role")
@@ -441,6 +442,7 @@ def render_report(data: ReportData) -> str:
         _pool(data),
         _guidelines(data),
         _agreement(data.summary),
+        rankings_section(data.summary),
         _annotators(data.summary),
         _slices(data.summary),
         _coverage(data.summary),
