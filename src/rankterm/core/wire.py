@@ -32,7 +32,7 @@ from rankterm.core.limits import (  # noqa: F401  (re-exported: one import for t
     over_limit,
     verdict_problem,
 )
-from rankterm.core.model import Judgment, Resolution
+from rankterm.core.model import Comparison, Judgment, Ranking, Resolution
 
 # --- request and response bodies --------------------------------------------------------
 
@@ -98,8 +98,29 @@ class MyProgress(BaseModel):
 
 
 class ConflictItem(BaseModel):
-    """A contested pair in the adjudication queue, with its verdicts and resolutions."""
+    """A contested pair in the adjudication queue, with its verdicts and resolutions.
+
+    For a ranking task, ``judgments`` is empty and ``rankings`` holds each annotator's order."""
 
     pair: dict[str, Any]
     judgments: list[Judgment]
     resolutions: list[Resolution] = Field(default_factory=list)
+    rankings: list[Ranking] = Field(default_factory=list)
+
+
+class RankingSubmission(Ranking):
+    """A complete ranking as it is sent to the server: the journal's :class:`Ranking` plus the
+    :class:`Comparison` records it names (``steps``), so that the server stores the order and
+    every comparison behind it in one record, under one lease."""
+
+    steps: list[Comparison] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, ranking: Ranking, steps: list[Comparison]) -> RankingSubmission:
+        """The submission of ``ranking``: ``steps`` are its comparisons, in its own order."""
+        by_id = {c.id: c for c in steps}
+        missing = [str(i) for i in ranking.comparisons if i not in by_id]
+        if missing:
+            raise ValueError(f"ranking {ranking.id} names comparisons not given: {missing[:3]}")
+        data = ranking.model_dump()
+        return cls(**data, steps=[by_id[i] for i in ranking.comparisons])

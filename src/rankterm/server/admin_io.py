@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from rankterm.core.errors import LoadIssue, UsageError, display_path
 from rankterm.server import projects as svc
@@ -11,9 +14,17 @@ from rankterm.server.core import get_project
 from rankterm.server.db import Database
 from rankterm.server.reports import export_lines
 from rankterm.server.schemas import ImportResult
-from rankterm.storage.scan import parse_pair_line
 
 CHUNK = 2000
+
+
+def parse_line(raw: bytes) -> Any:
+    """One JSONL line as a pair or a ranking task; ValueError with a one-line reason."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg})") from None
+    return svc.parse_pair(data)
 
 
 def import_file(
@@ -43,7 +54,7 @@ def import_file(
                 if not raw.strip():
                     continue
                 try:
-                    batch.append((line_no, parse_pair_line(raw)))
+                    batch.append((line_no, parse_line(raw)))
                 except ValueError as exc:
                     result.invalid += 1
                     issues.append(LoadIssue(shown, line_no, str(exc)))

@@ -40,7 +40,7 @@ from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
 from rankterm.server.core import Project, User, now
 from rankterm.server.db import chunks
-from rankterm.server.records import JudgmentIn, RetractionIn
+from rankterm.server.records import JudgmentIn, RankingIn, RetractionIn
 from rankterm.server.scheduling import lock_pairs
 
 P, L, J, R = t.pairs, t.leases, t.judgments, t.retractions
@@ -55,6 +55,8 @@ class PairState:
     n_judged: int
     n_leased: int
     changed: bool = False
+    #: None for a pair, K for a ranking task (tables.pairs.k).
+    k: int | None = None
 
 
 class Receipt(NamedTuple):
@@ -104,8 +106,17 @@ def raw_id(raw: Any) -> uuid.UUID:
         return NIL
 
 
-def stored_verdict(data: dict[str, Any]) -> Judgment:
-    """A stored judgment rebuilt cheaply (it was validated on the way in) for conflict rules."""
+class StoredOrder(NamedTuple):
+    """A stored ranking's order, as the conflict check of a ranking task reads it."""
+
+    order: tuple[tuple[int, ...], ...]
+
+
+def stored_verdict(data: dict[str, Any]) -> Judgment | StoredOrder:
+    """A stored judgment rebuilt cheaply (it was validated on the way in) for conflict rules;
+    a stored ranking as its order."""
+    if data.get("kind") == "ranking":
+        return StoredOrder(tuple(tuple(sorted(tier)) for tier in data["order"]))
     return Judgment.model_construct(
         id=data["id"],
         pair_id=data["pair_id"],
@@ -199,8 +210,42 @@ class Changes:
     rejections: list[dict[str, Any]] = field(default_factory=list)
 
 
+def verdicts_conflict(verdicts: list[Any], rule: str) -> bool:
+    """The conflict flag of a task's standing verdicts: the project's rule for a pair's
+    judgments; for a ranking task's rankings, any two orders that differ (ties included), so
+    that every disagreement reaches the expert who sets the order of record."""
+    orders = {v.order for v in verdicts if isinstance(v, StoredOrder)}
+    if orders:
+        return len(orders) > 1
+    return is_conflict(verdicts, rule)
+
+
+def task_problem(record: Any, state: PairState) -> str | None:
+    """Why a verdict does not fit its task's kind (a judgment on a ranking task, a ranking on
+    a pair, candidates beyond K). Checked only after the lease check: the caller was served
+    the task, so naming its kind tells them nothing new."""
+    if isinstance(record, RankingIn):
+        if state.k is None:
+            return f"{state.pair_id!r} is a pair, not a ranking task: submit a judgment"
+        return record.problem(state.k)
+    if state.k is not None:
+        return f"{state.pair_id!r} is a ranking task: submit a ranking"
+    return None
+
+
+def verdict_columns(record: Any) -> dict[str, Any]:
+    """The judgments row's choice, strength and side columns; a ranking has none of its own."""
+    if isinstance(record, RankingIn):
+        return {"choice": "ranking", "strength": None, "shown_swapped": False}
+    return {
+        "choice": record.choice.value,
+        "strength": record.strength,
+        "shown_swapped": record.shown_swapped,
+    }
+
+
 def pair_rows(
-    project: Project, states: list[PairState], verdicts: dict[int, list[Judgment]]
+    project: Project, states: list[PairState], verdicts: dict[int, list[Any]]
 ) -> list[dict[str, Any]]:
     """The counter, done and conflict values to write back for changed pairs, by seq."""
     if project.extra_on_conflict > 0:
@@ -211,7 +256,7 @@ def pair_rows(
             "nj": s.n_judged,
             "nl": max(0, s.n_leased),
             "dn": s.n_judged >= project.overlap,
-            "cf": s.seq in verdicts and is_conflict(verdicts[s.seq], project.conflict_rule),
+            "cf": s.seq in verdicts and verdicts_conflict(verdicts[s.seq], project.conflict_rule),
         }
         for s in sorted((s for s in states if s.changed), key=lambda s: s.seq)
     ]
@@ -252,7 +297,7 @@ def refresh_pairs(conn: Connection, project: Project, states: list[PairState]) -
     if not any(s.changed for s in states):
         return
     full = needs_verdicts(project, states)
-    verdicts: dict[int, list[Judgment]] = {seq: [] for seq in full}
+    verdicts: dict[int, list[Any]] = {seq: [] for seq in full}
     for group in chunks(full):
         for row in conn.execute(S.STANDING_VERDICTS, {"seqs": group}):
             verdicts[row.pair_seq].append(stored_verdict(row.data))
@@ -306,7 +351,7 @@ class CoreSubmit:
         for group in chunks(sorted(pair_ids)):
             for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
                 standing.pairs[row.pair_id] = PairState(
-                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
+                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased, k=row.k
                 )
         for group in chunks(ids, 300):
             for row in conn.execute(S.SEEN_IDS, {"ids": group}):
@@ -371,10 +416,10 @@ def decide(
             # Not remembered: the same answer for an unknown, a gold and an ordinary pair.
             results[i] = Receipt(j.id, "rejected", f"you hold no lease on pair {j.pair_id!r}")
             continue
-        reason = None
+        reason = None if state is None else task_problem(j, state)
         if state is None:
             reason = f"unknown pair {j.pair_id!r} in project {project.name!r}"
-        else:
+        elif reason is None:
             kind = lease.kind if lease is not None else ("gold" if state.is_gold else "normal")
             source = None if kind == "normal" else kind
             live = lease is not None and lease.state == "live"
@@ -413,9 +458,7 @@ def decide(
                         "pair_seq": state.seq,
                         "user_id": user.id,
                         "source": source,
-                        "choice": j.choice.value,
-                        "strength": j.strength,
-                        "shown_swapped": j.shown_swapped,
+                        **verdict_columns(j),
                         "lease_id": lease.id if lease is not None else None,
                         "retracted": False,
                         "superseded": False,
@@ -455,6 +498,23 @@ def submit_judgments(
 
     pair_ids = {j.pair_id for _, j in parsed}
     ids = [j.id for _, j in parsed]
+    standing = path.read_standing(conn, project, user, pair_ids, ids)
+    changes = decide(standing, project, user, parsed, results)
+    path.write_changes(conn, project, changes, list(standing.pairs.values()))
+    return [r for r in results if r is not None]
+
+
+def submit_rankings(
+    conn: Connection, project: Project, user: User, items: list[Any], path: SubmitPath
+) -> list[Receipt]:
+    """Take a batch of complete rankings in (each with its comparisons), by the same rules as
+    judgments: idempotent on id, the author's lease needed, a second ranking of the same task
+    supersedes the first, gold and repeat leases marked. One receipt per item, in order."""
+    results, parsed = _parse_all(items, RankingIn, user)
+    if not parsed:
+        return [r for r in results if r is not None]
+    pair_ids = {r.pair_id for _, r in parsed}
+    ids = [r.id for _, r in parsed]
     standing = path.read_standing(conn, project, user, pair_ids, ids)
     changes = decide(standing, project, user, parsed, results)
     path.write_changes(conn, project, changes, list(standing.pairs.values()))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
 from rankterm.core.errors import describe_validation_error
-from rankterm.core.model import Pair
+from rankterm.core.model import RankTask, Task, parse_task
 from rankterm.guidelines import normalize_version, text_version
 from rankterm.server import adaptive, informative
 from rankterm.server import tables as t
@@ -167,12 +167,13 @@ def get_guidelines(conn: Connection, project: Project, version: str | None) -> G
     )
 
 
-def parse_pair(data: Any) -> Pair:
-    """Validate one record; ValueError with a one-line reason naming the field."""
+def parse_pair(data: Any) -> Task:
+    """Validate one record, a pair or a K-way ranking task; ValueError with a one-line reason
+    naming the field."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     try:
-        return Pair.model_validate(data)
+        return parse_task(data)
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc)) from None
     except RecursionError:
@@ -180,7 +181,7 @@ def parse_pair(data: Any) -> Pair:
 
 
 def import_pairs(
-    conn: Connection, project: Project, records: Iterable[tuple[int, Pair]]
+    conn: Connection, project: Project, records: Iterable[tuple[int, Task]]
 ) -> ImportResult:
     """Insert pairs not yet in the project; existing ids are left as they are.
 
@@ -212,6 +213,7 @@ def import_pairs(
                     "data": pair.to_json_dict(),
                     "priority": float(pair.priority),
                     "is_gold": pair.gold is not None,
+                    "k": pair.k if isinstance(pair, RankTask) else None,
                     "n_judged": 0,
                     "n_leased": 0,
                     "done": False,

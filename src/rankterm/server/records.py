@@ -16,7 +16,17 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from rankterm.core.model import Choice, Judgment, Resolution, Retraction, TagSide
+from rankterm.core.model import (
+    MAX_K,
+    Choice,
+    Comparison,
+    Judgment,
+    Order,
+    Ranking,
+    Resolution,
+    Retraction,
+    TagSide,
+)
 
 # The limits are the client's too (its editors refuse longer text before a verdict is journaled),
 # so they live in the wire module both sides import.
@@ -40,6 +50,12 @@ Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 PairId = Annotated[str, StringConstraints(max_length=MAX_ID)]
 Tag = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+
+#: A tier list bounded before it is checked: a megabyte-long order is refused by its length
+#: (naming the field), not walked.
+BoundedOrder = Annotated[
+    list[Annotated[list[int], Field(max_length=MAX_K)]], Field(min_length=1, max_length=MAX_K)
+]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -91,5 +107,80 @@ class ResolutionIn(Resolution):
     note: Text = ""
     guideline_version: Name | None = None
     considered: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+    order: BoundedOrder | None = None
 
     created_at: CreatedAt
+
+
+#: Comparisons one ranking may carry: every pair of 9 candidates (36) asked, then re-asked
+#: after contradictions and undone, with room to spare. More is not a person ranking.
+MAX_STEPS = 200
+
+
+class ComparisonIn(Comparison):
+    """One comparison of a ranking, as submitted inside its :class:`RankingIn`."""
+
+    model_config = _STRICT
+
+    schema_version: int = Field(default=1, ge=1, le=1000)
+    pair_id: PairId
+    annotator: Name = Field(min_length=1)
+    duration_ms: int = Field(default=0, ge=0, le=MAX_DURATION_MS)
+
+    created_at: CreatedAt
+
+
+class RankingIn(Ranking):
+    """A full order of a ranking task, submitted once it is complete, with the comparisons it
+    was built from (``steps``, each a journal :class:`Comparison`): the server stores them with
+    the ranking, so a lease is consumed by one record and a ranking is never half stored.
+
+    The comparisons' candidate indices are checked against the task's K on the server (after
+    the lease check, so that the answer for a task never leased stays the one for pairs)."""
+
+    model_config = _STRICT
+
+    schema_version: int = Field(default=1, ge=1, le=1000)
+    pair_id: PairId
+    annotator: Name = Field(min_length=1)
+    order: BoundedOrder
+    comparisons: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_STEPS)
+    steps: list[ComparisonIn] = Field(default_factory=list, max_length=MAX_STEPS)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    rationale: Text = ""
+    duration_ms: int = Field(default=0, ge=0, le=MAX_DURATION_MS)
+    guideline_version: Name | None = None
+    source: Name | None = None
+
+    created_at: CreatedAt
+
+    def problem(self, k: int) -> str | None:
+        """Why this ranking does not fit a task of ``k`` candidates (None if it does)."""
+        if self.k != k:
+            return f"k: this task has {k} candidates, not {self.k}"
+        if [s.id for s in self.steps] != list(self.comparisons):
+            return "comparisons: must list the ids of the steps sent with it, in order"
+        for n, step in enumerate(self.steps):
+            if step.pair_id != self.pair_id or step.ranking_id != self.ranking_id:
+                return f"steps.{n}: a comparison of another ranking"
+            if step.annotator != self.annotator:
+                return f"steps.{n}.annotator: not the ranking's annotator"
+            if step.a >= k or step.b >= k:
+                return f"steps.{n}: candidate {max(step.a, step.b) + 1} does not exist (k={k})"
+        return None
+
+    def journal_records(self) -> tuple[list[dict], dict]:
+        """(comparisons, ranking) as journal lines: what export and replay read."""
+        data = self.model_dump(mode="json", exclude={"steps"})
+        return [s.model_dump(mode="json") for s in self.steps], data
+
+
+def order_problem(order: Order, k: int) -> str | None:
+    """Why ``order`` is not a full order of ``k`` candidates (None if it is)."""
+    from rankterm.core.model import check_full_order
+
+    try:
+        check_full_order(order, k)
+    except ValueError as exc:
+        return f"order: {exc}"
+    return None

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, case, distinct, func, select
 
+from rankterm.quality.rank_gold import kendall_tau, mean_tau
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
 from rankterm.server.db import Database
@@ -44,8 +45,11 @@ def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any
 
 
 def own_record(data: dict[str, Any], retracted: bool) -> dict[str, Any]:
-    """A stored judgment as its author gets it back: without the server's gold/repeat mark."""
+    """A stored judgment (or ranking, comparisons included) as its author gets it back:
+    without the server's gold/repeat mark."""
     record = {k: v for k, v in data.items() if k != "source"}
+    if "steps" in record:
+        record["steps"] = [{k: v for k, v in s.items() if k != "source"} for s in record["steps"]]
     record["retracted"] = retracted
     return record
 
@@ -91,30 +95,49 @@ def project_progress(conn: Connection, project: Project) -> dict[str, Any]:
 def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
     """Per-annotator counts, gold accuracy and blind-repeat consistency."""
     names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).all())
-    gold = {
-        row.seq: row.data.get("gold", {}).get("choice")
-        for row in conn.execute(
-            select(P.c.seq, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
-        )
+    gold_rows = conn.execute(
+        select(P.c.seq, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
+    ).all()
+    gold = {row.seq: row.data.get("gold", {}).get("choice") for row in gold_rows}
+    #: A ranking task's gold is a full order, scored by Kendall's tau, not matched.
+    gold_orders = {
+        row.seq: row.data["gold"]["order"]
+        for row in gold_rows
+        if "order" in row.data.get("gold", {})
     }
     rows = conn.execute(
         select(J.c.user_id, J.c.pair_seq, J.c.source, J.c.choice, J.c.data).where(
             J.c.project_id == project.id, J.c.retracted.is_(False), J.c.superseded.is_(False)
         )
     ).all()
-    originals = {(r.user_id, r.pair_seq): r.choice for r in rows if r.source is None}
+    originals = {(r.user_id, r.pair_seq): _verdict(r) for r in rows if r.source is None}
     acc: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {"n": 0, "gs": 0, "gc": 0, "rp": 0, "ra": 0, "dur": [], "fl": 0, "ties": 0}
+        lambda: {
+            "n": 0,
+            "gs": 0,
+            "gc": 0,
+            "rp": 0,
+            "ra": 0,
+            "dur": [],
+            "fl": 0,
+            "ties": 0,
+            "tau": [],
+        }
     )
     for r in rows:
         a = acc[r.user_id]
         if r.source == "gold":
             a["gs"] += 1
-            a["gc"] += int(gold.get(r.pair_seq) == r.choice)
+            if r.pair_seq in gold_orders and r.choice == "ranking":
+                tau = kendall_tau(r.data["order"], gold_orders[r.pair_seq])
+                a["tau"].append(tau)
+                a["gc"] += int(tau == 1)
+            else:
+                a["gc"] += int(gold.get(r.pair_seq) == r.choice)
             continue
         if r.source == "repeat":
             a["rp"] += 1
-            a["ra"] += int(originals.get((r.user_id, r.pair_seq)) == r.choice)
+            a["ra"] += int(originals.get((r.user_id, r.pair_seq)) == _verdict(r))
             continue
         a["n"] += 1
         a["dur"].append(r.data.get("duration_ms") or 0)
@@ -131,10 +154,29 @@ def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
             "median_duration_ms": statistics.median(a["dur"]) if a["dur"] else None,
             "flagged": a["fl"],
             "tie_rate": a["ties"] / a["n"] if a["n"] else None,
+            "gold_tau": mean_tau(a["tau"]),
         }
         for uid, a in sorted(acc.items(), key=lambda kv: names.get(kv[0], ""))
     ]
     return {"progress": project_progress(conn, project), "annotators": annotators}
+
+
+def _verdict(row: Any) -> Any:
+    """What a blind repeat must match: a judgment's choice, a ranking's order."""
+    if row.choice == "ranking":
+        return tuple(tuple(sorted(tier)) for tier in row.data["order"])
+    return row.choice
+
+
+def journal_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stored judgments row's data as journal records: a ranking is stored with its
+    comparisons (``steps``) and goes out as those comparisons, then the ranking."""
+    if data.get("kind") != "ranking" or "steps" not in data:
+        return [data]
+    steps = data["steps"]
+    source = data.get("source")
+    ranking = {k: v for k, v in data.items() if k != "steps"}
+    return [{**step, "source": source} if source else step for step in steps] + [ranking]
 
 
 def export_lines(db: Database, project: Project, page: int = 1000) -> Iterator[bytes]:
@@ -181,4 +223,5 @@ def export_lines(db: Database, project: Project, page: int = 1000) -> Iterator[b
                 .where(table.c.project_id == project.id)
                 .order_by(order, table.c.id)
             ).scalars():
-                yield dumps(data) + b"\n"
+                for line in journal_lines(data):
+                    yield dumps(line) + b"\n"

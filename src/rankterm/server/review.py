@@ -7,18 +7,22 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from rankterm.core.model import Comment, Judgment, Resolution
+from rankterm.core.model import Comment, Judgment, Ranking, Resolution
 from rankterm.server import tables as t
 from rankterm.server.core import NotFound, Project, User, now
 from rankterm.server.db import chunks
 from rankterm.server.ingest import Receipt, _known, _parse, insert_ignore
-from rankterm.server.records import ResolutionIn
+from rankterm.server.records import ResolutionIn, order_problem
 
 P, J = t.pairs, t.judgments
 
 
-def _standing(conn: Connection, seqs: list[int]) -> dict[int, list[Judgment]]:
+def _standing(
+    conn: Connection, seqs: list[int]
+) -> tuple[dict[int, list[Judgment]], dict[int, list[Ranking]]]:
+    """Each task's standing judgments and (for a ranking task) rankings, oldest first."""
     found: dict[int, list[Judgment]] = {seq: [] for seq in seqs}
+    orders: dict[int, list[Ranking]] = {seq: [] for seq in seqs}
     for group in chunks(seqs):
         rows = conn.execute(
             select(J.c.pair_seq, J.c.data)
@@ -31,8 +35,12 @@ def _standing(conn: Connection, seqs: list[int]) -> dict[int, list[Judgment]]:
             .order_by(J.c.received_at)
         )
         for row in rows:
-            found[row.pair_seq].append(Judgment.model_validate(row.data))
-    return found
+            if row.data.get("kind") == "ranking":
+                data = {k: v for k, v in row.data.items() if k != "steps"}
+                orders[row.pair_seq].append(Ranking.model_validate(data))
+            else:
+                found[row.pair_seq].append(Judgment.model_validate(row.data))
+    return found, orders
 
 
 def _resolutions(conn: Connection, seqs: list[int]) -> dict[int, list[Resolution]]:
@@ -61,10 +69,15 @@ def conflict_queue(
         select(P.c.seq, P.c.data).where(*where).order_by(P.c.priority.desc(), P.c.seq).limit(limit)
     ).all()
     seqs = [row.seq for row in rows]
-    judgments = _standing(conn, seqs)
+    judgments, rankings = _standing(conn, seqs)
     resolutions = _resolutions(conn, seqs)
     items = [
-        {"pair": row.data, "judgments": judgments[row.seq], "resolutions": resolutions[row.seq]}
+        {
+            "pair": row.data,
+            "judgments": judgments[row.seq],
+            "resolutions": resolutions[row.seq],
+            "rankings": rankings[row.seq],
+        }
         for row in rows
     ]
     return {"items": items, "remaining": remaining}
@@ -103,7 +116,7 @@ def submit_resolutions(
             results.append(Receipt(judgment_id=r.id, status="duplicate"))
             continue
         pair = conn.execute(
-            select(P.c.seq, P.c.conflict).where(
+            select(P.c.seq, P.c.conflict, P.c.k).where(
                 P.c.project_id == project.id, P.c.pair_id == r.pair_id
             )
         ).first()
@@ -113,6 +126,10 @@ def submit_resolutions(
             continue
         if not pair.conflict and not user.has("admin"):
             reason = f"pair {r.pair_id!r} is not in the conflict queue"
+            results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
+            continue
+        reason = _kind_problem(r, pair.k)
+        if reason is not None:
             results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
             continue
         known.add(r.id)
@@ -133,6 +150,18 @@ def submit_resolutions(
         conn.execute(update(P).where(P.c.seq.in_(sorted(settled))).values(resolved=True))
     order = {id(a): i for i, a in enumerate(results)}
     return sorted(results, key=lambda a: order[id(a)])
+
+
+def _kind_problem(resolution: Resolution, k: int | None) -> str | None:
+    """A ranking task is settled by an order of record of all its K candidates (or marked
+    guideline_unclear); a pair by a choice, never an order."""
+    if k is None:
+        return "order: a pair is settled by a choice, not an order" if resolution.order else None
+    if resolution.choice is not None:
+        return "choice: a ranking task is settled by an order of record, not a choice"
+    if resolution.order is None:
+        return None if resolution.guideline_unclear else "order: required for a ranking task"
+    return order_problem(resolution.order, k)
 
 
 def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> None:

@@ -167,6 +167,14 @@ class JudgmentBatch(_Strict):
     )
 
 
+class RankingBatch(_Strict):
+    """Complete rankings, each with its comparisons (``steps``); checked one by one."""
+
+    rankings: list[Item] = Field(
+        description="model.Ranking records with a 'steps' list of model.Comparison records."
+    )
+
+
 class RetractionBatch(_Strict):
     retractions: list[Item] = Field(description="model.Retraction records.")
 
@@ -200,6 +208,9 @@ class AnnotatorStats(BaseModel):
     median_duration_ms: float | None
     flagged: int
     tie_rate: float | None
+    #: Mean Kendall's tau of the annotator's gold rankings against the gold orders (None
+    #: without any): 1 is every gold order matched, -1 every one reversed.
+    gold_tau: float | None = None
 
 
 class ProjectStats(BaseModel):

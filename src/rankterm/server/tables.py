@@ -122,6 +122,10 @@ pairs = Table(
     Column("data", JSON, nullable=False),
     Column("priority", Float, nullable=False),
     Column("is_gold", Boolean, nullable=False),
+    #: None for a pair; K (3-9) for a ranking task (its data holds ``responses``): the submit
+    #: path checks a verdict's kind and candidate indices against it without reading ``data``
+    #: (migration 0008). Rankings are stored as judgment rows whose ``choice`` is "ranking".
+    Column("k", Integer, nullable=True),
     Column("n_judged", Integer, nullable=False, server_default=text("0")),
     Column("n_leased", Integer, nullable=False, server_default=text("0")),
     Column("done", Boolean, nullable=False, server_default=text("false")),

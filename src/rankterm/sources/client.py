@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from rankterm import __version__
 from rankterm.core import wire
 from rankterm.core.errors import RanktermError
-from rankterm.core.model import Ack, Comment, Judgment, Pair, Resolution, Retraction
+from rankterm.core.model import Ack, Comment, Judgment, Resolution, Retraction, Task
 
 # --- errors --------------------------------------------------------------------------------
 
@@ -77,7 +77,8 @@ _BY_STATUS = {401: AuthError, 403: PermissionDenied, 404: NotFoundError}
 class LeasedItem(wire.LeasedPair):
     """One pair to judge; show B on the left when ``shown_swapped``, and record it."""
 
-    pair: Pair  # type: ignore[assignment]  # the server's pair dict, read as the model
+    #: A pair, or a K-way ranking task (it has ``responses``): the server leases both.
+    pair: Task  # type: ignore[assignment]  # the server's pair dict, read as the model
 
 
 class LeaseBatch(wire.LeaseResponse):
@@ -85,7 +86,7 @@ class LeaseBatch(wire.LeaseResponse):
 
 
 class ConflictItem(wire.ConflictItem):
-    pair: Pair  # type: ignore[assignment]
+    pair: Task  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,13 @@ class TaskClient(_Base):
         acks: list[Ack] = []
         for batch in self._batches(judgments):
             acks += _acks(self._do(_Call("POST", self._p("/judgments"), {"judgments": batch})))
+        return acks
+
+    def submit_rankings(self, rankings: Sequence[wire.RankingSubmission]) -> list[Ack]:
+        """One Ack per complete ranking (with its comparisons), in order."""
+        acks: list[Ack] = []
+        for batch in self._batches(rankings):
+            acks += _acks(self._do(_Call("POST", self._p("/rankings"), {"rankings": batch})))
         return acks
 
     def retract(self, retractions: Sequence[Retraction]) -> list[Ack]:

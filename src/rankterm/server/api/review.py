@@ -43,6 +43,7 @@ def conflicts(
                     "pair": item["pair"],
                     "judgments": [j.model_dump(mode="json") for j in item["judgments"]],
                     "resolutions": [r.model_dump(mode="json") for r in item["resolutions"]],
+                    "rankings": [r.model_dump(mode="json") for r in item["rankings"]],
                 }
                 for item in queue["items"]
             ],

@@ -21,6 +21,7 @@ from rankterm.server.schemas import (
     LeaseResponse,
     LeaseStatuses,
     MyProgress,
+    RankingBatch,
     RetractionBatch,
     SubmitResults,
     UserPublic,
@@ -168,6 +169,24 @@ async def submit(
         return ingest.submit_judgments(conn, proj, user, body.judgments, path)
 
     return _acks(await _write(db, work, len(body.judgments)))
+
+
+@router.post("/projects/{project}/rankings", response_model=SubmitResults)
+async def submit_rankings(
+    project: str, body: RankingBatch, caller: AnnotatorCaller, request: Request
+) -> Any:
+    """Submit complete rankings of ranking tasks, each with the comparisons it was built from;
+    one Ack per item in order. Same rules as judgments: a lease is needed, resending is
+    harmless, a retraction (of the ranking's id) withdraws it."""
+    db: Database = request.app.state.db
+    _check_size(body.rankings, request.app.state.settings, "rankings")
+    path: ingest.SubmitPath = request.app.state.submit_path
+
+    def work(conn: Any) -> list[ingest.Receipt]:
+        user, proj = caller.member(conn, project)
+        return ingest.submit_rankings(conn, proj, user, body.rankings, path)
+
+    return _acks(await _write(db, work, len(body.rankings)))
 
 
 @router.post("/projects/{project}/retractions", response_model=SubmitResults)
