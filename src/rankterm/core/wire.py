@@ -32,7 +32,7 @@ from rankterm.core.limits import (  # noqa: F401  (re-exported: one import for t
     over_limit,
     verdict_problem,
 )
-from rankterm.core.model import Judgment, Resolution
+from rankterm.core.model import Comment, Judgment, Resolution
 
 # --- request and response bodies --------------------------------------------------------
 
@@ -103,3 +103,6 @@ class ConflictItem(BaseModel):
     pair: dict[str, Any]
     judgments: list[Judgment]
     resolutions: list[Resolution] = Field(default_factory=list)
+    #: LLM judges' verdicts referred to adjudication (comments marked ``source: model``):
+    #: shown beside the people's, never counted.
+    model_verdicts: list[Comment] = Field(default_factory=list)
