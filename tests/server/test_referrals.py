@@ -65,9 +65,9 @@ def test_referrals_join_the_queue_as_model_verdicts(backend: Backend) -> None:
         settle = Resolution(pair_id="p00000", adjudicator=adjudicator, choice="A", strength=2)
         assert cj.resolve([settle])[0].status == "accepted"
         assert [i.pair.id for i in cj.conflicts()] == ["p00002"]
-    with TaskClient(backend.url, project, ta) as ca:  # annotators cannot refer
-        with pytest.raises(TaskServerError):
-            ca.refer(_items())
+    # Annotators cannot refer.
+    with TaskClient(backend.url, project, ta) as ca, pytest.raises(TaskServerError):
+        ca.refer(_items())
 
 
 def test_judge_cli_refers_and_the_remote_desk_shows_it(backend: Backend, tmp_path) -> None:
