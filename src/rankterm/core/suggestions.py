@@ -78,7 +78,8 @@ def judge_suggestions(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Su
     result: dict[str, list[Suggestion]] = defaultdict(list)
     for (judge, pair_id), orders in sorted(by_judge.items()):
         choices = {Choice(r["choice"]) for r in orders.values()}
-        first = orders.get("ab") or next(iter(orders.values()))
+        # The rationale of the data's order only: in the swapped one its "A" is the data's B.
+        first = orders.get("ab") or {"strength": next(iter(orders.values())).get("strength")}
         if len(choices) > 1:
             suggestion = Suggestion(
                 f"judge {judge}",
