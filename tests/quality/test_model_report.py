@@ -97,6 +97,9 @@ def test_agreement_with_suggestions_per_annotator(cli, tmp_path):  # noqa: F811
     assert suggestions["reward"]["n_pairs"] == 3
     assert suggestions["reward"]["annotators"]["alice"] == {"n": 3, "agree": 2, "rate": 0.6667}
     assert suggestions["reward"]["annotators"]["bob"] == {"n": 3, "agree": 1, "rate": 0.3333}
+    table = cli("agreement", "j.jsonl", "--pairs", "pairs.jsonl", "--judge", "judge.jsonl")
+    assert "agreement with judge j1 (4 pairs): alice 3/4, bob 3/4" in table.stdout
+    assert "agreement with reward (3 pairs): alice 2/3, bob 1/3" in table.stdout
     out = tmp_path / "report.md"
     ran = cli("report", "j.jsonl", "--pairs", "pairs.jsonl", "--judge", "judge.jsonl", "-o", out)
     section = out.read_text(encoding="utf-8").split("## Agreement with suggestions")[1]

@@ -69,6 +69,7 @@ async def test_nothing_of_the_suggestion_before_the_verdict(tmp_path):
             assert [r["pair_id"] for r in lines if r.get("kind") == "judgment"] == [first]
             after = _screen_text(app)
             assert FIRST in after and JUDGE in after
+            assert f"judge {JUDGE}: left much better — (its A is the left) {FIRST}" in after
             assert "reward model: left better (left 2.5, right -1)" in after
             assert "\x1b" not in after and "[31m" not in after.replace("␛[31m", "")
             # The next pair's suggestion is still hidden: it is not judged yet.

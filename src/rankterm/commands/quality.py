@@ -125,6 +125,13 @@ def agreement_command(
             f"{figures['length_bias']['judge_longer_win_rate']} (people "
             f"{figures['length_bias']['human_longer_win_rate']})"
         )
+    from rankterm.core.sanitize import inert
+
+    for name, figures in summary.get("suggestions", {}).items():
+        rates = ", ".join(
+            f"{who} {row['agree']}/{row['n']}" for who, row in figures["annotators"].items()
+        )
+        typer.echo(inert(f"agreement with {name} ({figures['n_pairs']} pairs): {rates or '-'}"))
 
 
 def _add_model_figures(

@@ -4,9 +4,10 @@ Two kinds of suggestion exist. An LLM judge's verdicts (``rankterm judge`` outpu
 with ``source: model``; both side orders combined as :mod:`rankterm.quality.judges` does:
 the answer when they agree, ``tie`` when the judge changed its mind with the sides swapped)
 and reward-model scores imported with the pairs. A reward score is read from the pair's
-metadata, as ``reward: {"a": x, "b": y}`` or as ``score_a`` / ``score_b`` (what the
-UltraFeedback importer writes from ``score_chosen`` / ``score_rejected``, the names TRL-style
-preference sets use); the higher score is the suggested winner, equal scores a tie.
+metadata, as ``reward: {"a": x, "b": y}`` or as ``score_a`` / ``score_b`` (what the raw
+UltraFeedback importer writes; TRL-style sets say ``score_chosen`` / ``score_rejected``, which
+the importer keeps without the side they belong to, so they cannot be read here); the higher
+score is the suggested winner, equal scores a tie.
 
 Here in the core because the TUI reads them (cheaply: no metrics) and the quality package
 measures them (:mod:`rankterm.quality.suggestions`: per annotator, agreement with them).
@@ -77,7 +78,8 @@ def judge_suggestions(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Su
     result: dict[str, list[Suggestion]] = defaultdict(list)
     for (judge, pair_id), orders in sorted(by_judge.items()):
         choices = {Choice(r["choice"]) for r in orders.values()}
-        first = orders.get("ab") or next(iter(orders.values()))
+        # The rationale of the data's order only: in the swapped one its "A" is the data's B.
+        first = orders.get("ab") or {"strength": next(iter(orders.values())).get("strength")}
         if len(choices) > 1:
             suggestion = Suggestion(
                 f"judge {judge}",

@@ -32,7 +32,7 @@ from rankterm.core.limits import (  # noqa: F401  (re-exported: one import for t
     over_limit,
     verdict_problem,
 )
-from rankterm.core.model import Comparison, Judgment, Ranking, Resolution
+from rankterm.core.model import Comment, Comparison, Judgment, Ranking, Resolution
 
 # --- request and response bodies --------------------------------------------------------
 
@@ -106,6 +106,9 @@ class ConflictItem(BaseModel):
     judgments: list[Judgment]
     resolutions: list[Resolution] = Field(default_factory=list)
     rankings: list[Ranking] = Field(default_factory=list)
+    #: LLM judges' verdicts referred to adjudication (comments marked ``source: model``):
+    #: shown beside the people's, never counted.
+    model_verdicts: list[Comment] = Field(default_factory=list)
 
 
 class RankingSubmission(Ranking):

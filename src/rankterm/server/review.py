@@ -57,11 +57,95 @@ def _resolutions(conn: Connection, seqs: list[int]) -> dict[int, list[Resolution
     return found
 
 
+MODEL = "model"
+
+
+def _model_verdicts(conn: Connection, project: Project) -> dict[int, list[Comment]]:
+    """pair seq -> LLM judges' verdicts referred to adjudication (comments marked ``source:
+    model``). Comments are few (threads), so they are filtered here rather than by a JSON
+    query that SQLite and PostgreSQL spell differently."""
+    cs = t.comments
+    found: dict[int, list[Comment]] = {}
+    rows = conn.execute(
+        select(cs.c.pair_seq, cs.c.data)
+        .where(cs.c.project_id == project.id)
+        .order_by(cs.c.received_at)
+    )
+    for row in rows:
+        if isinstance(row.data, dict) and row.data.get("source") == MODEL:
+            found.setdefault(row.pair_seq, []).append(Comment.model_validate(row.data))
+    return found
+
+
+def refer(conn: Connection, project: Project, user: User, items: list[Any]) -> dict[str, int]:
+    """Send pairs where an LLM judge and the human strict majority disagree to the conflict
+    queue, the judge's verdict stored as a ``source: model`` comment (never a vote)."""
+    from rankterm.quality.judges import human_majority
+
+    counts = {"referred": 0, "already": 0, "agreed": 0, "no_majority": 0, "unknown": 0}
+    earlier = _model_verdicts(conn, project)
+    rows = []
+    referred_seqs = set()
+    received = now()
+    for item in items:
+        pair = conn.execute(
+            select(P.c.seq).where(P.c.project_id == project.id, P.c.pair_id == item.pair_id)
+        ).first()
+        if pair is None:
+            counts["unknown"] += 1
+            continue
+        majority = human_majority(_standing(conn, [pair.seq])[pair.seq]).get(item.pair_id)
+        if majority is None:
+            counts["no_majority"] += 1
+            continue
+        if majority == item.choice:
+            counts["agreed"] += 1
+            continue
+        seen = earlier.setdefault(pair.seq, [])
+        extra = [c.model_extra or {} for c in seen]
+        if any(e.get("judge") == item.judge and e.get("choice") == item.choice for e in extra):
+            counts["already"] += 1
+            continue
+        comment = Comment(
+            pair_id=item.pair_id,
+            author=f"model:{item.judge}",
+            text=item.rationale or "(the judge gave no rationale)",
+            source=MODEL,
+            judge=item.judge,
+            choice=item.choice,
+            strength=item.strength if item.choice in ("A", "B") else None,
+            human_majority=majority,
+        )
+        seen.append(comment)
+        rows.append(
+            {
+                "id": comment.id,
+                "project_id": project.id,
+                "pair_seq": pair.seq,
+                "user_id": user.id,
+                "data": comment.model_dump(mode="json"),
+                "received_at": received,
+            }
+        )
+        referred_seqs.add(pair.seq)
+        counts["referred"] += 1
+    if rows:
+        insert_ignore(conn, t.comments, rows)
+        conn.execute(update(P).where(P.c.seq.in_(sorted(referred_seqs))).values(conflict=True))
+    return counts
+
+
 def conflict_queue(
     conn: Connection, project: Project, limit: int, include_resolved: bool
 ) -> dict[str, Any]:
-    """Conflicting pairs with every standing judgment on each (adjudicators only)."""
-    where = [P.c.project_id == project.id, P.c.conflict.is_(True)]
+    """Conflicting pairs with every standing judgment on each (adjudicators only), and the
+    pairs an LLM judge was referred on (their conflict flag may since have been recomputed
+    from the people's verdicts alone)."""
+    models = _model_verdicts(conn, project)
+    in_queue = P.c.conflict.is_(True)
+    if models:
+        in_queue = in_queue | P.c.seq.in_(sorted(models))
+    where = [P.c.project_id == project.id, in_queue]
     if not include_resolved:
         where.append(P.c.resolved.is_(False))
     remaining = conn.execute(select(func.count()).select_from(P).where(*where)).scalar_one()
@@ -77,6 +161,7 @@ def conflict_queue(
             "judgments": judgments[row.seq],
             "resolutions": resolutions[row.seq],
             "rankings": rankings[row.seq],
+            "model_verdicts": models.get(row.seq, []),
         }
         for row in rows
     ]
@@ -124,7 +209,7 @@ def submit_resolutions(
             reason = f"unknown pair {r.pair_id!r} in project {project.name!r}"
             results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
             continue
-        if not pair.conflict and not user.has("admin"):
+        if not pair.conflict and not user.has("admin") and not _referred(conn, pair.seq):
             reason = f"pair {r.pair_id!r} is not in the conflict queue"
             results.append(Receipt(judgment_id=r.id, status="rejected", reason=reason))
             continue
@@ -162,6 +247,13 @@ def _kind_problem(resolution: Resolution, k: int | None) -> str | None:
     if resolution.order is None:
         return None if resolution.guideline_unclear else "order: required for a ranking task"
     return order_problem(resolution.order, k)
+
+
+def _referred(conn: Connection, seq: int) -> bool:
+    """Whether an LLM judge's verdict on this pair was referred to adjudication."""
+    cs = t.comments
+    rows = conn.execute(select(cs.c.data).where(cs.c.pair_seq == seq)).scalars()
+    return any(isinstance(d, dict) and d.get("source") == MODEL for d in rows)
 
 
 def _may_discuss(conn: Connection, project: Project, user: User, pair: Any) -> None:

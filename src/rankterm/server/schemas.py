@@ -227,6 +227,31 @@ class ResolutionBatch(_Strict):
     resolutions: list[Item] = Field(description="model.Resolution records.")
 
 
+class ReferralIn(_Strict):
+    """An LLM judge's verdict on a pair (``rankterm judge``), offered to adjudication."""
+
+    pair_id: str = Field(min_length=1, max_length=1_000)
+    judge: str = Field(min_length=1, max_length=200)
+    choice: Literal["A", "B", "tie", "both_bad"]
+    strength: int | None = Field(default=None, ge=1, le=3)
+    rationale: str = Field(default="", max_length=MAX_COMMENT)
+
+
+class ReferralBatch(_Strict):
+    items: list[ReferralIn] = Field(max_length=10_000)
+
+
+class ReferralResult(BaseModel):
+    """What became of the verdicts: referred (the human majority differs), already referred,
+    agreed with the majority, no majority yet, or no such pair."""
+
+    referred: int
+    already: int
+    agreed: int
+    no_majority: int
+    unknown: int
+
+
 class CommentIn(_Strict):
     text: str = Field(min_length=1, max_length=MAX_COMMENT)
     id: uuid.UUID | None = Field(default=None, description="Client id; makes a resend harmless.")

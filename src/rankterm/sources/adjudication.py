@@ -308,7 +308,8 @@ class RemoteDesk:
                     judgments=verdicts,
                     contested=contestedness(item.pair.id, verdicts),
                     resolutions=list(item.resolutions),
-                    comments=[],
+                    # The judges' verdicts referred here; the people's thread loads on demand.
+                    comments=list(item.model_verdicts),
                 )
             )
         cases.sort(key=lambda c: c.contested.sort_key())

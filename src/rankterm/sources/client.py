@@ -386,6 +386,17 @@ class TaskClient(_Base):
             acks += _acks(self._do(_Call("POST", self._p("/resolutions"), body)))
         return acks
 
+    def refer(self, items: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Offer LLM judges' verdicts to adjudication (adjudicator role): the server refers
+        the pairs where the human majority differs; returns its counts."""
+        totals = {"referred": 0, "already": 0, "agreed": 0, "no_majority": 0, "unknown": 0}
+        for start in range(0, len(items), 1000):
+            body = {"items": list(items[start : start + 1000])}
+            data = self._do(_Call("POST", self._p("/referrals"), body))
+            for key in totals:
+                totals[key] += int(data.get(key, 0))
+        return totals
+
     def comments(self, pair_id: str) -> list[Comment]:
         data = self._do(_Call("GET", self._p(f"/pairs/{_quote(pair_id)}/comments")))
         return [Comment.model_validate(c) for c in data["comments"]]

@@ -40,7 +40,8 @@ def suggestion_line(suggestion: Suggestion, pair: Pair, swapped: bool) -> str:
     if rationale:
         if len(rationale) > RATIONALE_CHARS:
             rationale = rationale[: RATIONALE_CHARS - 1].rstrip() + "…"
-        text += f" — {rationale}"
+        # The judge wrote in the data's A/B; the annotator saw sides, maybe swapped.
+        text += f" — (its A is the {'right' if swapped else 'left'}) {rationale}"
     return inert(text)
 
 

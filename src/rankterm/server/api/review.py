@@ -16,6 +16,8 @@ from rankterm.server.schemas import (
     CommentIn,
     CommentList,
     ConflictQueue,
+    ReferralBatch,
+    ReferralResult,
     ResolutionBatch,
     SubmitResults,
 )
@@ -44,6 +46,7 @@ def conflicts(
                     "judgments": [j.model_dump(mode="json") for j in item["judgments"]],
                     "resolutions": [r.model_dump(mode="json") for r in item["resolutions"]],
                     "rankings": [r.model_dump(mode="json") for r in item["rankings"]],
+                    "model_verdicts": [c.model_dump(mode="json") for c in item["model_verdicts"]],
                 }
                 for item in queue["items"]
             ],
@@ -67,6 +70,17 @@ def resolve(
             lambda conn: review.submit_resolutions(
                 conn, project_for(conn, project, user, "adjudicator"), user, body.resolutions
             )
+        )
+    )
+
+
+@router.post("/projects/{project}/referrals", response_model=ReferralResult)
+def referrals(project: str, body: ReferralBatch, user: Adjudicator, db: DB) -> Any:
+    """LLM judges' verdicts (`rankterm judge --to-adjudication`): pairs where the judge and
+    the human majority disagree join the conflict queue, the verdict shown as a model's."""
+    return db.write(
+        lambda conn: review.refer(
+            conn, project_for(conn, project, user, "adjudicator"), user, body.items
         )
     )
 
