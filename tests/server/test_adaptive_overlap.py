@@ -127,3 +127,19 @@ def test_turning_extra_slots_on_reopens_split_pairs(backend: Backend) -> None:
         assert _judge_all(c, c3, {"p00000": "A"}, 1000) == ["p00000"]
     with TaskClient(backend.url, project, tj) as cj:
         assert cj.conflicts() == []  # A-B-A: settled by the majority
+
+
+def test_an_admins_prior_label_takes_an_open_extra_slot(backend: Backend) -> None:
+    """Admins import prior labels without a lease: the third verdict of a split pair is
+    taken (its extra slot is open), a third one on a pair whose two agree is not."""
+    project = backend.project(n_pairs=2, overlap=2, extra_on_conflict=1)
+    (a, ta), (b, tb) = backend.user(), backend.user()
+    admin, tadmin = backend.user("admin")
+    for token, name, split in ((ta, a, "A"), (tb, b, "B")):
+        with TaskClient(backend.url, project, token) as c:
+            _judge_all(c, name, {"p00000": split, "p00001": "A"}, 1000)
+    with TaskClient(backend.url, project, tadmin) as c:
+        acks = c.submit([judgment("p00000", admin, "A"), judgment("p00001", admin, "B")])
+        assert [x.status for x in acks] == ["accepted", "rejected"]
+        assert "already has its 2 judgments" in acks[1].reason
+        assert c.conflicts() == []  # A-B-A: settled

@@ -55,6 +55,8 @@ class PairState:
     n_judged: int
     n_leased: int
     changed: bool = False
+    #: The pair's done flag as read (an open pair holding ``overlap`` verdicts has extra slots).
+    done: bool = False
 
 
 class Receipt(NamedTuple):
@@ -306,7 +308,7 @@ class CoreSubmit:
         for group in chunks(sorted(pair_ids)):
             for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
                 standing.pairs[row.pair_id] = PairState(
-                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased
+                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased, done=row.done
                 )
         for group in chunks(ids, 300):
             for row in conn.execute(S.SEEN_IDS, {"ids": group}):
@@ -383,7 +385,7 @@ def decide(
                 changes.superseded.append(previous)
             elif kind == "normal" and lease is None:
                 # An admin's import (no lease): it takes an open slot or is refused.
-                if state.n_judged + state.n_leased >= project.overlap:
+                if state.n_judged + state.n_leased >= adaptive.slots(project, state):
                     reason = (
                         f"pair {j.pair_id!r} already has its {project.overlap} judgments or leases"
                     )
