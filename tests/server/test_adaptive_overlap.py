@@ -3,11 +3,12 @@ an adjudicator only where the third did not settle it; the judgments (and hours)
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rankterm.core.model import Judgment
 from rankterm.server import adaptive
-from rankterm.server.core import get_project
+from rankterm.server.core import PROJECT_TTL, get_project
 from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
 
@@ -91,3 +92,54 @@ def test_flags() -> None:
     assert adaptive.pair_flags(2, 1, "any_disagreement", 2, split) == (False, False)
     assert adaptive.pair_flags(2, 0, "any_disagreement", 2, split) == (True, True)
     assert adaptive.pair_flags(2, 1, "any_disagreement", 1, None) == (False, False)
+
+
+def test_turning_extra_slots_on_reopens_split_pairs(backend: Backend) -> None:
+    """A split pair already in the conflict queue goes back to the annotators when the
+    project gets an extra slot, and returns to the queue only if the extra verdict leaves it
+    split; turning the extra off again puts a still-split pair back in the queue."""
+    from rankterm.server import projects
+    from rankterm.server.schemas import ProjectUpdate
+
+    project = backend.project(n_pairs=2, overlap=2)
+    (a, ta), (b, tb), (c3, tc) = backend.user(), backend.user(), backend.user()
+    _, tj = backend.user("adjudicator")
+    for token, name, split in ((ta, a, "A"), (tb, b, "B")):
+        with TaskClient(backend.url, project, token) as c:
+            _judge_all(c, name, {"p00000": split, "p00001": "A"}, 1000)
+    with TaskClient(backend.url, project, tj) as cj:
+        assert [i.pair.id for i in cj.conflicts()] == ["p00000"]
+
+    def change(**values: int) -> None:
+        backend.db.write(
+            lambda conn: projects.update_project(conn, project, ProjectUpdate(**values))
+        )
+        time.sleep(PROJECT_TTL + 0.1)  # a running server rereads settings this often
+
+    change(extra_on_conflict=1)
+    with TaskClient(backend.url, project, tj) as cj:
+        assert cj.conflicts() == []
+    change(extra_on_conflict=0)
+    with TaskClient(backend.url, project, tj) as cj:
+        assert [i.pair.id for i in cj.conflicts()] == ["p00000"]
+    change(extra_on_conflict=1)
+    with TaskClient(backend.url, project, tc) as c:
+        assert _judge_all(c, c3, {"p00000": "A"}, 1000) == ["p00000"]
+    with TaskClient(backend.url, project, tj) as cj:
+        assert cj.conflicts() == []  # A-B-A: settled by the majority
+
+
+def test_an_admins_prior_label_takes_an_open_extra_slot(backend: Backend) -> None:
+    """Admins import prior labels without a lease: the third verdict of a split pair is
+    taken (its extra slot is open), a third one on a pair whose two agree is not."""
+    project = backend.project(n_pairs=2, overlap=2, extra_on_conflict=1)
+    (a, ta), (b, tb) = backend.user(), backend.user()
+    admin, tadmin = backend.user("admin")
+    for token, name, split in ((ta, a, "A"), (tb, b, "B")):
+        with TaskClient(backend.url, project, token) as c:
+            _judge_all(c, name, {"p00000": split, "p00001": "A"}, 1000)
+    with TaskClient(backend.url, project, tadmin) as c:
+        acks = c.submit([judgment("p00000", admin, "A"), judgment("p00001", admin, "B")])
+        assert [x.status for x in acks] == ["accepted", "rejected"]
+        assert "already has its 2 judgments" in acks[1].reason
+        assert c.conflicts() == []  # A-B-A: settled

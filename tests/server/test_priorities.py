@@ -101,3 +101,27 @@ def test_cli_from_files_and_by_rule(backend: Backend, tmp_path) -> None:
     with TaskClient(backend.url, project, token) as c:
         order = [c.lease(1).leases[0].pair.id for _ in range(3)]
     assert order == ["q0", "q1", "q2"]  # 3 (by file), then margin 0.95, then 0.04
+
+
+def test_a_huge_body_is_not_read_for_an_annotator_and_refused_for_an_admin(
+    backend: Backend,
+) -> None:
+    """As every admin route (tests/attacks/test_admin_bodies.py): the role is checked before
+    the body is read, and an admin's body beyond the route's budget is refused while it
+    streams."""
+    from tests.attacks.test_admin_bodies import MAX_GROWTH_MB, _string_body
+    from tests.attacks.test_body_limits import peak_mb, play, reset_peak, rss_mb
+
+    project = backend.project(n_pairs=1)
+    _, annotator = backend.user()
+    _, admin = backend.user("admin")
+    body = _string_body("priorities")
+    url = f"{backend.url}/v1/projects/{project}/priorities"
+    pid = backend.server.proc.pid
+    for token, wanted in ((annotator, 403), (admin, 413)):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        reset_peak(pid)
+        before = rss_mb(pid)
+        status, _ = play(url, body, headers, method="PATCH")
+        assert status in (wanted, None), status
+        assert peak_mb(pid) - before < MAX_GROWTH_MB

@@ -389,7 +389,7 @@ def priority_cmd(
     from rankterm.server.core import get_project
 
     if (path is None) == (rule is None):
-        raise UsageError("give a FILE of priorities or --rule, not both")
+        raise UsageError("give a FILE of priorities or --rule (exactly one of them)")
     if rule is not None and rule not in priority.RULES:
         raise UsageError(f"unknown rule {rule!r}; known rules: {', '.join(priority.RULES)}")
     if path is not None:

@@ -22,6 +22,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -69,6 +70,16 @@ def pair_flags(
     if n_judged < overlap + extra:
         return False, False  # the extra slots are open: no adjudicator yet
     return True, not majority_agrees(verdicts, rule)
+
+
+def slots(project: Project, state: Any) -> int:
+    """How many ordinary verdicts and live leases pair ``state`` may hold now: ``overlap``,
+    plus the extra slots while they are open (the pair is not done with ``overlap`` verdicts
+    in: they conflict)."""
+    extra = project.extra_on_conflict
+    if extra > 0 and not state.done and state.n_judged >= project.overlap:
+        return project.overlap + extra
+    return project.overlap
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ class PairState:
     changed: bool = False
     #: None for a pair, K for a ranking task (tables.pairs.k).
     k: int | None = None
+    #: The pair's done flag as read (an open pair holding ``overlap`` verdicts has extra slots).
+    done: bool = False
 
 
 class Receipt(NamedTuple):
@@ -351,7 +353,13 @@ class CoreSubmit:
         for group in chunks(sorted(pair_ids)):
             for row in conn.execute(S.PAIRS_FOR_UPDATE, {"pid": project.id, "ids": group}):
                 standing.pairs[row.pair_id] = PairState(
-                    row.seq, row.pair_id, row.is_gold, row.n_judged, row.n_leased, k=row.k
+                    row.seq,
+                    row.pair_id,
+                    row.is_gold,
+                    row.n_judged,
+                    row.n_leased,
+                    k=row.k,
+                    done=row.done,
                 )
         for group in chunks(ids, 300):
             for row in conn.execute(S.SEEN_IDS, {"ids": group}):
@@ -428,7 +436,7 @@ def decide(
                 changes.superseded.append(previous)
             elif kind == "normal" and lease is None:
                 # An admin's import (no lease): it takes an open slot or is refused.
-                if state.n_judged + state.n_leased >= project.overlap:
+                if state.n_judged + state.n_leased >= adaptive.slots(project, state):
                     reason = (
                         f"pair {j.pair_id!r} already has its {project.overlap} judgments or leases"
                     )

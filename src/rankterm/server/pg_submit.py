@@ -47,7 +47,7 @@ _OF_PAIRS = "FROM pairs p JOIN {table} x ON x.pair_seq = p.seq"
 _BATCH = "p.project_id = %(pid)s AND p.pair_id = ANY(%(pair_ids)s) AND x.user_id = %(uid)s"
 
 PAIRS_FOR_UPDATE = (
-    "SELECT seq, pair_id, is_gold, n_judged, n_leased, k FROM pairs"
+    "SELECT seq, pair_id, is_gold, n_judged, n_leased, k, done FROM pairs"
     " WHERE project_id = %(pid)s AND pair_id = ANY(%(pair_ids)s) ORDER BY seq FOR UPDATE"
 )
 SEEN_IDS = (
@@ -128,8 +128,8 @@ class PipelinedSubmit:
         standing = ingest.Standing(
             user_id=user.id,
             pairs={
-                pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased, k=k)
-                for seq, pair_id, is_gold, n_judged, n_leased, k in pairs_c.fetchall()
+                pair_id: ingest.PairState(seq, pair_id, is_gold, n_judged, n_leased, k=k, done=done)
+                for seq, pair_id, is_gold, n_judged, n_leased, k, done in pairs_c.fetchall()
             },
         )
         for rid, reason, kind, uid in seen_c.fetchall():

@@ -93,7 +93,7 @@ SEEN_IDS = union_all(
 )
 
 PAIRS_FOR_UPDATE = (
-    select(P.c.seq, P.c.pair_id, P.c.is_gold, P.c.n_judged, P.c.n_leased, P.c.k)
+    select(P.c.seq, P.c.pair_id, P.c.is_gold, P.c.n_judged, P.c.n_leased, P.c.k, P.c.done)
     .where(P.c.project_id == bindparam("pid"), P.c.pair_id.in_(_in("ids")))
     .order_by(P.c.seq)
     .with_for_update()

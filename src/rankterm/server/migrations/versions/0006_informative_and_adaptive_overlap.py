@@ -4,6 +4,7 @@
 ``informative`` (by ``pairs.info_score``, which :mod:`rankterm.server.informative` keeps up to
 date). ``extra_on_conflict`` is the adaptive overlap: extra slots a pair gets only when its first
 ``overlap`` verdicts disagree. Existing projects keep their behaviour (priority, no extra).
+On SQLite, ix_pairs_queue gets back the ``priority DESC`` an earlier rebuild lost.
 
 Revision ID: 0006
 Revises: 0005
@@ -46,6 +47,28 @@ def upgrade() -> None:
                 "seq",
             ],
             unique=False,
+        )
+
+    _restore_queue_order()
+
+
+def _restore_queue_order() -> None:
+    """SQLite: give ix_pairs_queue back its ``priority DESC``.
+
+    An earlier migration's table rebuild re-created the index from reflection, which drops
+    the direction: ``ORDER BY priority DESC, seq`` then sorted every run of equal priorities
+    (for a project imported without priorities, all its open pairs) on every lease.
+    """
+    conn = op.get_bind()
+    if conn.dialect.name != "sqlite":
+        return
+    ddl = conn.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'ix_pairs_queue'")
+    ).scalar()
+    if ddl is not None and "DESC" not in ddl.upper():
+        op.execute("DROP INDEX ix_pairs_queue")
+        op.execute(
+            "CREATE INDEX ix_pairs_queue ON pairs (project_id, is_gold, done, priority DESC, seq)"
         )
 
 
