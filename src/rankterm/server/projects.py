@@ -110,9 +110,9 @@ def _rows_of_version(conn: Connection, project: Project, version: str) -> list[A
     stored the full 64 hex digits, so rows are matched by their normalized stamp."""
     wanted = normalize_version(version)
     rows = conn.execute(
-        select(t.guidelines).where(t.guidelines.c.project_id == project.id).order_by(
-            t.guidelines.c.id
-        )
+        select(t.guidelines)
+        .where(t.guidelines.c.project_id == project.id)
+        .order_by(t.guidelines.c.id)
     ).all()
     return [row for row in rows if normalize_version(row.version) == wanted]
 

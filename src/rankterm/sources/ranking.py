@@ -242,8 +242,25 @@ class RankSource:
         )
 
     def peek_next(self) -> PairView | None:
-        """The next question depends on the answer: nothing to render ahead."""
+        """The next question depends on the answer: nothing to render ahead (the screen
+        renders the task's candidates instead, and :meth:`upcoming_task`)."""
         return None
+
+    def upcoming_task(self) -> tuple[RankTask, Question] | None:
+        """The task after the one on screen and its first question, for rendering ahead."""
+        with self._lock:
+            if self._cursor is None:
+                return None
+            nxt = self._first_todo(self._cursor)
+            if nxt is None or nxt == self._cursor:
+                return None
+            try:
+                task = self._task(nxt)
+            except BadPairError:
+                return None
+            _, comparisons = self._attempt(nxt)
+            q = self._ranker(task, comparisons).next_question()
+            return (task, q) if q is not None else None
 
     def draft(self) -> Draft:
         """The tags, rationale and flag set so far on the task on screen (kept across its

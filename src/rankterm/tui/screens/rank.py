@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 
 from rankterm.core.errors import RanktermError
+from rankterm.core.insertion import Question
 from rankterm.core.model import candidate_name, format_order
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Guidelines
 from rankterm.sources.base import PairView
-from rankterm.sources.ranking import RankSource, RankView
+from rankterm.sources.ranking import RankSource, RankView, question_pair
+from rankterm.tui.candidate_cache import CandidateCache
 from rankterm.tui.keymap import RANK_BINDINGS, all_bindings, key_for
 from rankterm.tui.screens.annotate import TITLES, AnnotateScreen
 from rankterm.tui.widgets.key_bar import KeyBar
@@ -38,6 +40,8 @@ class RankScreen(AnnotateScreen):
         super().__init__(source, guidelines)  # type: ignore[arg-type]
         self.rank_source = source
         self.rank_view: RankView | None = None
+        self.cache = CandidateCache()
+        self.renderer.cache = self.cache
         self.TITLES = dict(TITLES)
         self._told_reask: object = None
 
@@ -52,7 +56,9 @@ class RankScreen(AnnotateScreen):
     def show(self, view: PairView | None) -> None:
         self.rank_view = self.rank_source.rank_view() if view is not None else None
         rv = self.rank_view
-        if rv is not None:
+        if rv is not None and view is not None:
+            q = rv.question
+            self.cache.alias(view.pair.id, rv.task.id, q.a, q.b)
             self.TITLES = {
                 "context": f"Prompt · {inert(rv.task.id)}",
                 "left": f"◀ LEFT · {candidate_name(rv.left)}",
@@ -90,6 +96,33 @@ class RankScreen(AnnotateScreen):
         )
         self.query_one(Legend).show_text(legend)
         self.query_one(KeyBar).show_text(keys)
+
+    @work(thread=True, exclusive=True, group="prerender", exit_on_error=False)
+    def prepare_next(self) -> None:
+        """The next question depends on the answer, but its texts do not: render every
+        candidate of the task on screen (cached by candidate), so later comparisons swap
+        lines in, as the pairwise screen does with the next pair."""
+        rv = self.rank_view
+        if rv is None:
+            return
+        task, q = rv.task, rv.question
+        width = self.query_one("#left", RenderedPane).content_width
+        raw = frozenset(self.raw)
+        for i in range(task.k):
+            if i in (q.a, q.b):
+                continue
+            pair = question_pair(task, Question(q.a, i))
+            self.cache.alias(pair.id, task.id, q.a, i)
+            self.renderer.responses(pair, False, width, False, raw - {"left"})
+        upcoming = self.rank_source.upcoming_task()
+        if upcoming is not None:  # the first question of the next task
+            task, q = upcoming
+            pair = question_pair(task, q)
+            self.cache.alias(pair.id, task.id, q.a, q.b)
+            ctx_width = self.query_one("#context", RenderedPane).content_width
+            self.renderer.context_view(pair, ctx_width, "context" in self.raw)
+            self.renderer.responses(pair, False, width, False, frozenset())
+            self.renderer.word_counts(pair)
 
     # -- keys ---------------------------------------------------------------------------------
 
