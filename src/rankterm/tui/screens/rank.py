@@ -44,6 +44,7 @@ class RankScreen(AnnotateScreen):
         self.renderer.cache = self.cache
         self.TITLES = dict(TITLES)
         self._told_reask: object = None
+        self._done_at_start: int | None = None
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
@@ -88,6 +89,11 @@ class RankScreen(AnnotateScreen):
         return self.is_current and self.rank_source.local.current() is not None
 
     def _paint_status(self) -> None:
+        # The rate and ETA are in rankings (the progress counts tasks), not comparisons.
+        done = self.rank_source.progress().done
+        if self._done_at_start is None:
+            self._done_at_start = done
+        self.session_count = max(0, done - self._done_at_start)
         super()._paint_status()
         self.query_one(RankStrip).show_text(strip_text(self.rank_view))
         settings = self.rankterm_app.settings
