@@ -132,6 +132,15 @@ class RankScreen(AnnotateScreen):
 
     # -- keys ---------------------------------------------------------------------------------
 
+    def action_help(self) -> None:
+        """The help lists this screen's keys: the ranking ones, not those of a pair only."""
+        from rankterm.tui.dialogs.help import HelpDialog
+
+        settings = self.rankterm_app.settings
+        pair_only = {"verdict.both_bad", "criteria", "ideal_answer"}
+        bindings = [b for b in self.BINDINGS if b.id not in pair_only]  # type: ignore[union-attr]
+        self.app.push_screen(HelpDialog(settings.keys, settings.tags, bindings))
+
     def on_key(self, event: events.Key) -> None:
         keys = self.rankterm_app.settings.keys
         own = {key_for("rank.undo", keys), key_for("rank.typed", keys)}
