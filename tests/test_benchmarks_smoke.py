@@ -60,6 +60,18 @@ def _attacks(db: str) -> tuple[str, ...]:
 _ANALYTICS = ("load_journals", "read_lean", "agreement", "report", "leaderboard_bootstrap_0")
 
 #: One entry per ``benchmarks/bench_*.py``: adding a script means adding its entry here.
+_RANKING = (
+    *(f"keystrokes.{k}.{f}" for k in ("k4", "k6") for f in ("strict_mean", "strict_worst")),
+    *(f"keystrokes.{k}.{f}" for k in ("k4", "k6") for f in ("with_ties_mean", "with_ties_worst")),
+    "sample_data.rank4.mean",
+    "sample_data.rank6.worst",
+    *(
+        f"{size}.{key}"
+        for size in ("80x24", "160x50")
+        for key in ("rankterm.p50_ms", "p50_over_floor_p50")
+    ),
+)
+
 BENCHMARKS: dict[str, Expect] = {
     "bench_analytics": Expect(
         figures=tuple(f"{run}.{key}" for run in _ANALYTICS for key in ("wall_s", "exit")),
@@ -80,6 +92,7 @@ BENCHMARKS: dict[str, Expect] = {
             for key in ("first_paint_ms", "next_pair_ms", "peak_rss_mb")
         ),
     ),
+    "bench_ranking": Expect(figures=_RANKING, equal=(("80x24.rankterm.n", "presses_per_size"),)),
     "bench_keypress": Expect(
         figures=_keypress("160x50") + _keypress("80x24"),
         equal=(

@@ -200,3 +200,17 @@ def test_snapshot_typed_order_dialog(snap_compare, opened, size):
         await press(pilot, app, "o", "C", "A", "=", "enter")
 
     assert snap_compare(app, terminal_size=size, run_before=typed)
+
+
+async def test_help_lists_the_ranking_keys(opened):
+    app, _, _ = opened()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "question_mark")
+        assert type(app.screen).__name__ == "HelpDialog"
+        from rankterm.tui.dialogs.help import help_table
+
+        listed = {b.id for b in app.screen._binding_list}
+        assert {"rank.typed", "rank.undo", "verdict.tie"} <= listed
+        assert "verdict.both_bad" not in listed
+        help_table({}, [], app.screen._binding_list)  # renders

@@ -35,9 +35,9 @@ def answer(task_id: str, a: int, b: int) -> Choice:
     return Choice.A if rank[a] < rank[b] else Choice.B
 
 
-def open_rank(path: Path, annotator: str = "ann"):
+def open_rank(path: Path, annotator: str = "ann", torn: bool = False):
     local, _, issues = open_local(path, annotator=annotator)
-    assert not issues
+    assert len(issues) == torn and all("invalid JSON" in i.reason for i in issues)
     return local, RankSource(local)
 
 
@@ -182,5 +182,50 @@ def test_contradicting_typed_order_is_reasked_and_settled(tmp_path):
         assert all(c.id not in source.session.state.retracted for c in standing)
         for c in standing:
             assert c.choice is insist("t2", c.a, c.b)
+    finally:
+        local.close()
+
+
+def test_a_torn_tail_that_lost_the_ranking_is_closed_on_open(tmp_path):
+    """A crash can only cut the tail off a write: the last comparison of a task landed but
+    the ranking in the same write did not. On open the order is complete: it is closed."""
+    path = write(tmp_path / "m.jsonl")
+    local, source = open_rank(path)
+    while source.progress().done == 0:
+        say(source)
+    journal = local.journal.path
+    local.close()
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert b'"kind":"ranking"' in lines[-1]
+    journal.write_bytes(b"".join(lines[:-1]) + lines[-1][:20])  # torn in the ranking
+    local, source = open_rank(path, torn=True)
+    try:
+        view = source.rank_view()
+        assert view.task.id == "t1" and view.asked == 0
+        rankings = source.session.state.active_rankings("ann")
+        assert [r.pair_id for r in rankings] == ["t2"] and rankings[0].order == TRUTH["t2"]
+    finally:
+        local.close()
+
+
+def test_contradicting_comparisons_in_a_journal_the_later_wins(tmp_path):
+    path = write(tmp_path / "m.jsonl")
+    local, source = open_rank(path)
+    rid = source._attempt("t2")[0]
+
+    def comp(a, b, choice):
+        return Comparison(
+            pair_id="t2", annotator="ann", ranking_id=rid, a=a, b=b, choice=choice, strength=2
+        )
+
+    # B > A, A > C, then C > B (a cycle: merged journals); the last one stands
+    for c in (comp(1, 0, Choice.A), comp(0, 2, Choice.A), comp(2, 1, Choice.A)):
+        local.session.append(c)
+    try:
+        view = source.rank_view()
+        ranker = source._ranker(view.task, source._attempt("t2")[1])
+        assert ranker.closure.consistent
+        assert ranker.relation(2, 1) is Choice.A
+        assert ranker.dropped  # what the later comparison overrode
     finally:
         local.close()

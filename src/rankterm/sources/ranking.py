@@ -122,6 +122,7 @@ class RankSource:
         self._drafts: dict[str, Draft] = {}
         self._notices: list[str] = []
         self._skipped: set[str] = set()
+        self._order_for: tuple[frozenset[int], list[str]] | None = None
         #: The id of an attempt not journaled yet (no comparison made), per task.
         self._fresh: dict[str, uuid.UUID] = {}
         self._cursor: str | None = None
@@ -130,15 +131,22 @@ class RankSource:
     # -- tasks --------------------------------------------------------------------------------
 
     def task_ids(self) -> list[str]:
-        """The ranking tasks known so far, in serving order (priority, then file order)."""
+        """The ranking tasks known so far, in serving order (priority, then file order).
+        Worked out again only when the index knows of more (or fewer) of them: the status
+        line asks on every question."""
+        positions = self.pairs.rank_positions()
+        if self._order_for is not None and self._order_for[0] == positions:
+            return self._order_for[1]
         out = []
-        for pos in self.pairs.rank_positions():
+        for pos in positions:
             try:
                 task = self.pairs.get(pos)
             except BadPairError:
                 continue
             out.append((-float(task.priority), pos, task.id))
-        return [pid for _, _, pid in sorted(out)]
+        ids = [pid for _, _, pid in sorted(out)]
+        self._order_for = (positions, ids)
+        return ids
 
     def _task(self, task_id: str) -> RankTask:
         task = self.pairs.by_id(task_id)
@@ -242,8 +250,25 @@ class RankSource:
         )
 
     def peek_next(self) -> PairView | None:
-        """The next question depends on the answer: nothing to render ahead."""
+        """The next question depends on the answer: nothing to render ahead (the screen
+        renders the task's candidates instead, and :meth:`upcoming_task`)."""
         return None
+
+    def upcoming_task(self) -> tuple[RankTask, Question] | None:
+        """The task after the one on screen and its first question, for rendering ahead."""
+        with self._lock:
+            if self._cursor is None:
+                return None
+            nxt = self._first_todo(self._cursor)
+            if nxt is None or nxt == self._cursor:
+                return None
+            try:
+                task = self._task(nxt)
+            except BadPairError:
+                return None
+            _, comparisons = self._attempt(nxt)
+            q = self._ranker(task, comparisons).next_question()
+            return (task, q) if q is not None else None
 
     def draft(self) -> Draft:
         """The tags, rationale and flag set so far on the task on screen (kept across its

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 
 from rankterm.core.errors import RanktermError
+from rankterm.core.insertion import Question
 from rankterm.core.model import candidate_name, format_order
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Guidelines
 from rankterm.sources.base import PairView
-from rankterm.sources.ranking import RankSource, RankView
+from rankterm.sources.ranking import RankSource, RankView, question_pair
+from rankterm.tui.candidate_cache import CandidateCache
 from rankterm.tui.keymap import RANK_BINDINGS, all_bindings, key_for
 from rankterm.tui.screens.annotate import TITLES, AnnotateScreen
 from rankterm.tui.widgets.key_bar import KeyBar
@@ -38,8 +40,11 @@ class RankScreen(AnnotateScreen):
         super().__init__(source, guidelines)  # type: ignore[arg-type]
         self.rank_source = source
         self.rank_view: RankView | None = None
+        self.cache = CandidateCache()
+        self.renderer.cache = self.cache
         self.TITLES = dict(TITLES)
         self._told_reask: object = None
+        self._done_at_start: int | None = None
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
@@ -52,7 +57,9 @@ class RankScreen(AnnotateScreen):
     def show(self, view: PairView | None) -> None:
         self.rank_view = self.rank_source.rank_view() if view is not None else None
         rv = self.rank_view
-        if rv is not None:
+        if rv is not None and view is not None:
+            q = rv.question
+            self.cache.alias(view.pair.id, rv.task.id, q.a, q.b)
             self.TITLES = {
                 "context": f"Prompt · {inert(rv.task.id)}",
                 "left": f"◀ LEFT · {candidate_name(rv.left)}",
@@ -82,6 +89,11 @@ class RankScreen(AnnotateScreen):
         return self.is_current and self.rank_source.local.current() is not None
 
     def _paint_status(self) -> None:
+        # The rate and ETA are in rankings (the progress counts tasks), not comparisons.
+        done = self.rank_source.progress().done
+        if self._done_at_start is None:
+            self._done_at_start = done
+        self.session_count = max(0, done - self._done_at_start)
         super()._paint_status()
         self.query_one(RankStrip).show_text(strip_text(self.rank_view))
         settings = self.rankterm_app.settings
@@ -91,7 +103,43 @@ class RankScreen(AnnotateScreen):
         self.query_one(Legend).show_text(legend)
         self.query_one(KeyBar).show_text(keys)
 
+    @work(thread=True, exclusive=True, group="prerender", exit_on_error=False)
+    def prepare_next(self) -> None:
+        """The next question depends on the answer, but its texts do not: render every
+        candidate of the task on screen (cached by candidate), so later comparisons swap
+        lines in, as the pairwise screen does with the next pair."""
+        rv = self.rank_view
+        if rv is None:
+            return
+        task, q = rv.task, rv.question
+        width = self.query_one("#left", RenderedPane).content_width
+        raw = frozenset(self.raw)
+        for i in range(task.k):
+            if i in (q.a, q.b):
+                continue
+            pair = question_pair(task, Question(q.a, i))
+            self.cache.alias(pair.id, task.id, q.a, i)
+            self.renderer.responses(pair, False, width, False, raw - {"left"})
+        upcoming = self.rank_source.upcoming_task()
+        if upcoming is not None:  # the first question of the next task
+            task, q = upcoming
+            pair = question_pair(task, q)
+            self.cache.alias(pair.id, task.id, q.a, q.b)
+            ctx_width = self.query_one("#context", RenderedPane).content_width
+            self.renderer.context_view(pair, ctx_width, "context" in self.raw)
+            self.renderer.responses(pair, False, width, False, frozenset())
+            self.renderer.word_counts(pair)
+
     # -- keys ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """The help lists this screen's keys: the ranking ones, not those of a pair only."""
+        from rankterm.tui.dialogs.help import HelpDialog
+
+        settings = self.rankterm_app.settings
+        pair_only = {"verdict.both_bad", "criteria", "ideal_answer"}
+        bindings = [b for b in self.BINDINGS if b.id not in pair_only]  # type: ignore[union-attr]
+        self.app.push_screen(HelpDialog(settings.keys, settings.tags, bindings))
 
     def on_key(self, event: events.Key) -> None:
         keys = self.rankterm_app.settings.keys
