@@ -230,3 +230,17 @@ def test_a_server_export_unpacked_exports_its_rankings(tmp_path):
                      "ranking-full")  # fmt: skip
     assert [(r["id"], r["order"]) for r in rows] == [("t1", [[2], [0], [3], [1]])]
     assert rows[0]["rankterm"]["direct"] == [[0, 2]]
+
+
+def test_an_order_of_record_is_not_a_pair_missing_from_the_pairs_file(cli, project):
+    tmp_path, pairs, journal = project
+    adj = write_journal(tmp_path / "adj.jsonl", [resolution("t1", "BDAC", 4)])
+    ran = cli("export", journal, adj, "--pairs", pairs, "--to", "trl", "-o", "t.jsonl")
+    assert ran.exit_code == 0, ran.stderr
+    assert "not in pairs file" not in ran.stderr
+    ran = cli("leaderboard", journal, adj, "--pairs", pairs, "--json", "--policy", "adjudicated")
+    assert ran.exit_code == 0, ran.stderr
+    board = orjson.loads(ran.stdout)
+    assert "judged pair not in pairs file" not in board["dropped"]
+    assert board["ranking_battles"] == 6  # the order of record B > D > A > C
+    assert [m["model"] for m in board["models"]] == ["m-b", "m-d", "m-a", "m-c"]

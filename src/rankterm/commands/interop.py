@@ -191,6 +191,8 @@ def export_command(
     )
     issues: list[LoadIssue] = []
     state, index = _load(journals, pairs, issues)
+    # An order of record belongs to a ranking task (export --to ranking-*), not to a pair.
+    state.resolutions = [r for r in state.resolutions if r.order is None]
     with index, atomic_output(output) as out:
         summary = run_export(
             fmt,
@@ -325,7 +327,8 @@ def leaderboard_command(
     gc.freeze()  # a million long-lived rows: keep the collector from re-scanning them
     index = _index(pairs, issues)
     options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
-    label_policy = ChoicePolicy(lean.judgments, lean.latest_resolutions(), options)
+    resolutions = {k: r for k, r in lean.latest_resolutions().items() if r.order is None}
+    label_policy = ChoicePolicy(lean.judgments, resolutions, options)
     del lean
     counts: dict = {}
     with index:
