@@ -244,3 +244,12 @@ def test_an_order_of_record_is_not_a_pair_missing_from_the_pairs_file(cli, proje
     assert "judged pair not in pairs file" not in board["dropped"]
     assert board["ranking_battles"] == 6  # the order of record B > D > A > C
     assert [m["model"] for m in board["models"]] == ["m-b", "m-d", "m-a", "m-c"]
+
+
+def test_ranking_export_of_a_pairs_only_file_says_so(cli, tmp_path):
+    pairs = write_pairs(tmp_path / "p.jsonl", tasks=())
+    journal = write_journal(tmp_path / "j.jsonl", [])
+    ran = cli("export", journal, "--pairs", pairs, "--to", "ranking-dpo", "-o", "o.jsonl")
+    assert ran.exit_code == 0, ran.stderr
+    assert "holds no K-way ranking task" in ran.stderr
+    assert read_rank_records([journal]).rankings == {}

@@ -278,7 +278,9 @@ def _export_rankings(
         f"policy {rank_policy.value}) to {where}",
         err=True,
     )
-    if found.pairs:
+    if not found.lines:
+        typer.echo(f"{pairs} holds no K-way ranking task (a responses list)", err=True)
+    elif found.pairs:
         typer.echo(f"{found.pairs} pairwise record{_s(found.pairs)} not written by {to}", err=True)
     typer.echo(describe_drops(summary.dropped), err=True)
     _print_issues(issues)
