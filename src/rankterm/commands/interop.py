@@ -70,6 +70,12 @@ def import_command(
     min_gap: float = typer.Option(
         0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
     ),
+    as_rankings: bool = typer.Option(
+        False,
+        "--as-rankings",
+        help="Argilla: a record of 3 to 9 responses becomes one K-way ranking task "
+        "(default: the pairs its ranking implies).",
+    ),
     list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
     force: bool = typer.Option(
         False, "--force", "-f", help="Replace the output file if it exists."
@@ -99,6 +105,7 @@ def import_command(
         uf_score=uf_score.value,
         uf_min_gap=min_gap,
         column_map=parse_map(column_map),
+        as_rankings=as_rankings,
     )
     _require_input(file)
     with ImportReader(file, from_, options) as reader:
