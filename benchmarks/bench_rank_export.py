@@ -9,7 +9,8 @@ included), median of the rounds.
 The same-run baseline is a pairwise export of as many rows: 150,000 pairs (10,000 x 15, the
 implied pairs of the rankings) with one judgment each, ``rankterm export --to trl``. The ratio
 ``ranking_pairs_rows_per_s / trl_rows_per_s`` says what exporting from rankings costs per row
-written against the ordinary path.
+written against the ordinary path; the same ratio over child CPU seconds is steadier when the
+machine is shared.
 
     uv run python benchmarks/bench_rank_export.py            # 10k rankings, 3 rounds
     uv run python benchmarks/bench_rank_export.py --quick    # 300 rankings, 1 round
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -101,7 +103,14 @@ def make_pairs(root: Path, n: int) -> tuple[Path, Path]:
     return pairs, journal
 
 
-def run_export(journal: Path, pairs: Path, to: str, out: Path) -> tuple[float, int, int]:
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_export(journal: Path, pairs: Path, to: str, out: Path) -> tuple[float, float, int, int]:
+    """Wall and CPU seconds of one export (CPU is steadier on a shared machine), rows, exit."""
+    cpu = children_cpu_s()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "rankterm", "export", str(journal), "--pairs", str(pairs),
@@ -109,11 +118,12 @@ def run_export(journal: Path, pairs: Path, to: str, out: Path) -> tuple[float, i
         capture_output=True,
     )  # fmt: skip
     wall = time.perf_counter() - start
+    cpu = children_cpu_s() - cpu
     if done.returncode != 0:
         log(done.stderr.decode(errors="replace"))
     with out.open("rb") as handle:
         rows = sum(1 for _ in handle)
-    return wall, rows, done.returncode
+    return wall, cpu, rows, done.returncode
 
 
 def main() -> None:
@@ -129,18 +139,22 @@ def main() -> None:
     exits = []
     jobs = [(f, rank_journal, rank_pairs) for f in FORMATS] + [("trl", base_journal, base_pairs)]
     for to, journal, pairs in jobs:
-        walls, rows = [], 0
+        walls, cpus, rows = [], [], 0
         for _ in range(rounds):
-            wall, rows, code = run_export(journal, pairs, to, root / f"out_{to}.jsonl")
+            wall, cpu, rows, code = run_export(journal, pairs, to, root / f"out_{to}.jsonl")
             walls.append(wall)
+            cpus.append(cpu)
             exits.append(code)
         median = statistics.median(walls)
+        cpu_median = statistics.median(cpus)
         key = to.replace("-", "_")
         figures[key] = {
             "median_s": round(median, 3),
             "rounds_s": [round(w, 3) for w in walls],
+            "cpu_median_s": round(cpu_median, 3),
             "rows": rows,
             "rows_per_s": round(rows / median),
+            "rows_per_cpu_s": round(rows / cpu_median),
         }
         if to != "trl":
             figures[key]["rankings_per_s"] = round(n / median)
@@ -148,6 +162,10 @@ def main() -> None:
     figures["ranking_pairs_over_trl_rows_per_s"] = round(
         figures["ranking_pairs"]["rows_per_s"] / figures["trl"]["rows_per_s"], 3
     )
+    figures["ranking_pairs_over_trl_rows_per_cpu_s"] = round(
+        figures["ranking_pairs"]["rows_per_cpu_s"] / figures["trl"]["rows_per_cpu_s"], 3
+    )
+    figures["loadavg_after"] = list(os.getloadavg())
     figures["exit_codes"] = exits
     emit(
         "bench_rank_export",

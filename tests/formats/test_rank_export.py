@@ -203,3 +203,53 @@ def test_leaderboard_counts_every_comparison_of_a_ranking(cli, project):
     assert standing == {"m-c": (3, 0), "m-a": (2, 1), "m-d": (1, 2), "m-b": (0, 3)}
     assert [m["model"] for m in board["models"]] == ["m-c", "m-a", "m-d", "m-b"]
     assert "response_a" not in ran.stderr
+
+
+def test_a_server_export_unpacked_exports_its_rankings(tmp_path):
+    """A server export keeps journal records in journal shape (server/reports.py), so rankings
+    in it go through ``rankterm unpack`` into files this export reads."""
+    import typer
+    from typer.testing import CliRunner
+
+    from rankterm.commands import unpack
+    from rankterm.storage.journal import encode
+
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    unpack.register(app)
+
+    records = ranking_records("t1", "alice", "CADB", 4, [(0, 2)])
+    lines = [orjson.dumps({"kind": "project", "name": "p"}) + b"\n"]
+    lines += [orjson.dumps({"kind": "pair", "pair": t.to_json_dict()}) + b"\n" for t in TASKS]
+    lines += [encode(r) for r in records]
+    (tmp_path / "dump.ndjson").write_bytes(b"".join(lines))
+    runner = CliRunner()
+    done = runner.invoke(app, ["unpack", str(tmp_path / "dump.ndjson"), "-o", str(tmp_path / "u")])
+    assert done.exit_code == 0, done.output
+    rows, _ = export(tmp_path / "u" / "pairs.jsonl", [tmp_path / "u" / "judgments.jsonl"],
+                     "ranking-full")  # fmt: skip
+    assert [(r["id"], r["order"]) for r in rows] == [("t1", [[2], [0], [3], [1]])]
+    assert rows[0]["rankterm"]["direct"] == [[0, 2]]
+
+
+def test_an_order_of_record_is_not_a_pair_missing_from_the_pairs_file(cli, project):
+    tmp_path, pairs, journal = project
+    adj = write_journal(tmp_path / "adj.jsonl", [resolution("t1", "BDAC", 4)])
+    ran = cli("export", journal, adj, "--pairs", pairs, "--to", "trl", "-o", "t.jsonl")
+    assert ran.exit_code == 0, ran.stderr
+    assert "not in pairs file" not in ran.stderr
+    ran = cli("leaderboard", journal, adj, "--pairs", pairs, "--json", "--policy", "adjudicated")
+    assert ran.exit_code == 0, ran.stderr
+    board = orjson.loads(ran.stdout)
+    assert "judged pair not in pairs file" not in board["dropped"]
+    assert board["ranking_battles"] == 6  # the order of record B > D > A > C
+    assert [m["model"] for m in board["models"]] == ["m-b", "m-d", "m-a", "m-c"]
+
+
+def test_ranking_export_of_a_pairs_only_file_says_so(cli, tmp_path):
+    pairs = write_pairs(tmp_path / "p.jsonl", tasks=())
+    journal = write_journal(tmp_path / "j.jsonl", [])
+    ran = cli("export", journal, "--pairs", pairs, "--to", "ranking-dpo", "-o", "o.jsonl")
+    assert ran.exit_code == 0, ran.stderr
+    assert "holds no K-way ranking task" in ran.stderr
+    assert read_rank_records([journal]).rankings == {}

@@ -112,3 +112,35 @@ def test_a_pairs_file_that_begins_with_a_ranking_task_is_detected(cli, tmp_path)
     ran = cli("import", "mixed.jsonl", "-o", "out.jsonl")
     assert ran.exit_code == 0, ran.stderr
     assert "imported 1 pair and 1 K-way ranking task" in ran.stderr
+
+
+def test_argilla_rankings_as_ranking_tasks(cli, data, tmp_path):
+    ran = cli("import", data / "argilla_records.json", "--from", "argilla", "--as-rankings",
+              "-o", "p.jsonl", "--labels", "j.jsonl")  # fmt: skip
+    assert ran.exit_code == 0, ran.stderr
+    tasks = read_rank_tasks(tmp_path / "p.jsonl").tasks
+    task = tasks["rec-5"]
+    assert [c.content for c in task.responses] == ["one", "two", "three"]
+    orders = {
+        r.pair_id: r.order for r in read_journal(tmp_path / "j.jsonl") if isinstance(r, Ranking)
+    }
+    assert orders["rec-5"] == [[2], [0], [1]]  # response3 > response1 > response2
+    plain = cli("import", data / "argilla_records.json", "--from", "argilla", "-o", "q.jsonl")
+    assert plain.exit_code == 0, plain.stderr
+    assert read_rank_tasks(tmp_path / "q.jsonl").tasks == {}  # default: implied pairs, as before
+
+
+def test_argilla_orders_that_disagree_give_no_prior_order():
+    from rankterm.formats import argilla
+
+    record = {
+        "id": "r", "fields": {"instruction": "x", "response1": "a", "response2": "b",
+                              "response3": "c"},
+        "responses": {"ranking": [
+            {"value": ["response1", "response2", "response3"], "user_id": "u1"},
+            {"value": ["response3", "response2", "response1"], "user_id": "u2"},
+        ]},
+    }  # fmt: skip
+    [item] = argilla.convert(record, 1, ReadOptions(as_rankings=True))
+    assert item.order is None
+    assert item.pair.metadata["argilla_orders"] == ["A > B > C", "C > B > A"]

@@ -60,3 +60,5 @@ def test_report_has_a_rankings_section(cli, project):  # noqa: F811
     assert ran.exit_code == 0, ran.stderr
     text = (tmp_path / "r.md").read_text()
     assert "## Rankings" in text and "Kendall's W" in text and "| bob | -1.000 |" in text
+    section = text.split("## Rankings")[1].split("\n## ")[0]
+    assert "\\." not in section  # numbers are not Markdown-escaped

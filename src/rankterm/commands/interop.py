@@ -71,6 +71,12 @@ def import_command(
     min_gap: float = typer.Option(
         0.0, "--min-gap", help="UltraFeedback raw: minimum score gap of a pair (> 0 always)."
     ),
+    as_rankings: bool = typer.Option(
+        False,
+        "--as-rankings",
+        help="Argilla: a record of 3 to 9 responses becomes one K-way ranking task "
+        "(default: the pairs its ranking implies).",
+    ),
     list_formats: bool = typer.Option(False, "--list", help="List the formats and exit."),
     force: bool = typer.Option(
         False, "--force", "-f", help="Replace the output file if it exists."
@@ -100,6 +106,7 @@ def import_command(
         uf_score=uf_score.value,
         uf_min_gap=min_gap,
         column_map=parse_map(column_map),
+        as_rankings=as_rankings,
     )
     _require_input(file)
     with ImportReader(file, from_, options) as reader:
@@ -211,6 +218,8 @@ def export_command(
     )
     issues: list[LoadIssue] = []
     state, index = _load(journals, pairs, issues)
+    # An order of record belongs to a ranking task (export --to ranking-*), not to a pair.
+    state.resolutions = [r for r in state.resolutions if r.order is None]
     with index, atomic_output(output) as out:
         summary = run_export(
             fmt,
@@ -296,7 +305,9 @@ def _export_rankings(
         f"policy {rank_policy.value}) to {where}",
         err=True,
     )
-    if found.pairs:
+    if not found.lines:
+        typer.echo(f"{pairs} holds no K-way ranking task (a responses list)", err=True)
+    elif found.pairs:
         typer.echo(f"{found.pairs} pairwise record{_s(found.pairs)} not written by {to}", err=True)
     typer.echo(describe_drops(summary.dropped), err=True)
     _print_issues(issues)
@@ -381,7 +392,8 @@ def leaderboard_command(
     gc.freeze()  # a million long-lived rows: keep the collector from re-scanning them
     index = _index(pairs, issues)
     options = LabelOptions(policy=policy, ties=Keep.KEEP, both_bad=Keep.KEEP)
-    label_policy = ChoicePolicy(lean.judgments, lean.latest_resolutions(), options)
+    resolutions = {k: r for k, r in lean.latest_resolutions().items() if r.order is None}
+    label_policy = ChoicePolicy(lean.judgments, resolutions, options)
     del lean
     counts: dict = {}
     with index:

@@ -425,6 +425,8 @@ def _read_journals(paths: list[Path]) -> tuple[LeanState, list[LoadIssue], list[
 
     issues: list[LoadIssue] = []
     state = read_lean(paths, issues)
+    # An order of record settles a ranking task (its own section), not a pair's vote.
+    state.resolutions = [r for r in state.resolutions if r.order is None]
     # A million long-lived rows: keep the cyclic collector from re-scanning them on every
     # allocation burst that follows (this is a one-shot command process).
     gc.freeze()

@@ -63,12 +63,15 @@ import re
 from typing import Any, BinaryIO
 
 import orjson
+from pydantic import ValidationError
 
-from rankterm.core.model import Choice, Pair
+from rankterm.core.errors import describe_validation_error
+from rankterm.core.model import MAX_K, MIN_K, Choice, Pair, RankTask, format_order
 from rankterm.formats.base import (
     META_KEY,
     SOURCE_STRENGTH,
     Imported,
+    ReadOptions,
     RecordError,
     SourceLabel,
     as_messages,
@@ -264,6 +267,9 @@ def convert(record: dict[str, Any], line: int, options: object = None) -> list[I
         for k, v in {**metadata, **fields}.items()
         if k not in used and k != META_KEY and v is not None
     }
+    opts = options if isinstance(options, ReadOptions) else ReadOptions()
+    if opts.as_rankings and MIN_K <= len(keys) <= MAX_K:
+        return [_rank_task(record_id, context, fields, keys, rankings, shared, meta, line)]
     note = RANKING_NOTE if len(keys) > 2 and rankings else ""
     out = []
     # Two responses keep the dataset's own order and the record's id (a re-export keeps them).
@@ -293,6 +299,51 @@ def convert(record: dict[str, Any], line: int, options: object = None) -> list[I
             pair_fields["metadata"] = metadata_out
         out.append(Imported(build_pair(pair_fields), label, line, note))
     return out
+
+
+def _rank_task(
+    record_id: str,
+    context: dict[str, Any],
+    fields: dict[str, Any],
+    keys: list[str],
+    rankings: list[dict[str, int]],
+    shared: dict[str, Any],
+    meta: dict[str, Any],
+    line: int,
+) -> Imported:
+    """``import --as-rankings``: the record as one K-way ranking task, in the fields' order.
+
+    The order is the source's label when every ranking that places all the responses agrees
+    (equal ranks tie); orders that disagree give none and are kept in the task's metadata, as
+    disagreeing verdicts are for pairs.
+    """
+    orders = []
+    for ranked in rankings:
+        if set(keys) <= ranked.keys():
+            tiers: dict[int, list[int]] = {}
+            for i, k in enumerate(keys):
+                tiers.setdefault(ranked[k], []).append(i)
+            orders.append([tiers[r] for r in sorted(tiers)])
+    metadata = dict(shared)
+    extras = pair_extras(meta)
+    metadata.update(extras.pop("metadata", {}))
+    extras.pop("id", None)
+    order = orders[0] if orders and all(o == orders[0] for o in orders) else None
+    if orders and order is None:
+        metadata["argilla_orders"] = [format_order(o) for o in orders]
+    data: dict[str, Any] = {
+        "id": record_id,
+        **context,
+        "responses": [fields[k] for k in keys],
+        **extras,
+    }
+    if metadata:
+        data["metadata"] = metadata
+    try:
+        task = RankTask.model_validate(data)
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc)) from None
+    return Imported(task, None, line, order=order)
 
 
 def _plain(choice: Choice) -> SourceLabel:

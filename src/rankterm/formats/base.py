@@ -68,6 +68,8 @@ class ReadOptions:
     uf_min_gap: float = 0.0
     #: CSV: target field -> column name.
     column_map: dict[str, str] = field(default_factory=dict)
+    #: Argilla: a ranking of 3 to 9 responses as one K-way ranking task, not its implied pairs.
+    as_rankings: bool = False
 
 
 class RecordError(ValueError):

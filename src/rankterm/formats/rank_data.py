@@ -16,6 +16,7 @@ replaces the earlier one), as the standing judgment of a pair is.
 
 from __future__ import annotations
 
+import mmap
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,27 @@ from rankterm.storage.journal import decode
 
 #: Byte markers of the journal lines :func:`read_rank_records` parses (the rest is skipped).
 _JOURNAL_MARKERS = (b"ranking", b"comparison", b"retraction", b'"order"')
+
+
+#: What a journal holding any ranking record must contain somewhere (JSON with or without
+#: spaces after the colon): a ranking or comparison kind, or an order of record.
+_FILE_MARKERS = (
+    b'"ranking"',
+    b'"comparison"',
+    b'"order":[',
+    b'"order": [',
+)
+
+
+def _mentions(path: str | Path, needles: tuple[bytes, ...]) -> bool:
+    """Whether the file contains any of ``needles`` (a memory-mapped search, no parsing)."""
+    with open(path, "rb") as handle:
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return False
+        with view:
+            return any(view.find(needle) != -1 for needle in needles)
 
 
 @dataclass
@@ -66,6 +88,8 @@ def read_rank_tasks(path: str | Path) -> RankTasks:
     """The :class:`RankTask` records of a pairs file; bad ones become issues (file:line)."""
     shown = display_path(Path(path))
     out = RankTasks(shown=shown)
+    if not _mentions(path, (b'"responses"',)):
+        return out  # the common case, a pairs-only file: one search, no line loop
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -137,6 +161,8 @@ def read_rank_records(
         path = Path(path)
         if not path.exists():
             continue
+        if not _mentions(path, _FILE_MARKERS):
+            continue  # a pairwise-only journal: one search, no line loop
         shown = display_path(path)
         with path.open("rb") as handle:
             for line_no, raw in enumerate(handle, start=1):

@@ -185,6 +185,17 @@ class _Rows:
         core, text, moved, added = token_boundary(prompt, text)
         return core, text, {"prompt_tail": moved, "separators": [added]}
 
+    def candidate(self, label: RankLabel, prompt: Any, i: int) -> tuple[Any, Any, dict[str, Any]]:
+        """:meth:`response` for candidate ``i``, computed once per label (it recurs K-1 times)."""
+        if self._cands_for is not label:
+            self._cands_for, self._cands = label, {}
+        if i not in self._cands:
+            self._cands[i] = self.response(prompt, label.task.responses[i].content)
+        return self._cands[i]
+
+    _cands_for: RankLabel | None = None
+    _cands: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
+
     def meta(self, label: RankLabel, **extra: Any) -> dict[str, Any]:
         """The block for one row: the label's part is built once per label (K(K-1)/2 rows)."""
         if self._meta_for is not label:
@@ -240,17 +251,19 @@ class PairsWriter(_Rows):
         bad: int,
         compared: Comparison | None,
     ) -> dict[str, Any]:
-        task = label.task
-        core, chosen, boundary = self.response(prompt, task.responses[good].content)
-        _, rejected, bad_boundary = self.response(prompt, task.responses[bad].content)
+        core, chosen, boundary = self.candidate(label, prompt, good)
+        _, rejected, bad_boundary = self.candidate(label, prompt, bad)
         if boundary:
-            boundary["separators"] += bad_boundary["separators"]
+            boundary = {
+                **boundary,
+                "separators": boundary["separators"] + bad_boundary["separators"],
+            }
         strength = (compared.strength or 0) if compared is not None else 0
         return {
             "prompt": core,
             "chosen": chosen,
             "rejected": rejected,
-            "id": task.id,
+            "id": label.task.id,
             "direct": compared is not None,
             META_KEY: self.meta(
                 label,
@@ -286,7 +299,7 @@ class KtoWriter(_Rows):
         rows = []
         for tier, desirable in ((label.order[0], True), (label.order[-1], False)):
             for i in sorted(tier):
-                core, completion, boundary = self.response(prompt, task.responses[i].content)
+                core, completion, boundary = self.candidate(label, prompt, i)
                 rows.append(
                     {
                         "prompt": core,

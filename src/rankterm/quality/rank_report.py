@@ -39,7 +39,7 @@ def rankings_section(summary: Mapping[str, Any]) -> list[str]:
         "comparison each order implies for every two candidates, comparable with agreement on "
         "ordinary pairs. n: tasks, candidates or comparisons used.",
         "",
-        table(["measure", "value", "n", "note"], [[md(c) for c in r] for r in rows]),
+        table(["measure", "value", "n", "note"], [[md(r[0]), r[1], r[2], md(r[3])] for r in rows]),
     ]
     gold = section.get("gold_tau") or {}
     if gold:
