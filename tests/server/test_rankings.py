@@ -209,3 +209,28 @@ def test_remote_desk_settles_a_ranking_case_on_the_server(server: Backend, tmp_p
         assert done.settled is not None and done.settled.order == [[1], [0, 2]]
     finally:
         desk.close()
+
+
+def test_blind_repeats_of_rankings_agree_only_when_the_order_does(backend: Backend) -> None:
+    project = backend.project(overlap=1, repeat_rate=0.5, repeat_gap=0)
+    backend.add_pairs(project, make_rank_tasks(8, k=3))
+    name, token = backend.user()
+    _, admin_token = backend.user("admin")
+    ranked: set[str] = set()
+    repeats = 0
+    with TaskClient(backend.url, project, token) as c:
+        for _ in range(40):
+            leased = c.lease(1).leases
+            if not leased:
+                break
+            task_id = leased[0].pair.id
+            # The first time in order, a repeat reversed: a repeat never agrees.
+            order = [[2], [1], [0]] if task_id in ranked else [[0], [1], [2]]
+            repeats += task_id in ranked
+            ranked.add(task_id)
+            assert c.submit_rankings([ranking(task_id, name, order)])[0].status == "accepted"
+    with TaskClient(backend.url, project, admin_token) as a:
+        (row,) = [r for r in a.stats()["annotators"] if r["annotator"] == name]
+    assert repeats > 0
+    assert (row["repeats"], row["repeat_agree"]) == (repeats, 0)
+    assert row["judgments"] == len(ranked)
