@@ -162,7 +162,7 @@ def test_admin_import_reads_ranking_records_and_names_bad_lines(backend: Backend
     from rankterm.server.admin_io import import_file
 
     project = backend.project(overlap=1)
-    good = make_rank_tasks(1, k=5)[0].to_json_dict()
+    good = {**make_rank_tasks(1, k=5)[0].to_json_dict(), "id": backend.unique("imported")}
     lines = [
         orjson.dumps(good),
         orjson.dumps({"id": "two", "prompt": "p", "responses": ["x", "y"]}),
