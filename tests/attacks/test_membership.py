@@ -29,6 +29,7 @@ def _calls(name: str) -> list[tuple[str, str, object]]:
         ("POST", P + "/leases/release", {"lease_ids": [str(uuid.uuid4())]}),
         ("POST", P + "/judgments", {"judgments": [judgment(pair, name).model_dump(mode="json")]}),
         ("POST", P + "/retractions", {"retractions": []}),
+        ("POST", P + "/rankings", {"rankings": []}),
         ("GET", P + "/me/progress", None),
         ("GET", P + "/me/judgments", None),
         ("GET", P + f"/pairs/{pair}/comments", None),

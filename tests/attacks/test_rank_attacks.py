@@ -140,3 +140,20 @@ def test_a_gold_ranking_task_leases_like_any_other(backend: Backend) -> None:
     answer = _post(backend, project, token, "leases", {"n": 6}).json()
     shapes = {frozenset(item["pair"]) for item in answer["leases"]}
     assert answer["leases"] and all("gold" not in s and "priority" not in s for s in shapes)
+
+
+def test_too_many_comparisons_are_refused_by_count(backend: Backend) -> None:
+    project = backend.project(overlap=1)
+    backend.add_pairs(project, make_rank_tasks(1, k=3))
+    name, token = backend.user()
+    with TaskClient(backend.url, project, token, retry=ONCE) as c:
+        assert len(c.lease(1).leases) == 1
+    record = ranking("r00000", name, [[0], [1], [2]]).model_dump(mode="json")
+    step = record["steps"][0]
+    steps = [{**step, "id": str(uuid.uuid4())} for _ in range(201)]
+    record = {**record, "steps": steps, "comparisons": [s["id"] for s in steps]}
+    answer = _post(backend, project, token, "rankings", {"rankings": [record]})
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    assert result["status"] == "rejected"
+    assert result["reason"].startswith(("comparisons", "steps")), result

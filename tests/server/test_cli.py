@@ -155,3 +155,47 @@ def test_sync_needs_a_token_and_a_server(tmp_path) -> None:
     assert code == 2 and "RANKTERM_TOKEN" in err
     code, _, err = run("sync", str(path), "--project", "x", env={"RANKTERM_TOKEN": "t"})
     assert code == 2 and "no server" in err
+
+
+def test_sync_pushes_rankings_with_their_comparisons(sqlite_backend, tmp_path, monkeypatch) -> None:
+    """A K-way ranking goes out whole; the undo of a comparison stays local (#16)."""
+    import uuid as _uuid
+
+    from rankterm.core.model import Choice, Comparison, Ranking
+    from tests.server.rank_helpers import make_rank_tasks
+
+    project = sqlite_backend.project(overlap=1)
+    sqlite_backend.add_pairs(project, make_rank_tasks(1, k=3))
+    name, token = sqlite_backend.user()
+    with TaskClient(sqlite_backend.url, project, token) as c:
+        assert len(c.lease(1).leases) == 1
+    attempt = _uuid.uuid4()
+
+    def compare(a: int, b: int) -> Comparison:
+        return Comparison(
+            pair_id="r00000", annotator=name, ranking_id=attempt, a=a, b=b, choice=Choice.A,
+            strength=2,
+        )  # fmt: skip
+
+    first, undone, second = compare(0, 1), compare(1, 2), compare(1, 2)
+    ranking = Ranking(
+        pair_id="r00000",
+        annotator=name,
+        ranking_id=attempt,
+        k=3,
+        order=[[0], [1], [2]],
+        comparisons=[first.id, second.id],
+    )
+    path = tmp_path / "ranked.jsonl"
+    with Journal.open(path) as journal:
+        journal.append_many([first, undone])
+        journal.append(Retraction(retracts=undone.id, pair_id="r00000", annotator=name))
+        journal.append_many([second, ranking])
+    monkeypatch.setenv("RANKTERM_TOKEN", token)
+    args = ["sync", str(path), "--server", sqlite_backend.url, "--project", project]
+    code, out, err = run(*args)
+    assert code == 0, (out, err)
+    assert "0 judgments, 1 rankings and 0 retractions sent: 1 accepted" in out
+    assert replay(read_journal(path)).acks[ranking.id].status == "accepted"
+    code, out, _ = run(*args)
+    assert code == 0 and "0 judgments and 0 retractions sent" in out

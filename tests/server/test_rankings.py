@@ -156,3 +156,81 @@ def test_disagreeing_rankings_reach_adjudication_and_an_order_settles_them(
         assert cj.conflicts() == []
         done = cj.conflicts(include_resolved=True)
         assert done[0].resolutions[0].order == [[1], [0], [3], [2]]
+
+
+def test_admin_import_reads_ranking_records_and_names_bad_lines(backend: Backend, tmp_path) -> None:
+    from rankterm.server.admin_io import import_file
+
+    project = backend.project(overlap=1)
+    good = {**make_rank_tasks(1, k=5)[0].to_json_dict(), "id": backend.unique("imported")}
+    lines = [
+        orjson.dumps(good),
+        orjson.dumps({"id": "two", "prompt": "p", "responses": ["x", "y"]}),
+        orjson.dumps({"id": "gold-bad", "prompt": "p", "responses": ["x", "y", "z"], "gold": "AB"}),
+    ]
+    path = tmp_path / "tasks.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result, issues = import_file(backend.db, project, path)
+    assert (result.added, result.invalid) == (1, 2)
+    assert issues[0].line == 2 and "3 to 9 responses" in issues[0].reason
+    assert issues[1].line == 3 and "leaves out C" in issues[1].reason
+    with backend.db.read() as conn:
+        from sqlalchemy import select
+
+        from rankterm.server import tables as t
+
+        k = conn.execute(select(t.pairs.c.k).where(t.pairs.c.pair_id == good["id"])).scalar()
+    assert k == 5
+
+
+def test_remote_desk_settles_a_ranking_case_on_the_server(server: Backend, tmp_path) -> None:
+    from rankterm.sources.adjudication import Decision, RemoteDesk
+    from rankterm.storage.journal import Journal
+
+    project = server.project(overlap=2)
+    server.add_pairs(project, make_rank_tasks(1, k=3))
+    for order in ([[0], [1], [2]], [[2], [1], [0]]):
+        name, token = server.user()
+        with TaskClient(server.url, project, token) as c:
+            assert len(c.lease(1).leases) == 1
+            assert c.submit_rankings([ranking("r00000", name, order)])[0].status == "accepted"
+    judge, tj = server.user("adjudicator")
+    desk = RemoteDesk(
+        TaskClient(server.url, project, tj), Journal.open(tmp_path / "j.jsonl"), judge
+    )
+    try:
+        (case,) = desk.cases()
+        assert case.is_ranking and len(case.rankings) == 2
+        assert case.contested.annotators == 2 and case.contested.ordinal_variance > 0
+        desk.resolve(case, Decision(choice=None, order=[[1], [0, 2]]))
+        assert desk.pending == 0
+        assert desk.cases() == []
+        (done,) = desk.cases(include_resolved=True)
+        assert done.settled is not None and done.settled.order == [[1], [0, 2]]
+    finally:
+        desk.close()
+
+
+def test_blind_repeats_of_rankings_agree_only_when_the_order_does(backend: Backend) -> None:
+    project = backend.project(overlap=1, repeat_rate=0.5, repeat_gap=0)
+    backend.add_pairs(project, make_rank_tasks(8, k=3))
+    name, token = backend.user()
+    _, admin_token = backend.user("admin")
+    ranked: set[str] = set()
+    repeats = 0
+    with TaskClient(backend.url, project, token) as c:
+        for _ in range(40):
+            leased = c.lease(1).leases
+            if not leased:
+                break
+            task_id = leased[0].pair.id
+            # The first time in order, a repeat reversed: a repeat never agrees.
+            order = [[2], [1], [0]] if task_id in ranked else [[0], [1], [2]]
+            repeats += task_id in ranked
+            ranked.add(task_id)
+            assert c.submit_rankings([ranking(task_id, name, order)])[0].status == "accepted"
+    with TaskClient(backend.url, project, admin_token) as a:
+        (row,) = [r for r in a.stats()["annotators"] if r["annotator"] == name]
+    assert repeats > 0
+    assert (row["repeats"], row["repeat_agree"]) == (repeats, 0)
+    assert row["judgments"] == len(ranked)

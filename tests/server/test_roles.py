@@ -44,6 +44,8 @@ def _body(world: World, role: str, kind: str) -> Any:
         return {"judgments": [judgment("p00019", name).model_dump(mode="json")]}
     if kind == "retractions":
         return {"retractions": []}
+    if kind == "rankings":
+        return {"rankings": []}
     if kind == "resolutions":
         return {"resolutions": []}
     if kind == "leases":
@@ -81,6 +83,7 @@ ENDPOINTS = [
     ("POST", P + "/leases/release", "lease_ids", "annotator"),
     ("POST", P + "/judgments", "judgments", "annotator"),
     ("POST", P + "/retractions", "retractions", "annotator"),
+    ("POST", P + "/rankings", "rankings", "annotator"),
     ("GET", P + "/me/progress", None, "annotator"),
     ("GET", P + "/me/judgments", None, "annotator"),
     ("GET", P + "/conflicts", None, "adjudicator"),

@@ -40,7 +40,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _push_journal(path: Path, server: str | None, project: str | None, batch: int) -> int:
-    """Send unacked judgments, then retractions; journal each batch's receipts at once.
+    """Send unacked judgments, K-way rankings (each with the comparisons it names), then
+    retractions; journal each batch's receipts at once. A comparison's retraction (an undo
+    mid-ranking) stays local: the server only ever holds comparisons inside their ranking.
 
     Receipts are appended right after each batch, so an interrupted sync resumes where it
     stopped; resending is harmless anyway because the server is idempotent on record ids.
@@ -48,6 +50,7 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
     from rankterm.config import load_settings
     from rankterm.core.errors import LoadIssue, display_path
     from rankterm.core.model import Judgment, Retraction
+    from rankterm.core.wire import RankingSubmission
     from rankterm.sources.client import TaskClient, token_from_settings
     from rankterm.storage.journal import Journal, read_journal, replay
 
@@ -68,11 +71,25 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
             typer.echo(f"warning: {issue}", err=True)
         pending = state.unacked()
         judgments = [e for e in pending if isinstance(e, Judgment)]
-        retractions = [e for e in pending if isinstance(e, Retraction)]
+        retractions = [
+            e for e in pending if isinstance(e, Retraction) and e.retracts not in state.comparisons
+        ]
+        rankings = [
+            RankingSubmission(
+                **r.model_dump(),
+                steps=[state.comparisons[c] for c in r.comparisons if c in state.comparisons],
+            )
+            for r in state.rankings.values()
+            if r.id not in state.acks
+        ]
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         rejected = []
         with TaskClient(settings.server, settings.project, token, batch_size=batch) as client:
-            for records, send in ((judgments, client.submit), (retractions, client.retract)):
+            for records, send in (
+                (judgments, client.submit),
+                (rankings, client.submit_rankings),
+                (retractions, client.retract),
+            ):
                 for start in range(0, len(records), batch):
                     acks = send(records[start : start + batch])
                     journal.append_many(acks)
@@ -82,8 +99,9 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
                             rejected.append(ack)
     for ack in rejected:
         typer.echo(f"rejected {ack.judgment_id}: {ack.reason}", err=True)
+    ranked = f", {len(rankings)} rankings" if rankings else ""
     typer.echo(
-        f"{len(judgments)} judgments and {len(retractions)} retractions sent: "
+        f"{len(judgments)} judgments{ranked} and {len(retractions)} retractions sent: "
         f"{counts['accepted']} accepted, {counts['duplicate']} already there, "
         f"{counts['rejected']} rejected"
     )

@@ -19,7 +19,18 @@ from typing import Protocol
 
 from rankterm.core import wire
 from rankterm.core.errors import LoadIssue, RanktermError, UsageError, display_path
-from rankterm.core.model import Choice, Comment, Judgment, Pair, Resolution
+from rankterm.core.model import (
+    Choice,
+    Comment,
+    Judgment,
+    Order,
+    Pair,
+    Ranking,
+    RankTask,
+    Resolution,
+    format_order,
+    ranks,
+)
 from rankterm.quality import AnnotatorStats, annotator_stats, contested_order
 from rankterm.quality.conflicts import Contested, contestedness, one_per_annotator
 from rankterm.sources.session import JournaledSession
@@ -29,13 +40,19 @@ from rankterm.storage.journal import Journal, JournalState, load_journals
 
 @dataclass
 class Case:
-    """One contested pair on the adjudicator's desk."""
+    """One contested pair (or K-way ranking task) on the adjudicator's desk."""
 
-    pair: Pair
+    pair: Pair | RankTask
     judgments: list[Judgment]
     contested: Contested
     resolutions: list[Resolution] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    #: A ranking task's case: each annotator's standing order (``judgments`` is then empty).
+    rankings: list[Ranking] = field(default_factory=list)
+
+    @property
+    def is_ranking(self) -> bool:
+        return isinstance(self.pair, RankTask)
 
     @property
     def model_verdicts(self) -> list[Comment]:
@@ -53,9 +70,10 @@ class Case:
 
     @property
     def settled(self) -> Resolution | None:
-        """The latest resolution with a verdict (guideline-unclear notes do not settle)."""
+        """The latest resolution with a verdict or an order of record (guideline-unclear
+        notes do not settle)."""
         for resolution in reversed(self.resolutions):
-            if resolution.choice is not None:
+            if resolution.choice is not None or resolution.order is not None:
                 return resolution
         return None
 
@@ -70,6 +88,8 @@ class Decision:
     tags: tuple[str, ...] = ()
     guideline_unclear: bool = False
     note: str = ""
+    #: For a ranking task: the order of record (then ``choice`` is None).
+    order: Order | None = None
 
 
 class Desk(Protocol):
@@ -96,6 +116,18 @@ class Desk(Protocol):
 def make_resolution(
     case: Case, decision: Decision, adjudicator: str, guideline_version: str | None
 ) -> Resolution:
+    if case.is_ranking:
+        return Resolution(
+            pair_id=case.pair.id,
+            adjudicator=adjudicator,
+            order=decision.order,
+            rationale=decision.rationale,
+            tags=list(decision.tags),
+            guideline_unclear=decision.guideline_unclear,
+            note=decision.note,
+            guideline_version=guideline_version,
+            considered=[r.id for r in case.rankings],
+        )
     choice = decision.choice
     strength = decision.strength if choice in (Choice.A, Choice.B) else None
     return Resolution(
@@ -110,6 +142,39 @@ def make_resolution(
         guideline_version=guideline_version,
         considered=[j.id for j in case.judgments],
     )
+
+
+def ranking_contestedness(pair_id: str, rankings: list[Ranking]) -> Contested:
+    """How contested a ranking task is, on the pair scale's two measures: the entropy (bits)
+    of the distinct orders given, and the mean over candidates of the variance of their rank,
+    so that orders far apart come before orders one swap apart."""
+    from rankterm.quality.stats import entropy, variance
+
+    placed = [ranks(r.order) for r in rankings]
+    candidates = sorted({i for p in placed for i in p})
+    spread = (
+        sum(variance([p[i] for p in placed if i in p]) for i in candidates) / len(candidates)
+        if candidates
+        else 0.0
+    )
+    return Contested(
+        pair_id, len(rankings), entropy(format_order(r.order) for r in rankings), spread
+    )
+
+
+def mean_rank_order(rankings: list[Ranking]) -> Order:
+    """The candidates by mean rank over the annotators' orders (equal means tied): a starting
+    point for the order of record, shown beside the annotators' own."""
+    placed = [ranks(r.order) for r in rankings]
+    candidates = sorted({i for p in placed for i in p})
+    means = {i: sum(p[i] for p in placed if i in p) / len(placed) for i in candidates}
+    order: Order = []
+    for i in sorted(candidates, key=lambda c: (means[c], c)):
+        if order and abs(means[order[-1][0]] - means[i]) < 1e-9:
+            order[-1].append(i)
+        else:
+            order.append([i])
+    return order
 
 
 def build_cases(
@@ -301,6 +366,17 @@ class RemoteDesk:
         items = self.client.conflicts(limit=500, include_resolved=include_resolved)
         cases = []
         for item in items:
+            if isinstance(item.pair, RankTask):
+                cases.append(
+                    Case(
+                        pair=item.pair,
+                        judgments=[],
+                        contested=ranking_contestedness(item.pair.id, item.rankings),
+                        resolutions=list(item.resolutions),
+                        rankings=list(item.rankings),
+                    )
+                )
+                continue
             verdicts = one_per_annotator(item.judgments)
             cases.append(
                 Case(

@@ -22,7 +22,7 @@ import orjson
 
 from rankterm.core import wire
 from rankterm.core.errors import LoadIssue, RanktermError
-from rankterm.core.model import Ack, Choice, Gold, Judgment
+from rankterm.core.model import Ack, Choice, Gold, Judgment, Ranking, RankTask
 from rankterm.guidelines import Guidelines, normalize_version
 from rankterm.sources.base import (
     Draft,
@@ -66,6 +66,7 @@ class RemoteSource:
         #: Journal, replayed state, this session's undo history and the outbox (whatever the
         #: server has not acknowledged): the rule "nothing judged is lost" lives there.
         self.session = JournaledSession(journal, annotator, outbox=True)
+        self.session.restore_ranking_outbox()
         self.journal = journal
         self.annotator = annotator
         #: The project's per-criterion verdicts (the annotation screen's key v).
@@ -84,9 +85,26 @@ class RemoteSource:
         self.items: list[LeasedItem] = [
             item
             for item in cached
-            if item.pair.id not in judged_now
-            or judged_now[item.pair.id].created_at.timestamp() < saved_at
+            if not isinstance(item.pair, RankTask)
+            and (
+                item.pair.id not in judged_now
+                or judged_now[item.pair.id].created_at.timestamp() < saved_at
+            )
         ]
+        #: Leased K-way ranking tasks, kept apart from the pairwise queue (the ranking screen
+        #: works on them; see :meth:`rank_leases`), with the same crash rule as pairs.
+        ranked_now = {r.pair_id: r for r in self.state.active_rankings(annotator)}
+        self.rank_items: list[LeasedItem] = [
+            item
+            for item in cached
+            if isinstance(item.pair, RankTask)
+            and (
+                item.pair.id not in ranked_now
+                or ranked_now[item.pair.id].created_at.timestamp() < saved_at
+            )
+        ]
+        #: Ranking leases finished (their ranking journaled) this session.
+        self._ranked: dict[uuid.UUID, Ranking] = {}
         #: This session's verdicts by lease, not by pair: a blind repeat is a second lease on a
         #: pair already judged, and must be shown (without the first verdict) and judged anew.
         self._judged: dict[uuid.UUID, Judgment] = {}
@@ -129,7 +147,7 @@ class RemoteSource:
     def _save_queue(self) -> None:
         """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
         with self._lock:
-            todo = [i.model_dump(mode="json") for i in self._on_hand()]
+            todo = [i.model_dump(mode="json") for i in self._on_hand() + self.rank_leases()]
         path = queue_path(self.journal.path)
         with contextlib.suppress(OSError):
             write_private(path, orjson.dumps(todo))  # pair text: private, like the journal
@@ -271,7 +289,7 @@ class RemoteSource:
 
     def progress(self) -> Progress:
         with self._lock:
-            pending = self.session.pending_judgments()
+            pending = self.session.pending_verdicts()
             on_hand = len(self._on_hand())
             if self._server_judged is None:  # offline since start: count this session only
                 done = self._session_done
@@ -298,12 +316,39 @@ class RemoteSource:
                 rejected=len(self.rejected),
             )
 
+    # -- K-way ranking tasks ----------------------------------------------------------------------
+
+    def rank_leases(self) -> list[LeasedItem]:
+        """Leased ranking tasks still to rank this session, leases alive, in lease order: what
+        a ranking screen works through. Its comparisons are journaled through
+        :attr:`session` (``append_many``: fsynced one by one, never sent alone); the finished
+        :class:`Ranking` goes to the server with them (see :meth:`finish_ranking`)."""
+        with self._lock:
+            return [
+                i
+                for i in self.rank_items
+                if i.lease_id not in self._ranked and i.lease_id not in self._lost
+            ]
+
+    def finish_ranking(self, ranking: Ranking) -> None:
+        """Note that ``ranking`` (already journaled through :attr:`session`, with its last
+        comparison) closes its task's lease: the task leaves :meth:`rank_leases`, the sync
+        thread sends the ranking with its comparisons."""
+        with self._lock:
+            for item in self.rank_items:
+                if item.pair.id == ranking.pair_id and item.lease_id not in self._ranked:
+                    self._ranked[item.lease_id] = ranking
+                    self._session_done += 1
+                    break
+        self._save_queue()
+        self._wake.set()
+
     # -- the rest of the TaskSource protocol: no input file to index or check --------------
 
     @property
     def pending(self) -> int:
-        """Verdicts journaled but not yet acknowledged by the server."""
-        return self.session.pending_judgments()
+        """Verdicts (judgments, finished rankings) journaled but not yet acknowledged."""
+        return self.session.pending_verdicts()
 
     @property
     def issues(self) -> list[LoadIssue]:
@@ -357,7 +402,7 @@ class RemoteSource:
             if self.session.pending and time.monotonic() < deadline:
                 self._deliver()
             with self._lock:
-                unjudged = [i.lease_id for i in self._on_hand()]
+                unjudged = [i.lease_id for i in self._on_hand() + self.rank_leases()]
             self._save_queue()
             if unjudged and time.monotonic() < deadline:
                 self.client.release(unjudged)
@@ -422,14 +467,15 @@ class RemoteSource:
             self._wake.clear()
 
     def _deliver(self) -> None:
-        judgments, retractions, _ = self.session.unsent()
-        if not judgments and not retractions:
+        judgments, rankings, retractions, _ = self.session.unsent_outgoing()
+        if not judgments and not rankings and not retractions:
             return
         with self._lock:
             if self.sync is not SyncState.OFFLINE:  # offline stays offline until a call succeeds
                 self.sync = SyncState.SYNCING
         self._announce()
         acks = self.client.submit(judgments) if judgments else []
+        acks += self.client.submit_rankings(rankings) if rankings else []
         # Retractions after their judgments, so the server sees them in order.
         acks += self.client.retract(retractions) if retractions else []
         self.session.acknowledge(acks)
@@ -438,7 +484,10 @@ class RemoteSource:
             with self._lock:
                 for ack in refused:
                     record = self.state.judgments.get(ack.judgment_id)
+                    ranked = self.state.rankings.get(ack.judgment_id)
                     what = f"your verdict on pair {record.pair_id}" if record else "a record"
+                    if ranked is not None:
+                        what = f"your ranking of {ranked.pair_id}"
                     self._notices.append(
                         f"The server refused {what}: {ack.reason}. "
                         "It stays in your journal and is listed when you quit."
@@ -460,12 +509,13 @@ class RemoteSource:
         with self._lock:
             # A replayed lease request returns leases already on hand; and a pair on hand,
             # unjudged, is not taken twice. A lease on a pair judged earlier (a blind repeat) is.
-            leases = {i.lease_id for i in self.items}
-            waiting = {i.pair.id for i in self._on_hand()}
+            leases = {i.lease_id for i in self.items + self.rank_items}
+            waiting = {i.pair.id for i in self._on_hand() + self.rank_leases()}
             fresh = [
                 i for i in batch.leases if i.lease_id not in leases and i.pair.id not in waiting
             ]
-            self.items.extend(fresh)
+            self.items.extend(i for i in fresh if not isinstance(i.pair, RankTask))
+            self.rank_items.extend(i for i in fresh if isinstance(i.pair, RankTask))
             if batch.guideline_version:  # an older server sends 64 bare hex digits
                 self.guideline_version = normalize_version(batch.guideline_version)
             self.exhausted = batch.exhausted and not fresh
@@ -479,7 +529,7 @@ class RemoteSource:
         its pair is on screen the annotator is told, since a verdict on it may be refused
         (it is still journaled and sent: the server takes it while the pair has a free slot)."""
         with self._lock:
-            ids = [i.lease_id for i in self._on_hand()]
+            ids = [i.lease_id for i in self._on_hand() + self.rank_leases()]
         if not ids:
             return
         statuses = self.client.renew(ids)
@@ -506,7 +556,7 @@ class RemoteSource:
     def _fetch_progress(self) -> None:
         with self._lock:
             done_before = self._session_done
-            pending_before = self.session.pending_judgments()
+            pending_before = self.session.pending_verdicts()
         data = self.client.progress()
         with self._lock:
             # The server counts what it has acked; verdicts still pending are counted on top,

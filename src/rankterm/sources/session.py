@@ -16,12 +16,14 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 
+from rankterm.core import wire
 from rankterm.core.errors import LoadIssue
-from rankterm.core.model import Ack, Judgment, Resolution, Retraction
+from rankterm.core.model import Ack, Judgment, Ranking, Resolution, Retraction
 from rankterm.storage.journal import Journal, JournalEntry, JournalState, read_journal
 
-#: What a session can have waiting for the server's acknowledgement.
-Outgoing = Judgment | Retraction | Resolution
+#: What a session can have waiting for the server's acknowledgement. A finished K-way
+#: :class:`Ranking` goes out whole (its comparisons inside it); a comparison never goes alone.
+Outgoing = Judgment | Retraction | Resolution | Ranking
 
 
 class JournaledSession:
@@ -148,6 +150,56 @@ class JournaledSession:
                 self.pending.pop(ack.judgment_id, None)
                 if ack.status == "rejected":
                     self.rejected.append(ack)
+
+    # -- the outbox of K-way rankings (remote mode) ----------------------------------------------
+
+    def restore_ranking_outbox(self) -> None:
+        """After the replay at open: finished rankings the server has not acknowledged join the
+        outbox. (A comparison and its undo stay local: the server gets the comparisons inside
+        their ranking, so their retractions are never sent; see :meth:`unsent_outgoing`.)"""
+        if not self.outbox:
+            return
+        with self.lock:
+            for ranking in self.state.rankings.values():
+                if ranking.id not in self.state.acks:
+                    self.pending[ranking.id] = ranking
+
+    def unsent_outgoing(
+        self,
+    ) -> tuple[list[Judgment], list[wire.RankingSubmission], list[Retraction], list[Resolution]]:
+        """What the server has not acknowledged, by kind, in the order to send it: judgments,
+        rankings (each with the comparisons it names, from the journal), then retractions.
+
+        Retractions of comparisons leave the outbox here, unsent: the server never held those
+        comparisons on their own (an undone comparison is simply not in its ranking)."""
+        with self.lock:
+            comparisons = self.state.comparisons
+            for rid in [
+                rid
+                for rid, r in self.pending.items()
+                if isinstance(r, Retraction) and r.retracts in comparisons
+            ]:
+                del self.pending[rid]
+            records = list(self.pending.values())
+            rankings = [
+                wire.RankingSubmission(
+                    **r.model_dump(),
+                    steps=[comparisons[c] for c in r.comparisons if c in comparisons],
+                )
+                for r in records
+                if isinstance(r, Ranking)
+            ]
+        return (
+            [r for r in records if isinstance(r, Judgment)],
+            rankings,
+            [r for r in records if isinstance(r, Retraction)],
+            [r for r in records if isinstance(r, Resolution)],
+        )
+
+    def pending_verdicts(self) -> int:
+        """Judgments and finished rankings not yet acknowledged."""
+        with self.lock:
+            return sum(1 for r in self.pending.values() if isinstance(r, Judgment | Ranking))
 
     def close(self) -> None:
         self.journal.close()

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from rankterm.core import limits
 from rankterm.core.errors import RanktermError
-from rankterm.core.model import Choice
+from rankterm.core.model import Choice, RankTask, candidate_name, parse_order
 from rankterm.core.sanitize import inert
 from rankterm.guidelines import Guidelines, Section
 from rankterm.sources.adjudication import Case, Decision, Desk
@@ -35,6 +35,12 @@ from rankterm.tui.widgets.rendered_pane import RenderedPane
 
 PANES = ("#context", "#left", "#right", "#verdicts", "#guidelines")
 TITLES = {"context": "Prompt", "left": "A", "right": "B"}
+
+
+def _candidates_of(task: RankTask, pane: str) -> range:
+    """The candidates a response pane shows: the first half on the left, the rest right."""
+    half = (task.k + 1) // 2
+    return range(half) if pane == "left" else range(half, task.k)
 
 
 class AdjudicateScreen(PaneScreen):
@@ -148,12 +154,15 @@ class AdjudicateScreen(PaneScreen):
             self._info()
             return
         pair = case.pair
-        self.paint_context(pair)
-        a, b = self.renderer.responses(
-            pair, False, left.content_width, self.diff, frozenset(self.raw)
-        )
-        left.set_lines(a)
-        right.set_lines(b)
+        self.paint_context(pair)  # type: ignore[arg-type]  # a ranking task has a context too
+        if isinstance(pair, RankTask):
+            self._paint_candidates(pair, left, right)
+        else:
+            a, b = self.renderer.responses(
+                pair, False, left.content_width, self.diff, frozenset(self.raw)
+            )
+            left.set_lines(a)
+            right.set_lines(b)
         verdicts.set_lines(
             to_lines(
                 verdicts_renderable(case, self.records, self.size.width or 80),
@@ -173,8 +182,61 @@ class AdjudicateScreen(PaneScreen):
             else plain("No guideline section matches this pair.", "dim")
         )
         guide.set_lines(to_lines(body, guide.content_width))
+        for name in ("left", "right"):  # a ranking task's panes hold letters, a pair's A and B
+            pane = self.query_one(f"#{name}", RenderedPane)
+            bare = self.title_for(name)
+            if (pane.border_title or "").removeprefix(self.FOCUS_MARK) != bare:
+                pane.border_title = bare
         self._info()
         self._mark_focus()  # the prompt's title may have been set bare
+
+    def _paint_candidates(self, task: RankTask, left: RenderedPane, right: RenderedPane) -> None:
+        """A ranking task's K candidates, by letter only (never the model), the first half
+        on the left, the rest on the right; each pane titled with its letters."""
+        for pane in (left, right):
+            parts = []
+            for i in _candidates_of(task, pane.id or ""):
+                parts.append(Text(f" {candidate_name(i)} ", style="bold reverse"))
+                content = task.responses[i].content
+                parts.append(plain(content) if pane.id in self.raw else markdown(content))
+            pane.set_lines(to_lines(Group(*parts), pane.content_width))
+
+    def title_for(self, name: str) -> str:
+        """A ranking task's response panes are titled with the letters they hold."""
+        case = self.case
+        if name in ("left", "right") and case is not None and isinstance(case.pair, RankTask):
+            shown = _candidates_of(case.pair, name)
+            title = f"{candidate_name(shown[0])}–{candidate_name(shown[-1])}"
+            return title + (" · raw" if name in self.raw else "")
+        return super().title_for(name)
+
+    def action_order(self) -> None:
+        """Type the order of record of a ranking task (checked: every candidate, once)."""
+        case = self.case
+        if case is None or not isinstance(case.pair, RankTask):
+            if case is not None:
+                self.notify("o sets the order of a ranking task; this is a pair.", timeout=3)
+            return
+        task = case.pair
+
+        async def saved(text: str | None) -> None:
+            if not (text and text.strip()):
+                return
+            try:
+                order = parse_order(text.strip().splitlines()[0], task.k)
+            except ValueError as exc:
+                self.notify(
+                    f"Not an order of {task.k}: {inert(str(exc))}",
+                    severity="error",
+                    timeout=8,
+                    markup=False,
+                )
+                return
+            await self._record(Decision(choice=None, order=order, rationale=self.rationale))
+
+        last = candidate_name(task.k - 1)
+        title = f"Order of record, best first: letters A-{last} or digits, = for ties (ctrl+s)"
+        self.app.push_screen(TextEditorDialog(title, "", limit=200, what="The order"), saved)
 
     def repaint(self) -> None:
         self.show()
@@ -186,7 +248,15 @@ class AdjudicateScreen(PaneScreen):
     def _info(self) -> None:
         keymap = self.rankterm_app.settings.keys
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append_text(adjudicate_legend(keymap))
+        case = self.case
+        if case is not None and case.is_ranking:
+            order_key = key_for("adjudicate.order", keymap)
+            unclear_key = key_for("adjudicate.unclear", keymap)
+            text.append(
+                f" {order_key} type the order of record · {unclear_key} unclear ", style="dim"
+            )
+        else:
+            text.append_text(adjudicate_legend(keymap))
         if self.rationale:
             text.append(f" ✎ {inert(self.rationale.splitlines()[0])[:50]}", style="italic")
         pending = self.desk.pending
@@ -216,6 +286,9 @@ class AdjudicateScreen(PaneScreen):
         self.show()
 
     async def action_decide(self, choice: str, strength: int) -> None:
+        if self.case is not None and self.case.is_ranking:
+            self.notify("A ranking task is settled by its order: press o and type it.", timeout=4)
+            return
         if self.case is not None:
             refusal = self.gate.admit(CURRENT_PRESS.get())
             if refusal is not None:

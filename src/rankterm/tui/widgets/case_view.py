@@ -6,10 +6,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rankterm.core.model import describe
+from rankterm.core.model import candidate_name, describe, format_order, ranks
 from rankterm.core.sanitize import inert
 from rankterm.quality import AnnotatorStats
-from rankterm.sources.adjudication import Case
+from rankterm.sources.adjudication import Case, mean_rank_order
 
 #: Below this many columns the verdicts are one line per annotator (a table row of six
 #: columns takes four or five lines there, and pushed all but one annotator out of sight).
@@ -53,9 +53,75 @@ def compact_verdicts(case: Case, records: dict[str, AnnotatorStats]) -> list[Ren
     return rows
 
 
+def _rank(value: float) -> str:
+    """A rank as a cell: ``2`` or ``2.5`` (tied candidates share the mean of their places)."""
+    return f"{value:g}"
+
+
+def orders_renderable(case: Case, records: dict[str, AnnotatorStats]) -> RenderableType:
+    """A ranking task's case: each annotator's order side by side, as letters (never model
+    names) and as each candidate's rank, one row per annotator, then the mean rank; the
+    order by mean rank is offered as a starting point for the order of record."""
+    k = case.pair.k  # type: ignore[union-attr]
+    table = Table(expand=False, header_style="bold", pad_edge=False, box=None, padding=(0, 1))
+    table.add_column("annotator", no_wrap=True, max_width=14, overflow="ellipsis")
+    table.add_column("order", no_wrap=True)
+    for i in range(k):
+        table.add_column(candidate_name(i), justify="right", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("gold", justify="right", no_wrap=True)
+    placed = []
+    for ranking in case.rankings:
+        rank = ranks(ranking.order)
+        placed.append(rank)
+        record = records.get(ranking.annotator)
+        gold = _short_rate(record.gold.value, record.gold.n) if record is not None else "–"
+        order = Text(format_order(ranking.order).replace(" ", ""), style="bold")
+        if ranking.flagged:
+            order.append(" ⚑", style="bold red")
+        if ranking.typed:
+            order.append(" typed", style="dim")
+        table.add_row(
+            Text(inert(ranking.annotator)),
+            order,
+            *[_rank(rank[i]) if i in rank else "–" for i in range(k)],
+            f"{ranking.duration_ms / 1000:.0f}s",
+            gold,
+        )
+    if placed:
+        table.add_row(
+            Text("mean", style="dim"),
+            Text(format_order(mean_rank_order(case.rankings)).replace(" ", ""), style="cyan"),
+            *[_rank(round(sum(p.get(i, 0) for p in placed) / len(placed), 2)) for i in range(k)],
+            "",
+            "",
+            style="dim",
+        )
+    parts: list[RenderableType] = [table]
+    for ranking in case.rankings:
+        if ranking.tags:
+            parts.append(
+                Text.assemble(
+                    (f"{inert(ranking.annotator)}: ", "bold"),
+                    (inert(", ".join(ranking.tags)), "yellow"),
+                )
+            )
+        if ranking.rationale:
+            parts.append(
+                Text.assemble(
+                    (f"{inert(ranking.annotator)}: ", "bold"),
+                    (inert(ranking.rationale), "italic"),
+                )
+            )
+    parts.append(Text("o: type the order of record (e.g. CADB, 3142, C>A=D>B)", style="dim italic"))
+    return Group(*parts)
+
+
 def verdicts_renderable(
     case: Case, records: dict[str, AnnotatorStats], width: int = COMPACT_BELOW
 ) -> RenderableType:
+    if case.is_ranking:
+        return Group(orders_renderable(case, records), *_outcome(case))
     parts: list[RenderableType] = (
         compact_verdicts(case, records)
         if width < COMPACT_BELOW
@@ -127,6 +193,10 @@ def _outcome(case: Case) -> list[RenderableType]:
                 f"{inert(resolution.adjudicator)}: guideline unclear — ", style="bold yellow"
             )
             line.append(inert(resolution.note))
+        elif resolution.order is not None:
+            line.append(f"order of record {format_order(resolution.order)}")
+            if resolution.rationale:
+                line.append(f" — {inert(resolution.rationale)}")
         else:
             line.append(describe(resolution.choice, resolution.strength))  # type: ignore[arg-type]
             if resolution.rationale:
