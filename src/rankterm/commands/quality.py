@@ -93,7 +93,7 @@ def agreement_command(
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
     _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
-    summary["guideline_versions"] = version_figures(judgments, gold)
+    summary["guideline_versions"] = version_figures(judgments, gold, summary)
     if judge:  # model verdicts: compared with people, never counted among them
         from rankterm.quality.judges import judge_metrics
 
@@ -229,7 +229,7 @@ def report_command(
         labels,
         _model_pairs(index),
     )
-    summary["guideline_versions"] = version_figures(judgments, gold)
+    summary["guideline_versions"] = version_figures(judgments, gold, summary)
     items = lowest_agreement(judgments, limit=lowest) if lowest else []
     items = [item for item in items if item.agreement < 1.0]  # full agreement is not low
     prompts = {}
