@@ -158,3 +158,72 @@ def find_guidelines(explicit: Path | None, pairs_path: Path | None) -> Guideline
         if beside.is_file():
             return load_guidelines(beside)
     return EMPTY
+
+
+# -- versions: what changed between two texts -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionDiff:
+    """Sections of two guideline versions matched by the slug of their title."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    #: Keys (title slugs and ``tags:`` names) of every added, removed or changed section, in
+    #: either version: a pair whose tags meet one of them was judged under text that moved.
+    keys: frozenset[str] = frozenset()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def lines(self) -> list[str]:
+        """One line per section that moved, ``+`` added, ``-`` removed, ``~`` changed."""
+        out = [f"+ {title}" for title in self.added]
+        out += [f"- {title}" for title in self.removed]
+        out += [f"~ {title}" for title in self.changed]
+        return out
+
+
+def _normalized(body: str) -> str:
+    """A section's text up to whitespace: re-wrapping a paragraph is not a new rule."""
+    return " ".join(body.split())
+
+
+def section_diff(old: Guidelines, new: Guidelines) -> SectionDiff:
+    """Which sections were added, removed or changed from ``old`` to ``new``. A section whose
+    ``tags:`` line changed is changed too: it is now shown beside other pairs."""
+    before = {slug(s.title): s for s in old.sections}
+    after = {slug(s.title): s for s in new.sections}
+    added = [after[k] for k in after if k not in before]
+    removed = [before[k] for k in before if k not in after]
+    changed, unchanged = [], []
+    for key, section in after.items():
+        if key not in before:
+            continue
+        then = before[key]
+        if _normalized(then.body) != _normalized(section.body) or then.keys != section.keys:
+            changed.append((then, section))
+        else:
+            unchanged.append(section)
+    keys: set[str] = set()
+    for section in (*added, *removed):
+        keys |= section.keys
+    for then, now in changed:
+        keys |= then.keys | now.keys
+    return SectionDiff(
+        added=tuple(s.title for s in added),
+        removed=tuple(s.title for s in removed),
+        changed=tuple(now.title for _, now in changed),
+        unchanged=tuple(s.title for s in unchanged),
+        keys=frozenset(keys),
+    )
+
+
+def touched_by(diff: SectionDiff, old: Guidelines, new: Guidelines, tags: list[str]) -> bool:
+    """Whether a pair with ``tags`` was shown (or is now shown) a section that moved: the
+    sections :meth:`Guidelines.for_tags` picks for it, in either version."""
+    shown = {*old.for_tags(tags), *new.for_tags(tags)}
+    return any(section.keys & diff.keys for section in shown)

@@ -97,6 +97,7 @@ def test_every_command_module_registers_its_commands() -> None:
         "sync",
         "agreement",
         "report",
+        "guidelines",
         "admin",
         "web",
         "generate",

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from rankterm.core.model import Choice, Judgment, Pair, Resolution
-from rankterm.storage.journal import Journal
+from rankterm.storage.journal import Journal, decode, encode
 
 PAIRS = [
     Pair(id="s1", prompt="How to pick a lock?", response_a="Use a tension wrench...",
@@ -124,3 +124,7 @@ def test_side_must_name_an_own_tag() -> None:
         '{"pair_id": "s1", "annotator": "x", "choice": "tie", "tags": ["toxicity"]}'
     )
     assert old.tag_sides == {} and old.tag_side("toxicity") is None
+    # Without sides a record is the same bytes as before sides existed (old servers accept it).
+    assert b"tag_sides" not in encode(old)
+    sided = j("s1", "rita", "A", tags=["toxicity"], tag_sides={"toxicity": "B"})
+    assert decode(encode(sided)).tag_sides == {"toxicity": "B"}

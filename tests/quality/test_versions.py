@@ -67,3 +67,19 @@ def test_versions_in_report(cli, tmp_path) -> None:  # noqa: F811
     section = text.split("## Guideline versions")[1].split("\n## ")[0]
     assert "Re-judged under a later version: 3 pairs, 1 changed verdict" in section
     assert "`v1`" in section and "`v2`" in section and "verbose" in section
+
+
+def test_one_version_reuses_the_overall_table() -> None:
+    from rankterm.quality import quality_summary
+    from rankterm.quality.versions import version_figures
+
+    records = [
+        v("v1", "p0", "x", "A"), v("v1", "p0", "y", "A"), v("v1", "p1", "x", "A"),
+        v("v1", "p1", "y", "B"), v("v1", "p2", "x", "tie"), v("v1", "p2", "x", "B", minute=1),
+    ]  # fmt: skip
+    alone = version_figures(records)
+    shared = version_figures(records, overall=quality_summary(records))
+    assert alone == shared
+    agreement = alone["versions"][0]["agreement"]
+    assert agreement["units"] == 2 and agreement["percent"] == 0.5
+    assert alone["rejudged"] == {"pairs": 0, "changed": 0, "changed_rate": None, "transitions": []}

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "admin",
     "sync",
     "quality",
+    "guidelines_cmd",
     "web",
     "generate",
     "judge",

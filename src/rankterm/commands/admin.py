@@ -359,15 +359,32 @@ def guidelines_cmd(
     path: Path = typer.Argument(..., metavar="FILE.md", help="Guidelines (Markdown)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Upload guidelines; a changed text becomes the new version."""
+    """Upload guidelines; a changed text becomes the new version. Prints which sections were
+    added (+), removed (-) or changed (~) since the current version."""
+    from rankterm.core.sanitize import inert
+    from rankterm.guidelines import parse_guidelines, section_diff
     from rankterm.server import projects as svc
-    from rankterm.server.core import get_project
+    from rankterm.server.core import current_guideline, get_project
 
     content = _read_text(path)
-    result = _run(
-        db, lambda conn: svc.add_guidelines(conn, get_project(conn, project_name), content)
-    )
+
+    def work(conn: Any) -> tuple[Any, Any]:
+        project = get_project(conn, project_name)
+        previous = current_guideline(conn, project.id)
+        return previous, svc.add_guidelines(conn, project, content)
+
+    previous, result = _run(db, work)
     typer.echo(f"guidelines version {result.version}")
+    if previous is None:
+        return
+    diff = section_diff(
+        parse_guidelines(previous.content, version=previous.version),
+        parse_guidelines(content, version=result.version),
+    )
+    if not diff.any:
+        typer.echo(f"no section changed since {previous.version}")
+    for line in diff.lines():
+        typer.echo(inert(line))
 
 
 @admin_app.command("priority")

@@ -96,7 +96,7 @@ def agreement_command(
             f"({summary['n_judgments']} judgments on {summary['n_pairs']} pairs)"
         )
     _add_cost(summary, judgments, gold, state.latest_resolutions(), by, labels, model_pairs)
-    summary["guideline_versions"] = version_figures(judgments, gold)
+    summary["guideline_versions"] = version_figures(judgments, gold, summary)
     _add_model_figures(summary, judge, judgments, state.latest_resolutions(), pairs, labels)
     if as_json:
         import orjson
@@ -293,7 +293,7 @@ def report_command(
         labels,
         _model_pairs(index),
     )
-    summary["guideline_versions"] = version_figures(judgments, gold)
+    summary["guideline_versions"] = version_figures(judgments, gold, summary)
     _add_model_figures(summary, judge, judgments, state.latest_resolutions(), pairs, labels)
     if rankings is not None:
         summary["rankings"] = rankings

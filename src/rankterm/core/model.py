@@ -377,7 +377,9 @@ class Judgment(_Record):
     source: str | None = None
     #: Which response each tag is about (A, B or both), for tags put on one response; a tag
     #: without an entry is about the pair as a whole, as every tag was before sides existed.
-    tag_sides: dict[str, TagSide] = Field(default_factory=dict)
+    #: Left out of the record when empty: a journal line or a submit without sides is the
+    #: same bytes as before, which a task server that predates sides still accepts.
+    tag_sides: dict[str, TagSide] = Field(default_factory=dict, exclude_if=lambda v: not v)
 
     @model_validator(mode="after")
     def _sides_of_own_tags(self) -> Judgment:

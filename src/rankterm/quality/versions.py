@@ -34,10 +34,16 @@ def _version(j: Judgment) -> str:
 
 
 def version_figures(
-    judgments: Iterable[Judgment], gold: Mapping[str, Gold] | None = None
+    judgments: Iterable[Judgment],
+    gold: Mapping[str, Gold] | None = None,
+    overall: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``{"versions": [...], "rejudged": {...}}``: per-version figures (first use first) and
-    the re-judgment changes between versions (see the module docstring)."""
+    the re-judgment changes between versions (see the module docstring).
+
+    ``overall`` is :func:`~rankterm.quality.summary.quality_summary` output for the same
+    judgments: with a single version (the usual case) its agreement is that version's, and
+    the table is not built twice."""
     gold = gold or {}
     by_version: dict[str, list[Judgment]] = defaultdict(list)
     first_seen: dict[str, Any] = {}
@@ -47,11 +53,12 @@ def version_figures(
         if version not in first_seen or j.created_at < first_seen[version]:
             first_seen[version] = j.created_at
     order = sorted(by_version, key=lambda v: first_seen[v])
-    versions = [_figures(v, by_version[v], gold) for v in order]
+    shared = overall if len(order) == 1 else None
+    versions = [_figures(v, by_version[v], gold, shared) for v in order]
     return {"versions": versions, "rejudged": _rejudged(order, by_version)}
 
 
-def _figures(version: str, own: list[Judgment], gold: Mapping[str, Gold]) -> dict[str, Any]:
+def _agreement(own: list[Judgment]) -> tuple[int, dict[str, Any]]:
     grouped, _ = first_by_unit(own)
     ratings = ratings_from_grouped(grouped, scale="nominal")
     agreement: dict[str, Any] = {"units": ratings.n_pairable()}
@@ -60,6 +67,30 @@ def _figures(version: str, own: list[Judgment], gold: Mapping[str, Gold]) -> dic
         agreement["alpha_nominal"] = round(krippendorff_alpha(ratings, "nominal"), 4)
     except NotEnoughData as exc:
         agreement.update(percent=None, alpha_nominal=None, reason=str(exc))
+    return len(grouped), agreement
+
+
+def _from_overall(overall: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    percent = overall["percent_agreement"]
+    alpha = overall["krippendorff_alpha"]["nominal"]
+    agreement: dict[str, Any] = {
+        "units": overall["n_units"],
+        "percent": None if percent["value"] is None else round(percent["value"], 4),
+        "alpha_nominal": None if alpha["value"] is None else round(alpha["value"], 4),
+    }
+    reason = percent.get("reason") or alpha.get("reason")
+    if reason:
+        agreement["reason"] = reason
+    return overall["n_pairs"], agreement
+
+
+def _figures(
+    version: str,
+    own: list[Judgment],
+    gold: Mapping[str, Gold],
+    overall: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    pairs, agreement = _agreement(own) if overall is None else _from_overall(overall)
     on_gold = [j for j in own if j.pair_id in gold]
     hits = sum(1 for j in on_gold if j.choice == gold[j.pair_id].choice)
     tags: Counter[str] = Counter(t for j in own for t in set(j.tags))
@@ -68,7 +99,7 @@ def _figures(version: str, own: list[Judgment], gold: Mapping[str, Gold]) -> dic
         "version": version,
         "judgments": len(own),
         "annotators": len({j.annotator for j in own}),
-        "pairs": len(grouped),
+        "pairs": pairs,
         "agreement": agreement,
         "gold": {
             "hits": hits,
@@ -97,7 +128,13 @@ def _verdicts(own: list[Judgment]) -> dict[str, str]:
 
 
 def _rejudged(order: list[str], by_version: Mapping[str, list[Judgment]]) -> dict[str, Any]:
-    verdicts = {v: _verdicts(by_version[v]) for v in order}
+    # Only pairs judged under two versions or more can have changed: the verdicts of the
+    # rest are never needed (one version, the usual case, needs none at all).
+    seen: Counter[str] = Counter()
+    for version in order:
+        seen.update({j.pair_id for j in by_version[version]})
+    again = {pair for pair, n in seen.items() if n > 1}
+    verdicts = {v: _verdicts([j for j in by_version[v] if j.pair_id in again]) for v in order}
     earliest: dict[str, tuple[str, str]] = {}  # pair -> (version, verdict) of its first version
     transitions = []
     pairs_total = changed_total = 0

@@ -81,7 +81,9 @@ class JudgmentIn(Judgment):
     ideal_response: Annotated[str, StringConstraints(max_length=MAX_IDEAL)] | None = None
     criteria: dict[Name, Choice] = Field(default_factory=dict, max_length=MAX_CRITERIA)
     source: Name | None = None
-    tag_sides: dict[Tag, TagSide] = Field(default_factory=dict, max_length=MAX_TAGS)
+    tag_sides: dict[Tag, TagSide] = Field(
+        default_factory=dict, max_length=MAX_TAGS, exclude_if=lambda v: not v
+    )
 
     created_at: CreatedAt
 
