@@ -5,24 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from rankterm.commands.cli import _register_commands, app
-from rankterm.core.errors import RanktermError
 from rankterm.sources.client import TaskClient
 from tests.server.conftest import Backend, judgment
+from tests.server.test_cli import run  # the CLI in-process, RanktermError as its exit code
 
 LOGS = Path(__file__).parents[2] / "sample_data" / "production" / "logs.jsonl"
-
-
-def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    _register_commands()
-    result = CliRunner().invoke(app, list(args), env=env)
-    if isinstance(result.exception, RanktermError):
-        return result.exception.exit_code, result.stdout, str(result.exception)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_sample_into_a_project_then_judge_there(backend: Backend) -> None:

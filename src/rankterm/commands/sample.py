@@ -253,24 +253,16 @@ def monitor(
 
 def _pair_metadata(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], list]:
     """Pair id -> metadata, for every pair of the files (bad lines as issues)."""
-    from rankterm.core.errors import LoadIssue
-    from rankterm.formats.io import iter_json, open_input
+    from rankterm.quality.sampling import read_records
 
-    meta: dict[str, dict[str, Any]] = {}
-    issues: list[LoadIssue] = []
-    for path in paths:
-        with open_input(path) as source:
-            for item in iter_json(source):
-                if isinstance(item, LoadIssue):
-                    issues.append(item)
-                    continue
-                line, record = item
-                pair_id, metadata = record.get("id"), record.get("metadata")
-                if not isinstance(pair_id, str) or not pair_id:
-                    issues.append(LoadIssue(source.name, line, "'id' must be a non-empty string"))
-                    continue
-                meta[pair_id] = metadata if isinstance(metadata, dict) else {}
-    return meta, issues
+    def id_and_metadata(record: dict[str, Any], _file: str, _line: int) -> tuple[str, dict]:
+        pair_id, metadata = record.get("id"), record.get("metadata")
+        if not isinstance(pair_id, str) or not pair_id:
+            raise ValueError("'id' must be a non-empty string")
+        return pair_id, metadata if isinstance(metadata, dict) else {}
+
+    rows, issues = read_records(paths, id_and_metadata)
+    return dict(rows), issues
 
 
 def register(app: typer.Typer) -> None:
