@@ -7,7 +7,8 @@ with its interval, the error-tag rates, and a drift alarm. ``monitor`` is its ow
 than ``report --monitor``: ``report`` writes a Markdown audit file, while ``monitor`` prints (or
 writes JSON) and exits :data:`EXIT_DRIFT` on an alarm, so a cron job can page someone.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 drift alarm (``monitor`` only).
+Exit codes: 0 ok, 1 error, 2 usage, 5 drift alarm (``monitor`` only; 3 and 4 already mean
+"journal in use" and "quit with pairs left" elsewhere in rankterm).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import typer
 from rankterm.core.errors import RanktermError, UsageError
 
 #: ``rankterm monitor`` exit status when a drift alarm is raised (cron alerts on it).
-EXIT_DRIFT = 3
+EXIT_DRIFT = 5
 
 
 def sample(
@@ -221,7 +222,7 @@ def monitor(
     with a 95% Wilson interval, error-tag rates per window and slice, a terminal chart, and
     a drift alarm (newest window against the earlier ones pooled).
 
-    Exit codes: 0 no drift, 1 error, 2 usage, 3 drift alarm raised (for cron alerts).
+    Exit codes: 0 no drift, 1 error, 2 usage, 5 drift alarm raised (for cron alerts).
     """
     import orjson
 
