@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from tests.server.conftest import ServerProcess  # noqa: E402
 
-from common import emit, log, proc_status_kb  # noqa: E402
+from common import add_backend_option, emit, log, on_each_backend, proc_status_kb  # noqa: E402
 
 LIMIT = 32 * 1024 * 1024
 
@@ -230,12 +230,7 @@ def main() -> None:
         default=None,
         help="also run every attack against the code in this src directory (before/after)",
     )
-    parser.add_argument(
-        "--backend",
-        choices=("both", "sqlite", "postgresql"),
-        default="both",
-        help="which database (PostgreSQL needs RANKTERM_TEST_PG)",
-    )
+    add_backend_option(parser, "which database (PostgreSQL needs RANKTERM_TEST_PG)")
     parser.add_argument(
         "--only", nargs="+", choices=sorted(ATTACKS), default=None, help="run just these attacks"
     )
@@ -243,27 +238,11 @@ def main() -> None:
     if args.baseline_src is not None and not (args.baseline_src / "rankterm").is_dir():
         parser.error(f"--baseline-src {args.baseline_src}: no rankterm package there")
     size = (8 if args.quick else 32) * 1024 * 1024 - 4096
-    results: dict[str, Any] = {}
-    if args.backend in ("both", "sqlite"):
-        with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
-            results["sqlite"] = run_backend(
-                str(Path(tmp) / "bench.db"), size, args.baseline_src, args.quick, args.only
-            )
-    pg = os.environ.get("RANKTERM_TEST_PG")
-    if args.backend == "postgresql" and not pg:
-        parser.error("--backend postgresql needs RANKTERM_TEST_PG (a PostgreSQL URL)")
-    if pg and args.backend in ("both", "postgresql"):
-        from tests.server import conftest
-
-        name = f"rankterm_bench_{secrets.token_hex(4)}"
-        conftest.PG_URL = pg
-        conftest.pg_admin_execute(f"CREATE DATABASE {name}")
-        try:
-            results["postgresql"] = run_backend(
-                conftest.pg_database_url(name), size, args.baseline_src, args.quick, args.only
-            )
-        finally:
-            conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    results: dict[str, Any] = on_each_backend(
+        parser,
+        args.backend,
+        lambda url: run_backend(url, size, args.baseline_src, args.quick, args.only),
+    )
     emit(
         "attacks",
         {

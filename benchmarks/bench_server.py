@@ -47,6 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.server.conftest import ServerProcess  # noqa: E402
 
+from common import add_backend_option, emit, on_each_backend, proc_cpu_s  # noqa: E402
+
 
 def _judgment(pair_id: str, annotator: str) -> dict[str, Any]:
     return {
@@ -352,8 +354,7 @@ def lease_alone_by_ordering(
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return proc_cpu_s(pid) or 0.0  # the server is alive while measured
 
 
 def run_backend(db_url: str, quick: bool, only_ordering: bool = False) -> dict[str, Any]:
@@ -398,11 +399,9 @@ def run_backend(db_url: str, quick: bool, only_ordering: bool = False) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seconds instead of minutes")
-    parser.add_argument(
-        "--backend",
-        choices=("both", "sqlite", "postgresql"),
-        default="both",
-        help="which database to measure (PostgreSQL needs RANKTERM_TEST_PG); one alone is"
+    add_backend_option(
+        parser,
+        "which database to measure (PostgreSQL needs RANKTERM_TEST_PG); one alone is"
         " measured without the other's run just before it",
     )
     parser.add_argument(
@@ -411,27 +410,11 @@ def main() -> None:
         help="measure only the lease latency in priority against informative order",
     )
     args = parser.parse_args()
-    results: dict[str, Any] = {}
     only = args.ordering_only
-    if args.backend in ("both", "sqlite"):
-        with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
-            results["sqlite"] = run_backend(str(Path(tmp) / "bench.db"), args.quick, only)
-    pg = os.environ.get("RANKTERM_TEST_PG")
-    if args.backend == "postgresql" and not pg:
-        parser.error("--backend postgresql needs RANKTERM_TEST_PG (a PostgreSQL URL)")
-    if pg and args.backend in ("both", "postgresql"):
-        from tests.server import conftest
-
-        name = f"rankterm_bench_{secrets.token_hex(4)}"
-        conftest.PG_URL = pg
-        conftest.pg_admin_execute(f"CREATE DATABASE {name}")
-        try:
-            results["postgresql"] = run_backend(conftest.pg_database_url(name), args.quick, only)
-        finally:
-            conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    results: dict[str, Any] = on_each_backend(
+        parser, args.backend, lambda url: run_backend(url, args.quick, only)
+    )
     results["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    from common import emit  # benchmarks/common.py: one JSON line, appended to results.jsonl
-
     emit(
         "server",
         {

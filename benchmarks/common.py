@@ -16,6 +16,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,42 @@ def log(message: str) -> None:
     """Progress for the person running the script: stderr, so stdout stays one JSON line."""
     sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
     sys.stderr.flush()
+
+
+#: ``--backend`` choices of the server benchmarks.
+BACKENDS = ("both", "sqlite", "postgresql")
+
+
+def add_backend_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--backend both|sqlite|postgresql`` (PostgreSQL needs RANKTERM_TEST_PG)."""
+    parser.add_argument("--backend", choices=BACKENDS, default="both", help=help)
+
+
+def on_each_backend(
+    parser: argparse.ArgumentParser, backend: str, run: Callable[[str], Any]
+) -> dict[str, Any]:
+    """``run(database URL)`` on a fresh SQLite file and, when ``backend`` asks for it and
+    RANKTERM_TEST_PG names a server, on a fresh PostgreSQL database that is dropped afterwards
+    (whatever happens); results keyed ``sqlite`` / ``postgresql``. The one place the server
+    benchmarks set up their databases, so they measure the same setup."""
+    import secrets
+    import tempfile
+
+    results: dict[str, Any] = {}
+    if backend in ("both", "sqlite"):
+        with tempfile.TemporaryDirectory(prefix="rankterm-bench-db-") as tmp:
+            results["sqlite"] = run(str(Path(tmp) / "bench.db"))
+    pg = os.environ.get("RANKTERM_TEST_PG")
+    if backend == "postgresql" and not pg:
+        parser.error("--backend postgresql needs RANKTERM_TEST_PG (a PostgreSQL URL)")
+    if pg and backend in ("both", "postgresql"):
+        from tests.server import conftest
+
+        name = f"rankterm_bench_{secrets.token_hex(4)}"
+        conftest.PG_URL = pg
+        conftest.pg_admin_execute(f"CREATE DATABASE {name}")
+        try:
+            results["postgresql"] = run(conftest.pg_database_url(name))
+        finally:
+            conftest.pg_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return results

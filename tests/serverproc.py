@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -75,3 +77,28 @@ class ServerProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def alice_project(
+    tmp_path: Path, pairs: int | list[dict], *options: str, project: str = "demo"
+) -> Iterator[tuple[ServerProcess, str]]:
+    """A server process on a fresh SQLite database holding ``project`` (created with
+    ``options``, by default overlap 1) of ``pairs`` (records, or how many plain ones) and its one
+    annotator, ``alice``, set up with the admin CLI as an operator would; yields the running
+    server and alice's token, and stops the server after."""
+    from tests.helpers import pair_record, write_pairs
+
+    records = [pair_record(i) for i in range(pairs)] if isinstance(pairs, int) else pairs
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    path = write_pairs(tmp_path / "pairs.jsonl", records)
+    admin(db, "project", "create", project, *(options or ("--overlap", "1")))
+    admin(db, "user", "add", "alice", "--role", "annotator")
+    admin(db, "project", "add-member", project, "alice")
+    token = admin(db, "token", "create", "alice").split()[0]
+    admin(db, "import", project, str(path))
+    server = ServerProcess(db, log=tmp_path / "server.log").start()
+    try:
+        yield server, token
+    finally:
+        server.stop()

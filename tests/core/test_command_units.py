@@ -102,6 +102,8 @@ def test_every_command_module_registers_its_commands() -> None:
         "web",
         "generate",
         "judge",
+        "sample",
+        "monitor",
     }
     for info in fresh.registered_commands:
         function = info.callback

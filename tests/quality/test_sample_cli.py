@@ -99,10 +99,10 @@ def test_bad_log_lines_are_named_and_nothing_usable_is_an_error(tmp_path):
     assert done.returncode == 2 and "--window 'fortnight'" in done.stderr
 
 
-def test_monitor_exits_3_on_drift_and_0_without(tmp_path):
+def test_monitor_exits_5_on_drift_and_0_without(tmp_path):
     args = ["--pairs", str(DEMO / "pairs.jsonl"), str(DEMO / "judgments.jsonl")]
     drift = run("monitor", *args, "--min-pairs", "5", cwd=tmp_path)
-    assert drift.returncode == 3, drift.stderr
+    assert drift.returncode == 5, drift.stderr
     assert "DRIFT ALARM" in drift.stdout
     assert "hallucination in slice medical" in drift.stdout
     assert max(len(line) for line in drift.stdout.splitlines()) <= 80
@@ -118,14 +118,14 @@ def test_monitor_exits_3_on_drift_and_0_without(tmp_path):
         w["window"] for w in figures["windows"]
     )
     assert figures["drift"]["win_threshold"] == 0.1 and figures["drift"]["min_pairs"] == 10
-    assert as_json.returncode == (3 if figures["drift"]["alarm"] else 0)
+    assert as_json.returncode == (5 if figures["drift"]["alarm"] else 0)
     helped = run("monitor", "--help", cwd=tmp_path)
-    assert "3 drift alarm" in helped.stdout
+    assert "5 drift alarm" in helped.stdout
 
 
 def test_monitor_names_a_bad_journal_line(tmp_path):
     journal = tmp_path / "j.jsonl"
     journal.write_bytes((DEMO / "judgments.jsonl").read_bytes() + b"{broken\n")
     done = run("monitor", "--pairs", str(DEMO / "pairs.jsonl"), str(journal), cwd=tmp_path)
-    assert done.returncode in (0, 3)
+    assert done.returncode in (0, 5)
     assert "j.jsonl:91:" in done.stderr and "Traceback" not in done.stderr

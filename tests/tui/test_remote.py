@@ -13,24 +13,16 @@ from rankterm.sources.client import TaskClient
 from rankterm.sources.remote import open_remote
 from rankterm.storage.journal import read_journal, replay
 from rankterm.tui.app import make_app
-from tests.helpers import pair_record, write_pairs
-from tests.serverproc import ServerProcess, admin
+from tests.helpers import pair_record
+from tests.serverproc import admin, alice_project
 
 pytest.importorskip("fastapi")
 
 
 @pytest.fixture
 def project(tmp_path):
-    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(8)])
-    admin(db, "project", "create", "demo", "--overlap", "1")
-    admin(db, "user", "add", "alice", "--role", "annotator")
-    admin(db, "project", "add-member", "demo", "alice")
-    token = admin(db, "token", "create", "alice").split()[0]
-    admin(db, "import", "demo", str(pairs))
-    server = ServerProcess(db, log=tmp_path / "server.log").start()
-    yield server, token
-    server.stop()
+    with alice_project(tmp_path, 8) as running:
+        yield running
 
 
 async def wait_until(predicate, timeout: float = 30.0) -> None:
@@ -97,16 +89,9 @@ async def test_restart_offline_continues_with_cached_leases(project, tmp_path):
 
 
 async def test_project_criteria_reach_the_annotation_screen_online_and_offline(tmp_path):
-    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(4)])
-    admin(db, "project", "create", "crit", "--criterion", "helpfulness", "--criterion", "honesty")
-    admin(db, "user", "add", "alice", "--role", "annotator")
-    admin(db, "project", "add-member", "crit", "alice")
-    token = admin(db, "token", "create", "alice").split()[0]
-    admin(db, "import", "crit", str(pairs))
     journal = tmp_path / "alice.jsonl"
-    server = ServerProcess(db, log=tmp_path / "server.log").start()
-    try:
+    criteria = ("--criterion", "helpfulness", "--criterion", "honesty")
+    with alice_project(tmp_path, 4, *criteria, project="crit") as (server, token):
         source, _guide, _issues = open_remote(server.url, "crit", token, annotator="a", out=journal)
         assert source.criteria == ["helpfulness", "honesty"]
         app = make_app(source, Settings(annotator="alice", criteria=["fluency"]), _guide)
@@ -116,8 +101,6 @@ async def test_project_criteria_reach_the_annotation_screen_online_and_offline(t
             assert app.screen.criteria == ["fluency", "helpfulness", "honesty"]
             await pilot.press("q")
         source.close()
-    finally:
-        server.stop()
     # Offline start: the criteria come from the copy kept beside the journal.
     source, _guide, _issues = open_remote(server.url, "crit", token, annotator="alice", out=journal)
     try:
@@ -197,19 +180,12 @@ def test_status_line_never_says_synced_with_verdicts_pending_nor_counts_back(tmp
     from rankterm.sources.base import Draft
     from rankterm.tui.widgets.status_bar import status_text
 
-    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
     records = [pair_record(i) for i in range(6)] + [
         pair_record(100 + i, gold="A") for i in range(4)
     ]
-    pairs = write_pairs(tmp_path / "pairs.jsonl", records)
-    admin(db, "project", "create", "mixed", "--overlap", "1", "--gold-rate", "0.5")
-    admin(db, "user", "add", "alice", "--role", "annotator")
-    admin(db, "project", "add-member", "mixed", "alice")
-    token = admin(db, "token", "create", "alice").split()[0]
-    admin(db, "import", "mixed", str(pairs))
-    server = ServerProcess(db, log=tmp_path / "server.log").start()
     journal = tmp_path / "alice.jsonl"
-    try:
+    options = ("--overlap", "1", "--gold-rate", "0.5")
+    with alice_project(tmp_path, records, *options, project="mixed") as (server, token):
         source, _, _ = open_remote(
             server.url, "mixed", token, annotator="alice", out=journal, batch_size=10
         )
@@ -239,5 +215,3 @@ def test_status_line_never_says_synced_with_verdicts_pending_nor_counts_back(tmp
             assert counts[-1] == len(shown)
         finally:
             source.close()
-    finally:
-        server.stop()

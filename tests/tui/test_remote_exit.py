@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from tests.helpers import pair_record, write_pairs
-from tests.serverproc import ServerProcess, admin
+from tests.serverproc import alice_project
 from tests.tui.ptyrun import PtyApp
 
 pytest.importorskip("fastapi")
@@ -17,16 +16,8 @@ pytest.importorskip("fastapi")
 
 @pytest.fixture
 def project(tmp_path):
-    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    pairs = write_pairs(tmp_path / "pairs.jsonl", [pair_record(i) for i in range(3)])
-    admin(db, "project", "create", "demo", "--overlap", "1")
-    admin(db, "user", "add", "alice", "--role", "annotator")
-    admin(db, "project", "add-member", "demo", "alice")
-    token = admin(db, "token", "create", "alice").split()[0]
-    admin(db, "import", "demo", str(pairs))
-    server = ServerProcess(db, log=tmp_path / "server.log").start()
-    yield server, token
-    server.stop()
+    with alice_project(tmp_path, 3) as running:
+        yield running
 
 
 def _run(server, token, tmp_path) -> PtyApp:

@@ -7,7 +7,8 @@ with its interval, the error-tag rates, and a drift alarm. ``monitor`` is its ow
 than ``report --monitor``: ``report`` writes a Markdown audit file, while ``monitor`` prints (or
 writes JSON) and exits :data:`EXIT_DRIFT` on an alarm, so a cron job can page someone.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 drift alarm (``monitor`` only).
+Exit codes: 0 ok, 1 error, 2 usage, 5 drift alarm (``monitor`` only; 3 and 4 already mean
+"journal in use" and "quit with pairs left" elsewhere in rankterm).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import typer
 from rankterm.core.errors import RanktermError, UsageError
 
 #: ``rankterm monitor`` exit status when a drift alarm is raised (cron alerts on it).
-EXIT_DRIFT = 3
+EXIT_DRIFT = 5
 
 
 def sample(
@@ -221,7 +222,7 @@ def monitor(
     with a 95% Wilson interval, error-tag rates per window and slice, a terminal chart, and
     a drift alarm (newest window against the earlier ones pooled).
 
-    Exit codes: 0 no drift, 1 error, 2 usage, 3 drift alarm raised (for cron alerts).
+    Exit codes: 0 no drift, 1 error, 2 usage, 5 drift alarm raised (for cron alerts).
     """
     import orjson
 
@@ -253,24 +254,16 @@ def monitor(
 
 def _pair_metadata(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], list]:
     """Pair id -> metadata, for every pair of the files (bad lines as issues)."""
-    from rankterm.core.errors import LoadIssue
-    from rankterm.formats.io import iter_json, open_input
+    from rankterm.quality.sampling import read_records
 
-    meta: dict[str, dict[str, Any]] = {}
-    issues: list[LoadIssue] = []
-    for path in paths:
-        with open_input(path) as source:
-            for item in iter_json(source):
-                if isinstance(item, LoadIssue):
-                    issues.append(item)
-                    continue
-                line, record = item
-                pair_id, metadata = record.get("id"), record.get("metadata")
-                if not isinstance(pair_id, str) or not pair_id:
-                    issues.append(LoadIssue(source.name, line, "'id' must be a non-empty string"))
-                    continue
-                meta[pair_id] = metadata if isinstance(metadata, dict) else {}
-    return meta, issues
+    def id_and_metadata(record: dict[str, Any], _file: str, _line: int) -> tuple[str, dict]:
+        pair_id, metadata = record.get("id"), record.get("metadata")
+        if not isinstance(pair_id, str) or not pair_id:
+            raise ValueError("'id' must be a non-empty string")
+        return pair_id, metadata if isinstance(metadata, dict) else {}
+
+    rows, issues = read_records(paths, id_and_metadata)
+    return dict(rows), issues
 
 
 def register(app: typer.Typer) -> None:

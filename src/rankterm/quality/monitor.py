@@ -440,4 +440,6 @@ def monitor_chart(
         if report.alarms
         else "no drift beyond the default thresholds"
     )
-    return [inert(line) for line in [*lines, "", verdict[:width]]]
+    import textwrap
+
+    return [inert(line) for line in [*lines, "", *textwrap.wrap(verdict, width)]]

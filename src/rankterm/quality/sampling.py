@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rankterm.core.errors import LoadIssue
 from rankterm.core.model import Pair
+
+T = TypeVar("T")
 
 #: Window lengths ``--window`` accepts.
 WINDOWS = ("hour", "day", "week", "month")
@@ -97,11 +99,14 @@ def entry_from(record: dict[str, Any], file: str, line: int) -> LogEntry:
     )
 
 
-def read_logs(paths: Sequence[str | Path]) -> tuple[list[LogEntry], list[LoadIssue]]:
-    """Every good line of the logs (gzip and ``-`` too); each bad one as ``file:line: why``."""
+def read_records(
+    paths: Sequence[str | Path], convert: Callable[[dict[str, Any], str, int], T]
+) -> tuple[list[T], list[LoadIssue]]:
+    """``convert(record, file, line)`` over every JSON line of the files (gzip and ``-`` too);
+    bad JSON and each ValueError from ``convert`` become ``file:line: why`` issues."""
     from rankterm.formats.io import iter_json, open_input
 
-    entries: list[LogEntry] = []
+    out: list[T] = []
     issues: list[LoadIssue] = []
     for path in paths:
         with open_input(path) as source:
@@ -111,10 +116,15 @@ def read_logs(paths: Sequence[str | Path]) -> tuple[list[LogEntry], list[LoadIss
                     continue
                 line, record = item
                 try:
-                    entries.append(entry_from(record, source.name, line))
+                    out.append(convert(record, source.name, line))
                 except ValueError as exc:
                     issues.append(LoadIssue(source.name, line, str(exc)))
-    return entries, issues
+    return out, issues
+
+
+def read_logs(paths: Sequence[str | Path]) -> tuple[list[LogEntry], list[LoadIssue]]:
+    """Every good line of the logs; each bad one as ``file:line: why``."""
+    return read_records(paths, entry_from)
 
 
 def window_of(moment: datetime, window: str) -> str:

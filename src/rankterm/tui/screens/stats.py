@@ -132,7 +132,8 @@ class StatsScreen(ModalScreen[None]):
         self.query_one("#chart", Sparkline).data = series or [0.0]
         if self._metadata is not None:
             chart = self.query_one("#monitor", Static)
-            width = max(40, chart.content_size.width or 76)
+            # The chart is hidden (no width of its own) until there is one: fit the scroll body.
+            width = max(40, self.query_one("#stats-body").scrollable_content_region.width - 1)
             meta = await asyncio.to_thread(self._metadata, {j.pair_id for j in judgments})
             lines = await asyncio.to_thread(monitor_chart, meta, judgments, width)
             self.monitor_lines = lines
