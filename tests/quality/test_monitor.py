@@ -275,3 +275,23 @@ def test_text_report_names_the_models_and_states_the_rule():
     text = mon.text_report(mon.monitor_report(meta, _judge(meta, {0: 0.6, 1: 0.2})))
     assert "DRIFT ALARM" in text and "threshold ±10%" in text
     assert "production v2 against reference v1" in text
+
+
+def test_tags_put_on_one_response_count_only_on_productions_side():
+    """A tag put on one pane (Judgment.tag_sides, shift+tag key) says which response it is
+    about: the reference's hallucination is not production's error."""
+    meta = _meta(1, 3)
+    ids = list(meta)
+    prod = {pid: meta[pid]["monitor"]["production"].upper() for pid in ids}
+    other = {pid: "B" if prod[pid] == "A" else "A" for pid in ids}
+
+    def sided(pair_id: str, side: str):
+        found = verdict(pair_id, meta, "loss", tags=["hallucination"])
+        found.tag_sides = {"hallucination": side}
+        return found
+
+    report = mon.monitor_report(
+        meta, [sided(ids[0], other[ids[0]]), sided(ids[1], prod[ids[1]]), sided(ids[2], "both")]
+    )
+    (cell,) = report.windows
+    assert cell.tag_rate("hallucination") == pytest.approx(2 / 3)

@@ -8,8 +8,9 @@ which side is production, its slice and its time window) and the judgments peopl
   preference and are counted apart. The rate is the mean score over pairs, with a Wilson score
   interval (95 %) on that many pairs (ties as half a win, the usual convention).
 - **Error-tag rates** per window and slice: the share of judged pairs on which any annotator set
-  the tag. Tags name an error, not a side, unless written ``tag:a`` / ``tag:b``; a sided tag
-  counts only when its side is production, so rates are "production, or the pair" and say so.
+  the tag. A tag put on one response (``Judgment.tag_sides``, or written ``tag:a`` / ``tag:b``)
+  counts only when that response is production's; a pair-level tag counts too, so rates are
+  "production, or the pair" and say so.
 - **Drift**: the newest window against all earlier windows pooled (the baseline). The alarm is
   raised when the win rate moves by more than ``win_threshold``, or a tag rate by more than
   ``tag_threshold``, overall or in a slice, with at least ``min_pairs`` judged pairs on both
@@ -206,9 +207,14 @@ def _pair_cell(
             scores.append(0.5)
     tags: set[str] = set()
     for verdict in verdicts:
+        # Judgment.tag_sides (A, B or both); a lean row reads it from its line, so only when
+        # there are tags to place.
+        sides = (getattr(verdict, "tag_sides", None) or {}) if verdict.tags else {}
         for raw in verdict.tags:
             name, side = _tag_side(raw)
-            if side is None or side == production:
+            if side is None and raw in sides:
+                side = str(getattr(sides[raw], "value", sides[raw])).lower()
+            if side is None or side in (production, "both"):
                 tags.add(name)
     cell.tagged = dict.fromkeys(tags, 1)
     if not scores:
