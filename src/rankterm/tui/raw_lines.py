@@ -70,9 +70,16 @@ def isolate(line: Line) -> Line:
     ]
 
 
-#: Characters outside Latin, Greek and Cyrillic (whose letters all take one cell): a line with
-#: one of these is folded by cells (CJK takes two, combining marks none).
-_NARROW = "[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f]"
+#: Characters outside Latin, Greek and Cyrillic (whose letters all take one cell) and the
+#: one-cell symbols below: a line with one of these is folded by cells (CJK takes two,
+#: combining marks none); other lines wrap after a space.
+_NARROW = (
+    "[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f"
+    # General punctuation (dashes, curly quotes, bullets, ellipsis; not the zero-width and
+    # bidi controls), currency, arrows, the control pictures ``inert`` shows controls as, and
+    # box drawing: LLM text is full of them, and a line holding one was cut mid-word.
+    "\u2010-\u2027\u2030-\u205e\u20a0-\u20c0\u2190-\u21ff\u2400-\u2426\u2500-\u257f]"
+)
 _NOT_NARROW = re.compile("[^" + _NARROW[1:])
 
 
