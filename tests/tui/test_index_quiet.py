@@ -19,7 +19,7 @@ from rankterm.sources.local import open_local
 from rankterm.tui.app import make_app
 from rankterm.tui.raw_lines import RawLines
 from tests.helpers import pair_record, write_pairs
-from tests.tui.test_huge_lines import settle
+from tests.tui.test_huge_lines import screen_rows, settle, tail
 
 HUGE = "abcdefghij " * 857_000 + "THE END"  # 9 MB on one line, folded by words
 
@@ -85,5 +85,36 @@ async def test_no_index_slice_runs_while_a_verdict_is_saved(tmp_path, monkeypatc
                 break
         await settle(pilot, pane)
         assert pane._lines is lines and lines.complete
+        await pilot.press("q")
+    source.close()
+
+
+async def test_end_and_t_before_the_index_is_done_stay_at_the_very_end(tmp_path):
+    """``end`` (and ``t`` at the end) pressed while the row index is still an estimate: the
+    pane follows the end as the index grows, also when a row drawn meanwhile completed the
+    index (the last slice then found nothing left to do and left the pane's height at the
+    estimate: the view stopped short of the last words)."""
+    pairs = write_pairs(
+        tmp_path / "pairs.jsonl",
+        [pair_record(0, response_a=HUGE, response_b="A short answer."), pair_record(1)],
+    )
+    source, guide, issues = open_local(pairs, annotator="tester", out=tmp_path / "j.jsonl")
+    app = make_app(source, Settings(annotator="tester"), guide, load_issues=issues)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(2000):
+            if app.screen.view is not None and app.screen.gate.painted_at is not None:
+                break
+            await asyncio.sleep(0.005)
+        view = app.screen.view
+        pane = app.screen.query_one("#right" if view.swapped else "#left")
+        pane.focus()
+        for key in ("end", "t"):
+            await pilot.press(key)
+            await settle(pilot, pane)
+            await pilot.pause()
+            assert pane.virtual_size.height == len(pane._lines), key
+            assert pane.scroll_y == pane.max_scroll_y > 0, key
+            rows = [row.rstrip() for row in screen_rows(pane) if row.strip()]
+            assert tail(rows).endswith("THEEND"), (key, rows[-3:])
         await pilot.press("q")
     source.close()

@@ -118,7 +118,13 @@ def test_one_long_line_folds_like_chop_cells(run, width):
 def test_a_4mb_cjk_line_is_indexed_fast_and_its_ends_are_exact():
     text = "".join(chr(0x4E00 + i % 20_000) for i in range(1_400_000)) + "終わり"
     lines = RawLines(text, 78)
-    assert lines.complete  # one run of two-cell characters: folded by arithmetic
+    # One run of two-cell characters, folded by arithmetic a budget at a time: the first
+    # screen indexes 64k characters, the rest comes in a few steps.
+    assert not lines.complete
+    steps = 0
+    while not lines.advance():
+        steps += 1
+    assert steps < 10
     assert len(lines) == -(-len(text) // 39)
     assert shown(lines, 0) == text[:39]
     assert shown(lines, len(lines) - 1).rstrip().endswith("終わり")
@@ -137,3 +143,19 @@ def test_a_9mb_ascii_line_is_indexed_lazily_with_a_growing_estimate():
     assert abs(estimate - len(exact)) < len(exact) * 0.01
     assert shown(lines, len(lines) - 1).rstrip() == exact[-1].rstrip()
     assert exact[-1].rstrip().endswith("THE END")
+
+
+def test_a_long_narrow_line_with_a_combining_mark_is_indexed_lazily():
+    """One combining mark makes a line of ASCII words fold by cells. The first screen must
+    not scan the whole line: a 9 MB line is one run of one-cell characters, and matching it
+    whole took a minute at first paint (then with a control character, folded so too)."""
+    text = "abcdefghij " * 100_000 + "cafe\u0301"
+    lines = RawLines(text, 40)
+    assert not lines.complete  # only the first screen's rows were worked out
+    assert shown(lines, 0) == "abcdefghij abcdefghij abcdefghij abcdefg"
+    while not lines.advance():
+        pass
+    expected = reference_rows(text, 40)
+    assert len(lines) == len(expected)
+    for index, row in enumerate(expected):
+        unpadded(shown(lines, index), row)

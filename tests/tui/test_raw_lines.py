@@ -100,3 +100,39 @@ def test_the_context_opens_at_the_last_user_turn_rendered_and_raw():
         assert shown[top].startswith("USER · turn 4"), (raw, top, shown)
     single = Pair(id="q", prompt="Just one prompt", response_a="a", response_b="b")
     assert conversation_lines(single, 40)[1] == 0
+
+
+def test_the_size_notice_counts_one_line_as_one_line():
+    from rankterm.tui.render import large_notice
+
+    assert "9.0 MB, 1 line: too long" in large_notice("x" * 9 * 2**20).plain
+    assert "1.0 MB, 2 lines: too long" in large_notice("x" * (2**20 - 1) + "\n").plain
+
+
+def test_dashes_quotes_and_control_pictures_wrap_after_a_space_not_mid_word():
+    """Em dashes, curly quotes, ellipses and the marker of a control character take one
+    cell: a long line holding them wraps after a space like plain ASCII (it was cut by
+    cells, mid-word, as if it were CJK)."""
+    from rankterm.tui.raw_lines import RawLines
+
+    text = "It’s fine — “quoted” words… and \x1b arrows → here " * 20
+    lines = RawLines(text, 30)
+    rows = ["".join(segment.text for segment in lines[i]) for i in range(len(lines))]
+    assert (
+        "".join(row.rstrip(" ") + " " for row in rows).split() == text.replace("\x1b", "␛").split()
+    )
+    words = set(text.replace("\x1b", "␛").split())
+    for row in rows:
+        assert all(word in words for word in row.split()), row
+
+
+def test_every_character_of_the_narrow_class_takes_one_cell():
+    """The word wrap counts a character as a cell: the class must hold nothing else."""
+    import re
+
+    from rich.cells import cell_len
+
+    from rankterm.tui.raw_lines import _NARROW
+
+    narrow = re.compile(_NARROW)
+    assert all(cell_len(chr(c)) == 1 for c in range(0x30000) if narrow.match(chr(c)))

@@ -70,9 +70,17 @@ def isolate(line: Line) -> Line:
     ]
 
 
-#: Characters outside Latin, Greek and Cyrillic (whose letters all take one cell): a line with
-#: one of these is folded by cells (CJK takes two, combining marks none).
-_NOT_NARROW = re.compile("[^\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f]")
+#: Characters outside Latin, Greek and Cyrillic (whose letters all take one cell) and the
+#: one-cell symbols below: a line with one of these is folded by cells (CJK takes two,
+#: combining marks none); other lines wrap after a space.
+_NARROW = (
+    "[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f"
+    # General punctuation (dashes, curly quotes, bullets, ellipsis; not the zero-width and
+    # bidi controls), currency, arrows, the control pictures ``inert`` shows controls as, and
+    # box drawing: LLM text is full of them, and a line holding one was cut mid-word.
+    "\u2010-\u2027\u2030-\u205e\u20a0-\u20c0\u2190-\u21ff\u2400-\u2426\u2500-\u257f]"
+)
+_NOT_NARROW = re.compile("[^" + _NARROW[1:])
 
 
 def word_starts(line: str, width: int) -> list[int]:
@@ -108,7 +116,10 @@ def _runs() -> tuple[re.Pattern[str], frozenset[str] | set[str]]:
     characters a variation selector widens. Built on first use, not at import: loading Rich's
     width table and compiling the classes cost ~30 ms of every start, huge text or not."""
     wide, zero = _cell_classes()
-    run = re.compile(f"([{wide}]+)|([{zero}]+)|([^{wide}{zero}]+)")
+    # The common one-cell characters first, as a class of four ranges: the catch-all class
+    # of one-cell characters is the complement of hundreds of ranges, which ``re`` scans
+    # per character (5 us: a 9 MB line with one control character in it took a minute).
+    run = re.compile(f"({_NARROW}+)|([{wide}]+)|([{zero}]+)|([^{wide}{zero}]+)")
     return run, cell_table().narrow_to_wide
 
 
@@ -188,10 +199,11 @@ class _Fold:
         run, narrow_to_wide = _runs()
         match = run.match
         while pos < end and pos < stop:
-            found = match(line, pos)
-            assert found is not None  # the three classes cover every character
+            # Bounded: a run never takes more than the budget (a 9 MB line is one run).
+            found = match(line, pos, min(end, stop))
+            assert found is not None  # the classes cover every character
             after = found.end()
-            wide, zero, _ = found.groups()
+            _, wide, zero, _ = found.groups()
             if zero is not None:
                 pos = after  # zero-width characters join the grapheme before them
                 continue
@@ -202,8 +214,8 @@ class _Fold:
                 nxt = match(line, after)
                 if (
                     nxt is not None
-                    and nxt.group(2) is not None
-                    and _VS16 in nxt.group(2)
+                    and nxt.group(3) is not None
+                    and _VS16 in nxt.group(3)
                     and line[after - 1] in narrow_to_wide
                 ):
                     self._place(pos, count - 1, 1)

@@ -107,7 +107,8 @@ def large_notice(text: str) -> Text:
     shown = f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} kB"
     lines = text.count("\n") + 1
     return Text(
-        f"⚠ {shown}, {lines:,} lines: too long to render as Markdown here, shown as raw text",
+        f"⚠ {shown}, {lines:,} line{'' if lines == 1 else 's'}: too long to render as Markdown"
+        " here, shown as raw text",
         style="bold black on yellow",
     )
 

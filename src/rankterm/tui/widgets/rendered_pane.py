@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.actions import SkipAction
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -143,6 +144,9 @@ class RenderedPane(ScrollView, can_focus=True):
         self._framed_fast = False
         #: The lines whose row index is being completed between frames (``_index_more``).
         self._indexing: object | None = None
+        #: ``end`` was pressed and the reader has not scrolled up since: the end of a text
+        #: still being indexed is followed as its estimate is corrected.
+        self._to_end = False
 
     @property
     def content_width(self) -> int:
@@ -178,6 +182,7 @@ class RenderedPane(ScrollView, can_focus=True):
             return
         before = len(self._lines)
         self._lines = lines
+        self._to_end = False
         self._generation += 1
         width = getattr(lines, "width", None)
         if width is None:
@@ -216,16 +221,19 @@ class RenderedPane(ScrollView, can_focus=True):
         """Index the rows of a huge text a slice at a time (see ``RawLines.advance``), and
         correct the pane's height from the estimate as it is learnt. Rows already shown never
         move (the index only grows past them); a reader at the bottom stays at the bottom."""
-        if lines is not self._lines or lines is not self._indexing or lines.complete:
+        if lines is not self._lines or lines is not self._indexing:
             self._indexing = None
             return
-        if self._keypress_pending():
+        if not lines.complete and self._keypress_pending():
             self.set_timer(self.INDEX_RETRY_S, lambda: self._index_more(lines))
             return
-        before = len(lines)
-        at_bottom = self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y
+        # The height the pane was given, not ``len(lines)``: drawing a row past the index
+        # (``end``) indexes up to it, and may finish the index outside these slices.
+        before = self.virtual_size.height
+        # At the bottom, or sent to the end (``end``) and not scrolled up since.
+        at_bottom = self.max_scroll_y > 0 and (self._to_end or self.scroll_y >= self.max_scroll_y)
         started = time.perf_counter()
-        while not lines.advance(self.INDEX_STEP):  # type: ignore[union-attr]
+        while not lines.complete and not lines.advance(self.INDEX_STEP):  # type: ignore[union-attr]
             if time.perf_counter() - started > self.INDEX_SLICE_S:
                 break
         after = len(lines)
@@ -489,8 +497,19 @@ class RenderedPane(ScrollView, can_focus=True):
         self.scroll_to(y=round(fraction * self.max_scroll_y), animate=False, immediate=True)
         self._following = False
 
+    def action_scroll_end(self) -> None:
+        """To the last row at once: an animation would aim at the end of a huge text as
+        estimated when the key was pressed, and stop short of it once the index grew."""
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self._to_end = True
+        self._scroll_to_row(self.max_scroll_y)
+        self.refresh()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        if new_value < old_value:
+            self._to_end = False
         if not self._following and old_value != new_value:
             fraction = new_value / self.max_scroll_y if self.max_scroll_y else 0.0
             self.post_message(self.Scrolled(self, fraction))
