@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections import Counter
+from itertools import combinations, product
 
 import pytest
 
-from rankterm.core.model import Ranking, RankTask, parse_order
-from rankterm.quality.rank_agreement import gold_tau, kendall_tau_b, kendall_w, rank_agreement
+from rankterm.core.model import Ranking, RankTask, parse_order, ranks
+from rankterm.quality.rank_agreement import (
+    gold_tau,
+    kendall_tau_b,
+    kendall_w,
+    mean_tau,
+    rank_agreement,
+)
 
 
 def o(text: str, k: int):
@@ -42,6 +51,60 @@ def test_kendall_tau_b_by_hand():
     # one tie in the second order: (2 - 0) / sqrt(3 * 2), as scipy.stats.kendalltau gives
     assert kendall_tau_b(o("ABC", 3), o("A=B>C", 3)) == pytest.approx(2 / 6**0.5)
     assert kendall_tau_b(o("ABC", 3), o("A=B=C", 3)) is None
+
+
+def test_kendall_tau_b_with_ties_in_both_orders():
+    # A=B>C against A>B=C: A-B tied in the first, B-C in the second, A-C concordant:
+    # (1 - 0) / sqrt((3 - 1) * (3 - 1)) = 0.5
+    assert kendall_tau_b(o("A=B>C", 3), o("A>B=C", 3)) == pytest.approx(0.5)
+    assert kendall_tau_b(o("A=B>C=D", 4), o("A=B>C=D", 4)) == pytest.approx(1.0)
+    assert kendall_tau_b(o("A=B>C=D", 4), o("C=D>A=B", 4)) == pytest.approx(-1.0)
+
+
+def _weak_orders(k: int) -> list[list[list[int]]]:
+    """Every order of k candidates with ties (each candidate gets a level; empty levels go)."""
+    out = []
+    for levels in product(range(k), repeat=k):
+        out.append([[i for i in range(k) if levels[i] == u] for u in sorted(set(levels))])
+    return out
+
+
+def _textbook_tau_b(x: list[float], y: list[float]) -> float | None:
+    """tau-b by the textbook formula over rank vectors: (nc - nd) / sqrt((n0 - n1)(n0 - n2)),
+    n1 and n2 the tied pairs counted by group sizes, sum t(t-1)/2."""
+    n = len(x)
+    s = sum(
+        ((x[i] > x[j]) - (x[i] < x[j])) * ((y[i] > y[j]) - (y[i] < y[j]))
+        for i, j in combinations(range(n), 2)
+    )
+    n0 = n * (n - 1) // 2
+    n1 = sum(t * (t - 1) // 2 for t in Counter(x).values())
+    n2 = sum(t * (t - 1) // 2 for t in Counter(y).values())
+    if n0 in (n1, n2):
+        return None
+    return s / math.sqrt((n0 - n1) * (n0 - n2))
+
+
+def test_kendall_tau_b_matches_the_textbook_on_every_tied_order_of_four():
+    """The one tau of the project (the server scores gold with it): every pair of orders of
+    four candidates, ties included, against the textbook tau-b over mean ranks."""
+    orders = _weak_orders(4)
+    for first in orders:
+        rx = ranks(first)
+        x = [rx[i] for i in range(4)]
+        for second in orders:
+            ry = ranks(second)
+            expected = _textbook_tau_b(x, [ry[i] for i in range(4)])
+            got = kendall_tau_b(first, second)
+            if expected is None:
+                assert got is None, (first, second)
+            else:
+                assert got == pytest.approx(expected), (first, second)
+
+
+def test_mean_tau_skips_undefined_scores():
+    assert mean_tau([1.0, None, 0.0]) == pytest.approx(0.5)
+    assert mean_tau([None]) is None
 
 
 def test_rank_agreement_section():

@@ -106,6 +106,26 @@ async def test_undo_keys_and_both_bad_refused(opened):
     assert kinds == [Comparison, Retraction, Comparison, Retraction]
 
 
+async def test_typed_order_hint_wraps_inside_the_dialog_at_80x24(opened):
+    """The hint ("... Enter to check it against your comparisons, escape to cancel.") is
+    longer than the dialog is wide at 80 columns: it wraps instead of being cut."""
+    app, _, _ = opened()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "o")
+        dialog = app.screen
+        assert type(dialog).__name__ == "TypedOrderDialog"
+        hint = dialog.query_one(".hint")
+        box = hint.parent.content_region
+        assert hint.region.right <= box.right and hint.region.x >= box.x
+        assert hint.region.height >= 2
+        lines = hint.render_lines(hint.region.reset_offset)
+        shown = " ".join("".join(seg.text for seg in line).strip() for line in lines)
+        assert "escape to cancel." in " ".join(shown.split())
+        order = dialog.query_one("#order")
+        assert order.region.y >= hint.region.bottom  # the input is below the whole hint
+
+
 async def test_typed_order_that_agrees_finishes_the_task(opened):
     app, local, rank = opened()
     async with app.run_test(size=(120, 40)) as pilot:

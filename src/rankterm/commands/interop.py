@@ -396,8 +396,9 @@ def leaderboard_command(
     label_policy = ChoicePolicy(lean.judgments, resolutions, options)
     del lean
     counts: dict = {}
+    rank_tasks: list[str] = []  # their battles come from the rankings below, not from votes
     with index:
-        for pair in scan_pairs(index):
+        for pair in scan_pairs(index, rankings=rank_tasks):
             gold = pair.gold() if options.gold is not GoldRule.KEEP else None
             choices = label_policy.choices_for(pair.id, gold)
             if not choices:
@@ -431,6 +432,12 @@ def leaderboard_command(
         _print_board(board)
         if rank_battles:
             typer.echo(f"{rank_battles} of the battles come from K-way rankings", err=True)
+        elif rank_tasks:
+            typer.echo(
+                f"{len(rank_tasks)} K-way ranking tasks in the pairs file: no ranking of them "
+                "to count",
+                err=True,
+            )
     _print_issues(issues)
 
 

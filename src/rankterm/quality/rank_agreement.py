@@ -16,14 +16,15 @@ of data. Four views, because they answer different questions:
   pairs that agree, pooled over every such comparison, plus Krippendorff's nominal alpha on
   the same verdicts. This is the number comparable with pairwise agreement on ordinary pairs.
 * **Kendall's tau-b against gold** per annotator, for gold ranking tasks: a plain function
-  (:func:`kendall_tau_b`) the server scores gold rankings with too.
+  (:func:`kendall_tau_b`, with :func:`mean_tau`) the server scores gold rankings with too, so
+  that a gold score means the same offline and on the server (the one tau of the project).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -80,6 +81,13 @@ def kendall_tau_b(first: Order, second: Order) -> float | None:
     if denominator == 0:
         return None
     return (concordant - discordant) / denominator
+
+
+def mean_tau(scores: Iterable[float | None]) -> float | None:
+    """The mean of the defined tau scores (None when none is), as the server reports a gold
+    score per annotator."""
+    values = [s for s in scores if s is not None]
+    return sum(values) / len(values) if values else None
 
 
 def _alpha(units: list[list[Any]], level: str) -> tuple[float | None, str]:

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, case, distinct, func, select
 
-from rankterm.quality.rank_gold import kendall_tau, mean_tau
+from rankterm.quality.rank_agreement import kendall_tau_b, mean_tau
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
 from rankterm.server.db import Database
@@ -129,7 +129,7 @@ def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
         if r.source == "gold":
             a["gs"] += 1
             if r.pair_seq in gold_orders and r.choice == "ranking":
-                tau = kendall_tau(r.data["order"], gold_orders[r.pair_seq])
+                tau = kendall_tau_b(r.data["order"], gold_orders[r.pair_seq])
                 a["tau"].append(tau)
                 a["gc"] += int(tau == 1)
             else:

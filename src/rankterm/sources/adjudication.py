@@ -28,6 +28,7 @@ from rankterm.core.model import (
     Ranking,
     RankTask,
     Resolution,
+    check_full_order,
     format_order,
     ranks,
 )
@@ -223,8 +224,8 @@ def build_cases(
     cases = []
     for contested in order:
         pair = pair_for(contested.pair_id)
-        if pair is None:
-            continue
+        if pair is None or isinstance(pair, RankTask):
+            continue  # a judgment journaled against a ranking task's id is no pair case
         case = Case(
             pair=pair,
             judgments=one_per_annotator(by_pair[contested.pair_id]),
@@ -234,7 +235,69 @@ def build_cases(
         )
         if include_resolved or case.settled is None:
             cases.append(case)
+    for case in ranking_cases(state, pair_for, flagged_too=flagged_too):
+        case.resolutions = resolutions.get(case.pair.id, [])
+        case.comments = comments.get(case.pair.id, [])
+        if include_resolved or case.settled is None:
+            cases.append(case)
     return cases
+
+
+def standing_rankings(state: JournalState) -> dict[str, list[Ranking]]:
+    """Per task id, each annotator's latest ranking not retracted (annotators sorted), as the
+    server keeps one standing order per annotator and task."""
+    latest: dict[tuple[str, str], Ranking] = {}
+    for ranking in state.active_rankings():
+        latest[(ranking.pair_id, ranking.annotator)] = ranking
+    out: dict[str, list[Ranking]] = defaultdict(list)
+    for (task_id, _), ranking in sorted(latest.items()):
+        out[task_id].append(ranking)
+    return out
+
+
+def ranking_cases(
+    state: JournalState,
+    pair_for: callable,
+    *,
+    flagged_too: bool = True,  # type: ignore[valid-type]
+) -> list[Case]:
+    """The ranking tasks on the desk, most contested first: those whose annotators' standing
+    orders differ (ties included, the server's rule), then those an annotator flagged.
+
+    Rankings of ids the pairs file does not hold as ranking tasks, or whose order does not
+    place the task's K candidates, are left out (the exporters drop them too).
+    """
+    contested: list[Case] = []
+    flagged: list[Case] = []
+    for task_id, rankings in standing_rankings(state).items():
+        task = pair_for(task_id)
+        if not isinstance(task, RankTask):
+            continue
+        fitting = [r for r in rankings if r.k == task.k and _places_all(r.order, task.k)]
+        if not fitting:
+            continue
+        orders = {format_order(r.order) for r in fitting}
+        case = Case(
+            pair=task,
+            judgments=[],
+            contested=ranking_contestedness(task_id, fitting),
+            rankings=fitting,
+        )
+        if len(orders) > 1:
+            contested.append(case)
+        elif flagged_too and any(r.flagged for r in fitting):
+            flagged.append(case)
+    contested.sort(key=lambda c: c.contested.sort_key())
+    flagged.sort(key=lambda c: c.contested.sort_key())
+    return contested + flagged
+
+
+def _places_all(order: Order, k: int) -> bool:
+    try:
+        check_full_order(order, k)
+    except ValueError:
+        return False
+    return True
 
 
 class LocalDesk:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from rankterm.core.model import Gold, Pair
+from rankterm.core.model import Gold, Pair, RankTask, is_ranking_record
 from rankterm.storage.index import BadPairError, PairIndex
 
 _NAME_TYPES = (str, type(None))
@@ -135,8 +135,13 @@ class RawPair:
 BLOCK = 4 << 20
 
 
-def scan_pairs(index: PairIndex) -> Iterator[RawPair]:
-    """Every valid record of the index in file order, as :meth:`PairIndex.iter_pairs` has them.
+def scan_pairs(index: PairIndex, *, rankings: list[str] | None = None) -> Iterator[RawPair]:
+    """Every valid pair of the index in file order, as :meth:`PairIndex.iter_pairs` has them.
+
+    K-way ranking tasks are left out, as ``iter_pairs`` leaves them out: every reader here
+    wants a pair's two models, its gold verdict or its slice labels, which a ranking task does
+    not have in that shape. Their ids are appended to ``rankings`` when given, so that a
+    caller can say what it did with them instead of counting them as unjudged pairs.
 
     The file is read in blocks with plain reads rather than memory-mapped: a mapping would
     count the whole file in the process's resident set.
@@ -170,6 +175,14 @@ def scan_pairs(index: PairIndex) -> Iterator[RawPair]:
                     pair = index.get(i)
                 except BadPairError:
                     continue
+                if isinstance(pair, RankTask):
+                    if rankings is not None:
+                        rankings.append(pair.id)
+                    continue
                 yield RawPair(index, i, pair.id, {}, pair)
+                continue
+            if is_ranking_record(data):
+                if rankings is not None:
+                    rankings.append(pair_id)
                 continue
             yield RawPair(index, i, pair_id, data)

@@ -40,7 +40,9 @@ class TypedOrderDialog(ModalScreen[str | None]):
         width: 90%; max-width: 90; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    TypedOrderDialog .hint { color: $text-muted; }
+    /* A Label is as wide as its text: the full width of the box makes the hint wrap
+       (at 80 columns it is longer than the dialog is wide). */
+    TypedOrderDialog .hint { color: $text-muted; width: 100%; }
     TypedOrderDialog #problem { color: $error; height: 1; }
     """
 
