@@ -86,7 +86,7 @@ class RankScreen(AnnotateScreen):
         super()._paint()
 
     def _pairs_waiting(self) -> bool:
-        return self.is_current and self.rank_source.local.current() is not None
+        return self.is_current and self.rank_source.pairs_waiting()
 
     def _paint_status(self) -> None:
         # The rate and ETA are in rankings (the progress counts tasks), not comparisons.
