@@ -143,3 +143,49 @@ def test_a_crash_mid_ranking_resumes_at_the_same_question_and_sends_once(
     steps = [x["id"] for x in stored if x.get("kind") == "comparison"]
     assert len(steps) == len(set(steps))  # once each
     assert {str(c.id) for c in made} <= set(steps)
+
+
+async def test_a_ranking_task_leased_after_the_pairs_takes_over_the_screen(
+    server: Backend, tmp_path
+):
+    """One lease at a time: the pair (higher priority) comes first, on the pairwise screen;
+    the ranking task leased after its verdict brings up the ranking screen."""
+    from rankterm.core.model import Pair
+
+    project = server.project(overlap=1)
+    pair = Pair(id="p-first", prompt="q", response_a="a", response_b="b", priority=10)
+    server.add_pairs(project, [pair, *make_rank_tasks(1, k=3)])
+    name, token = server.user()
+    journal = tmp_path / "carol.jsonl"
+    source, guide, _ = open_remote(
+        server.url, project, token, annotator=name, out=journal, batch_size=1
+    )
+    source.tick_seconds = 0.1
+    try:
+        assert source.first_pass.wait(30)
+        _wait(lambda: source.current() is not None)
+        assert source.rank_leases() == []
+        rank = RankSource(source)
+        app = make_app(source, Settings(annotator=name), guide, rank_source=rank)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot, app)
+            assert type(app.screen).__name__ == "AnnotateScreen"
+            await press(pilot, app, "2")
+            for _ in range(400):
+                if type(app.screen).__name__ == "RankScreen":
+                    break
+                await pilot.pause(0.05)
+            assert type(app.screen).__name__ == "RankScreen"
+            await settle(pilot, app)
+            for key in ("1", "3", "1", "3"):
+                if rank.progress().done:
+                    break
+                await press(pilot, app, key)
+            assert rank.progress().done == 1
+            assert source.wait_idle(30)
+            await pilot.press("q")
+        assert source.rejected == []
+    finally:
+        source.close()
+    kinds = [x.get("kind") for x in _stored(server, project)]
+    assert kinds.count("ranking") == 1 and kinds.count("judgment") == 1

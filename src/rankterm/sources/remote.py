@@ -504,7 +504,9 @@ class RemoteSource:
 
     def _refill(self) -> None:
         with self._lock:
-            on_hand = len(self._on_hand())
+            # Ranking tasks on hand count too: else a project of mostly rankings would be
+            # leased whole, a batch a tick, while the pairwise queue stays short.
+            on_hand = len(self._on_hand()) + len(self.rank_leases())
             if self.exhausted and time.monotonic() - self._exhausted_at < 30:
                 return
         if on_hand > self.batch_size // 2:
