@@ -189,3 +189,53 @@ async def test_a_ranking_task_leased_after_the_pairs_takes_over_the_screen(
         source.close()
     kinds = [x.get("kind") for x in _stored(server, project)]
     assert kinds.count("ranking") == 1 and kinds.count("judgment") == 1
+
+
+def test_a_ranking_finished_offline_waits_in_the_journal_and_goes_on_reconnect(tmp_path):
+    """The server dies mid-ranking: the ranking is finished offline (every comparison still
+    journaled), counted as not delivered, and reaches the server once it is back."""
+    from pathlib import Path
+
+    from rankterm.sources.base import SyncState
+    from tests.serverproc import ServerProcess, admin
+
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
+    tasks = tmp_path / "rank4.jsonl"
+    plain = [x for x in (samples / "rank4.jsonl").read_text().splitlines() if '"gold"' not in x]
+    tasks.write_text(plain[0] + "\n")  # a gold task is only served at the gold rate
+    db = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    admin(db, "project", "create", "demo", "--overlap", "1")
+    admin(db, "user", "add", "dora", "--role", "annotator")
+    admin(db, "project", "add-member", "demo", "dora")
+    token = admin(db, "token", "create", "dora").split()[0]
+    admin(db, "import", "demo", str(tasks))
+    proc = ServerProcess(db, log=tmp_path / "server.log").start()
+    try:
+        source, _, _ = open_remote(
+            proc.url, "demo", token, annotator="dora", out=tmp_path / "dora.jsonl"
+        )
+        source.tick_seconds = 0.1
+        try:
+            _wait(lambda: len(source.rank_leases()) == 1)
+            rank = RankSource(source)
+            rank.record(Choice.A, 2, Draft(), 100)
+            proc.kill()
+            _wait(lambda: source.progress().sync is SyncState.OFFLINE)
+            for _ in range(10):
+                if rank.rank_view() is None:
+                    break
+                rank.record(Choice.B, 1, Draft(), 100)
+            assert rank.rank_view() is None and rank.progress().done == 1
+            assert rank.pending == 1  # the ranking, kept in the journal
+            proc.start()
+            assert source.wait_idle(40)
+            assert rank.pending == 0 and source.rejected == []
+        finally:
+            source.close()
+        stored = [orjson.loads(x) for x in admin(db, "export", "demo", "-o", "-").splitlines()]
+        rankings = [x for x in stored if x.get("kind") == "ranking"]
+        assert len(rankings) == 1
+        steps = {x["id"] for x in stored if x.get("kind") == "comparison"}
+        assert set(rankings[0]["comparisons"]) <= steps and len(steps) >= 3
+    finally:
+        proc.stop()
