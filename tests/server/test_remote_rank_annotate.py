@@ -239,3 +239,30 @@ def test_a_ranking_finished_offline_waits_in_the_journal_and_goes_on_reconnect(t
         assert set(rankings[0]["comparisons"]) <= steps and len(steps) >= 3
     finally:
         proc.stop()
+
+
+def test_a_rationale_the_server_would_refuse_is_refused_before_it_is_journaled(
+    server: Backend, tmp_path
+):
+    import pytest
+
+    from rankterm.core.errors import RanktermError
+    from rankterm.core.limits import MAX_TEXT
+
+    project = server.project(overlap=1)
+    server.add_pairs(project, make_rank_tasks(1, k=3))
+    name, token = server.user()
+    journal = tmp_path / "erin.jsonl"
+    source, _, _ = open_remote(server.url, project, token, annotator=name, out=journal)
+    try:
+        _wait(lambda: len(source.rank_leases()) == 1)
+        rank = RankSource(source)
+        with pytest.raises(RanktermError, match="rationale"):
+            rank.record(Choice.A, 2, Draft(rationale="x" * (MAX_TEXT + 1)), 100)
+        with pytest.raises(RanktermError, match="rationale"):
+            rank.type_order("ABC", Draft(rationale="x" * (MAX_TEXT + 1)))
+        assert "comparison" not in _kinds(journal) and "ranking" not in _kinds(journal)
+        rank.record(Choice.A, 2, Draft(rationale="fine"), 100)
+        assert _kinds(journal).count("comparison") == 1
+    finally:
+        source.close()

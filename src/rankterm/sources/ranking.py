@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 from rankterm.core.errors import LoadIssue, RanktermError
 from rankterm.core.insertion import Edge, Question, Ranker, insertion_sequence
 from rankterm.core.insertion import Progress as Placement
+from rankterm.core.limits import verdict_problem
 from rankterm.core.model import (
     Choice,
     Comparison,
@@ -141,6 +142,10 @@ class RankTasks(Protocol):
         """Tasks done and total, and the sync state to show."""
         ...
 
+    def refusal(self, draft: Draft) -> str | None:
+        """Why the ranking's receiver would refuse these tags and rationale, or None."""
+        ...
+
 
 class LocalRankTasks:
     """The ranking records of the pairs file a :class:`LocalSource` opened, by priority then
@@ -191,6 +196,9 @@ class LocalRankTasks:
         done = len(self.done_ids() & set(ids))
         return Progress(done=done, total=len(ids), sync=SyncState.LOCAL)
 
+    def refusal(self, draft: Draft) -> str | None:
+        return None  # the journal takes any size
+
 
 class RemoteRankTasks:
     """The ranking tasks leased from the task server by a :class:`RemoteSource`, in lease
@@ -237,6 +245,11 @@ class RemoteRankTasks:
             waiting=total == done and not self.remote.exhausted,
             rejected=base.rejected,
         )
+
+    def refusal(self, draft: Draft) -> str | None:
+        """Checked before a comparison is journaled, as remote pairwise verdicts are: the
+        server would refuse the finished ranking, and every comparison in it with it."""
+        return verdict_problem(rationale=draft.rationale, tags=draft.tags)
 
 
 def rank_tasks_for(source: LocalSource | RemoteSource) -> RankTasks:
@@ -439,6 +452,9 @@ class RankSource:
             raise RanktermError(
                 "both bad has no place in an order: say which is better, or tie (4)"
             )
+        problem = self.tasks.refusal(draft)
+        if problem is not None:
+            raise RanktermError(problem)
         with self._lock:
             state = self._state()
             if state is None:
@@ -534,6 +550,9 @@ class RankSource:
         agrees with every comparison made, the ranking is journaled and returned; otherwise
         the disagreements are re-asked one by one (the next questions) and None is returned.
         """
+        problem = self.tasks.refusal(draft)
+        if problem is not None:
+            raise RanktermError(problem)
         with self._lock:
             state = self._state()
             if state is None:
