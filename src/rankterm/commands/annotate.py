@@ -339,16 +339,30 @@ def _annotate_remote(settings, out: Path | None, guidelines: Path | None, book=N
         batch_size=settings.batch_size,
         guidelines_path=guidelines,
     )
+    from rankterm.sources.ranking import RankSource
+
     try:
-        make_app(source, settings, guide, load_issues=issues, suggestions=book).run()
+        # Leased ranking tasks are ranked first (as in local mode), so wait for the first
+        # lease (or the failure to get one: then the cached leases are all there is).
+        source.first_pass.wait(15)
+        rank_source = RankSource(source)
+        make_app(
+            source,
+            settings,
+            guide,
+            load_issues=issues,
+            rank_source=rank_source,
+            suggestions=book,
+        ).run()
         # Done is what the screen calls "All done": nothing on hand and nothing more to lease.
-        finished = source.current() is None and source.exhausted
+        finished = source.current() is None and not source.rank_leases() and source.exhausted
     finally:
         source.close()
     progress = source.progress()
     typer.echo(
         inert(
-            f"{len(source.history)} verdicts this session; {progress.pending_sync} not yet "
+            f"{len(source.history)} verdicts and {source.ranked_this_session()} rankings this "
+            f"session; {progress.pending_sync} not yet "
             f"delivered (kept in {source.journal.path}; sent next time, or with rankterm sync)"
         ),
         err=True,

@@ -14,16 +14,24 @@ no ranking) is replayed and the same next question comes up.
 
 Not journaled: a typed order still being checked against the comparisons (a crash loses it;
 the person types it again), and skips.
+
+Where the tasks come from is the one thing that differs between local and remote mode, so it
+is a seam of its own (:class:`RankTasks`): :class:`LocalRankTasks` serves the ranking records
+of the pairs file, :class:`RemoteRankTasks` the ranking tasks leased from the task server
+(a finished ranking closes its lease and goes to the server with its comparisons). The
+comparisons, the insertion, undo and the typed order are the same code in both modes.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from rankterm.core.errors import LoadIssue, RanktermError
 from rankterm.core.insertion import Edge, Question, Ranker, insertion_sequence
 from rankterm.core.insertion import Progress as Placement
+from rankterm.core.limits import verdict_problem
 from rankterm.core.model import (
     Choice,
     Comparison,
@@ -43,6 +51,9 @@ from rankterm.core.model import (
 from rankterm.sources.base import Draft, PairView, Progress, SourceEvent, SyncState
 from rankterm.sources.local import LocalSource
 from rankterm.storage.index import BadPairError
+
+if TYPE_CHECKING:
+    from rankterm.sources.remote import RemoteSource
 
 
 @dataclass(frozen=True)
@@ -98,42 +109,59 @@ def question_pair(task: RankTask, q: Question) -> Pair:
     )
 
 
-class RankSource:
-    """Serves the ranking tasks of a local pairs file and journals every comparison.
+class RankTasks(Protocol):
+    """Where a :class:`RankSource` gets its ranking tasks from, and whom it tells that one is
+    finished: the one part of ranking that differs between a local file and a task server."""
 
-    Tasks are served by priority then file order; a task is done when this annotator has a
-    standing :class:`Ranking` of it. Implements the parts of
-    :class:`~rankterm.sources.base.TaskSource` the annotation screen uses, in the
-    comparison's terms (``record`` takes a verdict on the two candidates on screen).
-    """
-
-    def __init__(self, local: LocalSource) -> None:
-        self.local = local
-        self.pairs = local.pairs
-        self.session = local.session
-        self.annotator = local.annotator
-        self.guideline_version = local.guideline_version
-        self.journal = local.journal
-        self.journal_issues: list[LoadIssue] = local.journal_issues
-        self.criteria: list[str] = []
-        self.events = local.events
-        self._lock = self.session.lock
-        self._typed: dict[str, Order] = {}
-        self._drafts: dict[str, Draft] = {}
-        self._notices: list[str] = []
-        self._skipped: set[str] = set()
-        self._order_for: tuple[frozenset[int], list[str]] | None = None
-        #: The id of an attempt not journaled yet (no comparison made), per task.
-        self._fresh: dict[str, uuid.UUID] = {}
-        self._cursor: str | None = None
-        self._cursor = self._first_todo()
-
-    # -- tasks --------------------------------------------------------------------------------
+    #: Whether a finished ranking may be reopened by undo (a ranking sent to the server
+    #: closed its lease: there is nothing to rank it again under).
+    reopen: bool
 
     def task_ids(self) -> list[str]:
-        """The ranking tasks known so far, in serving order (priority, then file order).
-        Worked out again only when the index knows of more (or fewer) of them: the status
-        line asks on every question."""
+        """The tasks to serve, in serving order (finished ones may be listed too)."""
+        ...
+
+    def task(self, task_id: str) -> RankTask:
+        """The task of that id; raises :class:`BadPairError` when it is gone."""
+        ...
+
+    def done_ids(self) -> set[str]:
+        """The tasks of :meth:`task_ids` that are finished."""
+        ...
+
+    def finished(self, ranking: Ranking) -> None:
+        """``ranking`` was just journaled and closes its task."""
+        ...
+
+    def pairs_waiting(self) -> bool:
+        """Whether pairwise work is on hand (the pairwise screen takes over when the
+        rankings are done)."""
+        ...
+
+    def progress(self) -> Progress:
+        """Tasks done and total, and the sync state to show."""
+        ...
+
+    def refusal(self, draft: Draft) -> str | None:
+        """Why the ranking's receiver would refuse these tags and rationale, or None."""
+        ...
+
+
+class LocalRankTasks:
+    """The ranking records of the pairs file a :class:`LocalSource` opened, by priority then
+    file order; a task is done when this annotator has a standing :class:`Ranking` of it."""
+
+    reopen = True
+
+    def __init__(self, local: LocalSource, annotator: str) -> None:
+        self.local = local
+        self.pairs = local.pairs
+        self.annotator = annotator
+        self._order_for: tuple[frozenset[int], list[str]] | None = None
+
+    def task_ids(self) -> list[str]:
+        """Worked out again only when the index knows of more (or fewer) of them: the
+        status line asks on every question."""
         positions = self.pairs.rank_positions()
         if self._order_for is not None and self._order_for[0] == positions:
             return self._order_for[1]
@@ -148,13 +176,140 @@ class RankSource:
         self._order_for = (positions, ids)
         return ids
 
-    def _task(self, task_id: str) -> RankTask:
+    def task(self, task_id: str) -> RankTask:
         task = self.pairs.by_id(task_id)
         assert isinstance(task, RankTask)
         return task
 
+    def done_ids(self) -> set[str]:
+        state = self.local.session.state
+        return {r.pair_id for r in state.active_rankings(self.annotator)}
+
+    def finished(self, ranking: Ranking) -> None:
+        """Nothing to tell: the journal is the record."""
+
+    def pairs_waiting(self) -> bool:
+        return self.local.current() is not None
+
+    def progress(self) -> Progress:
+        ids = self.task_ids()
+        done = len(self.done_ids() & set(ids))
+        return Progress(done=done, total=len(ids), sync=SyncState.LOCAL)
+
+    def refusal(self, draft: Draft) -> str | None:
+        return None  # the journal takes any size
+
+
+class RemoteRankTasks:
+    """The ranking tasks leased from the task server by a :class:`RemoteSource`, in lease
+    order. A finished ranking closes its lease (:meth:`RemoteSource.finish_ranking`): the
+    task leaves the queue and the sync thread sends the ranking with its comparisons (from
+    the journal, so offline it waits there and goes on reconnect or with ``rankterm sync``).
+    """
+
+    reopen = False
+
+    def __init__(self, remote: RemoteSource) -> None:
+        self.remote = remote
+
+    def task_ids(self) -> list[str]:
+        return [item.pair.id for item in self.remote.rank_leases()]
+
+    def task(self, task_id: str) -> RankTask:
+        for item in self.remote.rank_leases():
+            if item.pair.id == task_id and isinstance(item.pair, RankTask):
+                return item.pair
+        raise BadPairError(f"ranking task {task_id} is no longer leased")
+
+    def done_ids(self) -> set[str]:
+        return set()  # a finished task leaves the leases
+
+    def finished(self, ranking: Ranking) -> None:
+        self.remote.finish_ranking(ranking)
+
+    def pairs_waiting(self) -> bool:
+        return self.remote.current() is not None
+
+    def progress(self) -> Progress:
+        """This session's rankings against them plus the leases on hand; the sync state and
+        what is not delivered yet are the remote source's."""
+        done = self.remote.ranked_this_session()
+        total = done + len(self.remote.rank_leases())
+        base = self.remote.progress()
+        return Progress(
+            done=done,
+            total=total,
+            pending_sync=base.pending_sync,
+            sync=base.sync,
+            sync_detail=base.sync_detail,
+            waiting=total == done and not self.remote.exhausted,
+            rejected=base.rejected,
+        )
+
+    def refusal(self, draft: Draft) -> str | None:
+        """Checked before a comparison is journaled, as remote pairwise verdicts are: the
+        server would refuse the finished ranking, and every comparison in it with it."""
+        return verdict_problem(rationale=draft.rationale, tags=draft.tags)
+
+
+def rank_tasks_for(source: LocalSource | RemoteSource) -> RankTasks:
+    """The task provider for a source: the file's rankings, or the leased ones."""
+    if isinstance(source, LocalSource):
+        return LocalRankTasks(source, source.annotator)
+    return RemoteRankTasks(source)
+
+
+class RankSource:
+    """Serves the ranking tasks of a local pairs file and journals every comparison.
+
+    Tasks are served by priority then file order; a task is done when this annotator has a
+    standing :class:`Ranking` of it. Implements the parts of
+    :class:`~rankterm.sources.base.TaskSource` the annotation screen uses, in the
+    comparison's terms (``record`` takes a verdict on the two candidates on screen).
+    """
+
+    def __init__(self, source: LocalSource | RemoteSource, tasks: RankTasks | None = None) -> None:
+        #: The pairwise source of the same run (local file or task server): its journal
+        #: session, events and checks are shared.
+        self.base = source
+        self.tasks: RankTasks = tasks if tasks is not None else rank_tasks_for(source)
+        self.session = source.session
+        self.annotator = source.annotator
+        self.journal = source.journal
+        self.journal_issues: list[LoadIssue] = source.journal_issues
+        self.criteria: list[str] = []
+        self.events = source.events
+        self._lock = self.session.lock
+        self._typed: dict[str, Order] = {}
+        self._drafts: dict[str, Draft] = {}
+        self._notices: list[str] = []
+        self._skipped: set[str] = set()
+        #: The id of an attempt not journaled yet (no comparison made), per task.
+        self._fresh: dict[str, uuid.UUID] = {}
+        self._cursor: str | None = None
+        self._cursor = self._first_todo()
+
+    @property
+    def local(self) -> LocalSource | RemoteSource:
+        """The pairwise source (named for local mode, where it came first)."""
+        return self.base
+
+    @property
+    def guideline_version(self) -> str | None:
+        """Read from the source each time: a remote source learns it with its first lease."""
+        return self.base.guideline_version
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def task_ids(self) -> list[str]:
+        """The ranking tasks known so far, in serving order."""
+        return self.tasks.task_ids()
+
+    def _task(self, task_id: str) -> RankTask:
+        return self.tasks.task(task_id)
+
     def _done_ids(self) -> set[str]:
-        return {r.pair_id for r in self.session.state.active_rankings(self.annotator)}
+        return self.tasks.done_ids()
 
     def _first_todo(self, after: str | None = None) -> str | None:
         ids = self.task_ids()
@@ -172,7 +327,11 @@ class RankSource:
 
     @property
     def has_tasks(self) -> bool:
-        return bool(self.pairs.rank_positions())
+        return bool(self.tasks.task_ids())
+
+    def pairs_waiting(self) -> bool:
+        """Pairwise work on hand, for when the rankings are done."""
+        return self.tasks.pairs_waiting()
 
     # -- the open attempt -----------------------------------------------------------------------
 
@@ -203,6 +362,9 @@ class RankSource:
         )
 
     def _state(self) -> tuple[RankTask, uuid.UUID, list[Comparison], Ranker] | None:
+        if self._cursor is None:
+            # Nothing was left: a task may have come since (a remote source leases ahead).
+            self._cursor = self._first_todo()
         if self._cursor is None:
             return None
         try:
@@ -290,6 +452,9 @@ class RankSource:
             raise RanktermError(
                 "both bad has no place in an order: say which is better, or tie (4)"
             )
+        problem = self.tasks.refusal(draft)
+        if problem is not None:
+            raise RanktermError(problem)
         with self._lock:
             state = self._state()
             if state is None:
@@ -328,11 +493,12 @@ class RankSource:
             entries.append(comparison)
             standing = [c for c in comparisons if c.id not in gone] + [comparison]
             after = self._ranker(task, standing)
-            if after.complete:
-                entries.append(self._ranking(task, rid, after, standing))
+            ranking = self._ranking(task, rid, after, standing) if after.complete else None
+            if ranking is not None:
+                entries.append(ranking)
             self.session.append_many(entries)  # fsynced before the next question shows
-            if after.complete:
-                self._finished(task.id)
+            if ranking is not None:
+                self._finished(ranking)
         if self._notices:
             self.events.emit(SourceEvent.NOTICES)
         return comparison
@@ -363,10 +529,14 @@ class RankSource:
     ) -> Ranking:
         ranking = self._ranking(task, rid, ranker, comparisons)
         self.session.append(ranking)
-        self._finished(task.id)
+        self._finished(ranking)
         return ranking
 
-    def _finished(self, task_id: str) -> None:
+    def _finished(self, ranking: Ranking) -> None:
+        """``ranking`` is journaled: tell the task provider (remote: the lease is closed and
+        the ranking queued for the server), then on to the next task."""
+        self.tasks.finished(ranking)
+        task_id = ranking.pair_id
         self._typed.pop(task_id, None)
         self._fresh.pop(task_id, None)
         self._drafts.pop(task_id, None)
@@ -380,6 +550,9 @@ class RankSource:
         agrees with every comparison made, the ranking is journaled and returned; otherwise
         the disagreements are re-asked one by one (the next questions) and None is returned.
         """
+        problem = self.tasks.refusal(draft)
+        if problem is not None:
+            raise RanktermError(problem)
         with self._lock:
             state = self._state()
             if state is None:
@@ -401,7 +574,8 @@ class RankSource:
     def undo(self) -> Comparison | Ranking | None:
         """Retract the last comparison of the attempt on screen; with none, reopen the
         annotator's last ranking (retracting it and its last comparison, in one write) and go
-        back to that task. Returns what was retracted, or None."""
+        back to that task, where the provider allows it (not remote: a finished ranking closed
+        its lease). Returns what was retracted, or None."""
         with self._lock:
             state = self._state()
             if state is not None:
@@ -411,7 +585,7 @@ class RankSource:
                 if comparisons:
                     return self._retract([comparisons[-1]])
             rankings = self.session.state.active_rankings(self.annotator)
-            if not rankings:
+            if not rankings or not self.tasks.reopen:
                 return None
             last = rankings[-1]
             standing = self.session.state.open_comparisons(last.ranking_id)
@@ -452,14 +626,13 @@ class RankSource:
 
     def progress(self) -> Progress:
         with self._lock:
-            ids = self.task_ids()
-            done = len(self._done_ids() & set(ids))
-        return Progress(done=done, total=len(ids), sync=SyncState.LOCAL)
+            return self.tasks.progress()
 
     def take_notices(self) -> list[str]:
+        """Ours (a typed order set aside) and the source's (leases lost, rankings refused)."""
         with self._lock:
             notices, self._notices = self._notices, []
-        return notices
+        return notices + self.base.take_notices()
 
     def take_new_issues(self) -> list[LoadIssue]:
         return self.local.take_new_issues()
@@ -473,7 +646,8 @@ class RankSource:
 
     @property
     def pending(self) -> int:
-        return 0
+        """Records journaled but not acknowledged by the server (0 in local mode)."""
+        return self.base.pending
 
     @property
     def issues(self) -> list[LoadIssue]:

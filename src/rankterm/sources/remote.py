@@ -126,6 +126,9 @@ class RemoteSource:
         self._lease_key: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
+        #: Set once the sync thread has made its first pass (leased, or failed to): the CLI
+        #: waits for it to know whether ranking tasks come first.
+        self.first_pass = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rankterm-sync", daemon=True)
         #: Change notifications: the sync thread says when what the status line shows
         #: changed, and when there is news for the annotator (``take_notices``).
@@ -330,6 +333,11 @@ class RemoteSource:
                 if i.lease_id not in self._ranked and i.lease_id not in self._lost
             ]
 
+    def ranked_this_session(self) -> int:
+        """Ranking leases finished (their ranking journaled) this session."""
+        with self._lock:
+            return len(self._ranked)
+
     def finish_ranking(self, ranking: Ranking) -> None:
         """Note that ``ranking`` (already journaled through :attr:`session`, with its last
         comparison) closes its task's lease: the task leaves :meth:`rank_leases`, the sync
@@ -463,6 +471,7 @@ class RemoteSource:
                 wait = backoff
                 backoff = min(backoff * 2, 10.0)
             self._announce()
+            self.first_pass.set()
             self._wake.wait(wait)
             self._wake.clear()
 
@@ -495,7 +504,9 @@ class RemoteSource:
 
     def _refill(self) -> None:
         with self._lock:
-            on_hand = len(self._on_hand())
+            # Ranking tasks on hand count too: else a project of mostly rankings would be
+            # leased whole, a batch a tick, while the pairwise queue stays short.
+            on_hand = len(self._on_hand()) + len(self.rank_leases())
             if self.exhausted and time.monotonic() - self._exhausted_at < 30:
                 return
         if on_hand > self.batch_size // 2:

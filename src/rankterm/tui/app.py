@@ -107,6 +107,21 @@ class RanktermApp(App[None]):
             return RankScreen(rank, self.guidelines)
         return AnnotateScreen(self.source, self.guidelines)
 
+    def rankings_waiting(self) -> bool:
+        """A ranking task is on hand (remote mode leases them alongside pairs, so one may
+        come while the pairwise screen is up)."""
+        rank = self.rank_source
+        return rank is not None and rank.current() is not None
+
+    def show_rankings(self) -> None:
+        """No pair on hand and ranking tasks are: the ranking screen takes over."""
+        from rankterm.tui.screens.rank import RankScreen
+
+        assert self.rank_source is not None
+        screen = RankScreen(self.rank_source, self.guidelines)
+        self._listening = screen
+        self.switch_screen(screen)
+
     def show_pairs(self) -> None:
         """Every ranking is done: the pairs of the same file come next, on their screen."""
         assert self.source is not None

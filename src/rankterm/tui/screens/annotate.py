@@ -191,7 +191,15 @@ class AnnotateScreen(PaneScreen):
         if self.view is None and self.source.current() is not None:
             self.show(self.source.current())
             return
+        if self.view is None and self._rankings_waiting():
+            self._paint()  # hands over to the ranking screen
+            return
         self._paint_status()
+
+    def _rankings_waiting(self) -> bool:
+        """No pair here but ranking tasks on hand (remote mode): the ranking screen's turn."""
+        waiting = getattr(self.app, "rankings_waiting", None)
+        return self.is_current and waiting is not None and waiting()
 
     @on(IssuesFound)
     def _issues_found(self) -> None:
@@ -289,6 +297,12 @@ class AnnotateScreen(PaneScreen):
         context = self.query_one("#context", RenderedPane)
         left = self.query_one("#left", RenderedPane)
         right = self.query_one("#right", RenderedPane)
+        if view is None and self._rankings_waiting():
+            if not getattr(self, "_handed_over", False):
+                self._handed_over = True
+                self.app.notify("Ranking tasks arrived: on to the rankings.", markup=False)
+                self.app.call_later(self.app.show_rankings)  # type: ignore[attr-defined]
+            return
         if view is None and self.source.progress().waiting:
             done = Text.assemble(
                 ("Waiting for pairs from the task server… ", "bold yellow"),

@@ -80,15 +80,26 @@ class RankScreen(AnnotateScreen):
     def _paint(self) -> None:
         if self.view is None and self.rank_view is None and self._pairs_waiting():
             # Every ranking done and pairs in the file: the pairwise screen takes over.
-            self.app.notify("Every ranking is done; on to the pairs.", markup=False)
-            self.app.call_later(self.app.show_pairs)  # type: ignore[attr-defined]
+            if not getattr(self, "_handed_over", False):
+                self._handed_over = True
+                self.app.notify("Every ranking is done; on to the pairs.", markup=False)
+                self.app.call_later(self.app.show_pairs)  # type: ignore[attr-defined]
             return
         super()._paint()
 
-    def _pairs_waiting(self) -> bool:
-        return self.is_current and self.rank_source.local.current() is not None
+    def _rankings_waiting(self) -> bool:
+        return False  # this is the ranking screen
 
     def _paint_status(self) -> None:
+        if self.view is None and self.rank_view is None and self._pairs_waiting():
+            self._paint()  # a pair came while waiting: the pairwise screen takes over
+            return
+        self._paint_ranked_status()
+
+    def _pairs_waiting(self) -> bool:
+        return self.is_current and self.rank_source.pairs_waiting()
+
+    def _paint_ranked_status(self) -> None:
         # The rate and ETA are in rankings (the progress counts tasks), not comparisons.
         done = self.rank_source.progress().done
         if self._done_at_start is None:
