@@ -46,6 +46,12 @@ def judge(
         None, "--server", help="With --to-adjudication: the task server (adjudicator token)."
     ),
     project: str | None = typer.Option(None, "--project", "-p", help="Project on the server."),
+    margins_out: Path | None = typer.Option(
+        None,
+        "--margins-out",
+        help="Also write the pairs with metadata.margin (the judge's mean advantage of A, "
+        "-3..3, over both orders) for `admin import` into an informative-order project.",
+    ),
 ) -> None:
     """Ask a model for a verdict (choice, strength, rationale) on every pair, in both side
     orders; records are `source: model`, never counted as people's votes. Compare them with
@@ -104,8 +110,44 @@ def judge(
     )
     if to_adjudication:
         _to_adjudication(pairs, out, journal, adjudications, server, project)
+    if margins_out is not None:
+        _write_margins(pairs, out, endpoint.name, margins_out)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:
+    """Copy the pairs file with the judge's margins in each pair's metadata (every field of
+    the original kept); written to a temporary file and renamed, so a crash leaves no half."""
+    import os
+
+    import orjson
+
+    from rankterm.core.errors import display_path
+    from rankterm.llm.margins import judge_margins, with_margins
+    from rankterm.llm.writer import read_records
+
+    if target.resolve() == pairs.resolve():
+        raise UsageError(f"--margins-out {display_path(target)}: that is the input pairs file")
+    margins = judge_margins(read_records(out), judge)
+    partial = target.with_name(target.name + ".partial")
+    written = 0
+    with pairs.open("rb") as source, partial.open("wb") as sink:
+        for raw in source:
+            if not raw.strip():
+                continue
+            record = orjson.loads(raw)  # read_pairs validated every line already
+            marked = with_margins(record, margins, judge)
+            written += marked is not record
+            sink.write(orjson.dumps(marked) + b"\n")
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(partial, target)
+    typer.echo(
+        f"{written} pairs with a judge margin -> {display_path(target)} "
+        "(import it into a project with --order informative)",
+        err=True,
+    )
 
 
 def _to_adjudication(
