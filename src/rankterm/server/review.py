@@ -94,7 +94,7 @@ def refer(conn: Connection, project: Project, user: User, items: list[Any]) -> d
         if pair is None:
             counts["unknown"] += 1
             continue
-        majority = human_majority(_standing(conn, [pair.seq])[pair.seq]).get(item.pair_id)
+        majority = human_majority(_standing(conn, [pair.seq])[0][pair.seq]).get(item.pair_id)
         if majority is None:
             counts["no_majority"] += 1
             continue
