@@ -63,7 +63,34 @@ class Gold(BaseModel):
     explanation: str = ""
 
 
-class Pair(BaseModel):
+class _Context:
+    """What a pair and a ranking task share: a prompt or a conversation, and how they are
+    written back. A plain mixin (not a model), so each record keeps its own field order."""
+
+    prompt: str | None
+    messages: list[Message] | None
+
+    @property
+    def conversation(self) -> list[Message]:
+        """The context as turns, whether the file gave a prompt or messages."""
+        if self.messages:
+            return list(self.messages)
+        return [Message(role="user", content=self.prompt or "")]
+
+    @property
+    def last_user_text(self) -> str:
+        """The final user turn: what the responses answer."""
+        for message in reversed(self.conversation):
+            if message.role == "user":
+                return message.content
+        return self.prompt or ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as it would be written to a pairs file, unknown fields included."""
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)  # type: ignore[attr-defined]
+
+
+class Pair(_Context, BaseModel):
     """Two responses to one prompt or conversation, to be compared by a person.
 
     Unknown top-level fields are kept (``extra="allow"``) and written back unchanged, so that a
@@ -98,25 +125,6 @@ class Pair(BaseModel):
             raise ValueError("a pair needs a 'prompt' or a non-empty 'messages' list")
         return self
 
-    @property
-    def conversation(self) -> list[Message]:
-        """The context as turns, whether the file gave a prompt or messages."""
-        if self.messages:
-            return list(self.messages)
-        return [Message(role="user", content=self.prompt or "")]
-
-    @property
-    def last_user_text(self) -> str:
-        """The final user turn: what the two responses answer."""
-        for message in reversed(self.conversation):
-            if message.role == "user":
-                return message.content
-        return self.prompt or ""
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The record as it would be written to a pairs file, unknown fields included."""
-        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-
 
 # --- K-way rankings -------------------------------------------------------------------------
 
@@ -148,7 +156,7 @@ class GoldOrder(BaseModel):
     explanation: str = ""
 
 
-class RankTask(BaseModel):
+class RankTask(_Context, BaseModel):
     """K responses (3 to 9) to one prompt, to be put in order by pairwise comparisons.
 
     A pairs file may mix these with :class:`Pair` records; what tells them apart is the
@@ -208,25 +216,6 @@ class RankTask(BaseModel):
     @property
     def k(self) -> int:
         return len(self.responses)
-
-    @property
-    def conversation(self) -> list[Message]:
-        """The context as turns, whether the file gave a prompt or messages."""
-        if self.messages:
-            return list(self.messages)
-        return [Message(role="user", content=self.prompt or "")]
-
-    @property
-    def last_user_text(self) -> str:
-        """The final user turn: what the responses answer."""
-        for message in reversed(self.conversation):
-            if message.role == "user":
-                return message.content
-        return self.prompt or ""
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The record as it would be written to a pairs file, unknown fields included."""
-        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
 #: Anything a pairs file may hold.
