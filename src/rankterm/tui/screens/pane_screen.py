@@ -49,6 +49,8 @@ class PaneScreen(Screen[None]):
         self.raw: set[str] = set()
         self._after_frame: list[Callable[[], object]] = []
         self._after_frame_timer: Timer | None = None
+        #: The prompt shown has turns before the one the responses answer.
+        self._earlier_turns = False
 
     @property
     def rankterm_app(self) -> AppContext:
@@ -100,22 +102,31 @@ class PaneScreen(Screen[None]):
 
     def paint_context(self, pair: Pair) -> None:
         """Show the prompt, opened at the turn the responses answer (earlier turns above it,
-        the title saying so once the pane is laid out), rendered or raw as ``t`` left it."""
+        the title saying so), rendered or raw as ``t`` left it."""
         context = self.query_one("#context", RenderedPane)
         lines, top = self.renderer.context_view(pair, context.content_width, "context" in self.raw)
         context.set_lines(lines, top)
+        self._earlier_turns = top > 0
+        self._title_context(context.scroll_y)
+
+    @on(events.Mount)
+    def _follow_context_scroll(self) -> None:
+        for context in self.query("#context").results(RenderedPane):
+            self.watch(context, "scroll_y", self._title_context, init=False)
+
+    def _title_context(self, scroll_y: float) -> None:
+        """The prompt's title says "↑ earlier turns" while turns before the one answered are
+        above the view. It follows the pane's scroll: new lines are scrolled to the answered
+        turn only after the layout they cause, and a check one frame later raced that layout
+        (a Pilot snapshot caught the title missing)."""
+        context = self.query_one("#context", RenderedPane)
         title = self.title_for("context")
+        if self._earlier_turns and scroll_y > 0:
+            title += " · ↑ earlier turns"
+        if context is self.focused:
+            title = self.FOCUS_MARK + title
         if context.border_title != title:  # setting it parses markup and repaints
             context.border_title = title
-        if top:
-            self.after_frame(self._title_earlier_turns)
-
-    def _title_earlier_turns(self) -> None:
-        """Once laid out: say so when turns before the one answered are scrolled out of view."""
-        context = self.query_one("#context", RenderedPane)
-        if context.scroll_y > 0:
-            context.border_title = self.title_for("context") + " · ↑ earlier turns"
-            self._mark_focus()
 
     def action_toggle_raw(self) -> None:
         """Flip the focused pane (a response or the prompt) between rendered and raw text."""
