@@ -35,6 +35,15 @@ def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any
             J.c.superseded.is_(False),
         )
     ).scalar_one()
+    # A re-judgment replaces the annotator's earlier verdict instead of adding one: counted
+    # as one more all the same, as every other verdict is, or the count would give it away.
+    Q = t.rejudges
+    judged += conn.execute(
+        select(func.count())
+        .select_from(Q)
+        .join(J, J.c.id == Q.c.rejudge_id)
+        .where(Q.c.project_id == project.id, Q.c.user_id == user.id, J.c.retracted.is_(False))
+    ).scalar_one()
     leased = conn.execute(
         select(func.count()).where(
             L.c.project_id == project.id,

@@ -287,12 +287,6 @@ rejudges = Table(
     #: Re-running the same upload and requeue queues nothing twice.
     UniqueConstraint("project_id", "pair_seq", "user_id", "version"),
 )
-#: An annotator's open re-judgments (the lease pick reads only those).
-Index(
-    "ix_rejudges_open",
-    rejudges.c.project_id,
-    rejudges.c.user_id,
-    rejudges.c.id,
-    sqlite_where=rejudges.c.done_at.is_(None),
-    postgresql_where=rejudges.c.done_at.is_(None),
-)
+#: An annotator's re-judgments: the open ones (``done_at`` NULL) for the lease pick, the
+#: answered ones for their progress count.
+Index("ix_rejudges_user", rejudges.c.project_id, rejudges.c.user_id, rejudges.c.done_at)

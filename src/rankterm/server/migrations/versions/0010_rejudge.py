@@ -46,15 +46,9 @@ def upgrade() -> None:
             name="uq_rejudges_project_id_pair_seq_user_id_version",
         ),
     )
-    op.create_index(
-        "ix_rejudges_open",
-        "rejudges",
-        ["project_id", "user_id", "id"],
-        sqlite_where=sa.text("done_at IS NULL"),
-        postgresql_where=sa.text("done_at IS NULL"),
-    )
+    op.create_index("ix_rejudges_user", "rejudges", ["project_id", "user_id", "done_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rejudges_open", table_name="rejudges")
+    op.drop_index("ix_rejudges_user", table_name="rejudges")
     op.drop_table("rejudges")
