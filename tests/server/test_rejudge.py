@@ -275,3 +275,50 @@ def test_rejudgment_is_blind_linked_versioned_and_reported(backend: Backend, tmp
     assert "(0 queued now, 4 already queued)" in again[-3]
     assert len(_queued(backend, project)) == 8
     assert other != name
+
+
+def test_each_verdict_is_diffed_against_the_text_it_was_made_under(
+    backend: Backend, tmp_path
+) -> None:
+    """Tone changed from V0 to V1, Code from V1 to V2: at V2, a tone pair judged under V0 is
+    re-queued (its text's Tone moved), one judged under V1 is not; a code pair is either way."""
+    v0 = V1.replace("Be kind.", "Be nice.")
+    project = backend.project(overlap=1)
+    name, token = backend.user()
+    pairs = {
+        "t0": ["tone"],
+        "t1": ["tone"],
+        "c0": ["python"],
+        "c1": ["python"],
+        "g0": [],
+    }
+    backend.add_pairs(
+        project,
+        [
+            Pair(id=p, prompt="q", response_a="a", response_b="b", tags=tags)
+            for p, tags in pairs.items()
+        ],
+    )
+    _upload(backend, project, tmp_path, v0)
+    with _client(backend, project, token) as c:
+        for batch, version in ((("t0", "c0", "g0"), v0), (("t1", "c1"), V1)):
+            if version == V1:
+                _upload(backend, project, tmp_path, V1)
+            items = c.lease(10).leases
+            stamp = text_version(version)
+            verdicts = [
+                judgment(i.pair.id, name, shown_swapped=i.shown_swapped, guideline_version=stamp)
+                for i in items
+                if i.pair.id in batch
+            ]
+            assert len(verdicts) == len(batch)
+            assert {a.status for a in c.submit(verdicts)} == {"accepted"}
+            c.release([i.lease_id for i in items if i.pair.id not in batch])
+    out = _upload(backend, project, tmp_path, V2, "--requeue", "changed")
+    assert out[-3:] == [
+        f"requeue changed: 3 re-judgments of 3 pairs by 1 annotator under {text_version(V2)} "
+        "(3 queued now, 0 already queued)",
+        "  2 pairs: section changed: Code",
+        "  1 pair: section changed: Tone",
+    ]
+    assert _queued(backend, project) == [(p, name, False) for p in ("c0", "c1", "t0")]
