@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from rankterm.guidelines import (
     EMPTY,
@@ -196,19 +196,24 @@ def pick_open(conn: Connection, project: Project, user: User, k: int) -> list[An
         .where(L.c.pair_seq == Q.c.pair_seq, L.c.user_id == user.id, L.c.state == "live")
         .exists()
     )
-    first = (
-        select(Q.c.pair_seq, func.min(Q.c.id).label("first"))
+    # Oldest first, straight off ix_rejudges_user (no grouping: a pair open under two
+    # versions at once is rare, and deduplicated here).
+    open_ = conn.execute(
+        select(Q.c.pair_seq)
         .where(Q.c.project_id == project.id, Q.c.user_id == user.id, Q.c.done_at.is_(None), ~live)
-        .group_by(Q.c.pair_seq)
-        .order_by(func.min(Q.c.id))
-        .limit(k)
-        .subquery()
-    )
-    return conn.execute(
-        select(P.c.seq, P.c.pair_id, P.c.data)
-        .join(first, first.c.pair_seq == P.c.seq)
-        .order_by(first.c.first)
-    ).all()
+        # The index's own order (project and user fixed, done_at NULL): PostgreSQL then walks
+        # it, where ORDER BY id alone walked the primary key past other annotators' rows.
+        .order_by(Q.c.project_id, Q.c.user_id, Q.c.done_at, Q.c.id)
+        .limit(2 * k)
+    ).scalars()
+    seqs = list(dict.fromkeys(open_))[:k]
+    if not seqs:
+        return []
+    rows = {
+        r.seq: r
+        for r in conn.execute(select(P.c.seq, P.c.pair_id, P.c.data).where(P.c.seq.in_(seqs)))
+    }
+    return [rows[seq] for seq in seqs if seq in rows]
 
 
 def close(conn: Connection, project: Project, done: list[dict[str, Any]]) -> None:

@@ -289,4 +289,10 @@ rejudges = Table(
 )
 #: An annotator's re-judgments: the open ones (``done_at`` NULL) for the lease pick, the
 #: answered ones for their progress count.
-Index("ix_rejudges_user", rejudges.c.project_id, rejudges.c.user_id, rejudges.c.done_at)
+Index(
+    "ix_rejudges_user",
+    rejudges.c.project_id,
+    rejudges.c.user_id,
+    rejudges.c.done_at,
+    rejudges.c.id,
+)

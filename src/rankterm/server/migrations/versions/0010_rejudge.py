@@ -46,7 +46,7 @@ def upgrade() -> None:
             name="uq_rejudges_project_id_pair_seq_user_id_version",
         ),
     )
-    op.create_index("ix_rejudges_user", "rejudges", ["project_id", "user_id", "done_at"])
+    op.create_index("ix_rejudges_user", "rejudges", ["project_id", "user_id", "done_at", "id"])
 
 
 def downgrade() -> None:
