@@ -275,6 +275,20 @@ def test_rejudgment_is_blind_linked_versioned_and_reported(backend: Backend, tmp
     assert "(0 queued now, 4 already queued)" in again[-3]
     assert len(_queued(backend, project)) == 8
     assert other != name
+    # A correction of a re-judgment (under the same, used lease) replaces it and links to it;
+    # the report follows the links back to the first verdict; no queue row is touched.
+    with _client(backend, project, token) as c:
+        fix = judgment("p1", name, "B", shown_swapped=swapped["p1"], guideline_version=v2)
+        assert {a.status for a in c.submit([fix])} == {"accepted"}
+    with backend.db.read() as conn:
+        data = conn.execute(select(J.c.data).where(J.c.id == fix.id)).scalar_one()
+    p1_new = next(r for r in by_pair["p1"] if not r.superseded)
+    assert data["rejudge_of"] == str(p1_new.id)
+    stats = httpx.get(f"{base}/stats", headers=admin, timeout=30).json()["guideline_versions"]
+    assert stats["rejudges"]["transitions"] == [
+        {"from": text_version(V1), "to": v2, "judgments": 4, "changed": 3, "changed_rate": 0.75}
+    ]
+    assert stats["rejudges"]["open"] == 4
 
 
 def test_each_verdict_is_diffed_against_the_text_it_was_made_under(

@@ -471,9 +471,12 @@ def decide(
                 data["source"] = source
                 if kind == "rejudge":
                     data["rejudge_of"] = str(previous) if previous is not None else None
-                    changes.rejudged.append(
-                        {"s": state.seq, "u": user.id, "j": j.id, "at": received}
-                    )
+                    # Under the lease as served (live, or lapsed); a verdict under one already
+                    # used is a correction of the re-judgment, which closed its row then.
+                    if live or lease.state == "expired":
+                        changes.rejudged.append(
+                            {"s": state.seq, "u": user.id, "j": j.id, "at": received}
+                        )
                 changes.judgments.append(
                     {
                         "id": j.id,
