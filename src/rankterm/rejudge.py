@@ -63,6 +63,33 @@ class Pick:
         return data
 
 
+def pick_reasons(
+    tags: list[str],
+    *,
+    unclear: bool,
+    judged_before: bool,
+    diff: SectionDiff,
+    old: Guidelines,
+    new: Guidelines,
+    mode: Requeue,
+) -> list[str]:
+    """Why a judged pair goes back for judging under ``new``, or ``[]``: the one rule of
+    ``--requeue``, shared by local mode (:func:`select`) and the task server
+    (:mod:`rankterm.server.rejudge`).
+
+    ``unclear``: an adjudicator marked the pair guideline unclear. ``judged_before``: it was
+    judged under ``old`` (another text than ``new``); only then can a section that moved
+    between them have changed its verdict. Pure: the caller reads the data its own way."""
+    if mode is Requeue.NONE:
+        return []
+    reasons = [UNCLEAR] if unclear else []
+    if mode is Requeue.CHANGED and judged_before and touched_by(diff, old, new, tags):
+        moved = {*diff.added, *diff.removed, *diff.changed}
+        shown = {s.title for s in (*old.for_tags(tags), *new.for_tags(tags))}
+        reasons += [f"section changed: {title}" for title in sorted(shown & moved)]
+    return reasons
+
+
 def select(
     pairs: Iterable[Pair],
     judgments: Sequence[Judgment],
@@ -82,12 +109,14 @@ def select(
             earlier[j.pair_id].append(j)
     unclear = {r.pair_id for r in resolutions if r.guideline_unclear}
     for pair in pairs:
-        reasons = []
-        if pair.id in unclear:
-            reasons.append(UNCLEAR)
-        if mode is Requeue.CHANGED and pair.id in earlier and touched_by(diff, old, new, pair.tags):
-            moved = {*diff.added, *diff.removed, *diff.changed}
-            shown = {s.title for s in (*old.for_tags(pair.tags), *new.for_tags(pair.tags))}
-            reasons += [f"section changed: {title}" for title in sorted(shown & moved)]
+        reasons = pick_reasons(
+            pair.tags,
+            unclear=pair.id in unclear,
+            judged_before=pair.id in earlier,
+            diff=diff,
+            old=old,
+            new=new,
+            mode=mode,
+        )
         if reasons:
             yield Pick(pair, reasons, earlier.get(pair.id, []))

@@ -17,6 +17,7 @@ import typer
 from rankterm.commands.server import DB_HELP, open_db
 from rankterm.core.errors import UsageError
 from rankterm.core.sanitize import inert
+from rankterm.rejudge import Requeue
 
 admin_app = typer.Typer(no_args_is_help=True, help="Manage the task server's database directly.")
 project_app = typer.Typer(no_args_is_help=True, help="Create, list, show and change projects.")
@@ -123,23 +124,51 @@ def project_show(
     from rankterm.server import projects as svc
     from rankterm.server.core import get_project
 
-    def work(conn: Any) -> tuple[Any, Any, Any, Any]:
+    def work(conn: Any) -> tuple[Any, Any, Any, Any, Any]:
         p = get_project(conn, name)
         explained = informative.score_pairs(conn, p)[1] if p.ordering == "informative" else None
         saved = adaptive.project_savings(conn, p) if p.extra_on_conflict > 0 else None
-        return svc.project_public(conn, p), reports.project_progress(conn, p), explained, saved
+        versions = reports.guideline_versions(conn, p)
+        return (
+            svc.project_public(conn, p),
+            reports.project_progress(conn, p),
+            explained,
+            saved,
+            versions,
+        )
 
-    public, progress, explained, saved = _run(db, work)
+    public, progress, explained, saved, versions = _run(db, work)
     for key, value in public.model_dump(mode="json").items():
         typer.echo(f"{key} = {value}")
     for key, value in progress.items():
         typer.echo(f"progress.{key} = {value}")
+    for line in _version_lines(versions):
+        typer.echo(inert(line))
     if saved is not None:
         for key, value in saved.to_json().items():
             typer.echo(f"adaptive.{key} = {value}")
     if explained is not None:
         for line in explained.lines():
             typer.echo(inert(line))
+
+
+def _version_lines(figures: dict[str, Any]) -> list[str]:
+    """``admin project show``'s lines for reports.guideline_versions."""
+    lines = []
+    for v in figures["versions"]:
+        agreement, gold = v["agreement"], v["gold"]
+        lines.append(
+            f"version {v['version']} = {v['judgments']} judgments by {v['annotators']}, "
+            f"agreement {agreement['percent']} on {agreement['units']} pairs, "
+            f"gold {gold['rate']} (n={gold['n']}), tagged {v['tagged_rate']}"
+        )
+    r = figures["rejudges"]
+    if r["queued"] or r["judged"]:
+        lines.append(
+            f"rejudges = {r['queued']} queued, {r['open']} open, {r['judged']} re-judged, "
+            f"{r['changed']} changed verdict (rate {r['changed_rate']})"
+        )
+    return lines
 
 
 @project_app.command("set")
@@ -357,34 +386,37 @@ def export_cmd(
 def guidelines_cmd(
     project_name: str = typer.Argument(..., metavar="PROJECT", help="Project name."),
     path: Path = typer.Argument(..., metavar="FILE.md", help="Guidelines (Markdown)."),
+    requeue: Requeue = typer.Option(
+        Requeue.NONE,
+        "--requeue",
+        help="Queue blind re-judgments under the new version: changed: judged pairs whose tags "
+        "meet a changed section, plus guideline-unclear ones; unclear: only those; none.",
+    ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Upload guidelines; a changed text becomes the new version. Prints which sections were
-    added (+), removed (-) or changed (~) since the current version."""
+    added (+), removed (-) or changed (~) since the current version, and with --requeue what
+    was queued for re-judging and why (re-running queues nothing twice)."""
     from rankterm.core.sanitize import inert
-    from rankterm.guidelines import parse_guidelines, section_diff
-    from rankterm.server import projects as svc
-    from rankterm.server.core import current_guideline, get_project
+    from rankterm.server import rejudge
+    from rankterm.server.core import get_project
 
+    mode = requeue
     content = _read_text(path)
 
-    def work(conn: Any) -> tuple[Any, Any]:
-        project = get_project(conn, project_name)
-        previous = current_guideline(conn, project.id)
-        return previous, svc.add_guidelines(conn, project, content)
+    def work(conn: Any) -> Any:
+        return rejudge.upload(conn, get_project(conn, project_name), content, mode)
 
-    previous, result = _run(db, work)
+    result = _run(db, work)
     typer.echo(f"guidelines version {result.version}")
-    if previous is None:
-        return
-    diff = section_diff(
-        parse_guidelines(previous.content, version=previous.version),
-        parse_guidelines(content, version=result.version),
-    )
-    if not diff.any:
-        typer.echo(f"no section changed since {previous.version}")
-    for line in diff.lines():
-        typer.echo(inert(line))
+    if result.diff is not None:
+        if not result.diff.any:
+            typer.echo(f"no section changed since {result.previous}")
+        for line in result.diff.lines():
+            typer.echo(inert(line))
+    if mode is not Requeue.NONE:
+        for line in result.requeued.lines():
+            typer.echo(inert(line))
 
 
 @admin_app.command("priority")

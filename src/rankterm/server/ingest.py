@@ -34,7 +34,7 @@ from sqlalchemy import Connection, select, update
 
 from rankterm.core.errors import describe_validation_error
 from rankterm.core.model import Choice, Judgment
-from rankterm.server import adaptive
+from rankterm.server import adaptive, rejudge
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.conflicts import is_conflict
@@ -210,6 +210,8 @@ class Changes:
     consumed: list[uuid.UUID] = field(default_factory=list)
     superseded: list[uuid.UUID] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    #: Re-judgments answered (rankterm.server.rejudge.close): pair seq, user, verdict, time.
+    rejudged: list[dict[str, Any]] = field(default_factory=list)
 
 
 def verdicts_conflict(verdicts: list[Any], rule: str) -> bool:
@@ -382,6 +384,8 @@ class CoreSubmit:
         for group in chunks(changes.superseded):
             conn.execute(S.SUPERSEDE, {"ids": group})
         insert_ignore(conn, t.rejections, changes.rejections)
+        if changes.rejudged:
+            rejudge.close(conn, project, changes.rejudged)
         refresh_pairs(conn, project, states)
 
 
@@ -429,11 +433,17 @@ def decide(
             reason = f"unknown pair {j.pair_id!r} in project {project.name!r}"
         elif reason is None:
             kind = lease.kind if lease is not None else ("gold" if state.is_gold else "normal")
-            source = None if kind == "normal" else kind
+            # A re-judgment is an ordinary verdict that replaces the annotator's earlier one
+            # (rankterm.server.rejudge): no source of its own, nothing to tell it apart by.
+            source = None if kind in ("normal", "rejudge") else kind
             live = lease is not None and lease.state == "live"
             previous = active.get((state.seq, source))
             if previous is not None:
                 changes.superseded.append(previous)
+            elif kind == "rejudge":
+                # The earlier verdict was retracted meanwhile: this one stands in its place.
+                state.n_judged += 1
+                state.changed = True
             elif kind == "normal" and lease is None:
                 # An admin's import (no lease): it takes an open slot or is refused.
                 if state.n_judged + state.n_leased >= adaptive.slots(project, state):
@@ -459,6 +469,14 @@ def decide(
                 active[(state.seq, source)] = j.id
                 data = j.model_dump(mode="json")
                 data["source"] = source
+                if kind == "rejudge":
+                    data["rejudge_of"] = str(previous) if previous is not None else None
+                    # Under the lease as served (live, or lapsed); a verdict under one already
+                    # used is a correction of the re-judgment, which closed its row then.
+                    if live or lease.state == "expired":
+                        changes.rejudged.append(
+                            {"s": state.seq, "u": user.id, "j": j.id, "at": received}
+                        )
                 changes.judgments.append(
                     {
                         "id": j.id,

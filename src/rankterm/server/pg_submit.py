@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.exc import DBAPIError
 
-from rankterm.server import ingest
+from rankterm.server import ingest, rejudge
 from rankterm.server import statements as S
 from rankterm.server.core import Project, User
 
@@ -176,6 +176,8 @@ class PipelinedSubmit:
                 verdicts[seq].append(ingest.stored_verdict(data))
             with _pipeline(conn) as raw:
                 _write_pairs(raw.cursor(), project, states, verdicts)
+        if changes.rejudged:
+            rejudge.close(conn, project, changes.rejudged)
 
 
 #: The pipelined path, for PostgreSQL when :func:`enabled`.

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, case, distinct, func, select
+from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
+from rankterm.core.model import Choice, Gold, Judgment
+from rankterm.guidelines import normalize_version
 from rankterm.quality.rank_agreement import kendall_tau_b, mean_tau
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
 from rankterm.server.db import Database
 
 P, J, L = t.pairs, t.judgments, t.leases
+#: Keys of a stored verdict the server adds, never sent back to its author.
+SERVER_MARKS = ("source", "rejudge_of")
 
 
 def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any]:
@@ -29,6 +34,15 @@ def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any
             J.c.retracted.is_(False),
             J.c.superseded.is_(False),
         )
+    ).scalar_one()
+    # A re-judgment replaces the annotator's earlier verdict instead of adding one: counted
+    # as one more all the same, as every other verdict is, or the count would give it away.
+    Q = t.rejudges
+    judged += conn.execute(
+        select(func.count())
+        .select_from(Q)
+        .join(J, J.c.id == Q.c.rejudge_id)
+        .where(Q.c.project_id == project.id, Q.c.user_id == user.id, J.c.retracted.is_(False))
     ).scalar_one()
     leased = conn.execute(
         select(func.count()).where(
@@ -46,8 +60,9 @@ def my_progress(conn: Connection, project: Project, user: User) -> dict[str, Any
 
 def own_record(data: dict[str, Any], retracted: bool) -> dict[str, Any]:
     """A stored judgment (or ranking, comparisons included) as its author gets it back:
-    without the server's gold/repeat mark."""
-    record = {k: v for k, v in data.items() if k != "source"}
+    without the server's gold/repeat mark, nor the link a re-judgment keeps to the verdict it
+    replaced (rankterm.server.rejudge)."""
+    record = {k: v for k, v in data.items() if k not in SERVER_MARKS}
     if "steps" in record:
         record["steps"] = [{k: v for k, v in s.items() if k != "source"} for s in record["steps"]]
     record["retracted"] = retracted
@@ -158,7 +173,100 @@ def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
         }
         for uid, a in sorted(acc.items(), key=lambda kv: names.get(kv[0], ""))
     ]
-    return {"progress": project_progress(conn, project), "annotators": annotators}
+    return {
+        "progress": project_progress(conn, project),
+        "annotators": annotators,
+        "guideline_versions": guideline_versions(conn, project),
+    }
+
+
+def guideline_versions(conn: Connection, project: Project) -> dict[str, Any]:
+    """Per guideline version: judgments, agreement, gold accuracy and tag rates, and how
+    re-judged pairs moved (:func:`rankterm.quality.versions.version_figures`, as local mode
+    reports them), plus ``rejudges``: the re-judgment queue and, for each standing re-judgment,
+    whether it differs from the earlier verdict it replaced (the same annotator's; follow
+    ``rejudge_of`` back to the first). Counted: ordinary and gold verdicts not retracted,
+    standing or replaced by a re-judgment (a blind repeat is not a second label)."""
+    from rankterm.quality.versions import NOT_RECORDED, version_figures
+
+    names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).all())
+    gold: dict[str, Gold] = {}
+    for row in conn.execute(
+        select(P.c.pair_id, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
+    ):
+        answer = row.data.get("gold") if isinstance(row.data, dict) else None
+        if isinstance(answer, dict) and "choice" in answer:
+            gold[row.pair_id] = Gold.model_validate(answer)
+    rows = conn.execute(
+        select(J.c.id, J.c.user_id, J.c.choice, J.c.superseded, J.c.data, P.c.pair_id)
+        .join(P, P.c.seq == J.c.pair_seq)
+        .where(
+            J.c.project_id == project.id,
+            J.c.retracted.is_(False),
+            or_(J.c.source.is_(None), J.c.source == "gold"),
+        )
+    ).all()
+    by_id = {str(r.id): r for r in rows}
+    replaced = {r.data.get("rejudge_of") for r in rows if r.data.get("rejudge_of")}
+    kept = [r for r in rows if not r.superseded or str(r.id) in replaced]
+    judgments = [
+        Judgment.model_construct(
+            id=r.id,
+            pair_id=r.pair_id,
+            annotator=names.get(r.user_id, str(r.user_id)),
+            choice=Choice(r.choice),
+            strength=r.data.get("strength"),
+            created_at=datetime.fromisoformat(r.data["created_at"]),
+            tags=list(r.data.get("tags") or []),
+            guideline_version=r.data.get("guideline_version"),
+            criteria={},
+        )
+        for r in kept
+        if r.choice != "ranking"
+    ]
+    figures = version_figures(judgments, gold)
+
+    def version(row: Any) -> str:
+        return normalize_version(row.data.get("guideline_version")) or NOT_RECORDED
+
+    moved: Counter[tuple[str, str]] = Counter()
+    changed: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        if row.superseded or not row.data.get("rejudge_of"):
+            continue
+        first, hops = row, 0
+        while first.data.get("rejudge_of") in by_id and hops < 100:
+            first, hops = by_id[first.data["rejudge_of"]], hops + 1
+        if first is row:
+            continue  # the earlier verdict was retracted: nothing to compare with
+        key = (version(first), version(row))
+        moved[key] += 1
+        changed[key] += int(_verdict(first) != _verdict(row))
+    Q = t.rejudges
+    queued, open_ = conn.execute(
+        select(func.count(), func.count(case((Q.c.done_at.is_(None), 1)))).where(
+            Q.c.project_id == project.id
+        )
+    ).one()
+    total, n_changed = sum(moved.values()), sum(changed.values())
+    figures["rejudges"] = {
+        "queued": queued,
+        "open": open_,
+        "judged": total,
+        "changed": n_changed,
+        "changed_rate": round(n_changed / total, 4) if total else None,
+        "transitions": [
+            {
+                "from": a,
+                "to": b,
+                "judgments": n,
+                "changed": changed[(a, b)],
+                "changed_rate": round(changed[(a, b)] / n, 4),
+            }
+            for (a, b), n in moved.items()
+        ],
+    }
+    return figures
 
 
 def _verdict(row: Any) -> Any:

@@ -6,7 +6,8 @@ both are counted on the pair row itself (``n_leased``, ``n_judged``), so the che
 two server processes never hand out the same slot. Gold items and blind repeats hold no slot.
 
 Nothing an annotator's client receives tells a gold item or a blind repeat from an ordinary
-pair: every lease's side order comes from a keyed hash (the project's secret ``side_key``), so
+pair (nor a re-judgment after a guideline change, kind "rejudge", which holds no slot either):
+every lease's side order comes from a keyed hash (the project's secret ``side_key``), so
 a repeat's order (the inverse of its first showing) cannot be predicted; a batch is shuffled
 whole; and a pair goes out without its priority. One annotator holds at most the project's
 ``max_leases`` live leases, and no lease lives longer than ``lease_max_age`` with renewals.
@@ -27,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select, update
 
-from rankterm.server import picking
+from rankterm.server import picking, rejudge
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -291,9 +292,14 @@ def lease(
     for row in _pick_repeats(conn, project, user, n_repeat):
         picked.append(("repeat", row, not row.shown_swapped))
     wanted = n - len(picked)
-    ordinary = _pick_normal(conn, project, user, wanted)
+    # Re-judgments owed after a guideline change come before new pairs, dressed as a blind
+    # repeat is (rankterm.server.rejudge); beside them, as beside ordinary pairs, the rest.
+    taken = {row.seq for _, row, _ in picked}
+    again = [r for r in rejudge.pick_open(conn, project, user, wanted) if r.seq not in taken]
+    ordinary = _pick_normal(conn, project, user, wanted - len(again))
     if picked:
-        picked = _beside(conn, project, user, picked, len(ordinary), wanted, rng)
+        picked = _beside(conn, project, user, picked, len(ordinary) + len(again), wanted, rng)
+    picked += [("rejudge", row, not side(project, user, row.pair_id)) for row in again]
     picked += [("normal", row, side(project, user, row.pair_id)) for row in ordinary]
     if not picked:
         return []

@@ -131,12 +131,55 @@ class ProjectPublic(ProjectSettings):
 
 class GuidelinesIn(_Strict):
     content: str = Field(min_length=1, max_length=MAX_GUIDELINES)
+    #: What to queue for blind re-judging under the new version (rankterm.server.rejudge).
+    requeue: Literal["changed", "unclear", "none"] = "none"
 
 
 class GuidelinesPublic(BaseModel):
     version: str
     content: str
     created_at: datetime
+
+
+class SectionChanges(BaseModel):
+    added: list[str] = []
+    removed: list[str] = []
+    changed: list[str] = []
+
+
+class RequeueResult(BaseModel):
+    """What a requeue picked and queued, and why (counts of pairs by reason)."""
+
+    mode: str
+    version: str
+    #: Re-judgments picked (one per annotator and pair), and the pairs they are on.
+    picked: int = 0
+    pairs: int = 0
+    annotators: int = 0
+    #: Of ``picked``: queued now, and already queued by an earlier run (not queued twice).
+    queued: int = 0
+    already: int = 0
+    #: Reason -> pairs picked for it (a pair may have several reasons).
+    by_reason: dict[str, int] = {}
+
+    def lines(self) -> list[str]:
+        out = [
+            f"requeue {self.mode}: {self.picked} re-judgment{'' if self.picked == 1 else 's'} "
+            f"of {self.pairs} pair{'' if self.pairs == 1 else 's'} by {self.annotators} "
+            f"annotator{'' if self.annotators == 1 else 's'} under {self.version} "
+            f"({self.queued} queued now, {self.already} already queued)"
+        ]
+        out += [f"  {n} pair{'' if n == 1 else 's'}: {why}" for why, n in self.by_reason.items()]
+        return out
+
+
+class GuidelinesUploaded(GuidelinesPublic):
+    """The stored version, the one current before it, which sections changed, and what was
+    queued for re-judging (``requeue``)."""
+
+    previous: str | None = None
+    sections: SectionChanges
+    requeue: RequeueResult
 
 
 class UserPublic(BaseModel):
@@ -216,6 +259,8 @@ class AnnotatorStats(BaseModel):
 class ProjectStats(BaseModel):
     progress: ProjectProgress
     annotators: list[AnnotatorStats]
+    #: rankterm.server.reports.guideline_versions: per version, and re-judgments.
+    guideline_versions: dict[str, Any] | None = None
 
 
 class ConflictQueue(BaseModel):

@@ -163,7 +163,8 @@ leases = Table(
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
     Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    #: "normal" holds one of the pair's overlap slots; "gold" and "repeat" do not.
+    #: "normal" holds one of the pair's overlap slots; "gold", "repeat" and "rejudge" (a
+    #: re-judgment after a guideline change: rankterm.server.rejudge) do not.
     Column("kind", String(10), nullable=False),
     Column("shown_swapped", Boolean, nullable=False),
     #: live -> consumed (judged) | released (given back) | expired (reclaimed after the TTL)
@@ -262,4 +263,36 @@ comments = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("data", JSON, nullable=False),
     Column("received_at", Float, nullable=False),
+)
+
+#: Re-judgments owed after a guideline change (``admin guidelines --requeue``, see
+#: rankterm.server.rejudge): one row per annotator and judged pair, for the version it is to be
+#: judged under again. Open while ``done_at`` is NULL; the annotator's next leases take it
+#: (lease kind "rejudge", blind), and the verdict under that lease closes it. ``judgment_id``
+#: is the verdict queued (the link stays in the record: the new judgment's
+#: ``data.rejudge_of`` names the one it replaced); ``rejudge_id`` the verdict that closed it.
+rejudges = Table(
+    "rejudges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("pair_seq", Integer, ForeignKey("pairs.seq"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("judgment_id", Uuid, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("done_at", Float, nullable=True),
+    Column("rejudge_id", Uuid, nullable=True),
+    #: Re-running the same upload and requeue queues nothing twice.
+    UniqueConstraint("project_id", "pair_seq", "user_id", "version"),
+)
+#: An annotator's re-judgments: the open ones (``done_at`` NULL) for the lease pick, the
+#: answered ones for their progress count.
+Index(
+    "ix_rejudges_user",
+    rejudges.c.project_id,
+    rejudges.c.user_id,
+    rejudges.c.done_at,
+    rejudges.c.id,
 )

@@ -22,6 +22,7 @@ from rankterm.server.schemas import (
     MAX_PROJECT_TAGS,
     GuidelinesIn,
     GuidelinesPublic,
+    GuidelinesUploaded,
     ImportResult,
     ProjectCreate,
     ProjectProgress,
@@ -89,11 +90,20 @@ def get_guidelines(
         return svc.get_guidelines(conn, project_for(conn, project, user), version)
 
 
-@router.post("/projects/{project}/guidelines", response_model=GuidelinesPublic, status_code=201)
+@router.post("/projects/{project}/guidelines", response_model=GuidelinesUploaded, status_code=201)
 @body_budget(GUIDELINES_BUDGET)
 def post_guidelines(project: str, body: GuidelinesIn, _: Admin, db: DB) -> Any:
-    """Upload guidelines; a changed text becomes a new version (its SHA-256)."""
-    return db.write(lambda conn: svc.add_guidelines(conn, get_project(conn, project), body.content))
+    """Upload guidelines; a changed text becomes a new version (its SHA-256). The answer
+    names the sections changed since the version before, and with ``requeue`` (changed |
+    unclear | none) what was queued for blind re-judging: ``rankterm admin guidelines``."""
+    from rankterm.rejudge import Requeue
+    from rankterm.server import rejudge
+
+    def work(conn: Any) -> dict[str, Any]:
+        mode = Requeue(body.requeue)
+        return rejudge.upload(conn, get_project(conn, project), body.content, mode).to_json()
+
+    return db.write(work)
 
 
 async def _records(request: Request) -> AsyncIterator[tuple[str, Any]]:
