@@ -92,8 +92,11 @@ def project_progress(conn: Connection, project: Project) -> dict[str, Any]:
     }
 
 
-def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
-    """Per-annotator counts, gold accuracy and blind-repeat consistency."""
+def project_stats(
+    conn: Connection, project: Project, *, with_pools: bool = False
+) -> dict[str, Any]:
+    """Per-annotator counts, gold accuracy and blind-repeat consistency (and, with
+    ``with_pools``, pool composition per slice: rankterm.server.pools.report)."""
     names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).all())
     gold_rows = conn.execute(
         select(P.c.seq, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
@@ -158,7 +161,12 @@ def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
         }
         for uid, a in sorted(acc.items(), key=lambda kv: names.get(kv[0], ""))
     ]
-    return {"progress": project_progress(conn, project), "annotators": annotators}
+    out = {"progress": project_progress(conn, project), "annotators": annotators}
+    if with_pools:
+        from rankterm.server import pools
+
+        out["pools"] = pools.report(conn, project)
+    return out
 
 
 def _verdict(row: Any) -> Any:

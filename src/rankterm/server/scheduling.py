@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select, update
 
-from rankterm.server import picking
+from rankterm.server import picking, pools
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -110,7 +110,7 @@ def _user_live_lease(user: User) -> Any:
 def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    stmt, params = picking.pick_normal(project, user.id, k)
+    stmt, params = picking.pick_normal(project, user.id, k, pools.allowed(project, user))
     return conn.execute(stmt, params).all()
 
 
@@ -126,7 +126,12 @@ def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[A
         .order_by(func.random())
         .limit(k)
     )
-    return conn.execute(stmt).all()
+    return conn.execute(_in_pools(stmt, project, user)).all()
+
+
+def _in_pools(stmt: Any, project: Project, user: User) -> Any:
+    """``stmt`` limited to the pairs of the pools ``user`` can serve (rankterm.server.pools)."""
+    return stmt.where(P.c.pool.in_(pools.allowed(project, user)))
 
 
 def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
@@ -178,7 +183,7 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
             .order_by(J.c.id)
             .limit(k - len(rows))
         )
-        rows += conn.execute(stmt).all()
+        rows += conn.execute(_in_pools(stmt, project, user)).all()
         if len(rows) == k:
             break
     return rows
