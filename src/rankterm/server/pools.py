@@ -29,7 +29,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from rankterm.core.model import Pair, Task, parse_task
 from rankterm.quality.slices import JUDGMENT_PREFIX
 from rankterm.server import tables as t
-from rankterm.server.core import Project, User
+from rankterm.server.core import Project, User, forget_project
 from rankterm.storage.pair_columns import JUDGMENT_TAGS, MISSING, pair_labels
 
 P, J = t.pairs, t.judgments
@@ -246,20 +246,22 @@ def requirements_of(conn: Connection, project_id: int, *, lock: bool = False) ->
     return parse_requirements(conn.execute(stmt).scalar_one() or [])
 
 
-def add_keys(conn: Connection, project_id: int, keys: set[str]) -> None:
-    """Note pools that new pairs fall in (under the project row's lock)."""
+def add_keys(conn: Connection, project: Project, keys: set[str]) -> None:
+    """Note pools that new pairs fall in (under the project row's lock). Other server
+    processes see them when their cached settings run out (``PROJECT_TTL``); until then
+    those pairs wait, they are never leased outside their pool."""
     keys = {key for key in keys if key}
     if not keys:
         return
-    stmt = select(t.projects.c.pool_keys).where(t.projects.c.id == project_id).with_for_update()
+    stmt = select(t.projects.c.pool_keys).where(t.projects.c.id == project.id).with_for_update()
     have = list(conn.execute(stmt).scalar_one() or [])
-    missing = sorted(keys - set(have))
-    if missing:
+    if keys - set(have):
         conn.execute(
             update(t.projects)
-            .where(t.projects.c.id == project_id)
+            .where(t.projects.c.id == project.id)
             .values(pool_keys=sorted(set(have) | keys))
         )
+        forget_project(conn, project.name)
 
 
 def recompute(conn: Connection, project_id: int, page: int = 1000) -> None:

@@ -237,7 +237,7 @@ def import_pairs(
         if rows:
             conn.execute(insert(t.pairs), rows)
             result.added += len(rows)
-    pools.add_keys(conn, project.id, keys)
+    pools.add_keys(conn, project, keys)
     return result
 
 

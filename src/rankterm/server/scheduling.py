@@ -117,7 +117,10 @@ def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list
 def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    seen = exists().where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id)
+    # A probe per gold item (ix_judgments_pair_user); OFFSET keeps PostgreSQL, on a new
+    # project's statistics, from hashing all of the annotator's judgments instead (as in
+    # statements.PICK_NORMAL; tests/server/test_query_plans.py).
+    seen = exists(select(J.c.id).where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id).offset(0))
     # A lease that expired or was given back does not count: the item comes round again.
     leased = exists().where(L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state == "live")
     stmt = (
