@@ -173,7 +173,6 @@ def test_an_admin_body_over_the_budget_is_refused_while_it_streams(
     server: Backend, route: str
 ) -> None:
     from rankterm.server.api.projects import CREATE_BUDGET, GUIDELINES_BUDGET, UPDATE_BUDGET
-    from rankterm.server.pools import MAX_REQUIREMENT_TEXT, MAX_REQUIREMENTS
 
     project = server.project()
     headers = _admin(server)
