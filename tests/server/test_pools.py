@@ -312,3 +312,21 @@ def test_import_after_requirements_records_pools(server: Backend) -> None:
     with server.db.engine.connect() as conn:
         forget_project(conn, project)
         assert get_project(conn, project).pool_keys == ["languages=de"]
+
+
+def test_blind_repeats_follow_the_pool_too(backend: Backend) -> None:
+    """A repeat is a lease like any other: once an annotator no longer serves a pool (their
+    profile changed), its pairs do not come back to them as repeats either."""
+    project = backend.project(overlap=1, repeat_rate=1.0, repeat_gap=0, requirements=[GERMAN])
+    backend.add_pairs(project, [pair("de0", language="de"), pair("en0", language="en")])
+    anna, token = backend.user()
+    attrs(backend, anna, languages=["de", "en"])
+    with TaskClient(backend.url, project, token) as c:
+        leases = c.lease(10).leases  # rates summing to 1 with nothing judged: ordinary pairs
+        assert {i.pair.id for i in leases} == {"de0", "en0"}
+        assert all(
+            a.status == "accepted" for a in c.submit([judgment(i.pair.id, anna) for i in leases])
+        )
+        attrs(backend, anna, languages=["en"])
+        again = c.lease(10).leases
+        assert [i.pair.id for i in again] == ["en0"]

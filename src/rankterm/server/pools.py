@@ -398,8 +398,9 @@ def report_lines(data: Mapping[str, Any]) -> list[str]:
     lines = []
     for pool in data["pools"]:
         if pool["uncovered"]:
+            gold = f" and {pool['gold_pairs']} gold items" if pool["gold_pairs"] else ""
             lines.append(
-                f"UNCOVERED pool {pool['pool']}: {pool['open_pairs']} open pairs "
+                f"UNCOVERED pool {pool['pool']}: {pool['open_pairs']} open pairs{gold} "
                 f"({', '.join(pool['slices'])}) that no active member can judge"
             )
     for item in data["slices"]:
