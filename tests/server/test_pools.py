@@ -118,6 +118,10 @@ def test_new_requirements_apply_to_the_next_lease_and_leases_out_stay_valid(
         assert c.lease(10).leases == []
         # The lease she held before the change is still hers to finish.
         assert c.submit([judgment(held.pair.id, anna)])[0].status == "accepted"
+    # The report tells that verdict apart: made by someone outside the pool.
+    with backend.db.engine.connect() as conn:
+        (german,) = pools.report(conn, get_project(conn, project))["pools"]
+    assert (german["judgments_by_qualified"], german["judgments_by_others"]) == (0, 1)
     set_requirements(backend, project, [])
     assert len(leased_ids(backend, project, anna_token)) == 2
 
@@ -146,6 +150,8 @@ def test_the_report_calls_out_a_slice_nobody_can_serve(backend: Backend, tmp_pat
     assert german["slices"] == ["metadata.language=de"]
     slices = {s["requirement"]: s for s in report["slices"]}
     assert slices[MEDICAL]["n_qualified"] == 0 and slices[GERMAN]["n_qualified"] == 1
+    assert slices[GERMAN]["judgments_by_qualified"] == 1
+    assert slices[GERMAN]["judgments_by_others"] == 0
 
     db = str(backend.db_url)
     code, out, _ = run("admin", "project", "pools", project, "--db", db)
@@ -278,6 +284,9 @@ def test_parse_requirement() -> None:
         with pytest.raises(pools.PoolError, match=says):
             pools.parse_requirement(bad)
     assert pools.canonical_requirements([GERMAN, f" {GERMAN} "]) == [GERMAN]
+    wide = [f"metadata.x=a:a{'b' * 38}=v{i:02d}{'w' * 36}" for i in range(30)]
+    with pytest.raises(pools.PoolError, match="more attribute values together"):
+        pools.canonical_requirements(wide)
 
 
 def test_pool_keys_and_who_serves_them() -> None:

@@ -41,6 +41,8 @@ ATTR_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}$")
 MAX_VALUES = 32
 MAX_REQUIREMENTS = 64
 MAX_REQUIREMENT_TEXT = 300
+#: The longest pool key (the width of pairs.pool).
+MAX_KEY = 2000
 _FORM = "SLICE=VALUE:ATTRIBUTE=VALUE, e.g. metadata.language=de:languages=de"
 _KEY_SEP = ";"
 
@@ -133,7 +135,14 @@ def canonical_requirements(texts: Sequence[str]) -> list[str]:
     """Validated, in canonical form, without duplicates (order kept)."""
     if len(texts) > MAX_REQUIREMENTS:
         raise PoolError(f"at most {MAX_REQUIREMENTS} requirements, got {len(texts)}")
-    return list(dict.fromkeys(str(parse_requirement(text)) for text in texts))
+    parsed = [parse_requirement(text) for text in texts]
+    # A pair in every slice would need all of them: its key must fit pairs.pool.
+    if len(_KEY_SEP.join(sorted({r.need for r in parsed}))) > MAX_KEY:
+        raise PoolError(
+            f"the requirements need more attribute values together than fit a pool "
+            f"({MAX_KEY} characters as ATTRIBUTE=VALUE;...): use shorter names or fewer values"
+        )
+    return list(dict.fromkeys(str(req) for req in parsed))
 
 
 def parse_requirements(texts: Iterable[str]) -> list[Requirement]:
@@ -316,6 +325,8 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
         ).scalar_one()
         or []
     )
+    if not requirements:  # every pair's pool is "" (recompute cleared them): nothing to count
+        return {"requirements": [], "members": None, "slices": [], "pools": [], "uncovered": []}
     members = conn.execute(
         select(t.users.c.id, t.users.c.name, t.users.c.profile)
         .join(t.project_members, t.project_members.c.user_id == t.users.c.id)
@@ -346,7 +357,14 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
     by_user: dict[str, dict[int, int]] = defaultdict(dict)
     for row in judged:
         by_user[row[0]][row[1]] = row[2]
-    profiles = dict(conn.execute(select(t.users.c.id, t.users.c.profile)).all())
+    authors = {uid for done in by_user.values() for uid in done}
+    profiles = dict(
+        conn.execute(
+            select(t.users.c.id, t.users.c.profile).where(t.users.c.id.in_(sorted(authors)))
+        ).all()
+        if authors
+        else []
+    )
     pools = []
     for key, total, gold, open_ in sorted(pairs, key=lambda r: r[0]):
         qualified = [m.name for m in members if serves(m.profile or {}, key)]
@@ -371,14 +389,22 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
     slices = []
     for req in requirements:
         qualified = [m.name for m in members if holds(m.profile or {}, req.attr, req.value)]
+        # Pairs that need what this slice needs (two slices needing the same share them).
+        keys = [p["pool"] for p in pools if req.need in p["needs"]]
+        done = [(uid, n) for key in keys for uid, n in by_user.get(key, {}).items()]
+        by_qualified = sum(
+            n for uid, n in done if holds(profiles.get(uid) or {}, req.attr, req.value)
+        )
         slices.append(
             {
                 "requirement": str(req),
                 "slice": req.slice,
                 "needs": req.need,
-                "pairs": sum(p["pairs"] for p in pools if req.need in p["needs"]),
+                "pairs": sum(p["pairs"] for p in pools if p["pool"] in keys),
                 "qualified": qualified,
                 "n_qualified": len(qualified),
+                "judgments_by_qualified": by_qualified,
+                "judgments_by_others": sum(n for _, n in done) - by_qualified,
                 "uncovered": not qualified,
             }
         )
@@ -407,7 +433,9 @@ def report_lines(data: Mapping[str, Any]) -> list[str]:
         who = ", ".join(item["qualified"]) or "NOBODY"
         lines.append(
             f"slice {item['slice']} needs {item['needs']}: {item['pairs']} pairs, "
-            f"{item['n_qualified']} of {data['members']} members qualify ({who})"
+            f"{item['n_qualified']} of {data['members']} members qualify ({who}), judgments: "
+            f"{item['judgments_by_qualified']} by qualified, "
+            f"{item['judgments_by_others']} by others"
         )
     for pool in data["pools"]:
         lines.append(

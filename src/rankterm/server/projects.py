@@ -196,8 +196,10 @@ def import_pairs(
     result = ImportResult()
     batch = list(records)
     seen: set[str] = set()
-    # Read now, not from the cached project: a pair must get its pool by the rules in force.
-    requirements = pools.requirements_of(conn, project.id)
+    # Read now, not from the cached project, under the project row's lock: a change of
+    # requirements (which takes that lock first, then recomputes every pair) either comes
+    # before this import and is read here, or waits for it and recomputes its pairs too.
+    requirements = pools.requirements_of(conn, project.id, lock=True)
     keys: set[str] = set()
     for group in chunks(batch, 500):
         ids = [pair.id for _, pair in group]
