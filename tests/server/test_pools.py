@@ -151,6 +151,7 @@ def test_the_report_calls_out_a_slice_nobody_can_serve(backend: Backend, tmp_pat
     slices = {s["requirement"]: s for s in report["slices"]}
     assert slices[MEDICAL]["n_qualified"] == 0 and slices[GERMAN]["n_qualified"] == 1
     assert slices[GERMAN]["judgments_by_qualified"] == 1
+    assert (slices[GERMAN]["pairs"], slices[MEDICAL]["pairs"]) == (1, 1)
     assert slices[GERMAN]["judgments_by_others"] == 0
 
     db = str(backend.db_url)
@@ -161,6 +162,13 @@ def test_the_report_calls_out_a_slice_nobody_can_serve(backend: Backend, tmp_pat
     assert orjson.loads(out)["uncovered"] == ["expertise=medical"]
     code, out, _ = run("admin", "project", "show", project, "--db", db)
     assert "UNCOVERED pool expertise=medical" in out
+    # A misspelt slice key matches nothing: said when set, and in the report.
+    typo = "metadata.langauge=de:languages=de"
+    code, _, err = run("admin", "project", "set", project, "--require", GERMAN, "--require", typo,
+                       "--db", db)  # fmt: skip
+    assert code == 0 and f"warning: {typo} matches no pair" in err
+    out = run("admin", "project", "pools", project, "--db", db)[1]
+    assert "slice metadata.langauge=de matches no pair of the project" in out
 
 
 def test_admin_api_sets_attributes_and_requirements(server: Backend) -> None:

@@ -244,8 +244,19 @@ def project_set(
         criteria=criterion or None,
         requirements=[] if no_requirements else (_requirements(require) if require else None),
     )
-    _run(db, lambda conn: svc.update_project(conn, name, changes))
+
+    def work(conn: Any) -> Any:
+        project = svc.update_project(conn, name, changes)
+        return pools_mod().report(conn, project) if changes.requirements else None
+
+    pooled = _run(db, work)
     typer.echo(f"updated project {name}")
+    for item in pooled["slices"] if pooled else []:
+        if not item["pairs"]:
+            typer.echo(
+                inert(f"warning: {item['requirement']} matches no pair of the project yet"),
+                err=True,
+            )
 
 
 @project_app.command("add-member")

@@ -19,7 +19,7 @@ new pool out for that second.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -212,17 +212,27 @@ def _labels(task: Task, key: str) -> list[str]:
     return pair_labels(task, key)  # type: ignore[arg-type]
 
 
-def pool_key(task: Task, requirements: Sequence[Requirement]) -> str:
-    """What ``task`` needs of its annotators: canonical ``attr=value;...``, "" for nothing."""
-    needs = set()
+def matching(task: Task, requirements: Sequence[Requirement]) -> list[Requirement]:
+    """The requirements whose slice ``task`` is in."""
     cache: dict[str, list[str]] = {}
+    out = []
     for req in requirements:
         labels = cache.get(req.slice_key)
         if labels is None:
             labels = cache[req.slice_key] = _labels(task, req.slice_key)
         if req.slice_value in labels:
-            needs.add(req.need)
-    return _KEY_SEP.join(sorted(needs))
+            out.append(req)
+    return out
+
+
+def key_of(matched: Iterable[Requirement]) -> str:
+    """The pool key of a pair in the slices of ``matched``: ``attr=value;...`` sorted."""
+    return _KEY_SEP.join(sorted({req.need for req in matched}))
+
+
+def pool_key(task: Task, requirements: Sequence[Requirement]) -> str:
+    """What ``task`` needs of its annotators: canonical ``attr=value;...``, "" for nothing."""
+    return key_of(matching(task, requirements))
 
 
 def key_needs(key: str) -> list[tuple[str, str]]:
@@ -255,21 +265,30 @@ def requirements_of(conn: Connection, project_id: int, *, lock: bool = False) ->
     return parse_requirements(conn.execute(stmt).scalar_one() or [])
 
 
-def add_keys(conn: Connection, project: Project, keys: set[str]) -> None:
-    """Note pools that new pairs fall in (under the project row's lock). Other server
-    processes see them when their cached settings run out (``PROJECT_TTL``); until then
-    those pairs wait, they are never leased outside their pool."""
+def add_keys(
+    conn: Connection, project: Project, keys: set[str], counts: Mapping[str, int] | None = None
+) -> None:
+    """Note pools that new pairs fall in, and how many joined each slice (``counts``, by
+    requirement), under the project row's lock. Other server processes see new pools when
+    their cached settings run out (``PROJECT_TTL``); until then those pairs wait, they are
+    never leased outside their pool."""
     keys = {key for key in keys if key}
-    if not keys:
+    if not keys and not counts:
         return
-    stmt = select(t.projects.c.pool_keys).where(t.projects.c.id == project.id).with_for_update()
-    have = list(conn.execute(stmt).scalar_one() or [])
+    stmt = select(t.projects.c.pool_keys, t.projects.c.slice_pairs).where(
+        t.projects.c.id == project.id
+    )
+    row = conn.execute(stmt.with_for_update()).one()
+    have = list(row.pool_keys or [])
+    sizes = dict(row.slice_pairs or {})
+    for req, n in (counts or {}).items():
+        sizes[req] = sizes.get(req, 0) + n
+    conn.execute(
+        update(t.projects)
+        .where(t.projects.c.id == project.id)
+        .values(pool_keys=sorted(set(have) | keys), slice_pairs=sizes)
+    )
     if keys - set(have):
-        conn.execute(
-            update(t.projects)
-            .where(t.projects.c.id == project.id)
-            .values(pool_keys=sorted(set(have) | keys))
-        )
         forget_project(conn, project.name)
 
 
@@ -281,6 +300,7 @@ def recompute(conn: Connection, project_id: int, page: int = 1000) -> None:
     """
     requirements = requirements_of(conn, project_id, lock=True)
     keys: set[str] = set()
+    sizes: Counter[str] = Counter()
     after = -1
     set_pool = update(P).where(P.c.seq == bindparam("s")).values(pool=bindparam("p"))
     while True:
@@ -294,7 +314,9 @@ def recompute(conn: Connection, project_id: int, page: int = 1000) -> None:
             break
         changes = []
         for row in rows:
-            key = pool_key(parse_task(row.data), requirements) if requirements else ""
+            matched = matching(parse_task(row.data), requirements) if requirements else []
+            sizes.update(str(req) for req in matched)
+            key = key_of(matched)
             keys.add(key)
             if key != row.pool:
                 changes.append({"s": row.seq, "p": key})
@@ -304,7 +326,7 @@ def recompute(conn: Connection, project_id: int, page: int = 1000) -> None:
     conn.execute(
         update(t.projects)
         .where(t.projects.c.id == project_id)
-        .values(pool_keys=sorted(k for k in keys if k))
+        .values(pool_keys=sorted(k for k in keys if k), slice_pairs=dict(sizes))
     )
 
 
@@ -319,12 +341,13 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
     A pool no active member can serve is ``uncovered``: its pairs wait for ever until a
     profile changes or someone joins.
     """
-    requirements = parse_requirements(
-        conn.execute(
-            select(t.projects.c.requirements).where(t.projects.c.id == project.id)
-        ).scalar_one()
-        or []
-    )
+    stored = conn.execute(
+        select(t.projects.c.requirements, t.projects.c.slice_pairs).where(
+            t.projects.c.id == project.id
+        )
+    ).one()
+    requirements = parse_requirements(stored.requirements or [])
+    sizes = stored.slice_pairs or {}
     if not requirements:  # every pair's pool is "" (recompute cleared them): nothing to count
         return {"requirements": [], "members": None, "slices": [], "pools": [], "uncovered": []}
     members = conn.execute(
@@ -389,7 +412,8 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
     slices = []
     for req in requirements:
         qualified = [m.name for m in members if holds(m.profile or {}, req.attr, req.value)]
-        # Pairs that need what this slice needs (two slices needing the same share them).
+        # Judgments on pairs that need what this slice needs (two slices needing the same
+        # attribute value share them); the slice's own pairs are counted exactly.
         keys = [p["pool"] for p in pools if req.need in p["needs"]]
         done = [(uid, n) for key in keys for uid, n in by_user.get(key, {}).items()]
         by_qualified = sum(
@@ -400,7 +424,7 @@ def report(conn: Connection, project: Project) -> dict[str, Any]:
                 "requirement": str(req),
                 "slice": req.slice,
                 "needs": req.need,
-                "pairs": sum(p["pairs"] for p in pools if p["pool"] in keys),
+                "pairs": sizes.get(str(req), 0),
                 "qualified": qualified,
                 "n_qualified": len(qualified),
                 "judgments_by_qualified": by_qualified,
@@ -431,6 +455,9 @@ def report_lines(data: Mapping[str, Any]) -> list[str]:
             )
     for item in data["slices"]:
         who = ", ".join(item["qualified"]) or "NOBODY"
+        if not item["pairs"]:
+            lines.append(f"slice {item['slice']} matches no pair of the project (a misspelt key?)")
+            continue
         lines.append(
             f"slice {item['slice']} needs {item['needs']}: {item['pairs']} pairs, "
             f"{item['n_qualified']} of {data['members']} members qualify ({who}), judgments: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -201,6 +202,7 @@ def import_pairs(
     # before this import and is read here, or waits for it and recomputes its pairs too.
     requirements = pools.requirements_of(conn, project.id, lock=True)
     keys: set[str] = set()
+    sizes: Counter[str] = Counter()
     for group in chunks(batch, 500):
         ids = [pair.id for _, pair in group]
         known = set(
@@ -217,7 +219,9 @@ def import_pairs(
                 result.existing += 1
                 continue
             seen.add(pair.id)
-            pool = pools.pool_key(pair, requirements) if requirements else ""
+            matched = pools.matching(pair, requirements) if requirements else []
+            sizes.update(str(req) for req in matched)
+            pool = pools.key_of(matched)
             keys.add(pool)
             rows.append(
                 {
@@ -239,7 +243,7 @@ def import_pairs(
         if rows:
             conn.execute(insert(t.pairs), rows)
             result.added += len(rows)
-    pools.add_keys(conn, project, keys)
+    pools.add_keys(conn, project, keys, sizes)
     return result
 
 

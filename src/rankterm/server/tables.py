@@ -69,6 +69,8 @@ projects = Table(
     #: and the pools its pairs fall in (kept by import and by changes of requirements).
     Column("requirements", JSON, nullable=False, server_default=text("'[]'")),
     Column("pool_keys", JSON, nullable=False, server_default=text("'[]'")),
+    #: Pairs each requirement's slice holds ({requirement: n}), counted with the pools.
+    Column("slice_pairs", JSON, nullable=False, server_default=text("'{}'")),
 )
 
 guidelines = Table(

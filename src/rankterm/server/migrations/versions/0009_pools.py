@@ -30,6 +30,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("pool_keys", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
+        batch.add_column(
+            sa.Column("slice_pairs", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
     with op.batch_alter_table("pairs") as batch:
         batch.add_column(sa.Column("pool", sa.String(2000), nullable=False, server_default=""))
     op.create_index(
@@ -46,5 +49,6 @@ def downgrade() -> None:
     with op.batch_alter_table("pairs") as batch:
         batch.drop_column("pool")
     with op.batch_alter_table("projects") as batch:
+        batch.drop_column("slice_pairs")
         batch.drop_column("pool_keys")
         batch.drop_column("requirements")
