@@ -57,6 +57,12 @@ def _attacks(db: str) -> tuple[str, ...]:
     return tuple(f"{db}.{attack}.after.{key}" for attack in attacks for key in keys)
 
 
+def _pools(db: str) -> tuple[str, ...]:
+    cases = ("plain", "interleaved_en", "interleaved_de", "german_first_en")
+    keys = (*(f"{case}.median_ms" for case in cases), "import_pairs_per_s", "recompute_s")
+    return tuple(f"{db}.{key}" for key in keys)
+
+
 _ANALYTICS = ("load_journals", "read_lean", "agreement", "report", "leaderboard_bootstrap_0")
 
 #: One entry per ``benchmarks/bench_*.py``: adding a script means adding its entry here.
@@ -90,6 +96,14 @@ BENCHMARKS: dict[str, Expect] = {
             f"{case}.{key}"
             for case in ("ordinary", "lines", "megabytes", "cjk_line", "ascii_line")
             for key in ("first_paint_ms", "next_pair_ms", "peak_rss_mb")
+        ),
+    ),
+    "bench_pools": Expect(
+        figures=_pools("sqlite") + (_pools("postgresql") if PG else ()),
+        # Every lease of 20 filled: the pools never starve the case they are measured on.
+        equal=(
+            ("sqlite.plain.leased", "lease_total"),
+            ("sqlite.german_first_en.leased", "lease_total"),
         ),
     ),
     "bench_ranking": Expect(figures=_RANKING, equal=(("80x24.rankterm.n", "presses_per_size"),)),

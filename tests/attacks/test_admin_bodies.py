@@ -133,6 +133,7 @@ def test_the_biggest_honest_bodies_still_pass(server: Backend) -> None:
     """Every field at its limit, every character escaped at its longest (``json.dumps``
     escapes a character beyond the BMP as 12 bytes): accepted."""
     from rankterm.server.api.projects import CREATE_BUDGET, GUIDELINES_BUDGET, UPDATE_BUDGET
+    from rankterm.server.pools import MAX_REQUIREMENT_TEXT, MAX_REQUIREMENTS
     from rankterm.server.schemas import (
         MAX_DESCRIPTION,
         MAX_GUIDELINES,
@@ -145,6 +146,11 @@ def test_the_biggest_honest_bodies_still_pass(server: Backend) -> None:
         "tags": [f"{i:03d}" + "🙂" * 197 for i in range(MAX_PROJECT_TAGS)],
         "criteria": [f"{i:03d}" + "🙂" * 197 for i in range(MAX_PROJECT_CRITERIA)],
         "description": "🙂" * MAX_DESCRIPTION,
+        # Annotator pools: a slice value may be any text, the attribute side is plain.
+        "requirements": [
+            f"metadata.x{i:02d}=" + "🙂" * (MAX_REQUIREMENT_TEXT - 27) + ":languages=de"
+            for i in range(MAX_REQUIREMENTS)
+        ],
     }
     name = server.unique("big")
     create = json.dumps({"name": name, "guidelines": "🙂" * MAX_GUIDELINES, **words}).encode()

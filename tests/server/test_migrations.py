@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -94,6 +95,10 @@ def test_sqlite_upgrade_of_a_database_with_data(tmp_path) -> None:
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name, repeat_gap FROM projects")).all() == [("p", 20)]
             assert conn.execute(text("SELECT count(*) FROM guidelines")).scalar() == 1
+            # 0009: pairs of before need nothing; projects of before state no requirements.
+            assert conn.execute(text("SELECT pool FROM pairs")).scalars().all() == [""]
+            row = conn.execute(text("SELECT requirements, pool_keys FROM projects")).one()
+            assert [json.loads(v) for v in row] == [[], []]
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             # Enforcement is back on for the pooled connections the server goes on to use.
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -203,3 +203,87 @@ def test_a_large_import_refreshes_the_planners_statistics(pg_backend: Backend) -
         big = make_pairs(ANALYZE_AFTER_ROWS, prefix="b")
         assert http.post(url, content=ndjson(big), headers=headers).json()["added"] == len(big)
     assert _times_analysed(pg_backend.db, "pairs") == before + 1
+
+
+def _captured_selects(monkeypatch: pytest.MonkeyPatch, work: Any) -> list[tuple[str, Any]]:
+    captured: list[tuple[str, Any]] = []
+    execute = psycopg.Cursor.execute
+
+    def capture(cursor: psycopg.Cursor, query: Any, params: Any = None, **kw: Any) -> Any:
+        if isinstance(query, str) and query.lstrip().upper().startswith("SELECT"):
+            captured.append((query, params))
+        return execute(cursor, query, params, **kw)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", capture)
+    try:
+        work()
+    finally:
+        monkeypatch.undo()
+    return captured
+
+
+def test_pooled_leases_stay_index_driven(
+    unanalysed_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with annotator pools: the lease filters ``pairs.pool`` on the rows the queue
+    index yields; neither it nor the gold draw reads the annotator's history or every pair."""
+    from rankterm.core.model import Pair
+
+    db = unanalysed_db
+    german = "metadata.language=de:languages=de"
+    spec = ProjectCreate(name="pooled", overlap=1, max_leases=HISTORY + 50, requirements=[german])
+    db.write(lambda conn: projects.create_project(conn, spec))
+    pairs = [
+        Pair(
+            id=f"p{i:05d}",
+            prompt=f"q{i}",
+            response_a="a",
+            response_b="b",
+            metadata={"language": "de" if i % 2 else "en"},
+            gold="A" if i >= ANALYZE_AFTER_ROWS + HISTORY else None,
+        )
+        for i in range(ANALYZE_AFTER_ROWS + HISTORY + 20)
+    ]
+    db.write(
+        lambda conn: projects.import_pairs(
+            conn, get_project(conn, "pooled"), list(enumerate(pairs))
+        )
+    )
+    db.refresh_statistics("pairs", len(pairs))
+    db.write(lambda conn: users.add_user(conn, "de", "annotator", {"languages": ["de"]}))
+    db.write(lambda conn: users.add_user(conn, "en", "annotator", {"languages": ["en"]}))
+    judged = _lease_and_judge(db, "pooled", "de", HISTORY)
+    assert [r.status for r in judged] == ["accepted"] * HISTORY
+
+    def leases() -> None:
+        for who in ("de", "en"):
+            (one,) = _lease_and_judge(db, "pooled", who, 1)
+            assert one.status == "accepted"
+
+        def gold(conn: Any) -> None:
+            conn.execute(
+                update(t.projects).where(t.projects.c.name == "pooled").values(gold_rate=1.0)
+            )
+            forget_project(conn, "pooled")
+
+        db.write(gold)
+        for who in ("de", "en"):
+            (one,) = _lease_and_judge(db, "pooled", who, 1)
+            assert one.status == "accepted"
+
+    captured = _captured_selects(monkeypatch, leases)
+    assert any("pairs.pool IN" in sql for sql, _ in captured)
+
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for sql, params in captured:
+            with raw.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                (plan,) = cursor.fetchone()[0]
+            raw.rollback()
+            worst = max(_nodes(plan["Plan"]), key=_rows_touched)
+            assert _rows_touched(worst) <= ROW_BUDGET, (
+                f"{worst['Node Type']} on {worst.get('Index Name') or worst.get('Relation Name')}"
+                f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
+                + json.dumps(plan["Plan"], indent=1)[:3000]
+            )

@@ -39,7 +39,12 @@ def db(tmp_path: Any) -> Any:
         ("informative", 1, "ix_pairs_informative"),
     ],
 )
-def test_the_pick_needs_no_sort(db: Database, ordering: str, extra: int, index: str) -> None:
+@pytest.mark.parametrize("pools", [None, [""], ["", "languages=de"]])
+def test_the_pick_needs_no_sort(
+    db: Database, ordering: str, extra: int, index: str, pools: list[str] | None
+) -> None:
+    """Every lease filters on the annotator's pools (rankterm.server.pools): still the
+    ordered walk of the queue index, never a sort of the project's open pairs."""
     db.write(lambda conn: projects.create_project(conn, ProjectCreate(name="plan")))
     pairs = list(enumerate(make_pairs(300)))
     db.write(lambda conn: projects.import_pairs(conn, get_project(conn, "plan"), pairs))
@@ -47,11 +52,13 @@ def test_the_pick_needs_no_sort(db: Database, ordering: str, extra: int, index: 
         project = dataclasses.replace(
             get_project(conn, "plan"), ordering=ordering, extra_on_conflict=extra
         )
-        stmt, params = picking.pick_normal(project, 1, 10)
-        compiled = stmt.compile(dialect=conn.dialect)
-        values = compiled.construct_params(params)
-        args = [values[name] for name in compiled.positiontup] if compiled.positional else values
+        stmt, params = picking.pick_normal(project, 1, 10, pools)
+        # The pools list is an expanding IN: rendered with its values, as the driver gets it.
+        state = stmt.compile(dialect=conn.dialect).construct_expanded_state(params)
+        values = state.parameters
+        positions = state.positiontup
+        args = [values[name] for name in positions] if positions else values
         raw = conn.connection.driver_connection
-        plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + str(compiled), args)]
+        plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + state.statement, args)]
     assert any(f"USING INDEX {index} " in step for step in plan), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan

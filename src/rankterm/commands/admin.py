@@ -10,7 +10,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +24,14 @@ project_app = typer.Typer(no_args_is_help=True, help="Create, list, show and cha
 admin_app.add_typer(project_app, name="project")
 user_app = typer.Typer(no_args_is_help=True, help="Add, list and change users and their roles.")
 admin_app.add_typer(user_app, name="user")
+REQUIRE_HELP = (
+    "Annotator pool (repeatable): pairs of a slice need a profile attribute, e.g. "
+    "metadata.language=de:languages=de or metadata.domain=medical:expertise=medical."
+)
+ATTR_HELP = "Pool attribute (repeatable): languages=de,en  expertise=medical  region=EU."
+AttrOption = Annotated[
+    list[str] | None, typer.Option("--attr", metavar="NAME=V[,V...]", help=ATTR_HELP)
+]
 token_app = typer.Typer(no_args_is_help=True, help="Create (shown once) and revoke tokens.")
 admin_app.add_typer(token_app, name="token")
 
@@ -68,6 +76,10 @@ def project_create(
     criterion: list[str] = typer.Option([], "--criterion", help="Criterion (repeatable)."),
     guidelines: Path | None = typer.Option(None, "--guidelines", help="Guidelines file."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    require: Annotated[
+        list[str] | None,
+        typer.Option("--require", metavar="SLICE=V:ATTR=V", help=REQUIRE_HELP),
+    ] = None,
 ) -> None:
     """Create a project."""
     from rankterm.server import projects as svc
@@ -89,6 +101,7 @@ def project_create(
         tags=tag,
         criteria=criterion,
         guidelines=_read_text(guidelines) if guidelines else None,
+        requirements=_requirements(require or []),
     )
     _run(db, lambda conn: svc.create_project(conn, spec))
     typer.echo(f"created project {name}")
@@ -119,25 +132,27 @@ def project_show(
     name: str = typer.Argument(..., help="Project name."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Show a project's settings and progress."""
-    from rankterm.server import adaptive, informative, reports
+    """Show a project's settings and progress (and its pools, with requirements)."""
+    from rankterm.server import adaptive, informative, pools, reports
     from rankterm.server import projects as svc
     from rankterm.server.core import get_project
 
-    def work(conn: Any) -> tuple[Any, Any, Any, Any, Any]:
+    def work(conn: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
         p = get_project(conn, name)
         explained = informative.score_pairs(conn, p)[1] if p.ordering == "informative" else None
         saved = adaptive.project_savings(conn, p) if p.extra_on_conflict > 0 else None
         versions = reports.guideline_versions(conn, p)
+        pooled = pools.report(conn, p) if p.requirements else None
         return (
             svc.project_public(conn, p),
             reports.project_progress(conn, p),
             explained,
             saved,
             versions,
+            pooled,
         )
 
-    public, progress, explained, saved, versions = _run(db, work)
+    public, progress, explained, saved, versions, pooled = _run(db, work)
     for key, value in public.model_dump(mode="json").items():
         typer.echo(f"{key} = {value}")
     for key, value in progress.items():
@@ -150,6 +165,30 @@ def project_show(
     if explained is not None:
         for line in explained.lines():
             typer.echo(inert(line))
+    if pooled is not None:
+        for line in pools.report_lines(pooled):
+            typer.echo(inert(line))
+
+
+@project_app.command("pools")
+def project_pools(
+    name: str = typer.Argument(..., help="Project name."),
+    as_json: bool = typer.Option(False, "--json", help="The report as JSON."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Pool composition per slice: which active members qualify for each requirement, the
+    judgments made by qualified annotators, and pools no member can serve (UNCOVERED)."""
+    from rankterm.server import pools
+    from rankterm.server.core import get_project
+
+    data = _run(db, lambda conn: pools.report(conn, get_project(conn, name)))
+    if as_json:
+        import orjson
+
+        typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        return
+    for line in pools.report_lines(data):
+        typer.echo(inert(line))
 
 
 def _version_lines(figures: dict[str, Any]) -> list[str]:
@@ -195,11 +234,29 @@ def project_set(
     tag: list[str] | None = typer.Option(None, "--tag", help="Replace the tag list."),
     criterion: list[str] | None = typer.Option(None, "--criterion", help="Replace criteria."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--require",
+            metavar="SLICE=V:ATTR=V",
+            help="Replace the annotator-pool requirements (repeatable), e.g. "
+            "metadata.language=de:languages=de.",
+        ),
+    ] = None,
+    no_requirements: Annotated[
+        bool,
+        typer.Option(
+            "--no-requirements", help="Clear the requirements: every member judges every pair."
+        ),
+    ] = False,
 ) -> None:
-    """Change a project's settings (only the options given)."""
+    """Change a project's settings (only the options given). New requirements take effect
+    on the next lease; leases already out stay valid."""
     from rankterm.server import projects as svc
     from rankterm.server.schemas import ProjectUpdate
 
+    if no_requirements and require:
+        raise UsageError("give --require or --no-requirements, not both")
     changes = _validated(
         ProjectUpdate,
         overlap=overlap,
@@ -214,9 +271,21 @@ def project_set(
         extra_on_conflict=extra_on_conflict,
         tags=tag or None,
         criteria=criterion or None,
+        requirements=[] if no_requirements else (_requirements(require) if require else None),
     )
-    _run(db, lambda conn: svc.update_project(conn, name, changes))
+
+    def work(conn: Any) -> Any:
+        project = svc.update_project(conn, name, changes)
+        return pools_mod().report(conn, project) if changes.requirements else None
+
+    pooled = _run(db, work)
     typer.echo(f"updated project {name}")
+    for item in pooled["slices"] if pooled else []:
+        if not item["pairs"]:
+            typer.echo(
+                inert(f"warning: {item['requirement']} matches no pair of the project yet"),
+                err=True,
+            )
 
 
 @project_app.command("add-member")
@@ -285,6 +354,7 @@ def user_add(
         None, "--profile", help="JSON file of self-described attributes given with consent."
     ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    attr: AttrOption = None,
 ) -> None:
     """Add a user. Then give them a token with 'admin token create'."""
     from rankterm.server import users
@@ -292,6 +362,8 @@ def user_add(
     data = _read_json_file(profile, "profile") if profile else None
     if data is not None and not isinstance(data, dict):
         raise UsageError(f"{profile}: the profile must be a JSON object")
+    if attr:
+        data = {**(data or {}), **_attributes(attr)}
     _run(db, lambda conn: users.add_user(conn, name, role, data))
     typer.echo(f"added {role} {name}")
 
@@ -303,7 +375,11 @@ def user_list(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None
 
     for row in _run(db, users.list_users) or []:
         state = "" if row["active"] else "\t(inactive)"
-        typer.echo(f"{row['name']}\t{row['role']}{state}")
+        attrs = " ".join(
+            f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in sorted((row["profile"] or {}).items())
+        )
+        typer.echo(inert(f"{row['name']}\t{row['role']}{state}" + (f"\t{attrs}" if attrs else "")))
 
 
 @user_app.command("set")
@@ -312,11 +388,29 @@ def user_set(
     role: str | None = typer.Option(None, "--role", help="New role."),
     active: bool | None = typer.Option(None, "--active/--inactive", help="Allow or block."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    attr: AttrOption = None,
+    unset_attr: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unset-attr", metavar="NAME", help="Remove a profile attribute (repeatable)."
+        ),
+    ] = None,
 ) -> None:
-    """Change a user's role or block them (their tokens stop working)."""
+    """Change a user's role, pool attributes, or block them (their tokens stop working).
+    New attributes take effect on their next lease; leases they hold stay theirs."""
     from rankterm.server import users
 
-    _run(db, lambda conn: users.set_user(conn, name, role=role, active=active))
+    attrs = _attributes(attr or [])
+    unset_attr = unset_attr or []
+    for key in unset_attr:
+        _pool_checked(lambda key=key: pools_mod().check_attr_name(key, "--unset-attr"))
+
+    def work(conn: Any) -> Any:
+        if attrs or unset_attr:
+            users.set_attributes(conn, name, attrs, unset_attr)
+        return users.set_user(conn, name, role=role, active=active)
+
+    _run(db, work)
     typer.echo(f"updated {name}")
 
 
@@ -464,6 +558,32 @@ def priority_cmd(
     typer.echo(
         f"{result.updated} updated, {result.unchanged} unchanged, {result.unknown_count} unknown"
     )
+
+
+def pools_mod() -> Any:
+    from rankterm.server import pools
+
+    return pools
+
+
+def _pool_checked(check: Any) -> Any:
+    """Run a pool check; its error becomes a usage error (exit 2) naming what was wrong."""
+    try:
+        return check()
+    except pools_mod().PoolError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _requirements(texts: list[str]) -> list[str]:
+    return _pool_checked(lambda: pools_mod().canonical_requirements(texts))
+
+
+def _attributes(texts: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        name, values = _pool_checked(lambda text=text: pools_mod().parse_attr(text))
+        out[name] = values
+    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -86,6 +86,8 @@ class Project:
     criteria: list[str]
     description: str
     created_at: float
+    requirements: list[str] = field(default_factory=list)
+    pool_keys: list[str] = field(default_factory=list)
 
     @classmethod
     def from_row(cls, row: Any) -> Project:

@@ -34,14 +34,26 @@ _STATEMENTS = {
     ("informative", True): _INFORMATIVE.where(_EXTRA),
 }
 
+#: The same statements, only from the pools the annotator can serve. ``pairs.pool`` is read
+#: on the rows ``ix_pairs_queue`` yields anyway (no second index can serve an IN list
+#: that includes "" in priority order; ix_pairs_pool holds only pooled pairs).
+_POOLED = {
+    key: stmt.where(P.c.pool.in_(bindparam("pools", expanding=True)))
+    for key, stmt in _STATEMENTS.items()
+}
 
-def pick_normal(project: Project, user_id: int, k: int) -> tuple[Any, dict[str, Any]]:
-    """The statement and parameters that pick up to ``k`` open pairs for user ``user_id``."""
+
+def pick_normal(
+    project: Project, user_id: int, k: int, pools: list[str] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The statement and parameters that pick up to ``k`` open pairs for user ``user_id``,
+    only from ``pools`` if given (rankterm.server.pools.allowed)."""
     extra = project.extra_on_conflict > 0
-    stmt = _STATEMENTS[
-        (project.ordering if project.ordering == "informative" else "priority", extra)
-    ]
+    key = (project.ordering if project.ordering == "informative" else "priority", extra)
+    stmt = _STATEMENTS[key] if pools is None else _POOLED[key]
     params: dict[str, Any] = {"pid": project.id, "uid": user_id, "k": k}
+    if pools is not None:
+        params["pools"] = pools
     if extra:
         params["overlap"] = project.overlap + project.extra_on_conflict
         params["base"] = project.overlap

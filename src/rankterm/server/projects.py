@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from rankterm.core.errors import describe_validation_error
 from rankterm.core.model import RankTask, Task, parse_task
 from rankterm.guidelines import normalize_version, text_version
-from rankterm.server import adaptive, informative
+from rankterm.server import adaptive, informative, pools
 from rankterm.server import tables as t
 from rankterm.server.core import (
     Conflict,
@@ -76,6 +77,11 @@ def update_project(conn: Connection, name: str, changes: ProjectUpdate) -> Proje
         adaptive.recheck(conn, updated)
     if updated.ordering == "informative" and project.ordering != "informative":
         informative.refresh(conn, updated)
+    if "requirements" in values:
+        # Every pair's pool anew; leases already out stay valid (the next lease sees this).
+        pools.recompute(conn, project.id)
+        forget_project(conn, name)
+        updated = get_project(conn, name)
     return updated
 
 
@@ -108,6 +114,7 @@ def project_public(conn: Connection, project: Project) -> ProjectPublic:
         tags=project.tags,
         criteria=project.criteria,
         description=project.description,
+        requirements=project.requirements,
         guideline_version=normalize_version(guideline.version) if guideline else None,
         created_at=to_datetime(project.created_at),
     )
@@ -190,6 +197,12 @@ def import_pairs(
     result = ImportResult()
     batch = list(records)
     seen: set[str] = set()
+    # Read now, not from the cached project, under the project row's lock: a change of
+    # requirements (which takes that lock first, then recomputes every pair) either comes
+    # before this import and is read here, or waits for it and recomputes its pairs too.
+    requirements = pools.requirements_of(conn, project.id, lock=True)
+    keys: set[str] = set()
+    sizes: Counter[str] = Counter()
     for group in chunks(batch, 500):
         ids = [pair.id for _, pair in group]
         known = set(
@@ -206,6 +219,10 @@ def import_pairs(
                 result.existing += 1
                 continue
             seen.add(pair.id)
+            matched = pools.matching(pair, requirements) if requirements else []
+            sizes.update(str(req) for req in matched)
+            pool = pools.key_of(matched)
+            keys.add(pool)
             rows.append(
                 {
                     "project_id": project.id,
@@ -220,11 +237,13 @@ def import_pairs(
                     "conflict": False,
                     "resolved": False,
                     "created_at": created,
+                    "pool": pool,
                 }
             )
         if rows:
             conn.execute(insert(t.pairs), rows)
             result.added += len(rows)
+    pools.add_keys(conn, project, keys, sizes)
     return result
 
 

@@ -107,8 +107,11 @@ def project_progress(conn: Connection, project: Project) -> dict[str, Any]:
     }
 
 
-def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
-    """Per-annotator counts, gold accuracy and blind-repeat consistency."""
+def project_stats(
+    conn: Connection, project: Project, *, with_pools: bool = False
+) -> dict[str, Any]:
+    """Per-annotator counts, gold accuracy and blind-repeat consistency (and, with
+    ``with_pools``, pool composition per slice: rankterm.server.pools.report)."""
     names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).all())
     gold_rows = conn.execute(
         select(P.c.seq, P.c.data).where(P.c.project_id == project.id, P.c.is_gold.is_(True))
@@ -173,11 +176,16 @@ def project_stats(conn: Connection, project: Project) -> dict[str, Any]:
         }
         for uid, a in sorted(acc.items(), key=lambda kv: names.get(kv[0], ""))
     ]
-    return {
+    out = {
         "progress": project_progress(conn, project),
         "annotators": annotators,
         "guideline_versions": guideline_versions(conn, project),
     }
+    if with_pools:
+        from rankterm.server import pools
+
+        out["pools"] = pools.report(conn, project)
+    return out
 
 
 def guideline_versions(conn: Connection, project: Project) -> dict[str, Any]:

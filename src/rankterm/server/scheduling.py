@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select, update
 
-from rankterm.server import picking, rejudge
+from rankterm.server import picking, pools, rejudge
 from rankterm.server import statements as S
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now, to_datetime
@@ -111,14 +111,17 @@ def _user_live_lease(user: User) -> Any:
 def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    stmt, params = picking.pick_normal(project, user.id, k)
+    stmt, params = picking.pick_normal(project, user.id, k, pools.allowed(project, user))
     return conn.execute(stmt, params).all()
 
 
 def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    seen = exists().where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id)
+    # A probe per gold item (ix_judgments_pair_user); OFFSET keeps PostgreSQL, on a new
+    # project's statistics, from hashing all of the annotator's judgments instead (as in
+    # statements.PICK_NORMAL; tests/server/test_query_plans.py).
+    seen = exists(select(J.c.id).where(J.c.pair_seq == P.c.seq, J.c.user_id == user.id).offset(0))
     # A lease that expired or was given back does not count: the item comes round again.
     leased = exists().where(L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state == "live")
     stmt = (
@@ -127,7 +130,12 @@ def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[A
         .order_by(func.random())
         .limit(k)
     )
-    return conn.execute(stmt).all()
+    return conn.execute(_in_pools(stmt, project, user)).all()
+
+
+def _in_pools(stmt: Any, project: Project, user: User) -> Any:
+    """``stmt`` limited to the pairs of the pools ``user`` can serve (rankterm.server.pools)."""
+    return stmt.where(P.c.pool.in_(pools.allowed(project, user)))
 
 
 def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
@@ -179,7 +187,7 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
             .order_by(J.c.id)
             .limit(k - len(rows))
         )
-        rows += conn.execute(stmt).all()
+        rows += conn.execute(_in_pools(stmt, project, user)).all()
         if len(rows) == k:
             break
     return rows

@@ -26,6 +26,7 @@ from rankterm.core.wire import LeaseStatus as LeaseStatus
 from rankterm.core.wire import LeaseStatuses as LeaseStatuses
 from rankterm.core.wire import MyProgress as MyProgress
 from rankterm.server.conflicts import validate_rule
+from rankterm.server.pools import MAX_REQUIREMENTS, canonical_requirements
 
 Role = Literal["annotator", "adjudicator", "admin"]
 Ordering = Literal["priority", "informative"]
@@ -68,11 +69,22 @@ class ProjectSettings(_Strict):
     tags: list[str] = Field(default_factory=list, description="Error-type tags offered.")
     criteria: list[str] = Field(default_factory=list, description="Per-criterion verdicts asked.")
     description: str = ""
+    requirements: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REQUIREMENTS,
+        description="Annotator pools: SLICE=VALUE:ATTRIBUTE=VALUE, e.g. "
+        "metadata.language=de:languages=de (a pair of the slice needs that profile attribute).",
+    )
 
     @field_validator("conflict_rule")
     @classmethod
     def _rule(cls, value: str) -> str:
         return validate_rule(value)
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: list[str]) -> list[str]:
+        return canonical_requirements(value)
 
 
 #: Input bounds on a project's words (not on ProjectPublic: a project stored before them must
@@ -116,11 +128,18 @@ class ProjectUpdate(_Strict):
     tags: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_TAGS)
     criteria: list[_Word] | None = Field(default=None, max_length=MAX_PROJECT_CRITERIA)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    #: The whole list ([] clears it); a change recomputes every pair's pool.
+    requirements: list[str] | None = Field(default=None, max_length=MAX_REQUIREMENTS)
 
     @field_validator("conflict_rule")
     @classmethod
     def _rule(cls, value: str | None) -> str | None:
         return None if value is None else validate_rule(value)
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else canonical_requirements(value)
 
 
 class ProjectPublic(ProjectSettings):
@@ -261,6 +280,22 @@ class ProjectStats(BaseModel):
     annotators: list[AnnotatorStats]
     #: rankterm.server.reports.guideline_versions: per version, and re-judgments.
     guideline_versions: dict[str, Any] | None = None
+    #: Pool composition per slice (rankterm.server.pools.report).
+    pools: dict[str, Any] | None = None
+
+
+class UserAttributes(_Strict):
+    """Change a user's pool attributes (admin): set some, remove others."""
+
+    set: dict[str, list[str]] = Field(default_factory=dict, max_length=64)
+    remove: list[str] = Field(default_factory=list, max_length=64)
+
+
+class UserAdmin(BaseModel):
+    name: str
+    role: str
+    active: bool
+    profile: dict[str, Any]
 
 
 class ConflictQueue(BaseModel):

@@ -65,6 +65,12 @@ projects = Table(
     Column("criteria", JSON, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
+    #: Annotator pools (rankterm.server.pools): "SLICE=VALUE:ATTRIBUTE=VALUE" requirements,
+    #: and the pools its pairs fall in (kept by import and by changes of requirements).
+    Column("requirements", JSON, nullable=False, server_default=text("'[]'")),
+    Column("pool_keys", JSON, nullable=False, server_default=text("'[]'")),
+    #: Pairs each requirement's slice holds ({requirement: n}), counted with the pools.
+    Column("slice_pairs", JSON, nullable=False, server_default=text("'{}'")),
 )
 
 guidelines = Table(
@@ -135,6 +141,9 @@ pairs = Table(
     #: off the lease path by rankterm.server.informative.
     Column("info_score", Float, nullable=False, server_default=text("0")),
     Column("created_at", Float, nullable=False),
+    #: What the pair needs of its annotators ("languages=de;expertise=medical", "" for
+    #: nothing): rankterm.server.pools, computed at import and when requirements change.
+    Column("pool", String(2000), nullable=False, server_default=""),
     UniqueConstraint("project_id", "pair_id"),
 )
 Index(
@@ -153,6 +162,14 @@ Index(
     pairs.c.info_score.desc(),
     pairs.c.priority.desc(),
     pairs.c.seq,
+)
+#: Pooled pairs only (migration 0009): the lease's filter always admits "" and so cannot use it.
+Index(
+    "ix_pairs_pool",
+    pairs.c.project_id,
+    pairs.c.pool,
+    sqlite_where=pairs.c.pool != "",
+    postgresql_where=pairs.c.pool != "",
 )
 Index("ix_pairs_conflict", pairs.c.project_id, pairs.c.conflict, pairs.c.resolved)
 

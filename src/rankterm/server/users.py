@@ -67,6 +67,21 @@ def set_user(
     return get_user(conn, name)
 
 
+def set_attributes(
+    conn: Connection, name: str, set_: dict[str, Any], remove: list[str] | None = None
+) -> User:
+    """Set and remove a user's pool attributes (rankterm.server.pools): values checked,
+    the rest of the profile kept. Their next lease goes by the new profile."""
+    from rankterm.server.pools import PoolError, with_attributes
+
+    user = get_user(conn, name)
+    try:
+        profile = with_attributes(user.profile, set_, remove or [])
+    except PoolError as exc:
+        raise Invalid(str(exc)) from None
+    return set_user(conn, name, profile=profile)
+
+
 def list_users(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(t.users).order_by(t.users.c.name)).all()
     return [

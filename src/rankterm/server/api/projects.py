@@ -10,11 +10,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from rankterm.server import priority, reports
+from rankterm.server import priority, reports, users
 from rankterm.server import projects as svc
 from rankterm.server.api.deps import DB, Adjudicator, Admin, Annotator, Json
 from rankterm.server.bodies import ESCAPED_CHAR_BYTES, BoundedRoute, body_budget
 from rankterm.server.core import get_project, project_for
+from rankterm.server.pools import MAX_REQUIREMENT_TEXT, MAX_REQUIREMENTS
 from rankterm.server.schemas import (
     MAX_DESCRIPTION,
     MAX_GUIDELINES,
@@ -29,6 +30,8 @@ from rankterm.server.schemas import (
     ProjectPublic,
     ProjectStats,
     ProjectUpdate,
+    UserAdmin,
+    UserAttributes,
 )
 
 router = APIRouter(prefix="/v1", route_class=BoundedRoute)
@@ -39,7 +42,9 @@ IMPORT_CHUNK = 1000
 #: (``\\uXXXX\\uXXXX``), plus room for the short settings, names and whitespace. A bigger
 #: body is refused with 413 while it streams (after the caller's role is checked).
 _SLACK = 64 * 1024
-_WORDS = (MAX_PROJECT_TAGS + MAX_PROJECT_CRITERIA) * (200 * ESCAPED_CHAR_BYTES + 4)
+_WORDS = (MAX_PROJECT_TAGS + MAX_PROJECT_CRITERIA) * (
+    200 * ESCAPED_CHAR_BYTES + 4
+) + MAX_REQUIREMENTS * (MAX_REQUIREMENT_TEXT * ESCAPED_CHAR_BYTES + 4)
 UPDATE_BUDGET = MAX_DESCRIPTION * ESCAPED_CHAR_BYTES + _WORDS + _SLACK
 CREATE_BUDGET = UPDATE_BUDGET + MAX_GUIDELINES * ESCAPED_CHAR_BYTES
 GUIDELINES_BUDGET = MAX_GUIDELINES * ESCAPED_CHAR_BYTES + _SLACK
@@ -75,6 +80,19 @@ def show_project(project: str, user: Annotator, db: DB) -> Any:
 def update_project(project: str, body: ProjectUpdate, _: Admin, db: DB) -> Any:
     def work(conn: Any) -> ProjectPublic:
         return svc.project_public(conn, svc.update_project(conn, project, body))
+
+    return db.write(work)
+
+
+@router.patch("/users/{name}/attributes", response_model=UserAdmin)
+def set_user_attributes(name: str, body: UserAttributes, _: Admin, db: DB) -> Any:
+    """Set or remove a user's pool attributes (``languages``, ``expertise``, ``region``...):
+    their next lease is matched against the new profile; leases they hold stay theirs."""
+
+    def work(conn: Any) -> UserAdmin:
+        user = users.set_attributes(conn, name, body.set, body.remove)
+        row = next(r for r in users.list_users(conn) if r["name"] == user.name)
+        return UserAdmin(**row)
 
     return db.write(work)
 
@@ -242,4 +260,4 @@ def stats(project: str, user: Adjudicator, db: DB) -> Any:
     """Per-annotator figures, gold accuracy included (adjudicators and admins)."""
     with db.read() as conn:
         proj = project_for(conn, project, user, "adjudicator")
-        return Json(reports.project_stats(conn, proj))
+        return Json(reports.project_stats(conn, proj, with_pools=True))
