@@ -118,21 +118,20 @@ def judge(
 
 def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:
     """Copy the pairs file with the judge's margins in each pair's metadata (every field of
-    the original kept); written to a temporary file and renamed, so a crash leaves no half."""
-    import os
-
+    the original kept); written to a temporary file and renamed, so a crash leaves no half.
+    A symbolic link at ``target`` is refused, not written through."""
     import orjson
 
     from rankterm.core.errors import display_path
+    from rankterm.formats.transfer import atomic_output
     from rankterm.llm.margins import judge_margins, with_margins
     from rankterm.llm.writer import read_records
 
     if target.resolve() == pairs.resolve():
         raise UsageError(f"--margins-out {display_path(target)}: that is the input pairs file")
     margins = judge_margins(read_records(out), judge)
-    partial = target.with_name(target.name + ".partial")
     written = 0
-    with pairs.open("rb") as source, partial.open("wb") as sink:
+    with pairs.open("rb") as source, atomic_output(target) as sink:
         for raw in source:
             if not raw.strip():
                 continue
@@ -140,9 +139,6 @@ def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:
             marked = with_margins(record, margins, judge)
             written += marked is not record
             sink.write(orjson.dumps(marked) + b"\n")
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(partial, target)
     typer.echo(
         f"{written} pairs with a judge margin -> {display_path(target)} "
         "(import it into a project with --order informative)",

@@ -168,16 +168,14 @@ def _generated_references(paths: list[Path], version: str) -> dict[str, str]:
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Replace ``path`` (never through a link: see :func:`atomic_output`)."""
     import orjson
 
-    from rankterm.core.errors import display_path
+    from rankterm.formats.transfer import atomic_output
 
-    try:
-        with path.open("wb") as handle:
-            for row in rows:
-                handle.write(orjson.dumps(row) + b"\n")
-    except OSError as exc:
-        raise RanktermError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+    with atomic_output(path) as handle:
+        for row in rows:
+            handle.write(orjson.dumps(row) + b"\n")
 
 
 def _to_server(server: str, project: str | None, pairs: list) -> dict[str, Any]:

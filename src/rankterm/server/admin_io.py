@@ -81,15 +81,13 @@ def export_file(db: Database, project_name: str, out: Path) -> int:
                 count += 1
             target.flush()
             return count
-        tmp = out.with_name(out.name + ".part")
-        try:
-            with tmp.open("wb") as handle:
-                for line in export_lines(db, project):
-                    handle.write(line)
-                    count += 1
-            tmp.replace(out)
-        except OSError as exc:
-            raise UsageError(f"{display_path(out)}: cannot write ({exc.strerror})") from None
+        from rankterm.formats.transfer import atomic_output
+
+        # Refuses a link at ``out``; the temporary file is exclusive (no planted link followed).
+        with atomic_output(out) as handle:
+            for line in export_lines(db, project):
+                handle.write(line)
+                count += 1
     finally:
         db.dispose()
     return count
