@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rankterm.core.errors import UsageError
+from rankterm.core.exits import ExitCode
 
 
 def judge(
@@ -99,7 +100,7 @@ def judge(
         summary = asyncio.run(main())
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: verdicts so far are in {out}; rerun to continue", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     for error in summary.errors[:5]:
         typer.echo(inert(f"error: {error}"), err=True)
     typer.echo(
@@ -113,7 +114,7 @@ def judge(
     if margins_out is not None:
         _write_margins(pairs, out, endpoint.name, margins_out)
     if summary.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.ERROR)
 
 
 def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:

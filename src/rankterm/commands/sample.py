@@ -19,9 +19,10 @@ from typing import Any
 import typer
 
 from rankterm.core.errors import RanktermError, UsageError
+from rankterm.core.exits import ExitCode
 
 #: ``rankterm monitor`` exit status when a drift alarm is raised (cron alerts on it).
-EXIT_DRIFT = 5
+EXIT_DRIFT = ExitCode.DRIFT
 
 
 def sample(
@@ -147,8 +148,8 @@ def sample(
         )
         for line in result["issues"]:
             typer.echo(f"  {inert(str(line))}", err=True)
-        if result["invalid"]:
-            raise typer.Exit(1)
+        if result["invalid"]:  # the valid pairs went in; a script must still notice
+            raise typer.Exit(ExitCode.INCOMPLETE)
 
 
 def _generated_references(paths: list[Path], version: str) -> dict[str, str]:

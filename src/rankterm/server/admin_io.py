@@ -19,11 +19,21 @@ CHUNK = 2000
 
 
 def parse_line(raw: bytes) -> Any:
-    """One JSONL line as a pair or a ranking task; ValueError with a one-line reason."""
+    """One JSONL line as a pair or a ranking task; ValueError with a one-line reason.
+
+    A NUL in a string is refused with its field named, as the HTTP import refuses it
+    (:mod:`rankterm.server.bodies`): one input, one verdict, whichever way it arrives.
+    """
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON ({exc.msg})") from None
+    if b"\\u0000" in raw:
+        from rankterm.server.bodies import describe_unstorable, unstorable
+
+        problems = unstorable(data)
+        if problems:
+            raise ValueError(describe_unstorable(problems))
     return svc.parse_pair(data)
 
 

@@ -24,6 +24,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from rankterm.core.errors import LoadIssue, RanktermError, describe_validation_error, display_path
+from rankterm.core.exits import ExitCode
 from rankterm.core.model import (
     Ack,
     Comment,
@@ -49,14 +50,14 @@ class JournalError(RanktermError):
 class JournalLocked(JournalError):
     """Another process has the journal open for writing."""
 
-    exit_code = 3
+    exit_code = ExitCode.JOURNAL_IN_USE
 
 
 class JournalRefused(JournalError):
     """The path names something rankterm must not append to: a link, another user's file, a
     file that is not a journal. A usage problem (exit 2): the person picks another path."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 #: Journals hold verdicts and rationales: private to their owner (blinding on a shared host).
