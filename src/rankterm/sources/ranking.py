@@ -216,10 +216,12 @@ class RemoteRankTasks:
         return [item.pair.id for item in self.remote.rank_leases()]
 
     def task(self, task_id: str) -> RankTask:
-        for item in self.remote.rank_leases():
-            if item.pair.id == task_id and isinstance(item.pair, RankTask):
-                return item.pair
-        raise BadPairError(f"ranking task {task_id} is no longer leased")
+        """Also a task whose lease was lost (it is no longer in :meth:`task_ids` unless it was
+        started): the one on screen stays there, as a pair does, until the person moves on."""
+        task = self.remote.rank_task(task_id)
+        if task is None:
+            raise BadPairError(f"ranking task {task_id} is no longer leased")
+        return task
 
     def done_ids(self) -> set[str]:
         return set()  # a finished task leaves the leases
