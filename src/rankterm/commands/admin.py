@@ -16,6 +16,7 @@ import typer
 
 from rankterm.commands.server import DB_HELP, open_db
 from rankterm.core.errors import UsageError
+from rankterm.core.exits import ExitCode
 from rankterm.core.sanitize import inert
 from rankterm.rejudge import Requeue
 
@@ -449,13 +450,19 @@ def import_cmd(
     path: Path = typer.Argument(..., metavar="PAIRS.jsonl", help="Pairs file (JSONL)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Import pairs; ids already in the project are skipped, bad lines reported."""
+    """Import pairs; ids already in the project are skipped, bad lines reported.
+
+    Exit code 4 when some lines were invalid (each named as file:line: field on stderr; the
+    valid lines were imported).
+    """
     from rankterm.server.admin_io import import_file
 
     result, issues = import_file(open_db(db), project_name, path)
     for issue in issues:
         typer.echo(str(issue), err=True)
     typer.echo(f"{result.added} added, {result.existing} already present, {result.invalid} invalid")
+    if result.invalid:  # the valid lines are in; a script must still notice the others
+        raise typer.Exit(ExitCode.INCOMPLETE)
 
 
 @admin_app.command("export")

@@ -11,11 +11,12 @@ from pathlib import Path
 import typer
 
 from rankterm.core.errors import UsageError, display_path
+from rankterm.core.exits import ExitCode
 from rankterm.core.sanitize import inert
 
-#: Exit codes a script can rely on.
-EXIT_DONE = 0  # every pair in scope has a verdict
-EXIT_LEFT = 4  # the annotator quit with pairs still unjudged
+#: Exit codes a script can rely on (the table: rankterm.core.exits).
+EXIT_DONE = ExitCode.OK  # every pair in scope has a verdict
+EXIT_LEFT = ExitCode.INCOMPLETE  # the annotator quit with pairs still unjudged
 
 
 def _stdin_to_file() -> Path:

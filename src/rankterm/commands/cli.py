@@ -13,6 +13,7 @@ import typer
 
 from rankterm import __version__
 from rankterm.core.errors import RanktermError
+from rankterm.core.exits import ExitCode
 
 app = typer.Typer(
     name="rankterm",
@@ -64,4 +65,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("rankterm: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)

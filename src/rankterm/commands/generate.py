@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rankterm.core.errors import UsageError
+from rankterm.core.exits import ExitCode
 
 
 def generate(
@@ -78,7 +79,7 @@ def generate(
             "rerun the same command to continue",
             err=True,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     for error in summary.errors[:5]:
         typer.echo(inert(f"error: {error}"), err=True)
     typer.echo(
@@ -93,7 +94,7 @@ def generate(
             "just those",
             err=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.ERROR)
 
 
 def _per_model(values: list[str], names: list[str], flag: str, cast: type) -> dict[str, object]:

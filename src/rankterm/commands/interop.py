@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from rankterm.core.exits import ExitCode
 from rankterm.labels import GoldRule, Keep, Policy
 
 
@@ -121,7 +122,7 @@ def import_command(
             )
     _print_import_summary(summary, output, labels, labels_annotator)
     if summary.imported == 0:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.ERROR)
 
 
 def export_command(

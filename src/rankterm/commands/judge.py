@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rankterm.core.errors import UsageError
+from rankterm.core.exits import ExitCode
 
 
 def judge(
@@ -99,7 +100,7 @@ def judge(
         summary = asyncio.run(main())
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: verdicts so far are in {out}; rerun to continue", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     for error in summary.errors[:5]:
         typer.echo(inert(f"error: {error}"), err=True)
     typer.echo(
@@ -113,26 +114,25 @@ def judge(
     if margins_out is not None:
         _write_margins(pairs, out, endpoint.name, margins_out)
     if summary.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.ERROR)
 
 
 def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:
     """Copy the pairs file with the judge's margins in each pair's metadata (every field of
-    the original kept); written to a temporary file and renamed, so a crash leaves no half."""
-    import os
-
+    the original kept); written to a temporary file and renamed, so a crash leaves no half.
+    A symbolic link at ``target`` is refused, not written through."""
     import orjson
 
     from rankterm.core.errors import display_path
+    from rankterm.formats.transfer import atomic_output
     from rankterm.llm.margins import judge_margins, with_margins
     from rankterm.llm.writer import read_records
 
     if target.resolve() == pairs.resolve():
         raise UsageError(f"--margins-out {display_path(target)}: that is the input pairs file")
     margins = judge_margins(read_records(out), judge)
-    partial = target.with_name(target.name + ".partial")
     written = 0
-    with pairs.open("rb") as source, partial.open("wb") as sink:
+    with pairs.open("rb") as source, atomic_output(target) as sink:
         for raw in source:
             if not raw.strip():
                 continue
@@ -140,9 +140,6 @@ def _write_margins(pairs: Path, out: Path, judge: str, target: Path) -> None:
             marked = with_margins(record, margins, judge)
             written += marked is not record
             sink.write(orjson.dumps(marked) + b"\n")
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(partial, target)
     typer.echo(
         f"{written} pairs with a judge margin -> {display_path(target)} "
         "(import it into a project with --order informative)",

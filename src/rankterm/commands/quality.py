@@ -252,7 +252,7 @@ def report_command(
     from datetime import UTC, datetime
 
     from rankterm import __version__
-    from rankterm.core.errors import RanktermError, display_path
+    from rankterm.core.errors import display_path
     from rankterm.quality import lowest_agreement, quality_summary
     from rankterm.quality.report import ReportData, render_report
     from rankterm.quality.slices import JUDGMENT_TAGS, parse_quota
@@ -319,10 +319,10 @@ def report_command(
             comments=state.comments,
         )
     )
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise RanktermError(f"{display_path(output)}: cannot write ({exc.strerror})") from None
+    from rankterm.formats.transfer import atomic_output
+
+    with atomic_output(output) as handle:  # never through a link planted at --output
+        handle.write(text.encode("utf-8"))
     typer.echo(
         f"wrote {display_path(output)}: {summary['n_judgments']} judgments, "
         f"{summary['n_units']} pairs with 2+ annotators, {len(items)} low-agreement items"

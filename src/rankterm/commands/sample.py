@@ -19,9 +19,10 @@ from typing import Any
 import typer
 
 from rankterm.core.errors import RanktermError, UsageError
+from rankterm.core.exits import ExitCode
 
 #: ``rankterm monitor`` exit status when a drift alarm is raised (cron alerts on it).
-EXIT_DRIFT = 5
+EXIT_DRIFT = ExitCode.DRIFT
 
 
 def sample(
@@ -147,8 +148,8 @@ def sample(
         )
         for line in result["issues"]:
             typer.echo(f"  {inert(str(line))}", err=True)
-        if result["invalid"]:
-            raise typer.Exit(1)
+        if result["invalid"]:  # the valid pairs went in; a script must still notice
+            raise typer.Exit(ExitCode.INCOMPLETE)
 
 
 def _generated_references(paths: list[Path], version: str) -> dict[str, str]:
@@ -168,16 +169,14 @@ def _generated_references(paths: list[Path], version: str) -> dict[str, str]:
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Replace ``path`` (never through a link: see :func:`atomic_output`)."""
     import orjson
 
-    from rankterm.core.errors import display_path
+    from rankterm.formats.transfer import atomic_output
 
-    try:
-        with path.open("wb") as handle:
-            for row in rows:
-                handle.write(orjson.dumps(row) + b"\n")
-    except OSError as exc:
-        raise RanktermError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+    with atomic_output(path) as handle:
+        for row in rows:
+            handle.write(orjson.dumps(row) + b"\n")
 
 
 def _to_server(server: str, project: str | None, pairs: list) -> dict[str, Any]:

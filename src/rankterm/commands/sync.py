@@ -11,8 +11,9 @@ from pathlib import Path
 import typer
 
 from rankterm.core.errors import UsageError
+from rankterm.core.exits import ExitCode
 
-SYNC_REJECTED_EXIT = 4
+SYNC_REJECTED_EXIT = ExitCode.INCOMPLETE
 
 
 def sync(
@@ -105,4 +106,4 @@ def _push_journal(path: Path, server: str | None, project: str | None, batch: in
         f"{counts['accepted']} accepted, {counts['duplicate']} already there, "
         f"{counts['rejected']} rejected"
     )
-    return SYNC_REJECTED_EXIT if rejected else 0
+    return SYNC_REJECTED_EXIT if rejected else ExitCode.OK

@@ -18,13 +18,11 @@ def unpack(
 ) -> None:
     """Split a server export into DIR/pairs.jsonl and DIR/judgments.jsonl, the inputs of
     `rankterm export`, `agreement`, `report`, `leaderboard` and `adjudicate`."""
-    import os
-
     import orjson
 
     from rankterm.core.errors import display_path
     from rankterm.core.sanitize import inert
-    from rankterm.formats.transfer import refuse_overwrite
+    from rankterm.formats.transfer import atomic_output, refuse_overwrite
     from rankterm.storage.journal import JOURNAL_MODE, decode
 
     if not dump.is_file():
@@ -33,14 +31,11 @@ def unpack(
         refuse_overwrite(out / name, force)
     out.mkdir(parents=True, exist_ok=True)
     counts = {"pairs": 0, "records": 0, "skipped": 0}
-    pairs_tmp = out / "pairs.jsonl.tmp"
-    journal_tmp = out / "judgments.jsonl.tmp"
+    # Temporary files with random names, renamed over the targets (links there refused).
     with (
         dump.open("rb") as source,
-        pairs_tmp.open("wb") as pairs,
-        os.fdopen(
-            os.open(journal_tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, JOURNAL_MODE), "wb"
-        ) as journal,
+        atomic_output(out / "pairs.jsonl") as pairs,
+        atomic_output(out / "judgments.jsonl", mode=JOURNAL_MODE) as journal,
     ):
         for line_no, raw in enumerate(source, start=1):
             if not raw.strip():
@@ -60,8 +55,6 @@ def unpack(
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 counts["skipped"] += 1
                 typer.echo(inert(f"warning: {dump}:{line_no}: {exc}"), err=True)
-    pairs_tmp.replace(out / "pairs.jsonl")
-    journal_tmp.replace(out / "judgments.jsonl")
     typer.echo(
         f"{counts['pairs']} pairs -> {out / 'pairs.jsonl'}; {counts['records']} journal "
         f"records -> {out / 'judgments.jsonl'}; {counts['skipped']} bad lines skipped",

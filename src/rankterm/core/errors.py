@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rankterm.core.exits import ExitCode
+
 
 class RanktermError(Exception):
     """An error whose message is written for the person at the terminal.
@@ -14,13 +16,13 @@ class RanktermError(Exception):
     The CLI prints the message and exits with ``exit_code``; anything else is a bug.
     """
 
-    exit_code = 1
+    exit_code: int = ExitCode.ERROR
 
 
 class UsageError(RanktermError):
     """The command line or config asks for something that cannot be done."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.USAGE
 
 
 @dataclass(frozen=True, slots=True)

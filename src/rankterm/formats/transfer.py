@@ -31,6 +31,7 @@ from rankterm.formats.base import SourceLabel, Writer
 from rankterm.formats.registry import Format, ImportReader
 from rankterm.labels import LabelPolicy
 from rankterm.storage.journal import Journal, read_journal
+from rankterm.storage.no_links import refuse_link
 
 #: Namespace of the judgment ids given to imported source labels.
 IMPORT_NAMESPACE = uuid.UUID("5d0f6f2e-8a43-4a8e-9f0c-6b8f3c2a7e11")
@@ -82,11 +83,14 @@ def import_judgment(
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+def atomic_output(path: str | Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     """A binary stream that replaces ``path`` on success (``-`` is stdout, written directly).
 
     The caller commits by leaving the block normally; raising (or the :class:`Discard` marker)
-    deletes the temporary file and leaves ``path`` as it was.
+    deletes the temporary file and leaves ``path`` as it was. A symbolic link at ``path`` is
+    refused (:mod:`rankterm.storage.no_links`); the temporary file is created exclusively under
+    a random name, so no link planted beside it is followed. ``mode``: the new file's
+    permissions (default: the replaced file's, or what a plain ``open`` would give).
     """
     if str(path) == "-":
         out = sys.stdout.buffer
@@ -96,6 +100,7 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         return
     target = Path(path)
     shown = display_path(target)
+    refuse_link(target)
     if not target.parent.exists():
         raise UsageError(f"{shown}: directory {display_path(target.parent)} does not exist")
     if target.is_dir():
@@ -104,7 +109,8 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise RanktermError(f"{shown}: cannot write ({exc.strerror})") from None
-    os.fchmod(fd, _file_mode(target))  # mkstemp makes 0600; the result should look like any file
+    # mkstemp makes 0600; the result should look like any file (or have the mode asked for)
+    os.fchmod(fd, _file_mode(target) if mode is None else mode)
     committed = False
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
@@ -138,7 +144,10 @@ def refuse_overwrite(path: str | Path, force: bool) -> None:
     """An existing output file is replaced only with ``--force``: an export that silently
     replaced last week's training file (or a report, or the pairs) loses work nobody sees go.
     Checked before any work is done."""
-    if str(path) == "-" or force:
+    if str(path) == "-":
+        return
+    refuse_link(path)  # before "already exists": a link is refused with --force too
+    if force:
         return
     target = Path(path)
     if target.exists() and not target.is_dir():

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from rankterm.storage.no_links import open_nofollow
+
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
     """Every whole JSON object in ``path`` (none if it does not exist); torn lines skipped."""
@@ -38,7 +40,9 @@ class AppendLog:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         torn = path.exists() and path.stat().st_size > 0 and not _ends_with_newline(path)
-        self._handle = path.open("ab")
+        # Never through a link planted at ``path`` (see rankterm.storage.no_links).
+        fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        self._handle = os.fdopen(fd, "ab")
         if torn:
             self._handle.write(b"\n")
         self.written = 0

@@ -19,11 +19,21 @@ CHUNK = 2000
 
 
 def parse_line(raw: bytes) -> Any:
-    """One JSONL line as a pair or a ranking task; ValueError with a one-line reason."""
+    """One JSONL line as a pair or a ranking task; ValueError with a one-line reason.
+
+    A NUL in a string is refused with its field named, as the HTTP import refuses it
+    (:mod:`rankterm.server.bodies`): one input, one verdict, whichever way it arrives.
+    """
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON ({exc.msg})") from None
+    if b"\\u0000" in raw:
+        from rankterm.server.bodies import describe_unstorable, unstorable
+
+        problems = unstorable(data)
+        if problems:
+            raise ValueError(describe_unstorable(problems))
     return svc.parse_pair(data)
 
 
@@ -81,15 +91,13 @@ def export_file(db: Database, project_name: str, out: Path) -> int:
                 count += 1
             target.flush()
             return count
-        tmp = out.with_name(out.name + ".part")
-        try:
-            with tmp.open("wb") as handle:
-                for line in export_lines(db, project):
-                    handle.write(line)
-                    count += 1
-            tmp.replace(out)
-        except OSError as exc:
-            raise UsageError(f"{display_path(out)}: cannot write ({exc.strerror})") from None
+        from rankterm.formats.transfer import atomic_output
+
+        # Refuses a link at ``out``; the temporary file is exclusive (no planted link followed).
+        with atomic_output(out) as handle:
+            for line in export_lines(db, project):
+                handle.write(line)
+                count += 1
     finally:
         db.dispose()
     return count

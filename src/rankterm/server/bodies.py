@@ -404,6 +404,15 @@ def unstorable(value: Any) -> list[tuple[tuple[Any, ...], str]]:
     return found
 
 
+def describe_unstorable(problems: list[tuple[tuple[Any, ...], str]], *, limit: int = 3) -> str:
+    """One line naming the fields :func:`unstorable` found, e.g. ``prompt: contains a NUL
+    character`` (for a file line's report)."""
+    ordered = sorted(problems, key=lambda p: [str(x) for x in p[0]])
+    parts = [f"{'.'.join(_name(p) for p in path) or 'record'}: {why}" for path, why in ordered]
+    more = len(parts) - limit
+    return "; ".join(parts[:limit]) + (f" (+{more} more)" if more > 0 else "")
+
+
 def _refuse(value: Any, problems: list[tuple[tuple[Any, ...], str]]) -> Any:
     """Items of an item list with a problem become :class:`Unreadable` (a receipt each);
     a problem anywhere else fails the request with 422 naming the field."""

@@ -216,10 +216,12 @@ class RemoteRankTasks:
         return [item.pair.id for item in self.remote.rank_leases()]
 
     def task(self, task_id: str) -> RankTask:
-        for item in self.remote.rank_leases():
-            if item.pair.id == task_id and isinstance(item.pair, RankTask):
-                return item.pair
-        raise BadPairError(f"ranking task {task_id} is no longer leased")
+        """Also a task whose lease was lost (it is no longer in :meth:`task_ids` unless it was
+        started): the one on screen stays there, as a pair does, until the person moves on."""
+        task = self.remote.rank_task(task_id)
+        if task is None:
+            raise BadPairError(f"ranking task {task_id} is no longer leased")
+        return task
 
     def done_ids(self) -> set[str]:
         return set()  # a finished task leaves the leases
@@ -362,18 +364,39 @@ class RankSource:
         )
 
     def _state(self) -> tuple[RankTask, uuid.UUID, list[Comparison], Ranker] | None:
+        """The task at the cursor and its open attempt, moving past tasks that cannot be
+        loaded. A loop that tries each task at most once: the next one to try may be the same
+        task again (the only one left), and a search that called itself then never ended."""
         if self._cursor is None:
             # Nothing was left: a task may have come since (a remote source leases ahead).
             self._cursor = self._first_todo()
-        if self._cursor is None:
-            return None
-        try:
-            task = self._task(self._cursor)
-        except BadPairError:
-            self._cursor = self._first_todo(self._cursor)
-            return self._state()
-        rid, comparisons = self._attempt(task.id)
-        return task, rid, comparisons, self._ranker(task, comparisons)
+        tried: set[str] = set()
+        while self._cursor is not None and self._cursor not in tried:
+            try:
+                task = self._task(self._cursor)
+            except BadPairError:
+                tried.add(self._cursor)
+                self._cursor = self._first_todo(self._cursor)
+                continue
+            rid, comparisons = self._attempt(task.id)
+            return task, rid, comparisons, self._ranker(task, comparisons)
+        self._cursor = None  # every task left failed to load: nothing to show (asked again)
+        return None
+
+    def _state_on_screen(self) -> tuple[RankTask, uuid.UUID, list[Comparison], Ranker] | None:
+        """:meth:`_state`, for an answer to what is on screen: when the task there went away
+        since it was painted (a lease taken back), the answer is refused, never journaled as
+        the answer to the next task's question, which the person has not seen."""
+        shown = self._cursor
+        state = self._state()
+        now = state[0].id if state is not None else None
+        if now != shown:
+            gone = f"ranking task {shown}" if shown is not None else "the task on screen"
+            after = f"task {now} is on screen now" if now is not None else "no task is left"
+            raise RanktermError(
+                f"{gone} is no longer available, so that answer was not saved; {after}"
+            )
+        return state
 
     # -- what the screen shows ----------------------------------------------------------------
 
@@ -456,7 +479,7 @@ class RankSource:
         if problem is not None:
             raise RanktermError(problem)
         with self._lock:
-            state = self._state()
+            state = self._state_on_screen()
             if state is None:
                 raise RuntimeError("no ranking task to work on")
             task, rid, comparisons, ranker = state
@@ -554,7 +577,7 @@ class RankSource:
         if problem is not None:
             raise RanktermError(problem)
         with self._lock:
-            state = self._state()
+            state = self._state_on_screen()
             if state is None:
                 raise RanktermError("no ranking task on screen")
             task, rid, comparisons, _ = state

@@ -112,6 +112,9 @@ class RemoteSource:
         #: Leases the server said are gone (a renewal answered expired, released...): their
         #: pairs are no longer served, renewed or cached; the annotator is told (notices).
         self._lost: set[uuid.UUID] = set()
+        #: Lost ranking leases whose task the annotator had started (comparisons journaled, no
+        #: ranking yet): still served, so the work can be finished and sent (see _renew).
+        self._kept: set[uuid.UUID] = set()
         #: Messages for the annotator, handed out once by take_notices().
         self._notices: list[str] = []
         self._cursor: int | None = 0 if self.items else None
@@ -148,7 +151,8 @@ class RemoteSource:
             return [], 0.0
 
     def _save_queue(self) -> None:
-        """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename)."""
+        """Atomically rewrite the cache of leased, unjudged pairs (tmp file + rename); a kept
+        ranking task (lease lost, comparisons made) too: after a restart it is told again."""
         with self._lock:
             todo = [i.model_dump(mode="json") for i in self._on_hand() + self.rank_leases()]
         path = queue_path(self.journal.path)
@@ -322,16 +326,64 @@ class RemoteSource:
     # -- K-way ranking tasks ----------------------------------------------------------------------
 
     def rank_leases(self) -> list[LeasedItem]:
-        """Leased ranking tasks still to rank this session, leases alive, in lease order: what
-        a ranking screen works through. Its comparisons are journaled through
-        :attr:`session` (``append_many``: fsynced one by one, never sent alone); the finished
-        :class:`Ranking` goes to the server with them (see :meth:`finish_ranking`)."""
+        """Leased ranking tasks still to rank this session, in lease order: what a ranking
+        screen works through. Its comparisons are journaled through :attr:`session`
+        (``append_many``: fsynced one by one, never sent alone); the finished
+        :class:`Ranking` goes to the server with them (see :meth:`finish_ranking`).
+
+        Leases alive, plus the kept ones: a lost lease on a task the annotator had started
+        (see :meth:`_renew`), unless the task has been leased again (the live lease serves)."""
         with self._lock:
-            return [
-                i
-                for i in self.rank_items
-                if i.lease_id not in self._ranked and i.lease_id not in self._lost
-            ]
+            live = self._live_rank_leases()
+            leased = {i.pair.id for i in live}
+            live_ids = {i.lease_id for i in live}
+            out: list[LeasedItem] = []
+            for i in self.rank_items:
+                kept = (
+                    i.lease_id in self._kept
+                    and i.lease_id not in self._ranked
+                    and i.pair.id not in leased
+                )
+                if i.lease_id in live_ids or kept:
+                    if kept:
+                        leased.add(i.pair.id)  # two lost leases on one task: served once
+                    out.append(i)
+            return out
+
+    def _live_rank_leases(self) -> list[LeasedItem]:
+        """Ranking leases not finished and not lost (lock held): what is renewed, released."""
+        return [
+            i
+            for i in self.rank_items
+            if i.lease_id not in self._ranked and i.lease_id not in self._lost
+        ]
+
+    def rank_task(self, task_id: str) -> RankTask | None:
+        """A ranking task leased this session and not finished, its lease alive or not: the
+        task on screen stays there when its lease is lost (as a pair does), so the answer to
+        the question shown is never taken for another task's."""
+        with self._lock:
+            items = [i for i in self.rank_items if i.pair.id == task_id]
+            items.sort(key=lambda i: i.lease_id in self._lost)  # a live lease first
+            for item in items:
+                if item.lease_id not in self._ranked and isinstance(item.pair, RankTask):
+                    return item.pair
+            return None
+
+    def _open_comparisons(self, task_id: str) -> int:
+        """The annotator's standing comparisons of ``task_id`` in no finished ranking (lock
+        held): work journaled but not yet sent (the server takes comparisons only inside
+        their ranking)."""
+        state = self.state
+        closed = {r.ranking_id for r in state.active_rankings(self.annotator)}
+        return sum(
+            1
+            for c in state.comparisons.values()
+            if c.pair_id == task_id
+            and c.annotator == self.annotator
+            and c.id not in state.retracted
+            and c.ranking_id not in closed
+        )
 
     def ranked_this_session(self) -> int:
         """Ranking leases finished (their ranking journaled) this session."""
@@ -343,11 +395,19 @@ class RemoteSource:
         comparison) closes its task's lease: the task leaves :meth:`rank_leases`, the sync
         thread sends the ranking with its comparisons."""
         with self._lock:
-            for item in self.rank_items:
-                if item.pair.id == ranking.pair_id and item.lease_id not in self._ranked:
-                    self._ranked[item.lease_id] = ranking
-                    self._session_done += 1
-                    break
+            # The live lease of the task when there is one (the task may have been leased
+            # again after an earlier lease on it was lost), else the kept or lost one.
+            items = [
+                i
+                for i in self.rank_items
+                if i.pair.id == ranking.pair_id and i.lease_id not in self._ranked
+            ]
+            items.sort(key=lambda i: i.lease_id in self._lost)
+            if items:
+                self._ranked[items[0].lease_id] = ranking
+                self._session_done += 1
+            for item in items[1:]:  # other lost leases on the task: nothing left to serve
+                self._kept.discard(item.lease_id)
         self._save_queue()
         self._wake.set()
 
@@ -410,7 +470,7 @@ class RemoteSource:
             if self.session.pending and time.monotonic() < deadline:
                 self._deliver()
             with self._lock:
-                unjudged = [i.lease_id for i in self._on_hand() + self.rank_leases()]
+                unjudged = [i.lease_id for i in self._on_hand() + self._live_rank_leases()]
             self._save_queue()
             if unjudged and time.monotonic() < deadline:
                 self.client.release(unjudged)
@@ -521,7 +581,8 @@ class RemoteSource:
             # A replayed lease request returns leases already on hand; and a pair on hand,
             # unjudged, is not taken twice. A lease on a pair judged earlier (a blind repeat) is.
             leases = {i.lease_id for i in self.items + self.rank_items}
-            waiting = {i.pair.id for i in self._on_hand() + self.rank_leases()}
+            # A kept task (lease lost, started) leased again is taken: the new lease serves it.
+            waiting = {i.pair.id for i in self._on_hand() + self._live_rank_leases()}
             fresh = [
                 i for i in batch.leases if i.lease_id not in leases and i.pair.id not in waiting
             ]
@@ -540,7 +601,7 @@ class RemoteSource:
         its pair is on screen the annotator is told, since a verdict on it may be refused
         (it is still journaled and sent: the server takes it while the pair has a free slot)."""
         with self._lock:
-            ids = [i.lease_id for i in self._on_hand() + self.rank_leases()]
+            ids = [i.lease_id for i in self._on_hand() + self._live_rank_leases()]
         if not ids:
             return
         statuses = self.client.renew(ids)
@@ -556,13 +617,40 @@ class RemoteSource:
                     "someone else. A verdict on it is still saved and sent, but may be refused; "
                     "skip it to move on."
                 )
-            unseen = len(gone) - (1 if shown is not None and shown.lease_id in gone else 0)
+            pairs_gone = {i.lease_id for i in self.items} & gone
+            unseen = len(pairs_gone) - (1 if shown is not None and shown.lease_id in gone else 0)
             if unseen:
                 self._notices.append(
                     f"{unseen} leased pair(s) ran out before you reached them and were taken "
                     "off your queue."
                 )
+            self._lose_rankings([i for i in self.rank_items if i.lease_id in gone])
         self._save_queue()
+
+    def _lose_rankings(self, lost: list[LeasedItem]) -> None:
+        """Ranking leases the server no longer holds for us (lock held). A task with
+        comparisons journaled is kept and named: its comparisons stay in the journal (the
+        server takes them only inside a finished ranking), and a ranking finished anyway is
+        saved and sent with them, and told if refused. An untouched one leaves the queue
+        (the task on screen stays until the person moves on: see :meth:`rank_task`)."""
+        untouched = 0
+        for item in lost:
+            made = self._open_comparisons(item.pair.id)
+            if not made:
+                untouched += 1
+                continue
+            self._kept.add(item.lease_id)
+            self._notices.append(
+                f"Your lease on ranking task {item.pair.id} has run out after {made} "
+                "comparison(s): the server may give it to someone else. Your comparisons stay "
+                "in your journal; finish the ranking and it is saved and sent with them, but "
+                "may be refused (you will be told). Skip it to move on; it stays unsent."
+            )
+        if untouched:
+            self._notices.append(
+                f"{untouched} leased ranking task(s) ran out before you compared anything in "
+                "them and were taken off your queue."
+            )
 
     def _fetch_progress(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from rankterm.core.errors import LoadIssue, RanktermError, describe_validation_error, display_path
+from rankterm.core.exits import ExitCode
 from rankterm.core.model import (
     Ack,
     Comment,
@@ -34,6 +35,7 @@ from rankterm.core.model import (
     Resolution,
     Retraction,
 )
+from rankterm.storage.no_links import open_nofollow
 
 _ENTRY = TypeAdapter(JournalEntry)
 
@@ -48,14 +50,14 @@ class JournalError(RanktermError):
 class JournalLocked(JournalError):
     """Another process has the journal open for writing."""
 
-    exit_code = 3
+    exit_code = ExitCode.JOURNAL_IN_USE
 
 
 class JournalRefused(JournalError):
     """The path names something rankterm must not append to: a link, another user's file, a
     file that is not a journal. A usage problem (exit 2): the person picks another path."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 #: Journals hold verdicts and rationales: private to their owner (blinding on a shared host).
@@ -102,17 +104,18 @@ class Journal:
         if not path.parent.exists():
             raise JournalError(f"{shown}: directory {display_path(path.parent)} does not exist")
         created = not os.path.lexists(path)
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
-            # O_NOFOLLOW: a link planted where a journal is expected (a shared folder) must not
-            # make rankterm append JSON into whatever it points at.
-            fd = os.open(path, flags, JOURNAL_MODE)
+            # No link followed: a link planted where a journal is expected (a shared folder)
+            # must not make rankterm append JSON into whatever it points at.
+            fd = open_nofollow(
+                path,
+                flags,
+                JOURNAL_MODE,
+                refused=JournalRefused,
+                hint="pass --out with the real path, or remove the link",
+            )
         except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise JournalRefused(
-                    f"{shown} is a symbolic link; rankterm does not write a journal through a "
-                    "link. Pass --out with the real path, or remove the link"
-                ) from None
             raise JournalError(
                 f"{shown}: cannot open journal for writing ({exc.strerror})"
             ) from None
