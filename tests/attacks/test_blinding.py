@@ -148,3 +148,28 @@ def test_own_records_and_counts_do_not_say_gold_or_repeat(backend: Backend) -> N
     assert progress["judged"] == n_items  # every verdict counts the same
     # Project-wide counters would be an oracle (a gold verdict moves none of them).
     assert httpx.get(f"{base}/progress", headers=headers, timeout=30).status_code == 403
+
+
+def test_a_ranking_repeat_cannot_be_told_from_its_side_order(backend: Backend) -> None:
+    """A ranking's stored verdict has no side order (False), and a repeat was leased with its
+    inverse: every ranking repeat said ``shown_swapped: true`` where ordinary ranking leases
+    say true half the time, so a false one was never a repeat. A ranking repeat now shows the
+    inverse of its first showing, as a pair's does."""
+    from tests.server.rank_helpers import make_rank_tasks, ranking
+
+    project = backend.project(overlap=1, repeat_gap=0)
+    backend.add_pairs(project, make_rank_tasks(12, k=3))
+    name, token = backend.user()
+    _, admin_token = backend.user("admin")
+    with TaskClient(backend.url, project, token) as c:
+        first = {i.pair.id: i.shown_swapped for i in c.lease(12).leases}
+        assert len(first) == 12 and len(set(first.values())) == 2, first  # balanced, both seen
+        c.submit_rankings([ranking(t, name, [[0], [1], [2]]) for t in first])
+        httpx.patch(
+            f"{backend.url}/v1/projects/{project}",
+            json={"repeat_rate": 1.0},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ).raise_for_status()
+        again = {i.pair.id: i.shown_swapped for i in c.lease(12).leases}
+    assert again.keys() == first.keys()
+    assert again == {t: not s for t, s in first.items()}

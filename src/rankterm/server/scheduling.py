@@ -104,6 +104,16 @@ def _split(n: int, project: Project, rng: random.Random) -> tuple[int, int]:
     return gold, repeat
 
 
+def _first_side(project: Project, user: User, row: Any) -> bool:
+    """The side order a judged item was first shown in. A pair's verdict stores it; a
+    ranking's stores none (False: the candidates have no sides), and its first lease had the
+    keyed order every ordinary lease gets. Inverting the stored False sent every ranking
+    repeat out as ``shown_swapped: true``, where ordinary ones are true half the time."""
+    if row.choice == "ranking":
+        return side(project, user, row.pair_id)
+    return bool(row.shown_swapped)
+
+
 def _user_live_lease(user: User) -> Any:
     return exists().where(L.c.pair_seq == P.c.seq, L.c.user_id == user.id, L.c.state == "live")
 
@@ -181,7 +191,7 @@ def _pick_repeats(conn: Connection, project: Project, user: User, k: int) -> lis
     rows: list[Any] = []
     for side in (J.c.id >= start, J.c.id < start):
         stmt = (
-            select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped)
+            select(P.c.seq, P.c.pair_id, P.c.data, J.c.shown_swapped, J.c.choice)
             .join(P, P.c.seq == J.c.pair_seq)
             .where(*where, side)
             .order_by(J.c.id)
@@ -298,7 +308,7 @@ def lease(
     for row in _pick_gold(conn, project, user, n_gold):
         picked.append(("gold", row, side(project, user, row.pair_id)))
     for row in _pick_repeats(conn, project, user, n_repeat):
-        picked.append(("repeat", row, not row.shown_swapped))
+        picked.append(("repeat", row, not _first_side(project, user, row)))
     wanted = n - len(picked)
     # Re-judgments owed after a guideline change come before new pairs, dressed as a blind
     # repeat is (rankterm.server.rejudge); beside them, as beside ordinary pairs, the rest.
