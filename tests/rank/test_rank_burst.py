@@ -291,3 +291,37 @@ async def test_a_burst_across_the_end_of_a_task_does_not_answer_the_next(tmp_pat
     assert {c.pair_id for c in comps} == {first}
     check_attribution(watch, entries)
     check_rankings(comps, ranks)
+
+
+async def test_a_tag_key_read_after_the_closing_verdict_does_not_tag_the_closed_ranking(
+    tmp_path,
+):
+    """``2h`` in one read, the ``2`` closing the task: the ranking is journaled with the tags
+    set before ``2``. The ``h`` came after the verdict; it must not land on the ranking that
+    verdict closed (the person never saw a question to tag when they pressed it)."""
+    local, rank, app = open_rank(tmp_path, "tag")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await painted(pilot, app)
+        first = rank.rank_view().task.id
+        last = ""
+        while not closes_with_left(rank):
+            if last == "2":
+                await pilot.pause(HOLD_DELAY)
+            last = "2"
+            await pilot.press("2")
+            await quiet(pilot, app, rank)
+        if last == "2":
+            await pilot.pause(HOLD_DELAY)
+        app.post_message(key("2"))
+        app.post_message(key("h"))
+        await quiet(pilot, app, rank)
+        assert not app.screen._verdicts_in_flight  # every verdict key's action finished
+        assert "hallucination" not in app.screen.draft.tags  # nor on the next task
+        await pilot.pause(HOLD_DELAY)
+        await pilot.press("h")  # pressed once the next question is up: it counts
+        assert "hallucination" in app.screen.draft.tags
+        await pilot.press("q")
+    _, _, ranks = comparisons_and_rankings(local)
+    local.close()
+    assert [r.pair_id for r in ranks] == [first]
+    assert ranks[0].tags == []

@@ -68,6 +68,11 @@ class VerdictGate:
     def painted_at(self) -> float | None:
         return self._painted_at
 
+    @property
+    def shown_at(self) -> float | None:
+        """When the pair on screen was put in the panes (``shown``)."""
+        return self._shown_at
+
     def shown(self, at: float) -> None:
         """A new pair was put in the panes at ``at``; it is not on screen until painted."""
         self._shown_at = at
