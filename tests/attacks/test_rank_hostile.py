@@ -233,3 +233,26 @@ def test_referrals_are_for_adjudicators_of_that_project_only(backend: Backend) -
         )
         assert got.status_code in (403, 404) and got.json().get("error"), got.text
     assert comments() == before
+
+
+def test_a_task_leased_to_someone_else_and_a_huge_k_are_refused(backend: Backend) -> None:
+    project = backend.project(overlap=1)
+    backend.add_pairs(project, make_rank_tasks(1, k=3))
+    owner, owner_token = backend.user()
+    name, token = backend.user()
+    _leased(backend, project, owner_token, 1)  # the only task: the owner's lease
+    record = ranking("r00000", name, [[0], [1], [2]]).model_dump(mode="json")
+    result = _submit_raw(backend, project, token, record)
+    assert result == {
+        "judgment_id": record["id"],
+        "status": "rejected",
+        "reason": "you hold no lease on pair 'r00000'",
+    }
+    for k in (10, 10**9, -1, 2**70):
+        result = _submit_raw(backend, project, token, {**record, "id": str(uuid.uuid4()), "k": k})
+        assert result["status"] == "rejected" and result["reason"].startswith("k"), result
+    assert _mine(backend, project, token) == []
+    # The owner's lease was not touched: their ranking goes in.
+    with TaskClient(backend.url, project, owner_token, retry=ONCE) as c:
+        mine = ranking("r00000", owner, [[2], [0], [1]])
+        assert c.submit_rankings([mine])[0].status == "accepted"
