@@ -256,3 +256,27 @@ def test_a_task_leased_to_someone_else_and_a_huge_k_are_refused(backend: Backend
     with TaskClient(backend.url, project, owner_token, retry=ONCE) as c:
         mine = ranking("r00000", owner, [[2], [0], [1]])
         assert c.submit_rankings([mine])[0].status == "accepted"
+
+
+def test_one_comparison_repeated_many_times_is_refused(backend: Backend) -> None:
+    """A ranking's standing comparisons hold one answer per two candidates (a new answer
+    withdraws the old): the same comparison 100 times under new ids would weigh 100 in every
+    pairwise export of the comparisons."""
+    project = backend.project(overlap=1)
+    backend.add_pairs(project, make_rank_tasks(1, k=3))
+    name, token = backend.user()
+    _leased(backend, project, token, 1)
+    record = ranking("r00000", name, [[0], [1], [2]]).model_dump(mode="json")
+    step = record["steps"][0]
+    copies = [{**step, "id": str(uuid.uuid4())} for _ in range(100)]
+    flipped = {**step, "id": str(uuid.uuid4()), "a": step["b"], "b": step["a"]}
+    flipped["choice"] = "B" if step["choice"] == "A" else "A"
+    for extra, at in ((copies, 2), ([flipped], 2)):
+        steps = [*record["steps"], *extra]
+        forged = {**record, "id": str(uuid.uuid4()), "steps": steps}
+        forged["comparisons"] = [s["id"] for s in steps]
+        result = _submit_raw(backend, project, token, forged)
+        assert result["status"] == "rejected", result
+        assert result["reason"].startswith(f"steps.{at}: compares A and B again"), result
+    assert _mine(backend, project, token) == []
+    assert _submit_raw(backend, project, token, record)["status"] == "accepted"

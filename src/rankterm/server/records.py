@@ -164,12 +164,22 @@ class RankingIn(Ranking):
         if [s.id for s in self.steps] != list(self.comparisons):
             return "comparisons: must list the ids of the steps sent with it, in order"
         seen = {self.id}
+        pairs: dict[frozenset[int], int] = {}
         for n, step in enumerate(self.steps):
             if step.id in seen:
                 # Steps go out in the export as records of their own, by id: two with one id
                 # would be one record to a reader, and the other comparison lost.
                 return f"steps.{n}.id: {step.id} is the id of the ranking or of another step"
             seen.add(step.id)
+            # A new answer on two candidates withdraws the old one, so the standing
+            # comparisons hold one per two: more would weigh a comparison twice in export.
+            first = pairs.setdefault(frozenset((step.a, step.b)), n)
+            if first != n:
+                a, b = sorted((step.a, step.b))
+                return (
+                    f"steps.{n}: compares {candidate_name(a)} and {candidate_name(b)} again "
+                    f"(steps.{first}); send the standing comparisons only"
+                )
             if step.pair_id != self.pair_id or step.ranking_id != self.ranking_id:
                 return f"steps.{n}: a comparison of another ranking"
             if step.annotator != self.annotator:
