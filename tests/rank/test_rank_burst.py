@@ -332,3 +332,22 @@ async def test_a_tag_key_read_after_the_closing_verdict_does_not_tag_the_closed_
     local.close()
     assert [r.pair_id for r in ranks] == [first]
     assert ranks[0].tags == []
+
+
+async def test_the_same_verdict_key_after_an_undo_is_a_new_press(tmp_path):
+    """``2``, ``u``, ``2`` each once its question is on screen, faster than a held key's
+    repeat delay: the second ``2`` was not a held key (another key came between, which ends a
+    keyboard's auto-repeat), so it answers the question undo brought back."""
+    local, rank, app = open_rank(tmp_path, "redo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await painted(pilot, app)
+        first = rank.rank_view().question
+        for name in ("2", "u", "2"):
+            await pilot.press(name)
+            await quiet(pilot, app, rank)
+        await pilot.press("q")
+    entries, comps, _ = comparisons_and_rankings(local)
+    local.close()
+    kinds = [type(e).__name__ for e in entries]
+    assert kinds == ["Comparison", "Retraction", "Comparison"], kinds
+    assert {comps[0].a, comps[0].b} == {first.a, first.b}

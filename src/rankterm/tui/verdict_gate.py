@@ -114,6 +114,12 @@ class VerdictGate:
         self._last_accepted = True
         return None
 
+    def another_key(self) -> None:
+        """A key other than a verdict key was pressed: a keyboard's auto-repeat ends when
+        another key goes down, so the next verdict key is a new press (``2``, undo, ``2``)."""
+        self._last = None
+        self._last_accepted = False
+
     def not_recorded(self) -> None:
         """The admitted verdict could not be saved (disk full...): the pair stays, and pressing
         the key again to retry is a new press, not a held key."""

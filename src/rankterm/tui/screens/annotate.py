@@ -589,6 +589,7 @@ class AnnotateScreen(PaneScreen):
         if self._is_verdict_key(event.key):
             self._verdicts_in_flight.add(event.time)
             return
+        self.gate.another_key()
         # A tag's key tags the pair; the same key with shift tags the focused response pane
         # (Tab moves between panes), in A/B terms, for red-team labels that name the answer.
         for tag in self.rankterm_app.settings.tags:
