@@ -118,3 +118,35 @@ def test_retrying_a_verdict_that_could_not_be_saved_is_a_new_press():
     assert gate.admit(Press("1", 1.0)) is None
     gate.not_recorded()  # the disk was full; the pair stays on screen
     assert gate.admit(Press("1", 1.4)) is None
+
+
+async def test_a_tag_key_read_after_a_verdict_key_does_not_tag_the_judged_pair(tmp_path):
+    """``2h`` read in one go: the verdict judges the pair on screen with the tags set before
+    it; the ``h`` was pressed after the verdict and tags neither that pair nor the next one
+    (never painted when it was read)."""
+    from rankterm.config import Settings
+    from rankterm.sources.local import open_local
+    from rankterm.storage.journal import read_journal
+    from rankterm.tui.app import make_app
+    from tests.helpers import pair_record, write_pairs
+
+    path = write_pairs(tmp_path / "pairs.jsonl", [pair_record(0), pair_record(1)])
+    source, guide, _ = open_local(path, annotator="typist")
+    app = make_app(source, Settings(annotator="typist"), guide)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            if app.screen.view is not None and app.screen.gate.painted_at is not None:
+                break
+            await pilot.pause(0.02)
+        app.post_message(events.Key("2", "2"))
+        app.post_message(events.Key("h", "h"))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.screen.view is not None and app.screen.view.pair.id == "pair-001":
+                break
+        await pilot.pause(0.2)
+        assert "hallucination" not in app.screen.draft.tags
+        await pilot.press("q")
+    (verdict,) = list(read_journal(source.journal.path))
+    source.close()
+    assert verdict.pair_id == "pair-000" and verdict.tags == []

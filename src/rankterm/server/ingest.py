@@ -537,6 +537,7 @@ def submit_rankings(
     judgments: idempotent on id, the author's lease needed, a second ranking of the same task
     supersedes the first, gold and repeat leases marked. One receipt per item, in order."""
     results, parsed = _parse_all(items, RankingIn, user)
+    parsed = _steps_with_free_ids(conn, parsed, results)
     if not parsed:
         return [r for r in results if r is not None]
     pair_ids = {r.pair_id for _, r in parsed}
@@ -545,6 +546,25 @@ def submit_rankings(
     changes = decide(standing, project, user, parsed, results)
     path.write_changes(conn, project, changes, list(standing.pairs.values()))
     return [r for r in results if r is not None]
+
+
+def _steps_with_free_ids(
+    conn: Connection, parsed: list[tuple[int, Any]], results: list[Receipt | None]
+) -> list[tuple[int, Any]]:
+    """The rankings none of whose steps takes the id of a stored judgment or ranking; the
+    others are refused (in ``results``). A step goes out in the export as a record of its
+    own: under a stored record's id it would stand beside it, or in its place on replay."""
+    taken = _known(conn, J, [step.id for _, r in parsed for step in r.steps])
+    if not taken:
+        return parsed
+    kept = []
+    for i, r in parsed:
+        clash = next((n for n, step in enumerate(r.steps) if step.id in taken), None)
+        if clash is None:
+            kept.append((i, r))
+        else:
+            results[i] = Receipt(r.id, "rejected", f"steps.{clash}.id: {foreign_id(r.id)}")
+    return kept
 
 
 def submit_retractions(

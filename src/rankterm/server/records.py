@@ -26,6 +26,7 @@ from rankterm.core.model import (
     Resolution,
     Retraction,
     TagSide,
+    candidate_name,
 )
 
 # The limits are the client's too (its editors refuse longer text before a verdict is journaled),
@@ -162,19 +163,61 @@ class RankingIn(Ranking):
             return f"k: this task has {k} candidates, not {self.k}"
         if [s.id for s in self.steps] != list(self.comparisons):
             return "comparisons: must list the ids of the steps sent with it, in order"
+        seen = {self.id}
+        pairs: dict[frozenset[int], int] = {}
         for n, step in enumerate(self.steps):
+            if step.id in seen:
+                # Steps go out in the export as records of their own, by id: two with one id
+                # would be one record to a reader, and the other comparison lost.
+                return f"steps.{n}.id: {step.id} is the id of the ranking or of another step"
+            seen.add(step.id)
+            # A new answer on two candidates withdraws the old one, so the standing
+            # comparisons hold one per two: more would weigh a comparison twice in export.
+            first = pairs.setdefault(frozenset((step.a, step.b)), n)
+            if first != n:
+                a, b = sorted((step.a, step.b))
+                return (
+                    f"steps.{n}: compares {candidate_name(a)} and {candidate_name(b)} again "
+                    f"(steps.{first}); send the standing comparisons only"
+                )
             if step.pair_id != self.pair_id or step.ranking_id != self.ranking_id:
                 return f"steps.{n}: a comparison of another ranking"
             if step.annotator != self.annotator:
                 return f"steps.{n}.annotator: not the ranking's annotator"
             if step.a >= k or step.b >= k:
                 return f"steps.{n}: candidate {max(step.a, step.b) + 1} does not exist (k={k})"
+        return self.disagreement()
+
+    def disagreement(self) -> str | None:
+        """Where the order says the opposite of a comparison it was built from, or None.
+
+        The client's order always agrees with its standing comparisons (a typed order that
+        does not is re-asked until it does): a record whose order contradicts its own steps
+        would put both labels, one of them wrong, into the export."""
+        tier = {i: t for t, members in enumerate(self.order) for i in members}
+        for n, step in enumerate(self.steps):
+            a, b = tier.get(step.a), tier.get(step.b)
+            if a is None or b is None:
+                continue  # beyond K: refused by the caller's own check
+            says = Choice.TIE if a == b else (Choice.A if a < b else Choice.B)
+            if says is not step.choice:
+                name_a, name_b = candidate_name(step.a), candidate_name(step.b)
+                return (
+                    f"order: ranks {_relation(name_a, name_b, says)}, but steps.{n} says "
+                    f"{_relation(name_a, name_b, step.choice)}"
+                )
         return None
 
     def journal_records(self) -> tuple[list[dict], dict]:
         """(comparisons, ranking) as journal lines: what export and replay read."""
         data = self.model_dump(mode="json", exclude={"steps"})
         return [s.model_dump(mode="json") for s in self.steps], data
+
+
+def _relation(a: str, b: str, choice: Choice) -> str:
+    if choice is Choice.TIE:
+        return f"{a} = {b}"
+    return f"{a} > {b}" if choice is Choice.A else f"{b} > {a}"
 
 
 def order_problem(order: Order, k: int) -> str | None:

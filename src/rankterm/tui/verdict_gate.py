@@ -68,6 +68,11 @@ class VerdictGate:
     def painted_at(self) -> float | None:
         return self._painted_at
 
+    @property
+    def shown_at(self) -> float | None:
+        """When the pair on screen was put in the panes (``shown``)."""
+        return self._shown_at
+
     def shown(self, at: float) -> None:
         """A new pair was put in the panes at ``at``; it is not on screen until painted."""
         self._shown_at = at
@@ -108,6 +113,12 @@ class VerdictGate:
             )
         self._last_accepted = True
         return None
+
+    def another_key(self) -> None:
+        """A key other than a verdict key was pressed: a keyboard's auto-repeat ends when
+        another key goes down, so the next verdict key is a new press (``2``, undo, ``2``)."""
+        self._last = None
+        self._last_accepted = False
 
     def not_recorded(self) -> None:
         """The admitted verdict could not be saved (disk full...): the pair stays, and pressing

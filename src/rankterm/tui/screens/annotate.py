@@ -137,6 +137,9 @@ class AnnotateScreen(PaneScreen):
         #: Verdict keys count only once the pair they judge was painted (see verdict_gate).
         self.gate = VerdictGate()
         self._unpainted_timer: Timer | None = None
+        #: When the verdict keys this screen has seen and whose action has not finished
+        #: were read: a tag key read after one belongs to no pair on screen (see ``on_key``).
+        self._verdicts_in_flight: set[float] = set()
 
     def compose(self) -> ComposeResult:
         # The breakpoint classes before the first layout: Textual sets them on the first
@@ -243,6 +246,7 @@ class AnnotateScreen(PaneScreen):
             AnnotateScreen.draft, Draft.from_judgment(view.existing if view else None)
         )
         self.rankterm_app.clock.reset()
+        self._verdicts_in_flight.clear()  # a new pair: any key still in flight is not for it
         self.focus_home()
         self._paint()
         self._await_paint()
@@ -489,6 +493,14 @@ class AnnotateScreen(PaneScreen):
     # -- verdicts -----------------------------------------------------------------------------
 
     async def action_verdict(self, side: str, strength: int) -> None:
+        press = CURRENT_PRESS.get()
+        try:
+            await self._verdict(side, strength)
+        finally:
+            if press is not None:
+                self._verdicts_in_flight.discard(press.time)
+
+    async def _verdict(self, side: str, strength: int) -> None:
         view = self.view
         if view is None:
             self.notify(
@@ -557,11 +569,41 @@ class AnnotateScreen(PaneScreen):
 
     # -- the draft ----------------------------------------------------------------------------
 
+    def _is_verdict_key(self, key: str) -> bool:
+        active = self.app.active_bindings.get(key)
+        return active is not None and active.binding.action.startswith("verdict(")
+
+    def _tag_key_too_late(self, event: events.Key) -> bool:
+        """A tag key read after a verdict key (still being saved, or saved and the next pair
+        not yet shown when the tag key was read) tags no pair the person saw: refused.
+
+        Why: a verdict key's action runs once the key has bubbled up to the app, a tag key is
+        taken here on the way; in a burst (``2h`` read at once) the tag reached the pair
+        before the verdict did, and the verdict saved it: a tag pressed after the verdict
+        landed on the judged pair (or closed ranking)."""
+        shown = self.gate.shown_at
+        late = any(t <= event.time for t in self._verdicts_in_flight)
+        return late or (shown is not None and event.time < shown)
+
     def on_key(self, event: events.Key) -> None:
+        if self._is_verdict_key(event.key):
+            self._verdicts_in_flight.add(event.time)
+            return
+        self.gate.another_key()
         # A tag's key tags the pair; the same key with shift tags the focused response pane
         # (Tab moves between panes), in A/B terms, for red-team labels that name the answer.
         for tag in self.rankterm_app.settings.tags:
             if self.view is None:
+                return
+            if event.key in (tag.key, tag.key.upper()) and self._tag_key_too_late(event):
+                self.notify(
+                    f"Key {event.key} ignored: it was pressed after a verdict, before the "
+                    "next pair was on screen.",
+                    severity="warning",
+                    timeout=4,
+                    markup=False,
+                )
+                event.stop()
                 return
             if event.key == tag.key:
                 self.draft = toggle_tag(self.draft, tag.name)

@@ -159,6 +159,7 @@ class RankScreen(AnnotateScreen):
             # The ranking keys win over a tag on the same key (u: unsafe advice): Textual
             # calls the base class's ``on_key`` after this one unless told not to.
             event.prevent_default()
+            self.gate.another_key()  # what the base class does for a key not a verdict
 
     async def action_undo(self) -> None:
         undone = await asyncio.to_thread(self.rank_source.undo)
