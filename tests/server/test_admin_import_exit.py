@@ -8,6 +8,7 @@ it on both databases.
 
 from __future__ import annotations
 
+import httpx
 import orjson
 from sqlalchemy import select
 
@@ -64,3 +65,39 @@ def test_a_clean_import_exits_ok(backend: Backend, tmp_path) -> None:
     code, out, err = run("admin", "import", project, str(pairs), "--db", backend.db_url)
     assert (code, out.strip()) == (ExitCode.OK, "2 added, 0 already present, 0 invalid"), err
     assert stored_ids(backend, project) == {"a", "b"}
+
+
+def test_an_id_taken_by_other_content_is_named_not_skipped_as_present(
+    backend: Backend, tmp_path
+) -> None:
+    """A regenerated file whose ids collide with pairs already judged: before, the new text was
+    counted "already present" and dropped without a word, so people went on judging the old
+    one under the new file's name. Identical content is still simply present."""
+    project = backend.project()
+    first = tmp_path / "first.jsonl"
+    first.write_bytes(good("a") + b"\n" + good("b") + b"\n")
+    assert run("admin", "import", project, str(first), "--db", backend.db_url)[0] == ExitCode.OK
+    other = orjson.dumps({"id": "b", "prompt": "p", "response_a": "x", "response_b": "CHANGED"})
+    twice = orjson.dumps({"id": "d", "prompt": "p", "response_a": "x", "response_b": "other"})
+    second = tmp_path / "second.jsonl"
+    second.write_bytes(b"\n".join([good("a"), other, good("d"), twice]) + b"\n")
+    code, out, err = run("admin", "import", project, str(second), "--db", backend.db_url)
+    assert code == ExitCode.INCOMPLETE, (code, out, err)
+    assert "1 added, 1 already present, 2 invalid" in out
+    assert "second.jsonl:2: id 'b' is already in the project with other content" in err
+    assert "second.jsonl:4: id 'd' is already in this file (line 3) with other content" in err
+    # Over HTTP too: the import's answer names the record.
+    with httpx.Client(base_url=backend.url) as client:
+        _, admin_token = backend.user("admin")
+        answer = client.post(
+            f"/v1/projects/{project}/pairs",
+            content=other + b"\n",
+            headers={
+                "Authorization": f"Bearer {admin_token}",
+                "Content-Type": "application/x-ndjson",
+            },
+        )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["added"], body["existing"], body["invalid"]) == (0, 0, 1), body
+    assert "id 'b' is already in the project with other content" in body["issues"][0]

@@ -38,8 +38,9 @@ class ExitCode(IntEnum):
     INCOMPLETE = (
         4,
         "Done, but not all of it: `annotate` quit with pairs left; `sync` had records rejected "
-        "by the server; `admin import` and `sample --server` skipped invalid lines (each named "
-        "on stderr as file:line: field; the valid lines were imported).",
+        "by the server; `admin import` and `sample --server` skipped invalid lines, or ids the "
+        "project already holds with other content (each named on stderr as file:line; the "
+        "valid lines were imported).",
     )
     DRIFT = 5, "`monitor` raised a drift alarm."
     INTERRUPTED = 130, "Interrupted (Ctrl-C); what was written so far is kept."

@@ -52,8 +52,21 @@ def import_file(
     issues: list[LoadIssue] = []
     batch: list = []
 
+    def refuse(where: str, reason: str) -> None:
+        result.invalid += 1
+        issues.append(LoadIssue(shown, int(where), reason))
+
     def flush() -> None:
-        part = db.write(lambda conn: svc.import_pairs(conn, project, batch))
+        # A write retried after a lost connection runs again from the start: the refusals
+        # of an attempt that did not commit are dropped with it.
+        mark = (result.invalid, len(issues))
+
+        def work(conn: Any) -> Any:
+            result.invalid, del_from = mark[0], mark[1]
+            del issues[del_from:]
+            return svc.import_pairs(conn, project, batch, refuse, unit="file")
+
+        part = db.write(work)
         result.added += part.added
         result.existing += part.existing
         batch.clear()
@@ -64,7 +77,7 @@ def import_file(
                 if not raw.strip():
                     continue
                 try:
-                    batch.append((line_no, parse_line(raw)))
+                    batch.append((str(line_no), parse_line(raw)))
                 except ValueError as exc:
                     result.invalid += 1
                     issues.append(LoadIssue(shown, line_no, str(exc)))

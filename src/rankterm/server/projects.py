@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -188,15 +188,30 @@ def parse_pair(data: Any) -> Task:
 
 
 def import_pairs(
-    conn: Connection, project: Project, records: Iterable[tuple[int, Task]]
+    conn: Connection,
+    project: Project,
+    records: Iterable[tuple[str, Task]],
+    refuse: Callable[[str, str], None] | None = None,
+    unit: str = "request",
 ) -> ImportResult:
     """Insert pairs not yet in the project; existing ids are left as they are.
 
-    ``records`` are (line or index, pair) so that the caller's numbering reaches the report.
+    ``records`` are (where, pair): the caller's line number or position, for the report. An
+    id already present with the same content is counted as ``existing`` (importing a file
+    twice changes nothing). With other content it is refused as invalid and named through
+    ``refuse(where, reason)`` (default: the result's issues; ``unit`` names what ``where``
+    counts in, "request" or "file"): a regenerated file whose ids
+    collide would otherwise have its new text dropped in silence while people judge the old
+    one under its name.
     """
     result = ImportResult()
+    if refuse is None:
+
+        def refuse(where: str, reason: str) -> None:
+            note_issue(result, where, reason)
+
     batch = list(records)
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
     # Read now, not from the cached project, under the project row's lock: a change of
     # requirements (which takes that lock first, then recomputes every pair) either comes
     # before this import and is read here, or waits for it and recomputes its pairs too.
@@ -205,20 +220,35 @@ def import_pairs(
     sizes: Counter[str] = Counter()
     for group in chunks(batch, 500):
         ids = [pair.id for _, pair in group]
-        known = set(
+        known = dict(
             conn.execute(
-                select(t.pairs.c.pair_id).where(
+                select(t.pairs.c.pair_id, t.pairs.c.data).where(
                     t.pairs.c.project_id == project.id, t.pairs.c.pair_id.in_(ids)
                 )
-            ).scalars()
+            ).all()
         )
         rows = []
         created = now()
-        for _, pair in group:
-            if pair.id in known or pair.id in seen:
-                result.existing += 1
+        for where, pair in group:
+            data = pair.to_json_dict()
+            if pair.id in known:
+                if _same_content(known[pair.id], data):
+                    result.existing += 1
+                else:
+                    refuse(where, f"id {pair.id!r} is already in the project with other content")
                 continue
-            seen.add(pair.id)
+            if pair.id in seen:
+                first, earlier = seen[pair.id]
+                if _same_content(earlier, data):
+                    result.existing += 1
+                else:
+                    refuse(
+                        where,
+                        f"id {pair.id!r} is already in this {unit} ({_place(first)}) "
+                        "with other content",
+                    )
+                continue
+            seen[pair.id] = (where, data)
             matched = pools.matching(pair, requirements) if requirements else []
             sizes.update(str(req) for req in matched)
             pool = pools.key_of(matched)
@@ -227,7 +257,7 @@ def import_pairs(
                 {
                     "project_id": project.id,
                     "pair_id": pair.id,
-                    "data": pair.to_json_dict(),
+                    "data": data,
                     "priority": float(pair.priority),
                     "is_gold": pair.gold is not None,
                     "k": pair.k if isinstance(pair, RankTask) else None,
@@ -245,6 +275,24 @@ def import_pairs(
             result.added += len(rows)
     pools.add_keys(conn, project, keys, sizes)
     return result
+
+
+#: Pair fields the server may change after import (``admin priority``): not content.
+_MUTABLE = frozenset({"priority"})
+
+
+def _same_content(stored: Any, new: dict[str, Any]) -> bool:
+    if not isinstance(stored, dict):
+        return False
+    return {k: v for k, v in stored.items() if k not in _MUTABLE} == {
+        k: v for k, v in new.items() if k not in _MUTABLE
+    }
+
+
+def _place(where: str | int) -> str:
+    """A bare line number reads as "line N"; "line N" and "item N" stay as they are."""
+    where = str(where)
+    return f"line {where}" if where.isdigit() else where
 
 
 def count_pairs(conn: Connection, project: Project) -> int:

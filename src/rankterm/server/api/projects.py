@@ -196,18 +196,21 @@ async def import_pairs(project: str, request: Request, _: Admin, db: DB) -> Any:
 
     proj = await run_in_threadpool(project_row)
     result = ImportResult()
-    batch: list[tuple[int, Any]] = []
+    batch: list[tuple[str, Any]] = []
 
     async def flush() -> None:
         part = await run_in_threadpool(db.write, lambda conn: svc.import_pairs(conn, proj, batch))
         result.added += part.added
         result.existing += part.existing
+        result.invalid += part.invalid
+        room = svc.MAX_REPORTED_ISSUES - len(result.issues)
+        result.issues += part.issues[: max(room, 0)]
         batch.clear()
 
     async for where, raw in _records(request):
         try:
             data = orjson.loads(raw) if isinstance(raw, bytes) else raw
-            batch.append((0, svc.parse_pair(data)))
+            batch.append((where, svc.parse_pair(data)))
         except orjson.JSONDecodeError as exc:
             svc.note_issue(result, where, f"invalid JSON ({exc.msg})")
         except ValueError as exc:
