@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rankterm.core.model import Choice, Pair, is_ranking_record
+from rankterm.core.model import Choice, Pair
 from rankterm.formats.base import Imported, JsonlWriter, RecordError, build_pair, restore_label
 from rankterm.labels import Label
 
@@ -24,10 +24,8 @@ def detect(record: dict[str, Any]) -> bool:
 
 
 def convert(record: dict[str, Any], line: int, options: object = None) -> Imported:
-    if is_ranking_record(record):  # a pairs file may mix K-way ranking tasks in
-        from rankterm.formats import ranked_read
-
-        return ranked_read.convert(record, line, options)
+    """A pair. A file of this format may mix K-way ranking tasks in: the registry sends each
+    record to this or to :func:`rankterm.formats.ranked_read.convert` (``mixed_convert``)."""
     label = None
     raw_label = record.get("label")
     if isinstance(raw_label, dict) and "choice" in raw_label:

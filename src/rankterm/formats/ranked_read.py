@@ -31,10 +31,8 @@ def detect(record: dict[str, Any]) -> bool:
 
 
 def convert(record: dict[str, Any], line: int, options: object = None) -> Imported:
-    if not is_ranking_record(record):  # a pairs file that begins with a ranking task
-        from rankterm.formats import native
-
-        return native.convert(record, line, options)
+    """A K-way ranking task (pairs in the same file go to the native reader: see the
+    registry's ``mixed_convert``)."""
     record = dict(record)
     order_raw, ranking_raw = record.pop("order", None), record.pop("ranking", None)
     meta = meta_of(record)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rankterm.core.errors import LoadIssue, UsageError
-from rankterm.core.model import Pair
+from rankterm.core.model import Pair, is_ranking_record
 from rankterm.core.sanitize import inert
 from rankterm.formats import (
     arena,
@@ -135,6 +135,14 @@ def _convert_all(
         yield from result
 
 
+def mixed_convert(record: dict[str, Any], line: int, options: object = None) -> Imported:
+    """Native files and ranking files may each hold both kinds of record (a pairs file with
+    K-way tasks mixed in, or one that begins with a task): each record goes to its reader."""
+    if is_ranking_record(record):
+        return ranked_read.convert(record, line, options)
+    return native.convert(record, line, options)
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
@@ -142,7 +150,7 @@ FORMATS: dict[str, Format] = {
             native.NAME,
             native.DESCRIPTION,
             native.detect,
-            native.convert,
+            mixed_convert,
             writer=native.Writer,
             ties=True,
             both_bad=True,
@@ -203,7 +211,7 @@ FORMATS: dict[str, Format] = {
             ties=True,
             both_bad=True,
         ),
-        Format(ranked_read.NAME, ranked_read.DESCRIPTION, ranked_read.detect, ranked_read.convert),
+        Format(ranked_read.NAME, ranked_read.DESCRIPTION, ranked_read.detect, mixed_convert),
         Format(kto.NAME, kto.DESCRIPTION, writer=kto.Writer, chat_form=kto.CONVERSATIONAL),
         Format(kto.STANDARD, kto.STANDARD_DESCRIPTION, writer=kto.Writer),
         Format(kto.CONVERSATIONAL, kto.CONVERSATIONAL_DESCRIPTION, writer=kto.ConversationalWriter),

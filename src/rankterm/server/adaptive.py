@@ -30,6 +30,7 @@ from rankterm.core.model import Choice, Judgment
 from rankterm.quality.conflicts import is_conflict, one_per_annotator
 from rankterm.server import statements as S
 from rankterm.server import tables as t
+from rankterm.server.conflicts import stored_verdict
 from rankterm.server.core import Project
 from rankterm.server.db import chunks
 
@@ -161,7 +162,6 @@ def project_savings(conn: Connection, project: Project, fixed: int | None = None
 def recheck(conn: Connection, project: Project) -> None:
     """Recompute every ordinary pair's done and conflict flags (after the overlap, the extra
     slots or the conflict rule of a project with extra slots changed)."""
-    from rankterm.server.ingest import stored_verdict  # ingest imports this module
 
     P = t.pairs
     rows = conn.execute(

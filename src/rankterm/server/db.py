@@ -253,3 +253,14 @@ def chunks(items: list[T], size: int = 500) -> Iterator[list[T]]:
     """Slices small enough for an ``IN (...)`` list on every backend."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping any whose primary key exists (a concurrent resend)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)

@@ -26,20 +26,19 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, select, update
 
 from rankterm.core.errors import describe_validation_error
-from rankterm.core.model import Choice, Judgment
+from rankterm.core.model import Judgment
 from rankterm.server import adaptive, rejudge
 from rankterm.server import statements as S
 from rankterm.server import tables as t
-from rankterm.server.conflicts import is_conflict
+from rankterm.server.conflicts import StoredOrder, is_conflict, stored_verdict
 from rankterm.server.core import Project, User, now
-from rankterm.server.db import chunks
+from rankterm.server.db import chunks, insert_ignore
 from rankterm.server.records import JudgmentIn, RankingIn, RetractionIn
 from rankterm.server.scheduling import lock_pairs
 
@@ -76,17 +75,6 @@ class LeaseRef:
     state: str
 
 
-def insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping any whose primary key exists (a concurrent resend)."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
-
-
 def foreign_id(rid: uuid.UUID) -> str:
     """Why a record whose id someone else used first is refused (the client keeps it)."""
     return "this id is already used by another annotator; the record was not stored"
@@ -106,31 +94,6 @@ def raw_id(raw: Any) -> uuid.UUID:
         return uuid.UUID(str(rid)) if rid is not None else NIL
     except ValueError:
         return NIL
-
-
-class StoredOrder(NamedTuple):
-    """A stored ranking's order, as the conflict check of a ranking task reads it."""
-
-    order: tuple[tuple[int, ...], ...]
-
-
-def stored_verdict(data: dict[str, Any]) -> Judgment | StoredOrder:
-    """A stored judgment rebuilt cheaply (it was validated on the way in) for conflict rules;
-    a stored ranking as its order."""
-    if data.get("kind") == "ranking":
-        return StoredOrder(tuple(tuple(sorted(tier)) for tier in data["order"]))
-    return Judgment.model_construct(
-        id=data["id"],
-        pair_id=data["pair_id"],
-        annotator=data["annotator"],
-        choice=Choice(data["choice"]),
-        strength=data.get("strength"),
-        created_at=datetime.fromisoformat(data["created_at"]),
-        # Given, so that model_construct calls no default factory: pydantic inspects a
-        # factory's signature on every call, which costs more than the rest of this.
-        tags=[],
-        criteria={},
-    )
 
 
 def _parse(raw: Any, model: type, user: User, field: str) -> tuple[Any, Receipt | None]:

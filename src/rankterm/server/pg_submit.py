@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 
 from rankterm.server import ingest, rejudge
 from rankterm.server import statements as S
+from rankterm.server.conflicts import stored_verdict
 from rankterm.server.core import Project, User
 
 _ENABLED = os.environ.get("RANKTERM_PG_PIPELINE", "1") != "0"
@@ -173,7 +174,7 @@ class PipelinedSubmit:
                 _write_pairs(cursor, project, states, verdicts)
         if full:
             for seq, data in read.fetchall():
-                verdicts[seq].append(ingest.stored_verdict(data))
+                verdicts[seq].append(stored_verdict(data))
             with _pipeline(conn) as raw:
                 _write_pairs(raw.cursor(), project, states, verdicts)
         if changes.rejudged:

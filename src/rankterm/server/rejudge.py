@@ -47,7 +47,7 @@ from rankterm.guidelines import (
 from rankterm.rejudge import Requeue, pick_reasons
 from rankterm.server import tables as t
 from rankterm.server.core import Project, User, now
-from rankterm.server.db import chunks
+from rankterm.server.db import chunks, insert_ignore
 from rankterm.server.schemas import RequeueResult
 
 P, J, Q = t.pairs, t.judgments, t.rejudges
@@ -168,8 +168,6 @@ def requeue(conn: Connection, project: Project, version: str, mode: Requeue) -> 
         )
     new = [p for p in picks if (p["pair_seq"], p["user_id"]) not in existing]
     if new:
-        from rankterm.server.ingest import insert_ignore
-
         insert_ignore(conn, Q, new)
     counts: Counter[str] = Counter(why for whys in reasons_of.values() for why in whys)
     result.picked = len(picks)

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, select, update
 from rankterm.core.model import Comment, Judgment, Ranking, Resolution
 from rankterm.server import tables as t
 from rankterm.server.core import NotFound, Project, User, now
-from rankterm.server.db import chunks
-from rankterm.server.ingest import Receipt, _known, _parse, insert_ignore
+from rankterm.server.db import chunks, insert_ignore
+from rankterm.server.ingest import Receipt, _known, _parse
 from rankterm.server.records import ResolutionIn, order_problem
 
 P, J = t.pairs, t.judgments
