@@ -173,3 +173,39 @@ def test_a_ranking_repeat_cannot_be_told_from_its_side_order(backend: Backend) -
         again = {i.pair.id: i.shown_swapped for i in c.lease(12).leases}
     assert again.keys() == first.keys()
     assert again == {t: not s for t, s in first.items()}
+
+
+def test_a_lease_does_not_say_which_model_wrote_what(backend: Backend) -> None:
+    """The screen hides the models, and so must the lease: the remote client keeps its leases
+    in a file on the annotator's disk, and an annotator with a token reads the raw JSON."""
+    from tests.server.rank_helpers import make_rank_tasks
+
+    project = backend.project(overlap=1)
+    pairs = [
+        Pair(id=f"m{i}", prompt="q", response_a="a", response_b="b", model_a="gpt", model_b="llama")
+        for i in range(3)
+    ]
+    backend.add_pairs(project, [*pairs, *make_rank_tasks(2, k=3)])
+    _, token = backend.user()
+    _, admin_token = backend.user("admin")
+    with httpx.Client(base_url=backend.url) as http:
+        got = http.post(
+            f"/v1/projects/{project}/leases",
+            json={"n": 10},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert got.status_code == 200, got.text
+        leased = got.json()["leases"]
+        exported = http.get(
+            f"/v1/projects/{project}/export",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+    assert len(leased) == 5
+    for item in leased:
+        pair = item["pair"]
+        assert "model_a" not in pair and "model_b" not in pair, pair
+        assert all("model" not in c for c in pair.get("responses", [])), pair
+    assert {p["pair"]["id"] for p in leased if "responses" in p["pair"]} == {"r00000", "r00001"}
+    # The stored pairs keep them: the export (and the leaderboard) need them.
+    assert exported.status_code == 200, exported.text
+    assert b'"model_a":"gpt"' in exported.content.replace(b" ", b"")

@@ -227,15 +227,28 @@ def _beside(
     return [item for item in mixed if rng.random() * wanted < got]
 
 
-#: Fields of a stored pair an annotator's client never gets: the gold answer, and the priority
-#: (gold items and repeats are drawn without regard to it, so it would set them apart).
-HIDDEN = ("gold", "priority")
+#: Fields of a stored pair an annotator's client never gets: the gold answer, the priority
+#: (gold items and repeats are drawn without regard to it, so it would set them apart), and
+#: which model wrote each side. The screen never showed the models, but the lease JSON (and
+#: the remote client's lease cache on the annotator's disk) did: anyone who looked could
+#: vote for a favourite model, the bias blind pairwise voting exists to keep out. The stored
+#: pair keeps them, for the export and the leaderboard.
+HIDDEN = frozenset({"gold", "priority", "model_a", "model_b"})
 
 
 def public_pair(data: dict[str, Any]) -> dict[str, Any]:
-    """The pair as an annotator may see it."""
-    if "gold" in data or "priority" in data:
+    """The pair (or ranking task) as an annotator may see it."""
+    if not HIDDEN.isdisjoint(data):
         data = {k: v for k, v in data.items() if k not in HIDDEN}
+    responses = data.get("responses")
+    if isinstance(responses, list) and any(isinstance(c, dict) and "model" in c for c in responses):
+        data = {
+            **data,
+            "responses": [
+                {k: v for k, v in c.items() if k != "model"} if isinstance(c, dict) else c
+                for c in responses
+            ],
+        }
     return data
 
 
