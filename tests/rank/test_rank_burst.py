@@ -351,3 +351,38 @@ async def test_the_same_verdict_key_after_an_undo_is_a_new_press(tmp_path):
     kinds = [type(e).__name__ for e in entries]
     assert kinds == ["Comparison", "Retraction", "Comparison"], kinds
     assert {comps[0].a, comps[0].b} == {first.a, first.b}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_a_typed_order_pasted_in_one_burst_is_taken_whole(tmp_path, size) -> None:
+    """``o3142`` and Enter pasted over SSH arrive before the typed-order dialog exists: its
+    keys went to a screen with nothing focused and were lost, and the dialog opened empty.
+    They now land in the dialog's field, and the Enter among them submits it."""
+    local, rank, app = open_rank(tmp_path, "paste")
+    async with app.run_test(size=size) as pilot:
+        await painted(pilot, app)
+        task = rank.rank_view().task.id
+        for name in ["o", "3", "1", "4", "2", "enter"]:
+            app.post_message(key(name))
+        await quiet(pilot, app, rank)
+        assert type(app.screen).__name__ != "TypedOrderDialog"
+        await pilot.press("q")
+    _, _, ranks = comparisons_and_rankings(local)
+    local.close()
+    (ranking,) = [r for r in ranks if r.pair_id == task]
+    assert ranking.order == [[2], [0], [3], [1]]  # 3142: C > A > D > B
+
+
+async def test_keys_pasted_without_enter_wait_in_the_field(tmp_path) -> None:
+    local, _rank, app = open_rank(tmp_path, "paste-open")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await painted(pilot, app)
+        for name in ["o", "C", "A"]:
+            app.post_message(key(name))
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "TypedOrderDialog"
+        from textual.widgets import Input
+
+        assert app.screen.query_one(Input).value == "CA"
+        await pilot.press("escape", "q")
+    local.close()

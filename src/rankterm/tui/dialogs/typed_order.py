@@ -8,7 +8,7 @@ when it is entered, and any disagreement is asked again side by side.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -56,10 +56,15 @@ class TypedOrderDialog(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="typed.cancel", priority=True)]
 
-    def __init__(self, task: RankTask, typed: str = "") -> None:
+    def __init__(self, task: RankTask, typed: str = "", early: str = "") -> None:
         super().__init__()
         self.rank_task = task
         self.typed = typed
+        #: Keys typed before the field had the focus ("\n" for Enter): handed over by the
+        #: ranking screen (read after the order key) or read by this screen itself.
+        self._early = early
+        #: Answered (or cancelled): a paste holding two Enters dismisses once.
+        self._done = False
 
     def compose(self) -> ComposeResult:
         last = candidate_name(self.rank_task.k - 1)
@@ -76,6 +81,46 @@ class TypedOrderDialog(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    def on_screen_resume(self) -> None:
+        # Once this screen is the active one: an Enter among the early keys dismisses it,
+        # and a dismissal from ``on_mount`` left it on the stack (1 run in 5).
+        self._take_early()
+
+    def feed(self, text: str) -> None:
+        """Keys the ranking screen read for this dialog (see :meth:`on_key`)."""
+        self._early += text
+        if self.is_current:
+            self._take_early()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that arrive before the field has the focus go into it. ``o3142`` and Enter
+        pasted over SSH come in one burst: the first ones reach the ranking screen before
+        this dialog is up (it hands them over), the rest may reach this screen before its
+        field has the focus. Both were lost, and the dialog opened empty."""
+        if self.focused is not None:
+            return
+        if event.key == "enter":
+            text = "\n"
+        elif event.is_printable and event.character:
+            text = event.character
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._early += text
+        if self.is_current:
+            self._take_early()
+
+    def _take_early(self) -> None:
+        if self._done or not self._early or not self.query(Input):
+            return
+        field = self.query_one(Input)
+        typed, enter, _ = self._early.partition("\n")
+        self._early = ""  # keys after an Enter were for the screen this dialog closes on
+        field.insert_text_at_cursor(typed)
+        if enter:
+            self.call_later(field.action_submit)
 
     def problem(self, value: str) -> str | None:
         """What is wrong with the order typed so far, or None when it is a full order."""
@@ -95,7 +140,11 @@ class TypedOrderDialog(ModalScreen[str | None]):
         if problem is not None:
             self.query_one("#problem", Label).update(Text(problem))
             return
-        self.dismiss(event.value)
+        if not self._done:  # one answer, however many Enters a paste held
+            self._done = True
+            self.dismiss(event.value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self._done:
+            self._done = True
+            self.dismiss(None)

@@ -10,6 +10,7 @@ last comparison, ``o`` to type the whole order, and the re-ask of a contradictio
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -30,6 +31,9 @@ from rankterm.tui.widgets.rank_strip import RankStrip, rank_key_lines, strip_tex
 from rankterm.tui.widgets.rendered_pane import RenderedPane
 from rankterm.tui.widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from rankterm.tui.dialogs.typed_order import TypedOrderDialog
+
 
 class RankScreen(AnnotateScreen):
     """Order the K responses of each ranking task, two at a time."""
@@ -44,6 +48,12 @@ class RankScreen(AnnotateScreen):
         self.renderer.cache = self.cache
         self.TITLES = dict(TITLES)
         self._told_reask: object = None
+        #: Keys read after the typed-order key, for its dialog (None: not collecting), and
+        #: the dialog while it is open.
+        self._early: str | None = None
+        self._typing: TypedOrderDialog | None = None
+        #: Keys read after the typed-order key and before its dialog is up (None: none).
+        self._early: str | None = None
         self._done_at_start: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -154,12 +164,28 @@ class RankScreen(AnnotateScreen):
 
     def on_key(self, event: events.Key) -> None:
         keys = self.rankterm_app.settings.keys
+        if self._early is not None:
+            # Typed after the order key while its dialog is not up yet, or up but already
+            # queued for this screen (``o3142`` and Enter pasted in one burst): the dialog's
+            # keys, not verdicts or tags here.
+            text = "\n" if event.key == "enter" else event.character if event.is_printable else None
+            if text:
+                event.stop()
+                event.prevent_default()
+                if self._typing is not None:
+                    self._typing.feed(text)
+                else:
+                    self._early += text
+                return
         own = {key_for("rank.undo", keys), key_for("rank.typed", keys)}
         if event.key in own:
             # The ranking keys win over a tag on the same key (u: unsafe advice): Textual
             # calls the base class's ``on_key`` after this one unless told not to.
             event.prevent_default()
             self.gate.another_key()  # what the base class does for a key not a verdict
+            typed_key = event.key == key_for("rank.typed", keys)
+            if typed_key and self._typing is None and self.rank_view is not None:
+                self._early = ""
 
     async def action_undo(self) -> None:
         undone = await asyncio.to_thread(self.rank_source.undo)
@@ -175,14 +201,23 @@ class RankScreen(AnnotateScreen):
 
     def action_typed_order(self) -> None:
         rv = self.rank_view
+        if self._typing is not None:
+            return  # already open
         if rv is None:
+            self._early = None
             return
         from rankterm.tui.dialogs.typed_order import TypedOrderDialog
 
+        early = self._early or ""
+        self._early = ""  # keys still queued for this screen go on to the dialog
         typed = format_order(rv.typed).replace(" ", "") if rv.typed else ""
-        self.app.push_screen(TypedOrderDialog(rv.task, typed), self._typed_entered)
+        if early:
+            typed = ""  # the person is typing an order: theirs, not the one shown before
+        self._typing = TypedOrderDialog(rv.task, typed, early=early)
+        self.app.push_screen(self._typing, self._typed_entered)
 
     async def _typed_entered(self, text: str | None) -> None:
+        self._typing, self._early = None, None
         if text is None:
             return
         duration = self.rankterm_app.clock.elapsed_ms()
