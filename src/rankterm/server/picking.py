@@ -8,7 +8,10 @@ careful parts (the per-pair probes, ``SKIP LOCKED``) stay in one place:
   which the ``ix_pairs_informative`` index serves as ``ix_pairs_queue`` serves priority;
 - extra slots on conflict: the statement's capacity test is given ``overlap + extra``, and a
   pair may use the extra slots only once its first ``overlap`` verdicts are in (a pair still
-  open with that many verdicts is one whose verdicts conflict: rankterm.server.adaptive).
+  open with that many verdicts is one whose verdicts conflict: rankterm.server.adaptive);
+- annotator pools (every lease: rankterm.server.pools.allowed): the statement for one pool,
+  run once per pool the annotator may serve, the picks merged in queue order (:func:`pick`),
+  each walking ``ix_pairs_pool_queue`` / ``ix_pairs_pool_informative``.
 """
 
 from __future__ import annotations
@@ -83,9 +86,7 @@ def pick_normal(
     return stmt, params
 
 
-def pick_one_pool(
-    project: Project, user_id: int, k: int, pool: str
-) -> tuple[Any, dict[str, Any]]:
+def pick_one_pool(project: Project, user_id: int, k: int, pool: str) -> tuple[Any, dict[str, Any]]:
     """The statement and parameters that pick up to ``k`` open pairs of pool ``pool`` for
     user ``user_id``, with the order's columns (one part of :func:`pick`)."""
     return _ONE_POOL[_key(project)], {**_params(project, user_id, k), "pool": pool}
