@@ -8,9 +8,10 @@ over the rounds. Cases:
 - ``plain``: no requirements (every lease still filters ``pool IN ('')``);
 - ``interleaved_en`` / ``interleaved_de``: every other pair German, an annotator without and
   with German;
-- ``german_first_en``: the N/2 highest-priority pairs German, an annotator without German. The
-  lease walks the priority index past every German pair still open: the worst case, and what
-  grows with N (the filter is on the row, not in the index).
+- ``german_first_en``: the N/2 highest-priority pairs German, an annotator without German.
+  Before migration 0011 the lease walked the priority index past every German pair still open
+  (the filter was on the row, not in the index): the worst case, growing with N. Now each
+  pool's pick walks only that pool (rankterm.server.picking.pick).
 
 Also: the import rate with requirements, and one recompute of every pair's pool (a change of
 requirements).

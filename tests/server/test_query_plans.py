@@ -225,8 +225,9 @@ def _captured_selects(monkeypatch: pytest.MonkeyPatch, work: Any) -> list[tuple[
 def test_pooled_leases_stay_index_driven(
     unanalysed_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A project with annotator pools: the lease filters ``pairs.pool`` on the rows the queue
-    index yields; neither it nor the gold draw reads the annotator's history or every pair."""
+    """A project with annotator pools: the lease picks from each pool the annotator may serve
+    on its own (ix_pairs_pool_queue); neither it nor the gold draw reads the annotator's
+    history or every pair."""
     from rankterm.core.model import Pair
 
     db = unanalysed_db
@@ -287,3 +288,79 @@ def test_pooled_leases_stay_index_driven(
                 f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
                 + json.dumps(plan["Plan"], indent=1)[:3000]
             )
+
+
+@pytest.mark.parametrize(("ordering", "extra"), [("priority", 0), ("informative", 1)])
+def test_a_pooled_lease_walks_only_the_pools_it_serves(
+    unanalysed_db: Database, monkeypatch: pytest.MonkeyPatch, ordering: str, extra: int
+) -> None:
+    """The worst case of bench_pools.py: the highest-priority pairs all need German, and an
+    annotator without German leases. Each pool's pick walks its own part of
+    ix_pairs_pool_queue / ix_pairs_pool_informative (migration 0011), in order (no sort), and
+    reads no German pair: before it, the pick read ``pairs.pool`` on the rows of
+    ix_pairs_queue and walked past every German pair still open."""
+    from rankterm.core.model import Pair
+
+    db = unanalysed_db
+    german = "metadata.language=de:languages=de"
+    spec = ProjectCreate(name="first", overlap=1, max_leases=100, requirements=[german])
+    db.write(lambda conn: projects.create_project(conn, spec))
+    n = ANALYZE_AFTER_ROWS + HISTORY
+    pairs = [
+        Pair(
+            id=f"p{i:05d}",
+            prompt=f"q{i}",
+            response_a="a",
+            response_b="b",
+            metadata={"language": "de" if i < n // 2 else "en"},
+            priority=-i,
+        )
+        for i in range(n)
+    ]
+    db.write(
+        lambda conn: projects.import_pairs(conn, get_project(conn, "first"), list(enumerate(pairs)))
+    )
+    db.refresh_statistics("pairs", len(pairs))
+
+    def settings(conn: Any) -> None:
+        conn.execute(
+            update(t.projects)
+            .where(t.projects.c.name == "first")
+            .values(ordering=ordering, extra_on_conflict=extra)
+        )
+        forget_project(conn, "first")
+
+    db.write(settings)
+    db.write(lambda conn: users.add_user(conn, "en", "annotator", {"languages": ["en"]}))
+    db.write(lambda conn: users.add_user(conn, "de", "annotator", {"languages": ["de"]}))
+
+    def leases() -> None:
+        for who in ("en", "de"):
+            got = db.write(
+                lambda conn, w=who: scheduling.lease(
+                    conn, get_project(conn, "first"), get_user(conn, w), 20
+                )
+            )
+            assert len(got) == 20
+            german_ids = {p.id for p in pairs[: n // 2]}
+            assert ({item["pair"]["id"] for item in got} <= german_ids) == (who == "de")
+
+    captured = _captured_selects(monkeypatch, leases)
+    picks = [(sql, params) for sql, params in captured if "pairs.pool = " in sql]
+    assert len(picks) == 3  # "" for en; "" and the German pool for de
+    index = "ix_pairs_pool_queue" if ordering == "priority" else "ix_pairs_pool_informative"
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for sql, params in picks:
+            with raw.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                (plan,) = cursor.fetchone()[0]
+            raw.rollback()
+            nodes = list(_nodes(plan["Plan"]))
+            shown = json.dumps(plan["Plan"], indent=1)[:3000]
+            assert index in [node.get("Index Name") for node in nodes], shown
+            assert not any("Sort" in node["Node Type"] for node in nodes), shown
+            # Run again after the leases: the 20 pairs leased from this pool (now full), the
+            # next 20, and no German pair walked past (the old walk read n / 2 of them).
+            walk = [node for node in nodes if node.get("Relation Name") == "pairs"]
+            assert sum(_rows_touched(node) for node in walk) <= 40, shown

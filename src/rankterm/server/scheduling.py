@@ -121,8 +121,7 @@ def _user_live_lease(user: User) -> Any:
 def _pick_normal(conn: Connection, project: Project, user: User, k: int) -> list[Any]:
     if k <= 0:
         return []
-    stmt, params = picking.pick_normal(project, user.id, k, pools.allowed(project, user))
-    return conn.execute(stmt, params).all()
+    return picking.pick(conn, project, user.id, k, pools.allowed(project, user))
 
 
 def _pick_gold(conn: Connection, project: Project, user: User, k: int) -> list[Any]:

@@ -163,7 +163,28 @@ Index(
     pairs.c.priority.desc(),
     pairs.c.seq,
 )
-#: Pooled pairs only (migration 0009): the lease's filter always admits "" and so cannot use it.
+#: The queue orders within one pool (migration 0011): a pooled lease walks each pool it may
+#: serve on its own (rankterm.server.picking.pick), never past pairs of pools it cannot serve.
+Index(
+    "ix_pairs_pool_queue",
+    pairs.c.project_id,
+    pairs.c.is_gold,
+    pairs.c.done,
+    pairs.c.pool,
+    pairs.c.priority.desc(),
+    pairs.c.seq,
+)
+Index(
+    "ix_pairs_pool_informative",
+    pairs.c.project_id,
+    pairs.c.is_gold,
+    pairs.c.done,
+    pairs.c.pool,
+    pairs.c.info_score.desc(),
+    pairs.c.priority.desc(),
+    pairs.c.seq,
+)
+#: Pooled pairs only (migration 0009): what the pools report groups by.
 Index(
     "ix_pairs_pool",
     pairs.c.project_id,
