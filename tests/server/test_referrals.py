@@ -50,7 +50,7 @@ def test_referrals_join_the_queue_as_model_verdicts(backend: Backend) -> None:
         assert [i.pair.id for i in cj.conflicts()] == ["p00002"]
         counts = cj.refer(_items())
         assert counts == {"referred": 1, "already": 0, "agreed": 1, "no_majority": 1,
-                          "unknown": 1}  # fmt: skip
+                          "unknown": 1, "ranking_task": 0}  # fmt: skip
         assert cj.refer(_items())["already"] == 1  # a resend adds nothing
         queue = {i.pair.id: i for i in cj.conflicts()}
         assert set(queue) == {"p00000", "p00002"}
@@ -99,3 +99,20 @@ def test_judge_cli_refers_and_the_remote_desk_shows_it(backend: Backend, tmp_pat
         assert cases["p00002"].model_verdicts == []
     finally:
         desk.close()
+
+
+def test_a_verdict_on_a_ranking_task_is_refused_not_counted_as_no_majority(
+    backend: Backend,
+) -> None:
+    """A judge's A/B verdict on a K-way task: before, it was counted "no majority" (as if
+    people had not agreed yet) and a later call could refer it. It is refused and counted
+    apart, and nothing reaches the queue."""
+    from tests.server.rank_helpers import make_rank_tasks
+
+    project, tj, _, _ = _judged(backend)
+    backend.add_pairs(project, make_rank_tasks(1, k=3))
+    with TaskClient(backend.url, project, tj) as cj:
+        counts = cj.refer([{"pair_id": "r00000", "judge": "j1", "choice": "A", "strength": 1}])
+        assert counts["no_majority"] == 0, counts
+        assert counts.get("ranking_task") == 1 and sum(counts.values()) == 1, counts
+        assert "r00000" not in {i.pair.id for i in cj.conflicts()}

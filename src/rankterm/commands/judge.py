@@ -205,7 +205,8 @@ def _refer_remote(records: list, server: str | None, project: str | None) -> Non
         f"{result['referred']} pairs sent to adjudication on {settings.server} "
         f"({result['already']} sent before, {result['agreed']} where the judge agreed with "
         f"people, {result['no_majority']} without a human majority, {result['unknown']} "
-        "unknown to the project)",
+        f"unknown to the project, {result['ranking_task']} K-way ranking tasks, which a "
+        "pairwise verdict does not apply to)",
         err=True,
     )
 

@@ -82,17 +82,29 @@ def refer(conn: Connection, project: Project, user: User, items: list[Any]) -> d
     queue, the judge's verdict stored as a ``source: model`` comment (never a vote)."""
     from rankterm.quality.judges import human_majority
 
-    counts = {"referred": 0, "already": 0, "agreed": 0, "no_majority": 0, "unknown": 0}
+    counts = {
+        "referred": 0,
+        "already": 0,
+        "agreed": 0,
+        "no_majority": 0,
+        "unknown": 0,
+        "ranking_task": 0,
+    }
     earlier = _model_verdicts(conn, project)
     rows = []
     referred_seqs = set()
     received = now()
     for item in items:
         pair = conn.execute(
-            select(P.c.seq).where(P.c.project_id == project.id, P.c.pair_id == item.pair_id)
+            select(P.c.seq, P.c.k).where(P.c.project_id == project.id, P.c.pair_id == item.pair_id)
         ).first()
         if pair is None:
             counts["unknown"] += 1
+            continue
+        if pair.k is not None:
+            # A judge's A/B verdict says nothing about an order of K: refused, and counted
+            # apart (it was counted "no majority", as if people had not agreed yet).
+            counts["ranking_task"] += 1
             continue
         majority = human_majority(_standing(conn, [pair.seq])[0][pair.seq]).get(item.pair_id)
         if majority is None:

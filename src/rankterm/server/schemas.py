@@ -323,13 +323,15 @@ class ReferralBatch(_Strict):
 
 class ReferralResult(BaseModel):
     """What became of the verdicts: referred (the human majority differs), already referred,
-    agreed with the majority, no majority yet, or no such pair."""
+    agreed with the majority, no majority yet, no such pair, or a K-way ranking task (a
+    pairwise verdict does not apply to it)."""
 
     referred: int
     already: int
     agreed: int
     no_majority: int
     unknown: int
+    ranking_task: int = 0
 
 
 class CommentIn(_Strict):
