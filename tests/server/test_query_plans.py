@@ -76,6 +76,30 @@ def _rows_touched(node: dict[str, Any]) -> float:
     return seen * node.get("Actual Loops", 1)
 
 
+def _explained(db: Database, statements: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """(sql, plan) of each captured statement, run again under EXPLAIN ANALYZE and rolled
+    back (a lease's SELECT ... FOR UPDATE locks nothing past its own plan)."""
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for sql, params in statements:
+            with raw.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                (plan,) = cursor.fetchone()[0]
+            raw.rollback()
+            yield sql, plan
+
+
+def _assert_within_budget(db: Database, statements: list[tuple[str, Any]]) -> None:
+    """No node of any statement's plan touches more than ROW_BUDGET rows."""
+    for sql, plan in _explained(db, statements):
+        worst = max(_nodes(plan["Plan"]), key=_rows_touched)
+        assert _rows_touched(worst) <= ROW_BUDGET, (
+            f"{worst['Node Type']} on {worst.get('Index Name') or worst.get('Relation Name')}"
+            f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
+            + json.dumps(plan["Plan"], indent=1)[:3000]
+        )
+
+
 def _judged_history(db: Database, project: str, who: str, n: int) -> list[str]:
     """A project of at least n + 20 pairs, n of them leased and judged by ``who``; its ids."""
     spec = ProjectCreate(name=project, overlap=1, max_leases=n + 50)
@@ -162,19 +186,7 @@ def test_annotator_requests_do_not_scan_their_history(
     if submit_path_for(db) is pg_submit.PIPELINED:  # the pipelined reads were planned too
         assert pg_submit.USER_ACTIVE in [sql for sql, _ in captured]
 
-    with db.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        for sql, params in captured:
-            with raw.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-                (plan,) = cursor.fetchone()[0]
-            raw.rollback()
-            worst = max(_nodes(plan["Plan"]), key=_rows_touched)
-            assert _rows_touched(worst) <= ROW_BUDGET, (
-                f"{worst['Node Type']} on {worst.get('Index Name') or worst.get('Relation Name')}"
-                f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
-                + json.dumps(plan["Plan"], indent=1)[:3000]
-            )
+    _assert_within_budget(db, captured)
 
 
 def _times_analysed(db: Database, table: str) -> int:
@@ -275,19 +287,7 @@ def test_pooled_leases_stay_index_driven(
     captured = _captured_selects(monkeypatch, leases)
     assert any("pairs.pool IN" in sql for sql, _ in captured)
 
-    with db.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        for sql, params in captured:
-            with raw.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-                (plan,) = cursor.fetchone()[0]
-            raw.rollback()
-            worst = max(_nodes(plan["Plan"]), key=_rows_touched)
-            assert _rows_touched(worst) <= ROW_BUDGET, (
-                f"{worst['Node Type']} on {worst.get('Index Name') or worst.get('Relation Name')}"
-                f" touched {_rows_touched(worst):.0f} rows for one request:\n{sql}\n"
-                + json.dumps(plan["Plan"], indent=1)[:3000]
-            )
+    _assert_within_budget(db, captured)
 
 
 @pytest.mark.parametrize(("ordering", "extra"), [("priority", 0), ("informative", 1)])
@@ -349,18 +349,12 @@ def test_a_pooled_lease_walks_only_the_pools_it_serves(
     picks = [(sql, params) for sql, params in captured if "pairs.pool = " in sql]
     assert len(picks) == 3  # "" for en; "" and the German pool for de
     index = "ix_pairs_pool_queue" if ordering == "priority" else "ix_pairs_pool_informative"
-    with db.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        for sql, params in picks:
-            with raw.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-                (plan,) = cursor.fetchone()[0]
-            raw.rollback()
-            nodes = list(_nodes(plan["Plan"]))
-            shown = json.dumps(plan["Plan"], indent=1)[:3000]
-            assert index in [node.get("Index Name") for node in nodes], shown
-            assert not any("Sort" in node["Node Type"] for node in nodes), shown
-            # Run again after the leases: the 20 pairs leased from this pool (now full), the
-            # next 20, and no German pair walked past (the old walk read n / 2 of them).
-            walk = [node for node in nodes if node.get("Relation Name") == "pairs"]
-            assert sum(_rows_touched(node) for node in walk) <= 40, shown
+    for _, plan in _explained(db, picks):
+        nodes = list(_nodes(plan["Plan"]))
+        shown = json.dumps(plan["Plan"], indent=1)[:3000]
+        assert index in [node.get("Index Name") for node in nodes], shown
+        assert not any("Sort" in node["Node Type"] for node in nodes), shown
+        # Run again after the leases: the 20 pairs leased from this pool (now full), the
+        # next 20, and no German pair walked past (the old walk read n / 2 of them).
+        walk = [node for node in nodes if node.get("Relation Name") == "pairs"]
+        assert sum(_rows_touched(node) for node in walk) <= 40, shown
