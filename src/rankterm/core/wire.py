@@ -111,6 +111,12 @@ class ConflictItem(BaseModel):
     model_verdicts: list[Comment] = Field(default_factory=list)
 
 
+#: What ``POST .../referrals`` did with each judge verdict, the keys of its answer: sent to
+#: adjudication, sent before, agreed with the human majority, no majority yet, no such pair,
+#: or a K-way ranking task (a pairwise verdict does not apply to it).
+REFERRAL_OUTCOMES = ("referred", "already", "agreed", "no_majority", "unknown", "ranking_task")
+
+
 class RankingSubmission(Ranking):
     """A complete ranking as it is sent to the server: the journal's :class:`Ranking` plus the
     :class:`Comparison` records it names (``steps``), so that the server stores the order and

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from rankterm.core.model import Comment, Judgment, Ranking, Resolution
+from rankterm.core.wire import REFERRAL_OUTCOMES
 from rankterm.server import tables as t
 from rankterm.server.core import NotFound, Project, User, now
 from rankterm.server.db import chunks, insert_ignore
@@ -82,14 +83,7 @@ def refer(conn: Connection, project: Project, user: User, items: list[Any]) -> d
     queue, the judge's verdict stored as a ``source: model`` comment (never a vote)."""
     from rankterm.quality.judges import human_majority
 
-    counts = {
-        "referred": 0,
-        "already": 0,
-        "agreed": 0,
-        "no_majority": 0,
-        "unknown": 0,
-        "ranking_task": 0,
-    }
+    counts = dict.fromkeys(REFERRAL_OUTCOMES, 0)
     earlier = _model_verdicts(conn, project)
     rows = []
     referred_seqs = set()

@@ -389,14 +389,7 @@ class TaskClient(_Base):
     def refer(self, items: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Offer LLM judges' verdicts to adjudication (adjudicator role): the server refers
         the pairs where the human majority differs; returns its counts."""
-        totals = {
-            "referred": 0,
-            "already": 0,
-            "agreed": 0,
-            "no_majority": 0,
-            "unknown": 0,
-            "ranking_task": 0,
-        }
+        totals = dict.fromkeys(wire.REFERRAL_OUTCOMES, 0)
         for start in range(0, len(items), 1000):
             body = {"items": list(items[start : start + 1000])}
             data = self._do(_Call("POST", self._p("/referrals"), body))
