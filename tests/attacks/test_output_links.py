@@ -14,27 +14,16 @@ dangling link's target is never created).
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.core.test_cli import run
 from tests.helpers import pair_record, write_pairs
 
 RC = b"export PATH=$HOME/bin:$PATH\n"
 DEMO_LOGS = Path(__file__).parents[2] / "sample_data" / "production" / "logs.jsonl"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rankterm", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        cwd=cwd,
-    )
 
 
 def plant(link: Path, victim: Path, *, dangling: bool) -> None:
