@@ -52,23 +52,20 @@ def import_file(
     issues: list[LoadIssue] = []
     batch: list = []
 
-    def refuse(where: str, reason: str) -> None:
-        result.invalid += 1
-        issues.append(LoadIssue(shown, int(where), reason))
-
     def flush() -> None:
-        # A write retried after a lost connection runs again from the start: the refusals
-        # of an attempt that did not commit are dropped with it.
-        mark = (result.invalid, len(issues))
+        refused: list[tuple[str, str]] = []
 
         def work(conn: Any) -> Any:
-            result.invalid, del_from = mark[0], mark[1]
-            del issues[del_from:]
-            return svc.import_pairs(conn, project, batch, refuse, unit="file")
+            refused.clear()  # a retried write starts over: only the committed attempt's count
+            return svc.import_pairs(
+                conn, project, batch, lambda where, why: refused.append((where, why)), "file"
+            )
 
         part = db.write(work)
         result.added += part.added
         result.existing += part.existing
+        result.invalid += len(refused)
+        issues.extend(LoadIssue(shown, int(where), why) for where, why in refused)
         batch.clear()
 
     try:
